@@ -1,0 +1,182 @@
+import { randomBytes } from 'node:crypto';
+import type { DataSource, DataSourceOptions } from 'typeorm';
+import { TaskAuthBackend } from '../auth/task-auth-backend';
+import { TaskObserver } from '../observers/task-observer';
+import { InvalidOptionError } from '../errors/invalid-option.error';
+import { TaskAdminOptions, TaskAuthCredentials } from './task-options.interface';
+
+/** Every option with its default applied; what the rest of the package reads. */
+export interface ResolvedTaskOptions {
+  path: string;
+  displayFuncArgs: boolean;
+  autoInstall: boolean;
+  auth: TaskAuthBackend | null;
+  tokenExpiry: number;
+  secretKey: string;
+  /** True when `secretKey` was generated because none was given. */
+  secretKeyGenerated: boolean;
+  pollInterval: number;
+  title: string;
+  publicStream: boolean;
+  snapshotDb: string | null;
+  database: DataSourceOptions | DataSource | null;
+  snapshotInterval: number;
+  requeuePending: boolean;
+  retentionDays: number | null;
+  maxConcurrentTasks: number | null;
+  loggers: TaskObserver[];
+  logFile: string | null;
+  logLifecycle: boolean;
+  encryptArgsKey: Buffer | null;
+  maxInMemory: number;
+  maxLogLines: number;
+  instanceLeaseSeconds: number;
+}
+
+const KNOWN_OPTIONS = new Set([
+  'path', 'displayFuncArgs', 'autoInstall', 'auth', 'tokenExpiry', 'secretKey', 'pollInterval', 'title',
+  'publicStream', 'snapshotDb', 'database', 'snapshotInterval', 'requeuePending', 'retentionDays',
+  'maxConcurrentTasks', 'loggers', 'logFile', 'logLifecycle', 'encryptArgsKey', 'maxInMemory', 'maxLogLines',
+  'instanceLeaseSeconds',
+]);
+
+/** Applies defaults and validates; a bad option throws naming the option and what is allowed. */
+export function resolveOptions(input: TaskAdminOptions = {}): ResolvedTaskOptions {
+  if (input === null || typeof input !== 'object') {
+    throw new InvalidOptionError('options', 'an object', input);
+  }
+  for (const key of Object.keys(input)) {
+    if (!KNOWN_OPTIONS.has(key)) throw new InvalidOptionError(key, `one of the known options (${[...KNOWN_OPTIONS].join(', ')})`, (input as Record<string, unknown>)[key]);
+  }
+  const auth = resolveAuth(input.auth);
+  const secret = optionalString(input, 'secretKey');
+  return {
+    path: resolvePath(input.path),
+    displayFuncArgs: bool(input, 'displayFuncArgs', false),
+    autoInstall: bool(input, 'autoInstall', false),
+    auth,
+    tokenExpiry: positiveNumber(input, 'tokenExpiry', 86400),
+    secretKey: secret ?? randomBytes(32).toString('base64url'),
+    secretKeyGenerated: secret === null,
+    pollInterval: positiveNumber(input, 'pollInterval', 30),
+    title: optionalString(input, 'title') ?? 'nestjs-taskflow',
+    publicStream: bool(input, 'publicStream', false),
+    snapshotDb: optionalString(input, 'snapshotDb'),
+    database: resolveDatabase(input.database),
+    snapshotInterval: positiveNumber(input, 'snapshotInterval', 60),
+    requeuePending: bool(input, 'requeuePending', false),
+    retentionDays: nullablePositive(input, 'retentionDays'),
+    maxConcurrentTasks: nullablePositiveInteger(input, 'maxConcurrentTasks'),
+    loggers: resolveLoggers(input.loggers),
+    logFile: optionalString(input, 'logFile'),
+    logLifecycle: bool(input, 'logLifecycle', false),
+    encryptArgsKey: resolveKey(input.encryptArgsKey),
+    maxInMemory: positiveInteger(input, 'maxInMemory', 10000),
+    maxLogLines: positiveInteger(input, 'maxLogLines', 1000),
+    instanceLeaseSeconds: positiveNumber(input, 'instanceLeaseSeconds', 30),
+  };
+}
+
+/** Normalises to a leading slash and no trailing slash: '/tasks', '/admin/jobs'. */
+export function resolvePath(path: unknown = '/tasks'): string {
+  if (typeof path !== 'string' || !/^\/?[A-Za-z0-9._~\-]+(\/[A-Za-z0-9._~\-]+)*\/?$/.test(path)) {
+    throw new InvalidOptionError('path', "a URL path of one or more segments such as '/tasks' or '/admin/jobs'", path);
+  }
+  return '/' + path.replace(/^\/+|\/+$/g, '');
+}
+
+function resolveAuth(auth: TaskAdminOptions['auth']): TaskAuthBackend | null {
+  if (auth === undefined || auth === null) return null;
+  if (auth instanceof TaskAuthBackend) return auth;
+  if (isPair(auth)) return TaskAuthBackend.fromCredentials([auth]);
+  if (Array.isArray(auth) && auth.length > 0 && auth.every(isPair)) {
+    return TaskAuthBackend.fromCredentials(auth as readonly TaskAuthCredentials[]);
+  }
+  throw new InvalidOptionError(
+    'auth',
+    'null, a [username, password] pair of non-empty strings, a non-empty list of such pairs, or a TaskAuthBackend',
+    auth,
+  );
+}
+
+function isPair(value: unknown): value is TaskAuthCredentials {
+  return (
+    Array.isArray(value) &&
+    value.length === 2 &&
+    typeof value[0] === 'string' &&
+    typeof value[1] === 'string' &&
+    value[0].length > 0 &&
+    value[1].length > 0
+  );
+}
+
+function resolveDatabase(db: unknown): DataSourceOptions | DataSource | null {
+  if (db === undefined || db === null) return null;
+  if (typeof db === 'object' && db !== null && 'type' in (db as object) || isDataSource(db)) {
+    return db as DataSourceOptions | DataSource;
+  }
+  throw new InvalidOptionError('database', 'TypeORM DataSourceOptions (with a `type`) or a DataSource', db);
+}
+
+function isDataSource(value: unknown): value is DataSource {
+  return typeof value === 'object' && value !== null && 'initialize' in value && 'options' in value;
+}
+
+function resolveLoggers(loggers: unknown): TaskObserver[] {
+  if (loggers === undefined || loggers === null) return [];
+  if (Array.isArray(loggers) && loggers.every((l) => l instanceof TaskObserver)) return [...loggers];
+  throw new InvalidOptionError('loggers', 'an array of TaskObserver instances', loggers);
+}
+
+function resolveKey(key: unknown): Buffer | null {
+  if (key === undefined || key === null) return null;
+  const buf = typeof key === 'string' ? Buffer.from(key, 'base64') : null;
+  if (!buf || buf.length !== 32) {
+    throw new InvalidOptionError('encryptArgsKey', 'a base64 string of exactly 32 bytes (openssl rand -base64 32)', '<redacted>');
+  }
+  return buf;
+}
+
+type Bag = Record<string, unknown>;
+
+function bool(input: object, name: string, fallback: boolean): boolean {
+  const v = (input as Bag)[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'boolean') throw new InvalidOptionError(name, 'true or false', v);
+  return v;
+}
+
+function optionalString(input: object, name: string): string | null {
+  const v = (input as Bag)[name];
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string' || v.length === 0) throw new InvalidOptionError(name, 'a non-empty string', name === 'secretKey' ? '<redacted>' : v);
+  return v;
+}
+
+function positiveNumber(input: object, name: string, fallback: number): number {
+  const v = (input as Bag)[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new InvalidOptionError(name, 'a finite number of seconds greater than 0', v);
+  return v;
+}
+
+function positiveInteger(input: object, name: string, fallback: number): number {
+  const v = (input as Bag)[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new InvalidOptionError(name, 'an integer of at least 1', v);
+  return v;
+}
+
+function nullablePositive(input: object, name: string): number | null {
+  const v = (input as Bag)[name];
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new InvalidOptionError(name, 'null or a number greater than 0', v);
+  return v;
+}
+
+function nullablePositiveInteger(input: object, name: string): number | null {
+  const v = (input as Bag)[name];
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new InvalidOptionError(name, 'null or an integer of at least 1', v);
+  return v;
+}

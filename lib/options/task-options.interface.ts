@@ -1,0 +1,71 @@
+import type { ModuleMetadata, Type, InjectionToken, OptionalFactoryDependency } from '@nestjs/common';
+import type { DataSource, DataSourceOptions } from 'typeorm';
+import type { TaskObserver } from '../observers/task-observer';
+import type { TaskAuthBackend } from '../auth/task-auth-backend';
+
+/** Options of the manager, accepted by both modules (SPEC §1). Durations in seconds. */
+export interface TaskManagerOptions {
+  /** SQLite file (better-sqlite3 through TypeORM). */
+  snapshotDb?: string;
+  /** A shared database: TypeORM options or an existing DataSource. Wins over `snapshotDb`. */
+  database?: DataSourceOptions | DataSource;
+  /** Upper bound (s) on how long a finished record may stay unwritten. Default 60. */
+  snapshotInterval?: number;
+  /** Unfinished tasks survive restarts and crashes. Default false. */
+  requeuePending?: boolean;
+  /** Terminal records older than this many days are pruned. Default null (keep). */
+  retentionDays?: number | null;
+  /** Cap on tasks running at once. Default null (no cap). */
+  maxConcurrentTasks?: number | null;
+  /** Observers of logs and lifecycle events. */
+  loggers?: TaskObserver[];
+  /** Shorthand for one FileLogger at this path. */
+  logFile?: string;
+  /** With `logFile`: also write lifecycle lines. Default false. */
+  logLifecycle?: boolean;
+  /** Base64 32-byte key: arguments are stored AES-256-GCM encrypted. */
+  encryptArgsKey?: string;
+  /** Finished records kept in memory. Default 10000. */
+  maxInMemory?: number;
+  /** Lines kept in one task's `logs` (the middle is elided past this). Default 1000. */
+  maxLogLines?: number;
+  /** Seconds an instance's lease lasts without a heartbeat before others recover its tasks. Default 30. */
+  instanceLeaseSeconds?: number;
+}
+
+export type TaskAuthCredentials = readonly [string, string];
+
+/** Admin options of TaskAdminModule (SPEC §1), on top of the manager's. */
+export interface TaskAdminOptions extends TaskManagerOptions {
+  path?: string;
+  displayFuncArgs?: boolean;
+  autoInstall?: boolean;
+  auth?: TaskAuthCredentials | readonly TaskAuthCredentials[] | TaskAuthBackend | null;
+  tokenExpiry?: number;
+  secretKey?: string;
+  pollInterval?: number;
+  title?: string;
+  publicStream?: boolean;
+}
+
+/** Options that decide which routes exist: given synchronously, even to forRootAsync. */
+export interface TaskAdminRouteOptions {
+  path?: string;
+}
+
+export interface TaskOptionsFactory<T> {
+  createTaskOptions(): T | Promise<T>;
+}
+
+export interface TaskModuleAsyncOptions<T> extends Pick<ModuleMetadata, 'imports'> {
+  inject?: (InjectionToken | OptionalFactoryDependency)[];
+  useFactory?: (...args: any[]) => T | Promise<T>;
+  useClass?: Type<TaskOptionsFactory<T>>;
+  useExisting?: Type<TaskOptionsFactory<T>>;
+}
+
+export type TaskManagerAsyncOptions = TaskModuleAsyncOptions<TaskManagerOptions>;
+
+export interface TaskAdminAsyncOptions
+  extends TaskModuleAsyncOptions<Omit<TaskAdminOptions, 'path'>>,
+    TaskAdminRouteOptions {}

@@ -1,0 +1,73 @@
+import { AuditEntry } from '../task/audit-entry';
+import { TaskData } from '../task/task-record';
+import { TaskMetrics } from '../task/task-metrics';
+import { TaskPage, TaskQuery } from '../task/task-query';
+
+/**
+ * Where task history lives beyond process memory. An abstract class so it can be
+ * the DI token (as nestjs/throttler does with its storage); one implementation per
+ * kind of store. Every method may reject on a database error: the engine retries
+ * and never lets that reach the host app.
+ */
+export abstract class TaskBackend {
+  /** 'sqlite' | 'postgres' | 'mysql' | 'mariadb': shown in logs and the dashboard. */
+  abstract readonly kind: string;
+
+  /** Connects (unless given an initialized DataSource) and creates or migrates tables. */
+  abstract open(): Promise<void>;
+
+  /** Closes the connection, unless the user owns it. */
+  abstract close(): Promise<void>;
+
+  /**
+   * Upserts every task in one transaction. A stored row with a higher `version`
+   * is kept, so a late write never regresses a task another writer moved on.
+   */
+  abstract saveBatch(tasks: readonly TaskData[]): Promise<void>;
+
+  abstract getTask(id: string): Promise<TaskData | null>;
+
+  /** Filters of SPEC §4, newest `createdAt` first, with the total ignoring paging. */
+  abstract listTasks(query: TaskQuery): Promise<TaskPage<TaskData>>;
+
+  /** Metrics of SPEC §4 over every stored row. */
+  abstract metrics(): Promise<TaskMetrics>;
+
+  /**
+   * Deletes up to `batchSize` terminal rows whose end time (created time when it
+   * has none) is before `cutoff`; returns their ids. Callers loop until fewer than
+   * `batchSize` come back, so a large prune never holds one long transaction.
+   */
+  abstract deleteTerminalBefore(cutoff: number, batchSize: number): Promise<string[]>;
+
+  /**
+   * Atomically takes ownership of durable unfinished tasks (pending or running)
+   * that have no owner or whose owner's lease expired, and returns them. Each task
+   * is claimed by exactly one caller.
+   */
+  abstract claimOrphans(instanceId: string, limit: number): Promise<TaskData[]>;
+
+  /** Records that `instanceId` is alive until now + ttl seconds. */
+  abstract heartbeat(instanceId: string, ttlSeconds: number): Promise<void>;
+
+  /** Forgets an instance at clean shutdown; its remaining tasks become claimable. */
+  abstract removeInstance(instanceId: string): Promise<void>;
+
+  /**
+   * Binds `key` to `taskId` unless a task that is neither failed, interrupted nor
+   * cancelled already holds it; returns the id that holds the key afterwards.
+   * Races between instances are settled by a unique constraint.
+   */
+  abstract reserveIdempotencyKey(key: string, taskId: string): Promise<string>;
+
+  /**
+   * A named lease (retention round, schedule slot): true for exactly one holder
+   * until it expires after `ttlSeconds`.
+   */
+  abstract tryAcquireLease(name: string, holder: string, ttlSeconds: number): Promise<boolean>;
+
+  abstract appendAudit(entry: AuditEntry): Promise<void>;
+
+  /** Newest first. */
+  abstract listAudit(limit: number, offset: number): Promise<AuditEntry[]>;
+}

@@ -1,0 +1,11 @@
+export type AuditAction = 'retry' | 'cancel' | 'bulk_retry' | 'delete_history';
+
+/** One admin action (SPEC §4). `task_id` is "bulk" for bulk actions, null for delete_history. */
+export interface AuditEntry {
+  entry_id: string;
+  action: AuditAction;
+  task_id: string | null;
+  actor: string;
+  timestamp: string;
+  detail: Record<string, unknown>;
+}

@@ -1,0 +1,24 @@
+/** `GET {path}/metrics` (SPEC §4). */
+export interface FunctionMetrics {
+  total: number;
+  success: number;
+  failed: number;
+  success_rate: number | null;
+  avg_duration_seconds: number | null;
+  p95_duration_seconds: number | null;
+}
+
+export interface TaskMetrics {
+  total: number;
+  pending: number;
+  running: number;
+  success: number;
+  failed: number;
+  interrupted: number;
+  cancelled: number;
+  success_rate: number | null;
+  avg_duration_seconds: number | null;
+  p50_duration_seconds: number | null;
+  p95_duration_seconds: number | null;
+  by_function: Record<string, FunctionMetrics>;
+}

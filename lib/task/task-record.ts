@@ -1,0 +1,87 @@
+import { TaskStatus } from './task-status';
+
+export type TaskSource = 'manual' | 'scheduled';
+
+/**
+ * The record as REST and SSE show it (SPEC §3). Keys are in contract order; `args`
+ * is present only with `displayFuncArgs`.
+ */
+export interface TaskRecord {
+  task_id: string;
+  func_name: string;
+  status: TaskStatus;
+  created_at: string;
+  start_time: string | null;
+  end_time: string | null;
+  duration: number | null;
+  retries_used: number;
+  error: string | null;
+  logs: string[];
+  stacktrace: string | null;
+  tags: Record<string, string>;
+  source: TaskSource;
+  priority: number | null;
+  executor: 'async';
+  progress: number | null;
+  args?: unknown[];
+}
+
+/**
+ * The full state of one task as the engine and the persistence backends hold it.
+ * Times are epoch milliseconds; `args` are the JSON-safe arguments (or the
+ * encrypted payload when argument encryption is on).
+ */
+export interface TaskData {
+  id: string;
+  funcName: string;
+  status: TaskStatus;
+  createdAt: number;
+  startTime: number | null;
+  endTime: number | null;
+  retriesUsed: number;
+  error: string | null;
+  stacktrace: string | null;
+  logs: string[];
+  tags: Record<string, string>;
+  source: TaskSource;
+  priority: number | null;
+  progress: number | null;
+  args: unknown[];
+  /** Encrypted argument payload (base64) when `encryptArgsKey` is set; `args` is then `[]`. */
+  argsCipher: string | null;
+  idempotencyKey: string | null;
+  /** True when the task must survive restarts (requeuePending or `persist`). */
+  durable: boolean;
+  /** Instance currently running (or holding) the task, for multi-instance recovery. */
+  owner: string | null;
+  /** Bumped on every change; lets writers skip stale snapshots. */
+  version: number;
+}
+
+export function toTaskRecord(task: TaskData, withArgs: boolean): TaskRecord {
+  const record: TaskRecord = {
+    task_id: task.id,
+    func_name: task.funcName,
+    status: task.status,
+    created_at: iso(task.createdAt),
+    start_time: task.startTime === null ? null : iso(task.startTime),
+    end_time: task.endTime === null ? null : iso(task.endTime),
+    duration:
+      task.startTime !== null && task.endTime !== null ? (task.endTime - task.startTime) / 1000 : null,
+    retries_used: task.retriesUsed,
+    error: task.error,
+    logs: task.logs.slice(),
+    stacktrace: task.stacktrace,
+    tags: { ...task.tags },
+    source: task.source,
+    priority: task.priority,
+    executor: 'async',
+    progress: task.progress,
+  };
+  if (withArgs) record.args = task.argsCipher !== null ? ['<encrypted>'] : task.args;
+  return record;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
