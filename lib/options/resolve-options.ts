@@ -31,22 +31,30 @@ export interface ResolvedTaskOptions {
   maxInMemory: number;
   maxLogLines: number;
   instanceLeaseSeconds: number;
+  shutdownGracePeriod: number;
 }
 
 const KNOWN_OPTIONS = new Set([
   'path', 'displayFuncArgs', 'autoInstall', 'auth', 'tokenExpiry', 'secretKey', 'pollInterval', 'title',
   'publicStream', 'snapshotDb', 'database', 'snapshotInterval', 'requeuePending', 'retentionDays',
   'maxConcurrentTasks', 'loggers', 'logFile', 'logLifecycle', 'encryptArgsKey', 'maxInMemory', 'maxLogLines',
-  'instanceLeaseSeconds',
+  'instanceLeaseSeconds', 'shutdownGracePeriod',
 ]);
 
+/** Options that only make sense with the admin surface; TaskManagerModule refuses them. */
+const ADMIN_ONLY = new Set(['path', 'displayFuncArgs', 'autoInstall', 'auth', 'tokenExpiry', 'secretKey', 'pollInterval', 'title', 'publicStream']);
+
 /** Applies defaults and validates; a bad option throws naming the option and what is allowed. */
-export function resolveOptions(input: TaskAdminOptions = {}): ResolvedTaskOptions {
+export function resolveOptions(input: TaskAdminOptions = {}, kind: 'admin' | 'manager' = 'admin'): ResolvedTaskOptions {
   if (input === null || typeof input !== 'object') {
     throw new InvalidOptionError('options', 'an object', input);
   }
   for (const key of Object.keys(input)) {
-    if (!KNOWN_OPTIONS.has(key)) throw new InvalidOptionError(key, `one of the known options (${[...KNOWN_OPTIONS].join(', ')})`, (input as Record<string, unknown>)[key]);
+    const value = (input as Record<string, unknown>)[key];
+    if (!KNOWN_OPTIONS.has(key)) throw new InvalidOptionError(key, `one of the known options (${[...KNOWN_OPTIONS].join(', ')})`, value);
+    if (kind === 'manager' && ADMIN_ONLY.has(key) && value !== undefined) {
+      throw new InvalidOptionError(key, 'nothing: it is an option of TaskAdminModule, and TaskManagerModule mounts no routes', value);
+    }
   }
   const auth = resolveAuth(input.auth);
   const secret = optionalString(input, 'secretKey');
@@ -74,6 +82,7 @@ export function resolveOptions(input: TaskAdminOptions = {}): ResolvedTaskOption
     maxInMemory: positiveInteger(input, 'maxInMemory', 10000),
     maxLogLines: positiveInteger(input, 'maxLogLines', 1000),
     instanceLeaseSeconds: positiveNumber(input, 'instanceLeaseSeconds', 30),
+    shutdownGracePeriod: nonNegativeNumber(input, 'shutdownGracePeriod', 5),
   };
 }
 
@@ -157,6 +166,13 @@ function positiveNumber(input: object, name: string, fallback: number): number {
   const v = (input as Bag)[name];
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new InvalidOptionError(name, 'a finite number of seconds greater than 0', v);
+  return v;
+}
+
+function nonNegativeNumber(input: object, name: string, fallback: number): number {
+  const v = (input as Bag)[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new InvalidOptionError(name, 'a finite number of seconds, 0 or more', v);
   return v;
 }
 

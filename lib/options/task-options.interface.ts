@@ -31,6 +31,8 @@ export interface TaskManagerOptions {
   maxLogLines?: number;
   /** Seconds an instance's lease lasts without a heartbeat before others recover its tasks. Default 30. */
   instanceLeaseSeconds?: number;
+  /** Seconds shutdown waits for running tasks before interrupting them. Default 5. */
+  shutdownGracePeriod?: number;
 }
 
 export type TaskAuthCredentials = readonly [string, string];

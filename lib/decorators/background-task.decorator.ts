@@ -1,0 +1,31 @@
+import { SetMetadata } from '@nestjs/common';
+import { BACKGROUND_TASK_METADATA } from '../constants';
+
+export interface BackgroundTaskOptions {
+  /** Registered name, the task's `func_name` everywhere. Default `ClassName.methodName`. */
+  name?: string;
+  /** Extra attempts after a failure. Default 0. */
+  retries?: number;
+  /** Seconds before the first retry. Default 0. */
+  delay?: number;
+  /** Multiplier of the delay for each further retry. Default 1. */
+  backoff?: number;
+  /** Survive restarts even when `requeuePending` is off. Default false. */
+  persist?: boolean;
+  /** Run again after a crash or shutdown caught it running (else it becomes `interrupted`). Default false. */
+  requeueOnInterrupt?: boolean;
+  /** Start at once, even inside a request handled by TaskflowInterceptor. Default false. */
+  eager?: boolean;
+  /** Higher starts first among tasks waiting for a slot. Default none. */
+  priority?: number;
+  /** Seconds per attempt; a timed-out attempt fails and may be retried. Default none. */
+  timeout?: number;
+}
+
+/**
+ * Marks a provider method as a background task, so `TaskManager.addTask(this.svc.method, args)`
+ * can run it with retries, tracking and persistence. Calling the method directly still runs it in place.
+ */
+export function BackgroundTask(options: BackgroundTaskOptions = {}): MethodDecorator {
+  return SetMetadata(BACKGROUND_TASK_METADATA, options);
+}

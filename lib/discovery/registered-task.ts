@@ -1,0 +1,21 @@
+/** Options of a registered task with defaults applied. */
+export interface TaskDefinition {
+  name: string;
+  retries: number;
+  delay: number;
+  backoff: number;
+  persist: boolean;
+  requeueOnInterrupt: boolean;
+  eager: boolean;
+  priority: number | null;
+  timeout: number | null;
+}
+
+/** A discovered @BackgroundTask method bound to its provider instance. */
+export interface RegisteredTask {
+  definition: TaskDefinition;
+  /** `ClassName.methodName`, for messages. */
+  location: string;
+  instance: object;
+  method: (...args: unknown[]) => unknown;
+}

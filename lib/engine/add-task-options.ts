@@ -1,0 +1,21 @@
+/** Per-call options of `TaskManager.addTask`. */
+export interface AddTaskOptions {
+  /** String tags shown in the dashboard and filterable (`tag=key:value`). */
+  tags?: Record<string, string>;
+  /** While a task with this key is pending, running or succeeded, its id is returned instead. */
+  idempotencyKey?: string;
+  /** Overrides the decorator's priority: higher starts first among waiting tasks. */
+  priority?: number;
+  /** Start at once, even inside a request handled by TaskflowInterceptor. */
+  eager?: boolean;
+}
+
+/** Who performed an admin action, for the audit log. */
+export interface ActorOptions {
+  actor?: string;
+}
+
+/**
+ * `args` typed against the method's parameters; optional when it takes none.
+ */
+export type TaskArgs<F> = F extends (...args: infer P) => unknown ? P : never;

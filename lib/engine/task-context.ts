@@ -1,0 +1,85 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Logger } from '@nestjs/common';
+import { LOGGER_CONTEXT } from '../constants';
+import { LOG_LEVELS, TaskLogLevel } from '../observers/task-observer';
+
+/** What `getTaskContext()` returns inside a running task. */
+export interface TaskContext {
+  readonly taskId: string;
+  readonly funcName: string;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  readonly tags: Readonly<Record<string, string>>;
+  /** Aborted when the task is cancelled or the attempt times out. */
+  readonly signal: AbortSignal;
+}
+
+/** The engine side of a running attempt: where logs and progress go. */
+export interface AttemptSink {
+  log(level: TaskLogLevel, message: string, extra: Record<string, unknown>): void;
+  progress(fraction: number, message: string | undefined): void;
+}
+
+interface AttemptScope {
+  context: TaskContext;
+  sink: AttemptSink;
+}
+
+const storage = new AsyncLocalStorage<AttemptScope>();
+const fallbackLogger = new Logger(LOGGER_CONTEXT);
+
+/** Runs `fn` with the task context available to everything it calls and awaits. */
+export function runInTaskContext<T>(context: TaskContext, sink: AttemptSink, fn: () => T): T {
+  return storage.run({ context, sink }, fn);
+}
+
+/** The running task's context, or undefined outside a task. */
+export function getTaskContext(): TaskContext | undefined {
+  return storage.getStore()?.context;
+}
+
+export interface TaskLogOptions {
+  level?: TaskLogLevel;
+  [extra: string]: unknown;
+}
+
+/**
+ * Appends `"YYYY-MM-DDTHH:MM:SS message"` (UTC) to the running task's logs and tells observers;
+ * outside a task it goes to Nest's Logger.
+ */
+export function taskLog(message: string, options: TaskLogOptions = {}): void {
+  const { level = 'info', ...extra } = options;
+  const safeLevel: TaskLogLevel = LOG_LEVELS.includes(level) ? level : 'info';
+  const text = String(message);
+  const scope = storage.getStore();
+  if (scope) {
+    scope.sink.log(safeLevel, text, extra);
+    return;
+  }
+  switch (safeLevel) {
+    case 'debug':
+      fallbackLogger.debug(text);
+      break;
+    case 'warning':
+      fallbackLogger.warn(text);
+      break;
+    case 'error':
+      fallbackLogger.error(text);
+      break;
+    default:
+      fallbackLogger.log(text);
+  }
+}
+
+/** Sets the running task's `progress` (0..1); the optional message is logged too. No-op outside a task. */
+export function reportProgress(fraction: number, message?: string): void {
+  if (typeof fraction !== 'number' || Number.isNaN(fraction)) {
+    throw new RangeError('reportProgress: fraction must be a number between 0 and 1');
+  }
+  storage.getStore()?.sink.progress(Math.min(1, Math.max(0, fraction)), message);
+}
+
+/** `2026-04-30T10:00:01` for log lines (UTC, second precision). */
+export function logTimestamp(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19);
+}

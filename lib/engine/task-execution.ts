@@ -1,0 +1,147 @@
+import { RegisteredTask } from '../discovery/registered-task';
+import { TaskTimeoutError } from '../errors/task-timeout.error';
+import { TaskLogLevel } from '../observers/task-observer';
+import { TaskData } from '../task/task-record';
+import { formatError } from './format-error';
+import { AttemptSink, runInTaskContext } from './task-context';
+
+/** What an execution reports back to the manager. */
+export interface ExecutionHooks {
+  /** The record changed (status, logs, progress, retries). */
+  changed(task: TaskData): void;
+  /** The record reached a terminal status through this execution. */
+  settled(task: TaskData, attempt: number): void;
+  log(task: TaskData, level: TaskLogLevel, message: string, extra: Record<string, unknown>, attempt: number): void;
+  retryLine(task: TaskData, attempt: number): void;
+}
+
+/**
+ * Runs one task: attempts, back-off between them, per-attempt timeout, and
+ * cancellation that aborts the running attempt or the back-off wait at once.
+ */
+export class TaskExecution {
+  private controller: AbortController | null = null;
+  private wakeUp: (() => void) | null = null;
+  private stopped = false;
+  attempt = 0;
+
+  constructor(
+    readonly task: TaskData,
+    private readonly registered: RegisteredTask,
+    private readonly args: unknown[],
+    private readonly hooks: ExecutionHooks,
+  ) {}
+
+  /** Stops the execution: the current attempt's signal is aborted, no further attempt starts. */
+  stop(reason: Error): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.controller?.abort(reason);
+    this.wakeUp?.();
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  async run(): Promise<void> {
+    const { retries, delay, backoff } = this.registered.definition;
+    for (let attempt = 1; attempt <= retries + 1; attempt++) {
+      if (attempt > 1) {
+        await this.wait(delay * Math.pow(backoff, attempt - 2) * 1000);
+        if (this.stopped) return;
+        this.task.retriesUsed = attempt - 1;
+        this.hooks.retryLine(this.task, attempt - 1);
+      }
+      this.attempt = attempt;
+      const outcome = await this.runAttempt(attempt);
+      if (this.stopped) return;
+      if (outcome.ok) {
+        this.finish('success', null);
+        return;
+      }
+      const { text, stack } = formatError(outcome.error);
+      this.task.error = text;
+      this.task.stacktrace = stack;
+      if (attempt === retries + 1) {
+        this.finish('failed', text);
+        return;
+      }
+      this.hooks.changed(this.task);
+    }
+  }
+
+  private finish(status: 'success' | 'failed', error: string | null): void {
+    this.stopped = true;
+    this.task.status = status;
+    this.task.endTime = Date.now();
+    if (status === 'success') {
+      this.task.error = null;
+      this.task.stacktrace = null;
+    } else {
+      this.task.error = error;
+    }
+    this.hooks.settled(this.task, this.attempt);
+  }
+
+  private async runAttempt(attempt: number): Promise<{ ok: true } | { ok: false; error: unknown }> {
+    const controller = new AbortController();
+    this.controller = controller;
+    const { timeout } = this.registered.definition;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const sink: AttemptSink = {
+      log: (level, message, extra) => {
+        if (!this.stopped) this.hooks.log(this.task, level, message, extra, attempt);
+      },
+      progress: (fraction, message) => {
+        if (this.stopped) return;
+        this.task.progress = fraction;
+        if (message) this.hooks.log(this.task, 'info', message, { progress: fraction }, attempt);
+        else this.hooks.changed(this.task);
+      },
+    };
+    const context = {
+      taskId: this.task.id,
+      funcName: this.task.funcName,
+      attempt,
+      tags: Object.freeze({ ...this.task.tags }),
+      signal: controller.signal,
+    };
+    try {
+      const work = runInTaskContext(context, sink, async () => this.registered.method.apply(this.registered.instance, this.args));
+      const aborted = new Promise<never>((_, reject) => {
+        onAbort = () => reject(controller.signal.reason);
+        controller.signal.addEventListener('abort', onAbort, { once: true });
+        if (timeout !== null) {
+          timer = setTimeout(() => controller.abort(new TaskTimeoutError(timeout)), timeout * 1000);
+        }
+      });
+      // The attempt's own promise may reject after an abort; nobody else listens to it.
+      work.catch(() => undefined);
+      await Promise.race([work, aborted]);
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, error };
+    } finally {
+      if (timer) clearTimeout(timer);
+      if (onAbort) controller.signal.removeEventListener('abort', onAbort);
+      this.controller = null;
+    }
+  }
+
+  private wait(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = () => {
+        this.wakeUp = null;
+        done();
+      };
+    });
+  }
+}

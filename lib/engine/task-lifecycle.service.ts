@@ -1,0 +1,35 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { LOGGER_CONTEXT, TASKFLOW_OPTIONS } from '../constants';
+import type { ResolvedTaskOptions } from '../options/resolve-options';
+import { TaskManager } from './task-manager.service';
+
+/**
+ * Startup and shutdown in SPEC §6's order. Shutdown: stop intake, give running
+ * tasks `shutdownGracePeriod` to finish, then interrupt what is left.
+ */
+@Injectable()
+export class TaskLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(LOGGER_CONTEXT);
+  private stopped = false;
+
+  constructor(
+    private readonly manager: TaskManager,
+    @Inject(TASKFLOW_OPTIONS) private readonly options: ResolvedTaskOptions,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.manager.startObservers();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.manager.stopIntake();
+    await this.manager.settleRunning(this.options.shutdownGracePeriod * 1000);
+    const unfinished = this.manager.stopIntake();
+    for (const task of unfinished) this.manager.interrupt(task, 'the application shut down');
+    if (unfinished.length > 0) this.logger.warn(`${unfinished.length} unfinished task(s) marked interrupted at shutdown`);
+    await this.manager.closeObservers();
+    this.manager.completeStreams();
+  }
+}

@@ -1,0 +1,33 @@
+// Public API of nestjs-taskflow: everything users import comes from here.
+export { TaskAdminModule } from './module/task-admin.module';
+export { TaskManagerModule } from './module/task-manager.module';
+export { TaskManager, RegisteredTaskInfo } from './engine/task-manager.service';
+export { TaskflowInterceptor } from './engine/taskflow.interceptor';
+export { AddTaskOptions, ActorOptions } from './engine/add-task-options';
+export { BackgroundTask, BackgroundTaskOptions } from './decorators/background-task.decorator';
+export { taskLog, getTaskContext, reportProgress, TaskContext, TaskLogOptions } from './engine/task-context';
+export {
+  TaskAdminOptions,
+  TaskManagerOptions,
+  TaskAdminAsyncOptions,
+  TaskManagerAsyncOptions,
+  TaskOptionsFactory,
+  TaskAuthCredentials,
+} from './options/task-options.interface';
+export { TaskAuthBackend } from './auth/task-auth-backend';
+export { TaskObserver, TaskLogEvent, TaskLifecycleEvent, TaskLogLevel } from './observers/task-observer';
+export { TaskBackend } from './persistence/task-backend';
+export { TaskRecord, TaskSource, TaskData } from './task/task-record';
+export { TaskStatus, TASK_STATUSES } from './task/task-status';
+export { TaskQuery, TaskPage } from './task/task-query';
+export { TaskMetrics, FunctionMetrics } from './task/task-metrics';
+export { AuditEntry, AuditAction } from './task/audit-entry';
+export { BulkRetryResult, DeleteHistoryResult } from './task/bulk-retry-result';
+export { ScheduleInfo } from './task/schedule-info';
+export { InvalidOptionError } from './errors/invalid-option.error';
+export { TaskDefinitionError } from './errors/task-definition.error';
+export { TaskNotFoundError } from './errors/task-not-found.error';
+export { UnknownTaskError } from './errors/unknown-task.error';
+export { InvalidTransitionError } from './errors/invalid-transition.error';
+export { TaskArgumentError } from './errors/task-argument.error';
+export { TaskTimeoutError } from './errors/task-timeout.error';

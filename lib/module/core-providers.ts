@@ -1,0 +1,56 @@
+import { Provider } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { TASKFLOW_OPTIONS, TASKFLOW_RAW_OPTIONS } from '../constants';
+import { TaskExplorer } from '../discovery/task.explorer';
+import { TaskRegistry } from '../discovery/task.registry';
+import { TaskLifecycle } from '../engine/task-lifecycle.service';
+import { TaskManager } from '../engine/task-manager.service';
+import { AutoInstallInterceptor } from '../engine/taskflow.interceptor';
+import { resolveOptions } from '../options/resolve-options';
+import { TaskAdminOptions, TaskModuleAsyncOptions, TaskOptionsFactory } from '../options/task-options.interface';
+
+/** Providers shared by both modules: the engine, discovery and lifecycle. */
+export const CORE_PROVIDERS: Provider[] = [
+  TaskRegistry,
+  TaskExplorer,
+  TaskManager,
+  TaskLifecycle,
+  { provide: APP_INTERCEPTOR, useClass: AutoInstallInterceptor },
+];
+
+export const CORE_EXPORTS = [TaskManager, TaskRegistry, TASKFLOW_OPTIONS];
+
+/** The resolved-options provider for forRoot. */
+export function syncOptionsProvider(options: TaskAdminOptions, kind: 'admin' | 'manager'): Provider {
+  const resolved = resolveOptions(options, kind);
+  return { provide: TASKFLOW_OPTIONS, useValue: resolved };
+}
+
+/** Raw-options providers for forRootAsync, plus the resolved-options provider merging `path`. */
+export function asyncOptionsProviders<T extends object>(
+  async: TaskModuleAsyncOptions<T>,
+  kind: 'admin' | 'manager',
+  routeOptions: { path?: string },
+): Provider[] {
+  const providers: Provider[] = [
+    {
+      provide: TASKFLOW_OPTIONS,
+      useFactory: (raw: T) => resolveOptions({ ...(raw ?? {}), ...routeOptions } as TaskAdminOptions, kind),
+      inject: [TASKFLOW_RAW_OPTIONS],
+    },
+  ];
+  if (async.useFactory) {
+    providers.push({ provide: TASKFLOW_RAW_OPTIONS, useFactory: async.useFactory, inject: async.inject ?? [] });
+  } else if (async.useClass || async.useExisting) {
+    const factoryClass = (async.useClass ?? async.useExisting)!;
+    providers.push({
+      provide: TASKFLOW_RAW_OPTIONS,
+      useFactory: (factory: TaskOptionsFactory<T>) => factory.createTaskOptions(),
+      inject: [factoryClass],
+    });
+    if (async.useClass) providers.push({ provide: async.useClass, useClass: async.useClass });
+  } else {
+    throw new Error('nestjs-taskflow: forRootAsync needs one of useFactory, useClass or useExisting');
+  }
+  return providers;
+}

@@ -1,0 +1,36 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { resolvePath } from '../options/resolve-options';
+import { TaskAdminAsyncOptions, TaskAdminOptions } from '../options/task-options.interface';
+import { adminSurface } from './admin-surface';
+import { CORE_EXPORTS, CORE_PROVIDERS, asyncOptionsProviders, syncOptionsProvider } from './core-providers';
+
+/** The task manager plus the REST admin API, the SSE stream, the dashboard and login. */
+@Module({})
+export class TaskAdminModule {
+  static forRoot(options: TaskAdminOptions = {}): DynamicModule {
+    const surface = adminSurface(resolvePath(options.path));
+    return {
+      module: TaskAdminModule,
+      global: true,
+      imports: [DiscoveryModule],
+      controllers: surface.controllers,
+      providers: [syncOptionsProvider(options, 'admin'), ...CORE_PROVIDERS, ...surface.providers],
+      exports: [...CORE_EXPORTS, ...surface.exports],
+    };
+  }
+
+  /** `path` decides which routes exist, so it is given here, beside the factory. */
+  static forRootAsync(options: TaskAdminAsyncOptions): DynamicModule {
+    const path = resolvePath(options.path);
+    const surface = adminSurface(path);
+    return {
+      module: TaskAdminModule,
+      global: true,
+      imports: [DiscoveryModule, ...(options.imports ?? [])],
+      controllers: surface.controllers,
+      providers: [...asyncOptionsProviders(options, 'admin', { path }), ...CORE_PROVIDERS, ...surface.providers],
+      exports: [...CORE_EXPORTS, ...surface.exports],
+    };
+  }
+}
