@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { LOGGER_CONTEXT, TASKFLOW_OPTIONS } from '../constants';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
-import { TaskManager } from './task-manager.service';
+import { TaskRuntime } from './task-runtime';
 
 /**
  * Startup and shutdown in SPEC §6's order. Shutdown: stop intake, give running
@@ -13,23 +13,23 @@ export class TaskLifecycle implements OnApplicationBootstrap, OnApplicationShutd
   private stopped = false;
 
   constructor(
-    private readonly manager: TaskManager,
+    private readonly runtime: TaskRuntime,
     @Inject(TASKFLOW_OPTIONS) private readonly options: ResolvedTaskOptions,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.manager.startObservers();
+    await this.runtime.observers.startup();
   }
 
   async onApplicationShutdown(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.manager.stopIntake();
-    await this.manager.settleRunning(this.options.shutdownGracePeriod * 1000);
-    const unfinished = this.manager.stopIntake();
-    for (const task of unfinished) this.manager.interrupt(task, 'the application shut down');
+    this.runtime.stopIntake();
+    await this.runtime.settleRunning(this.options.shutdownGracePeriod * 1000);
+    const unfinished = this.runtime.stopIntake();
+    for (const task of unfinished) this.runtime.interrupt(task, 'the application shut down');
     if (unfinished.length > 0) this.logger.warn(`${unfinished.length} unfinished task(s) marked interrupted at shutdown`);
-    await this.manager.closeObservers();
-    this.manager.completeStreams();
+    await this.runtime.observers.close();
+    this.runtime.completeStreams();
   }
 }

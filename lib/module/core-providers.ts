@@ -5,6 +5,7 @@ import { TaskExplorer } from '../discovery/task.explorer';
 import { TaskRegistry } from '../discovery/task.registry';
 import { TaskLifecycle } from '../engine/task-lifecycle.service';
 import { TaskManager } from '../engine/task-manager.service';
+import { TaskRuntime } from '../engine/task-runtime';
 import { AutoInstallInterceptor } from '../engine/taskflow.interceptor';
 import { resolveOptions } from '../options/resolve-options';
 import { TaskAdminOptions, TaskModuleAsyncOptions, TaskOptionsFactory } from '../options/task-options.interface';
@@ -13,6 +14,7 @@ import { TaskAdminOptions, TaskModuleAsyncOptions, TaskOptionsFactory } from '..
 export const CORE_PROVIDERS: Provider[] = [
   TaskRegistry,
   TaskExplorer,
+  TaskRuntime,
   TaskManager,
   TaskLifecycle,
   { provide: APP_INTERCEPTOR, useClass: AutoInstallInterceptor },

@@ -24,16 +24,19 @@ export function matchesQuery(task: TaskData, query: TaskQuery): boolean {
   return true;
 }
 
-/** Newest first (created_at, then id for a stable order), paged. */
+/**
+ * Newest first, paged. `tasks` come in creation order, so tasks created in the
+ * same millisecond keep their order (the sort is stable).
+ */
 export function pageOf(tasks: Iterable<TaskData>, query: TaskQuery): TaskPage<TaskData> {
   const matching: TaskData[] = [];
   for (const task of tasks) if (matchesQuery(task, query)) matching.push(task);
-  matching.sort(newestFirst);
+  matching.reverse().sort(newestFirst);
   const offset = query.offset ?? 0;
   const limit = query.limit ?? DEFAULT_LIST_LIMIT;
   return { items: matching.slice(offset, offset + limit), total: matching.length };
 }
 
 export function newestFirst(a: TaskData, b: TaskData): number {
-  return b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+  return b.createdAt - a.createdAt;
 }

@@ -1,0 +1,254 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Subject } from 'rxjs';
+import { LOGGER_CONTEXT, TASKFLOW_OPTIONS } from '../constants';
+import { RegisteredTask } from '../discovery/registered-task';
+import { messages } from '../errors/messages';
+import { ObserverHub } from '../observers/observer-hub';
+import { TaskLifecycleEvent, TaskLogLevel } from '../observers/task-observer';
+import type { ResolvedTaskOptions } from '../options/resolve-options';
+import { MemoryTaskStore } from '../store/memory-task.store';
+import { TaskData, TaskRecord, toTaskRecord } from '../task/task-record';
+import { KEY_RELEASING_STATUSES, isTerminal } from '../task/task-status';
+import { DispatchScope } from './dispatch-scope';
+import { PriorityQueue } from './priority-queue';
+import { logTimestamp } from './task-context';
+import { ExecutionHooks, TaskExecution } from './task-execution';
+import { TaskHistory } from './task-history';
+import { appendLogLine } from './task-log-buffer';
+
+interface QueuedTask {
+  task: TaskData;
+  registered: RegisteredTask;
+}
+
+/**
+ * The mechanics behind TaskManager: the in-memory store, the priority queue and
+ * its concurrency cap, running executions, change notification, waiters.
+ */
+@Injectable()
+export class TaskRuntime {
+  private readonly logger = new Logger(LOGGER_CONTEXT);
+  readonly store: MemoryTaskStore;
+  private readonly queue = new PriorityQueue<QueuedTask>();
+  private readonly executions = new Map<string, TaskExecution>();
+  private readonly idempotency = new Map<string, string>();
+  private readonly waiters = new Map<string, ((record: TaskRecord) => void)[]>();
+  private drainWaiters: (() => void)[] = [];
+  readonly changes = new Subject<TaskRecord>();
+  readonly stopping = new Subject<void>();
+  readonly observers: ObserverHub;
+  private readonly hooks: ExecutionHooks;
+  private pumpScheduled = false;
+  private runningCount = 0;
+  accepting = true;
+  /** Set by the persistence layer when a database is configured. */
+  history: TaskHistory | null = null;
+
+  constructor(@Inject(TASKFLOW_OPTIONS) private readonly options: ResolvedTaskOptions) {
+    this.store = new MemoryTaskStore(options.maxInMemory, (task) => this.forgetKey(task));
+    this.observers = new ObserverHub(options.loggers);
+    this.hooks = {
+      changed: (task) => this.changed(task),
+      settled: (task, attempt) => this.settled(task, attempt),
+      log: (task, level, message, extra, attempt) => this.appendLog(task, level, message, extra, attempt),
+      retryLine: (task, n) => {
+        appendLogLine(task.logs, `--- Retry ${n} ---`, this.options.maxLogLines);
+        this.changed(task);
+      },
+    };
+  }
+
+  /** Stores a new task and dispatches it: now, or after the response when inside a dispatch scope. */
+  admit(task: TaskData, registered: RegisteredTask, eager: boolean): void {
+    if (!this.accepting) throw new Error(messages.managerStopped());
+    if (task.idempotencyKey) this.idempotency.set(task.idempotencyKey, task.id);
+    this.store.add(task);
+    this.changed(task);
+    this.observers.lifecycle(this.lifecycleEvent(task, 0));
+    const scope = eager ? undefined : DispatchScope.current();
+    if (scope) scope.defer(() => this.schedule(task, registered));
+    else this.schedule(task, registered);
+  }
+
+  /** The id of the live task holding `key`, if any. */
+  keyHolder(key: string): string | undefined {
+    const id = this.idempotency.get(key);
+    const holder = id ? this.store.get(id) : undefined;
+    return holder && !KEY_RELEASING_STATUSES.includes(holder.status) ? holder.id : undefined;
+  }
+
+  forgetKey(task: TaskData): void {
+    if (task.idempotencyKey && this.idempotency.get(task.idempotencyKey) === task.id) {
+      this.idempotency.delete(task.idempotencyKey);
+    }
+  }
+
+  /** Cancels a live task: a pending one never starts, a running one has its signal aborted. */
+  cancel(task: TaskData): 'pending' | 'running' {
+    const execution = this.executions.get(task.id);
+    if (execution) {
+      execution.stop(new Error(messages.cancelled()));
+      this.executions.delete(task.id);
+      this.releaseSlot();
+    }
+    task.status = 'cancelled';
+    task.endTime = Date.now();
+    this.settled(task, execution?.attempt ?? 0);
+    return execution ? 'running' : 'pending';
+  }
+
+  /** Marks a task caught unfinished at shutdown as interrupted and aborts its attempt. */
+  interrupt(task: TaskData, reason: string): void {
+    const execution = this.executions.get(task.id);
+    execution?.stop(new Error(reason));
+    this.executions.delete(task.id);
+    task.status = 'interrupted';
+    task.endTime = Date.now();
+    task.error = task.error ?? `Interrupted: ${reason}`;
+    this.settled(task, execution?.attempt ?? 0);
+  }
+
+  /** Stops starting tasks; returns those still pending or running. */
+  stopIntake(): TaskData[] {
+    this.accepting = false;
+    const unfinished: TaskData[] = [];
+    for (const task of this.store.values()) if (!isTerminal(task.status)) unfinished.push(task);
+    return unfinished;
+  }
+
+  /** Waits up to `ms` for running tasks to finish (none start meanwhile). */
+  async settleRunning(ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (this.runningCount > 0 && Date.now() < deadline) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        ...[...this.executions.keys()].map((id) => this.waitFor(id)),
+        new Promise((resolve) => (timer = setTimeout(resolve, deadline - Date.now()))),
+      ]);
+      clearTimeout(timer);
+    }
+  }
+
+  /** Resolves with the terminal record of a live task. */
+  waitFor(id: string): Promise<TaskRecord> {
+    return new Promise((resolve) => {
+      const list = this.waiters.get(id) ?? [];
+      list.push(resolve);
+      this.waiters.set(id, list);
+    });
+  }
+
+  drain(): Promise<void> {
+    if (this.store.unfinished === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Ends events$ and stopping$ at shutdown. */
+  completeStreams(): void {
+    this.stopping.next();
+    this.stopping.complete();
+    this.changes.complete();
+  }
+
+  present(task: TaskData): TaskRecord {
+    return toTaskRecord(task, this.options.displayFuncArgs);
+  }
+
+  /** Every change goes through here: version, write-behind, and the live stream. */
+  changed(task: TaskData): void {
+    task.version++;
+    this.history?.changed(task);
+    if (this.changes.observed) this.changes.next(this.present(task));
+  }
+
+  private schedule(task: TaskData, registered: RegisteredTask): void {
+    if (task.status !== 'pending') return;
+    this.queue.push({ task, registered }, task.priority ?? 0);
+    this.schedulePump();
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    queueMicrotask(() => this.pump());
+  }
+
+  /** Starts waiting tasks while slots are free, highest priority first. */
+  private pump(): void {
+    this.pumpScheduled = false;
+    const cap = this.options.maxConcurrentTasks ?? Infinity;
+    while (this.accepting && this.runningCount < cap) {
+      const next = this.queue.pop();
+      if (!next) return;
+      if (next.task.status === 'pending') this.start(next);
+    }
+  }
+
+  private start({ task, registered }: QueuedTask): void {
+    this.runningCount++;
+    task.status = 'running';
+    task.startTime = Date.now();
+    const execution = new TaskExecution(task, registered, task.args, this.hooks);
+    this.executions.set(task.id, execution);
+    this.changed(task);
+    this.observers.lifecycle(this.lifecycleEvent(task, 1));
+    execution.run().then(
+      () => this.executionEnded(execution),
+      (error) => {
+        this.logger.error(`Task ${task.id} crashed its runner: ${String(error)}`);
+        this.executionEnded(execution);
+      },
+    );
+  }
+
+  private executionEnded(execution: TaskExecution): void {
+    if (this.executions.get(execution.task.id) !== execution) return;
+    this.executions.delete(execution.task.id);
+    this.releaseSlot();
+  }
+
+  private releaseSlot(): void {
+    this.runningCount--;
+    if (this.queue.size > 0) this.schedulePump();
+  }
+
+  private appendLog(task: TaskData, level: TaskLogLevel, message: string, extra: Record<string, unknown>, attempt: number): void {
+    const now = Date.now();
+    appendLogLine(task.logs, `${logTimestamp(now)} ${message}`, this.options.maxLogLines);
+    this.changed(task);
+    if (this.observers.size > 0) {
+      this.observers.log({ taskId: task.id, funcName: task.funcName, level, message, attempt, tags: task.tags, extra, timestamp: new Date(now) });
+    }
+  }
+
+  /** A task reached a terminal status: notify, wake waiters, and keep memory bounded. */
+  private settled(task: TaskData, attempt: number): void {
+    this.changed(task);
+    this.observers.lifecycle(this.lifecycleEvent(task, attempt));
+    this.store.finish(task);
+    const waiting = this.waiters.get(task.id);
+    if (waiting) {
+      this.waiters.delete(task.id);
+      const record = this.present(task);
+      for (const resolve of waiting) resolve(record);
+    }
+    if (this.store.unfinished === 0 && this.drainWaiters.length > 0) {
+      const waiters = this.drainWaiters;
+      this.drainWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  private lifecycleEvent(task: TaskData, attempt: number): TaskLifecycleEvent {
+    return {
+      taskId: task.id,
+      funcName: task.funcName,
+      status: task.status,
+      attempt,
+      duration: task.startTime !== null && task.endTime !== null ? (task.endTime - task.startTime) / 1000 : null,
+      error: task.error,
+      tags: task.tags,
+      timestamp: new Date(),
+    };
+  }
+}

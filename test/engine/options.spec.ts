@@ -1,0 +1,108 @@
+import { Injectable, Module } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { Test } from '@nestjs/testing';
+import { InvalidOptionError, TaskAdminModule, TaskManager, TaskManagerModule, TaskManagerOptions, TaskOptionsFactory } from '../../lib';
+import { TASKFLOW_OPTIONS } from '../../lib/constants';
+import { resolveOptions } from '../../lib/options/resolve-options';
+
+describe('option validation', () => {
+  it('applies the defaults of SPEC §1', () => {
+    const o = resolveOptions({});
+    expect(o).toMatchObject({
+      path: '/tasks', displayFuncArgs: false, autoInstall: false, auth: null, tokenExpiry: 86400, pollInterval: 30,
+      title: 'nestjs-taskflow', publicStream: false, snapshotDb: null, database: null, snapshotInterval: 60,
+      requeuePending: false, retentionDays: null, maxConcurrentTasks: null, loggers: [], logFile: null,
+      logLifecycle: false, encryptArgsKey: null, maxInMemory: 10000,
+    });
+    expect(o.secretKeyGenerated).toBe(true);
+    expect(o.secretKey.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it.each([
+    [{ maxConcurrentTasks: 0 }, /"maxConcurrentTasks": expected null or an integer of at least 1, got 0/],
+    [{ snapshotInterval: -1 }, /"snapshotInterval": expected a finite number of seconds greater than 0/],
+    [{ requeuePending: 'yes' }, /"requeuePending": expected true or false, got "yes"/],
+    [{ path: 'tasks with spaces' }, /"path": expected a URL path/],
+    [{ auth: ['admin'] }, /"auth": expected null, a \[username, password\] pair/],
+    [{ auth: 'admin:secret' }, /"auth"/],
+    [{ encryptArgsKey: 'short' }, /"encryptArgsKey": expected a base64 string of exactly 32 bytes.*got "<redacted>"/],
+    [{ maxInMemory: 1.5 }, /"maxInMemory"/],
+    [{ retentionDays: 0 }, /"retentionDays"/],
+    [{ databse: {} }, /invalid option "databse": expected one of the known options/],
+    [{ database: 'postgres://x' }, /"database": expected TypeORM DataSourceOptions/],
+    [{ secretKey: '' }, /"secretKey": expected a non-empty string, got "<redacted>"/],
+  ])('rejects %j', (input, message) => {
+    expect(() => resolveOptions(input as never)).toThrow(InvalidOptionError);
+    expect(() => resolveOptions(input as never)).toThrow(message);
+  });
+
+  it('normalises path and accepts credentials as a pair or a list', () => {
+    expect(resolveOptions({ path: 'admin/jobs/' }).path).toBe('/admin/jobs');
+    expect(resolveOptions({ auth: ['a', 'b'] }).auth!.authenticateUser('a', 'b')).toBe(true);
+    const many = resolveOptions({ auth: [['a', 'b'], ['c', 'd']] }).auth!;
+    expect(many.authenticateUser('c', 'd')).toBe(true);
+    expect(many.authenticateUser('c', 'b')).toBe(false);
+    expect(many.authenticateUser('nobody', 'b')).toBe(false);
+  });
+
+  it('TaskManagerModule refuses admin-only options', () => {
+    expect(() => TaskManagerModule.forRoot({ path: '/x' } as TaskManagerOptions)).toThrow(/"path": expected nothing/);
+  });
+
+  it('fails startup when an async factory returns a bad option', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [TaskManagerModule.forRootAsync({ useFactory: () => ({ maxInMemory: 0 }) })],
+    }).compile().catch((e) => e);
+    expect(String(moduleRef)).toMatch(/"maxInMemory"/);
+  });
+});
+
+describe('forRootAsync', () => {
+  it('takes options from a factory with ConfigService, path given beside it', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ TASKS_MAX: 3, TASKS_TITLE: 'Ops <tasks>' })] }),
+        TaskAdminModule.forRootAsync({
+          path: '/admin/jobs',
+          imports: [ConfigModule],
+          inject: [ConfigService],
+          useFactory: (config: ConfigService) => ({
+            maxConcurrentTasks: config.get<number>('TASKS_MAX'),
+            title: config.get<string>('TASKS_TITLE'),
+          }),
+        }),
+      ],
+    }).compile();
+    const options = moduleRef.get(TASKFLOW_OPTIONS);
+    expect(options).toMatchObject({ maxConcurrentTasks: 3, title: 'Ops <tasks>', path: '/admin/jobs' });
+    expect(moduleRef.get(TaskManager)).toBeInstanceOf(TaskManager);
+  });
+
+  it('takes options from a class implementing TaskOptionsFactory', async () => {
+    @Injectable()
+    class TaskConfig implements TaskOptionsFactory<TaskManagerOptions> {
+      createTaskOptions(): TaskManagerOptions {
+        return { maxInMemory: 42 };
+      }
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [TaskManagerModule.forRootAsync({ useClass: TaskConfig })],
+    }).compile();
+    expect(moduleRef.get(TASKFLOW_OPTIONS).maxInMemory).toBe(42);
+  });
+
+  it('takes options from an existing provider (useExisting)', async () => {
+    @Injectable()
+    class SharedConfig implements TaskOptionsFactory<TaskManagerOptions> {
+      createTaskOptions(): TaskManagerOptions {
+        return { maxInMemory: 7 };
+      }
+    }
+    @Module({ providers: [SharedConfig], exports: [SharedConfig] })
+    class SharedModule {}
+    const moduleRef = await Test.createTestingModule({
+      imports: [TaskManagerModule.forRootAsync({ imports: [SharedModule], useExisting: SharedConfig })],
+    }).compile();
+    expect(moduleRef.get(TASKFLOW_OPTIONS).maxInMemory).toBe(7);
+  });
+});
