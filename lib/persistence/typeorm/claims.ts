@@ -1,0 +1,84 @@
+import { TaskData } from '../../task/task-record';
+import { Connection, Sql } from './connection';
+import { inList } from './dialect';
+import { TableNames } from './schema';
+import { fromRow, SELECT_LIST } from './task-rows';
+
+/**
+ * Durable unfinished rows nobody live holds: no owner, or an owner whose instance
+ * row is missing or whose lease ended. `c` is the tasks table alias; one parameter (now).
+ */
+function claimable(sql: Sql, t: TableNames): string {
+  return (
+    `c.status IN ('pending', 'running') AND c.durable = 1 AND (c.owner IS NULL OR NOT EXISTS ` +
+    `(SELECT 1 FROM ${sql.dialect.id(t.instances)} i WHERE i.id = c.owner AND i.lease_until >= ?))`
+  );
+}
+
+/**
+ * Takes ownership of up to `limit` orphans, oldest first, and returns them with the
+ * new owner and a bumped version (so a late write from the presumed-dead owner, at the
+ * old version, cannot undo the claim).
+ *
+ * - SQLite: one `UPDATE ... WHERE id IN (SELECT ... LIMIT n) RETURNING`, inside the
+ *   backend's `BEGIN IMMEDIATE` transaction: writers are serialised by the file lock.
+ * - PostgreSQL: the same statement with `FOR UPDATE SKIP LOCKED` in the subquery; a row
+ *   another claimer holds is skipped, and one it already claimed no longer matches
+ *   (READ COMMITTED re-checks the condition on the locked row).
+ * - MySQL 8 / MariaDB 10.6+: `SELECT ... FOR UPDATE SKIP LOCKED`, `UPDATE`, re-read, in
+ *   one transaction (MySQL cannot LIMIT an IN-subquery nor RETURN rows).
+ *
+ * The caller should have called heartbeat(instanceId) first: an owner without a live
+ * lease is itself an orphan's owner and may be claimed from.
+ */
+export async function claimOrphans(
+  connection: Connection,
+  t: TableNames,
+  instanceId: string,
+  limit: number,
+): Promise<TaskData[]> {
+  const n = Math.floor(Number(limit));
+  if (!Number.isFinite(n) || n <= 0) return [];
+  const now = Date.now();
+  const claimed = await connection.transaction(async (sql) => {
+    const table = sql.dialect.id(t.tasks);
+    const owner = sql.dialect.text(String(instanceId));
+    const pick =
+      `SELECT c.id FROM ${table} c WHERE ${claimable(sql, t)} ` +
+      `ORDER BY c.created_at, c.id LIMIT ${n}${sql.dialect.forUpdateSkipLocked}`;
+    if (sql.dialect.family !== 'mysql') {
+      const result = await sql.run(
+        `UPDATE ${table} SET owner = ?, version = version + 1 WHERE id IN (${pick}) RETURNING ${SELECT_LIST}`,
+        [owner, now],
+      );
+      return result.rows.map(fromRow);
+    }
+    const picked = await sql.run(pick, [now]);
+    const ids = picked.rows.map((r) => String(r.id));
+    if (!ids.length) return [];
+    await sql.run(`UPDATE ${table} SET owner = ?, version = version + 1 WHERE id IN (${inList(ids.length)})`, [
+      owner,
+      ...ids,
+    ]);
+    const rows = await sql.run(`SELECT ${SELECT_LIST} FROM ${table} WHERE id IN (${inList(ids.length)})`, ids);
+    return rows.rows.map(fromRow);
+  });
+  return claimed.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** lease_until = now + ttl (a ttl <= 0 records an already-expired lease). */
+export async function heartbeat(connection: Connection, t: TableNames, instanceId: string, ttlSeconds: number): Promise<void> {
+  const until = Date.now() + Math.round((Number(ttlSeconds) || 0) * 1000);
+  await connection.session(async (sql) => {
+    await sql.run(
+      sql.dialect.upsert(t.instances, ['id', 'lease_until'], ['id'], 1, (c, ref) => ref.new(c), ['lease_until']),
+      [sql.dialect.text(String(instanceId)), until],
+    );
+  });
+}
+
+export async function removeInstance(connection: Connection, t: TableNames, instanceId: string): Promise<void> {
+  await connection.session(async (sql) => {
+    await sql.run(`DELETE FROM ${sql.dialect.id(t.instances)} WHERE id = ?`, [sql.dialect.text(String(instanceId))]);
+  });
+}

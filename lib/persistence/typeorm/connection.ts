@@ -1,0 +1,224 @@
+import type { DataSource, QueryRunner } from 'typeorm';
+import { Dialect } from './dialect';
+import { typeormMessages } from './typeorm.messages';
+
+export interface SqlResult {
+  rows: Record<string, unknown>[];
+  affected: number;
+}
+
+/** Runs one statement (with `?` placeholders) on the session or transaction at hand. */
+export interface Sql {
+  readonly dialect: Dialect;
+  run(sql: string, params?: readonly unknown[]): Promise<SqlResult>;
+}
+
+/** The synchronous handle better-sqlite3 exposes under TypeORM's driver. */
+interface RawSqlite {
+  exec(sql: string): unknown;
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+}
+
+const TRANSACTION_ATTEMPTS = 6;
+
+/**
+ * How this backend talks to the DataSource.
+ *
+ * - PostgreSQL / MySQL: each call takes a pooled QueryRunner; `transaction` runs at
+ *   READ COMMITTED and is retried on deadlocks, serialization failures and the other
+ *   errors `Dialect.isTransient` lists.
+ * - SQLite: TypeORM shares ONE connection (and one QueryRunner) per DataSource, so every
+ *   call is serialised by a per-DataSource mutex, and every write runs in
+ *   `BEGIN IMMEDIATE` so that the file's write lock is taken up front. That lock is
+ *   acquired with the busy timeout set to 0 and retried with asynchronous back-off
+ *   (up to the DataSource's `timeout`, default 5 s): better-sqlite3 waits for a busy
+ *   file synchronously, which would freeze the event loop, and deadlock when two
+ *   DataSources in one process (tests, two managers) share a file.
+ */
+export class Connection {
+  private static readonly mutexes = new WeakMap<object, Mutex>();
+
+  constructor(
+    readonly dataSource: DataSource,
+    readonly dialect: Dialect,
+  ) {}
+
+  /** Read-only work: a consistent-enough session, no transaction. */
+  read<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    if (this.dialect.family === 'sqlite') return this.mutex().run(() => fn(this.sqliteSql()));
+    return this.withRunner((runner) => fn(this.sql(runner)));
+  }
+
+  /**
+   * Statements that must each be atomic but need not share a transaction (compare-and-set
+   * loops). On SQLite they do share one write transaction, which is stronger.
+   */
+  session<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    if (this.dialect.family === 'sqlite') return this.sqliteWrite(fn);
+    return this.withRunner((runner) => fn(this.sql(runner)));
+  }
+
+  /** One transaction, retried as a whole on transient errors. */
+  async transaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    if (this.dialect.family === 'sqlite') return this.sqliteWrite(fn);
+    for (let attempt = 1; ; attempt++) {
+      const runner = this.dataSource.createQueryRunner();
+      try {
+        await runner.connect();
+        await runner.startTransaction('READ COMMITTED');
+        const result = await fn(this.sql(runner));
+        await runner.commitTransaction();
+        return result;
+      } catch (error) {
+        if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+        if (attempt >= TRANSACTION_ATTEMPTS || !this.dialect.isTransient(error)) throw error;
+        await backOff(attempt);
+      } finally {
+        await runner.release().catch(() => undefined);
+      }
+    }
+  }
+
+  /**
+   * DDL under a cross-process lock: an advisory transaction lock on PostgreSQL, a named
+   * lock on MySQL (whose DDL commits implicitly), a write transaction on SQLite.
+   */
+  async migrationLock<T>(lockName: string, fn: (sql: Sql) => Promise<T>): Promise<T> {
+    const family = this.dialect.family;
+    if (family === 'sqlite') return this.sqliteWrite(fn);
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    const sql = this.sql(runner);
+    try {
+      if (family === 'postgres') {
+        await runner.startTransaction();
+        await sql.run('SELECT pg_advisory_xact_lock(?)', [hash32(lockName)]);
+        const result = await fn(sql);
+        await runner.commitTransaction();
+        return result;
+      }
+      const name = `taskflow_${hash32(lockName)}`;
+      const got = await sql.run('SELECT GET_LOCK(?, 60) AS got', [name]);
+      if (Number(got.rows[0]?.got) !== 1) throw new Error(typeormMessages.migrationLockTimeout(lockName));
+      try {
+        return await fn(sql);
+      } finally {
+        await sql.run('SELECT RELEASE_LOCK(?)', [name]).catch(() => undefined);
+      }
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release().catch(() => undefined);
+    }
+  }
+
+  private async withRunner<T>(fn: (runner: QueryRunner) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      await runner.connect();
+      return await fn(runner);
+    } finally {
+      await runner.release().catch(() => undefined);
+    }
+  }
+
+  private sql(runner: QueryRunner): Sql {
+    const dialect = this.dialect;
+    return {
+      dialect,
+      async run(text: string, params: readonly unknown[] = []): Promise<SqlResult> {
+        const result = await runner.query(dialect.placeholders(text), params as unknown[], true);
+        const records = (result as { records?: unknown }).records;
+        return {
+          rows: Array.isArray(records) ? (records as Record<string, unknown>[]) : [],
+          affected: Number((result as { affected?: unknown }).affected ?? 0) || 0,
+        };
+      },
+    };
+  }
+
+  private sqliteSql(): Sql {
+    return this.sql(this.dataSource.createQueryRunner());
+  }
+
+  private mutex(): Mutex {
+    let mutex = Connection.mutexes.get(this.dataSource);
+    if (!mutex) {
+      mutex = new Mutex();
+      Connection.mutexes.set(this.dataSource, mutex);
+    }
+    return mutex;
+  }
+
+  private sqliteWrite<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.mutex().run(async () => {
+      const sql = this.sqliteSql();
+      await this.sqliteBegin(sql);
+      try {
+        const result = await fn(sql);
+        await sql.run('COMMIT');
+        return result;
+      } catch (error) {
+        await sql.run('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  private async sqliteBegin(sql: Sql): Promise<void> {
+    const raw = (this.dataSource.driver as unknown as { databaseConnection?: RawSqlite }).databaseConnection;
+    if (!raw || typeof raw.pragma !== 'function' || typeof raw.exec !== 'function') {
+      await sql.run('BEGIN IMMEDIATE');
+      return;
+    }
+    const configured = Number((this.dataSource.options as { timeout?: unknown }).timeout ?? 5000);
+    const deadline = Date.now() + (Number.isFinite(configured) && configured > 0 ? configured : 5000);
+    for (let attempt = 1; ; attempt++) {
+      const previous = Number(raw.pragma('busy_timeout', { simple: true })) || 0;
+      raw.pragma('busy_timeout = 0');
+      try {
+        raw.exec('BEGIN IMMEDIATE');
+        return;
+      } catch (error) {
+        const code = String((error as { code?: unknown }).code ?? '');
+        if (!code.startsWith('SQLITE_BUSY') || Date.now() >= deadline) throw error;
+      } finally {
+        raw.pragma(`busy_timeout = ${previous}`);
+      }
+      await sleep(Math.min(25, attempt) * (0.5 + Math.random()));
+    }
+  }
+}
+
+/** A FIFO async lock. */
+export class Mutex {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn);
+    this.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+}
+
+function backOff(attempt: number): Promise<void> {
+  return sleep(Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random()));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A stable signed 32-bit FNV-1a hash (advisory lock keys, lock names). */
+export function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h | 0;
+}

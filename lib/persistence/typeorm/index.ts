@@ -1,0 +1,2 @@
+export { TypeOrmTaskBackend, TypeOrmTaskBackendOptions, DEFAULT_TABLE_PREFIX } from './typeorm.backend';
+export { sqliteOptions } from './sqlite-options';

@@ -1,0 +1,73 @@
+import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, TaskQuery } from '../../task/task-query';
+import { Dialect } from './dialect';
+
+/**
+ * WHERE clause of listTasks. `q` and tags use LIKE with `!` as the escape character
+ * (not backslash, whose meaning in string literals differs between databases), so `%`,
+ * `_` and quotes in user input are matched literally.
+ */
+export interface TaskFilter {
+  where: string;
+  params: unknown[];
+  /** Tag pairs the caller must re-check exactly on the candidate rows (LIKE only prefilters). */
+  tags: [string, string][];
+  /** True when only status and/or funcName filter: the aggregate table gives the total. */
+  countableFromAggregate: boolean;
+}
+
+export const LIKE_ESCAPE = `ESCAPE '!'`;
+
+export function escapeLike(text: string): string {
+  return text.replace(/[!%_]/g, (c) => `!${c}`);
+}
+
+export function buildFilter(query: TaskQuery, dialect: Dialect): TaskFilter {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  if (query.status !== undefined) {
+    clauses.push('status = ?');
+    params.push(query.status);
+  }
+  if (query.funcName !== undefined) {
+    clauses.push('func_name = ?');
+    params.push(dialect.text(query.funcName));
+  }
+  if (query.since !== undefined && Number.isFinite(query.since)) {
+    clauses.push('created_at >= ?');
+    params.push(Math.ceil(query.since));
+  }
+  const q = query.q ?? '';
+  if (q !== '') {
+    clauses.push(`search_text LIKE ? ${LIKE_ESCAPE}`);
+    params.push(dialect.text(`%${escapeLike(q.toLowerCase())}%`));
+  }
+  const tags = Object.entries(query.tags ?? {}).map(([k, v]) => [String(k), String(v)] as [string, string]);
+  for (const [key, value] of tags) {
+    // The stored JSON contains `"key":"value"` for a matching pair (JSON.stringify of
+    // both, as written by toRowParams); a false positive (an escaped quote before the
+    // key) is removed by the exact check on the parsed tags.
+    clauses.push(`tags LIKE ? ${LIKE_ESCAPE}`);
+    params.push(dialect.text(`%${escapeLike(`${JSON.stringify(key)}:${JSON.stringify(value)}`)}%`));
+  }
+  const countableFromAggregate = tags.length === 0 && q === '' && query.since === undefined;
+  return { where: clauses.length ? ` WHERE ${clauses.join(' AND ')}` : '', params, tags, countableFromAggregate };
+}
+
+export const ORDER_BY = ' ORDER BY created_at DESC, id DESC';
+
+export function paging(query: TaskQuery): { limit: number; offset: number } {
+  const rawLimit = query.limit === undefined ? DEFAULT_LIST_LIMIT : Math.floor(Number(query.limit));
+  const limit = Number.isFinite(rawLimit) ? Math.min(MAX_LIST_LIMIT, Math.max(1, rawLimit)) : DEFAULT_LIST_LIMIT;
+  const rawOffset = Math.floor(Number(query.offset ?? 0));
+  const offset = Number.isFinite(rawOffset) ? Math.max(0, rawOffset) : 0;
+  return { limit, offset };
+}
+
+/** LIMIT/OFFSET inlined as validated integers (drivers disagree on binding them). */
+export function limitClause(limit: number, offset: number): string {
+  return ` LIMIT ${Math.floor(limit)} OFFSET ${Math.floor(offset)}`;
+}
+
+export function tagsMatch(stored: Record<string, string>, wanted: [string, string][]): boolean {
+  return wanted.every(([key, value]) => Object.prototype.hasOwnProperty.call(stored, key) && stored[key] === value);
+}

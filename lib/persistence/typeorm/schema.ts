@@ -1,0 +1,292 @@
+import { Connection, Sql } from './connection';
+import { SqlFamily } from './dialect';
+import { typeormMessages } from './typeorm.messages';
+
+/**
+ * Tables, DDL and migrations. Tables are created with explicit DDL (never TypeORM's
+ * `synchronize`), so the backend works on a DataSource the user owns without registering
+ * entities in it. `<prefix>meta` holds a `schema_version` row; `migrate()` runs every
+ * step above the stored version under a cross-process lock, so a later version of the
+ * package adds a step here and existing databases follow.
+ */
+export const SCHEMA_VERSION = 1;
+
+export interface TableNames {
+  meta: string;
+  tasks: string;
+  instances: string;
+  leases: string;
+  idempotency: string;
+  audit: string;
+  /** Row counts per (func_name, status): unfiltered and status/function totals. */
+  counts: string;
+  /** Duration histogram per (func_name, bucket): averages and percentiles. */
+  durations: string;
+}
+
+export function tableNames(prefix: string): TableNames {
+  if (!/^[A-Za-z0-9_]{0,40}$/.test(prefix)) throw new Error(typeormMessages.badPrefix(prefix));
+  return {
+    meta: `${prefix}meta`,
+    tasks: `${prefix}tasks`,
+    instances: `${prefix}instances`,
+    leases: `${prefix}leases`,
+    idempotency: `${prefix}idempotency`,
+    audit: `${prefix}audit`,
+    counts: `${prefix}counts`,
+    durations: `${prefix}durations`,
+  };
+}
+
+interface Types {
+  /** Short identifiers (ids, names, statuses): sortable, indexable, byte-wise compared. */
+  key: (length: number) => string;
+  text: string;
+  big: string;
+  int: string;
+  small: string;
+  double: string;
+}
+
+function types(family: SqlFamily): Types {
+  switch (family) {
+    case 'postgres':
+      return {
+        key: (n) => `VARCHAR(${n}) COLLATE "C"`,
+        text: 'TEXT',
+        big: 'BIGINT',
+        int: 'INTEGER',
+        small: 'SMALLINT',
+        double: 'DOUBLE PRECISION',
+      };
+    case 'mysql':
+      // The table's binary collation makes comparisons exact and case-sensitive.
+      return { key: (n) => `VARCHAR(${n})`, text: 'LONGTEXT', big: 'BIGINT', int: 'INT', small: 'SMALLINT', double: 'DOUBLE' };
+    case 'sqlite':
+      return { key: () => 'TEXT', text: 'TEXT', big: 'INTEGER', int: 'INTEGER', small: 'INTEGER', double: 'REAL' };
+  }
+}
+
+interface TableDef {
+  name: string;
+  columns: string[];
+  primaryKey: string[];
+  /** MySQL only: extra inline keys (AUTO_INCREMENT needs one). */
+  mysqlKeys?: string[];
+}
+
+interface IndexDef {
+  name: string;
+  table: string;
+  columns: string[];
+  /** PostgreSQL/SQLite: a partial index on the rows matching this condition. */
+  where?: string;
+  /** MySQL (no partial indexes): these columns instead. */
+  mysqlColumns?: string[];
+}
+
+/** Version 1: every table and index. */
+function version1(family: SqlFamily, t: TableNames): { tables: TableDef[]; indexes: IndexDef[] } {
+  const y = types(family);
+  const tables: TableDef[] = [
+    {
+      name: t.tasks,
+      columns: [
+        `id ${y.key(128)} NOT NULL`,
+        `func_name ${y.key(255)} NOT NULL`,
+        `status ${y.key(16)} NOT NULL`,
+        `created_at ${y.big} NOT NULL`,
+        `start_time ${y.big} NULL`,
+        `end_time ${y.big} NULL`,
+        /** end_time - start_time when both are set (ms, never negative). */
+        `duration_ms ${y.big} NULL`,
+        /** COALESCE(end_time, created_at) for terminal rows, NULL otherwise: what retention filters on. */
+        `prune_at ${y.big} NULL`,
+        `retries_used ${y.int} NOT NULL`,
+        `source ${y.key(16)} NOT NULL`,
+        `priority ${y.double} NULL`,
+        `progress ${y.double} NULL`,
+        `durable ${y.small} NOT NULL`,
+        `owner ${y.key(255)} NULL`,
+        `version ${y.big} NOT NULL`,
+        // Filtered-on text before the bulky columns: SQLite reads a row's payload in
+        // column order, so a scan for `q` or tags skips the overflow pages of long logs.
+        `tags ${y.text} NOT NULL`,
+        /** lower(id + US + func_name + US + error): what `q` searches. */
+        `search_text ${y.text} NOT NULL`,
+        `idempotency_key ${y.text} NULL`,
+        `error ${y.text} NULL`,
+        `args_cipher ${y.text} NULL`,
+        `args ${y.text} NOT NULL`,
+        `stacktrace ${y.text} NULL`,
+        `logs ${y.text} NOT NULL`,
+      ],
+      primaryKey: ['id'],
+    },
+    {
+      name: t.instances,
+      columns: [`id ${y.key(255)} NOT NULL`, `lease_until ${y.big} NOT NULL`],
+      primaryKey: ['id'],
+    },
+    {
+      name: t.leases,
+      columns: [`name ${y.key(255)} NOT NULL`, `holder ${y.key(255)} NOT NULL`, `expires_at ${y.big} NOT NULL`],
+      primaryKey: ['name'],
+    },
+    {
+      name: t.idempotency,
+      columns: [
+        /** sha256 hex of the key: any length, exact comparison on every database. */
+        `key_hash ${y.key(64)} NOT NULL`,
+        `idem_key ${y.text} NOT NULL`,
+        `task_id ${y.key(128)} NOT NULL`,
+        `created_at ${y.big} NOT NULL`,
+      ],
+      primaryKey: ['key_hash'],
+    },
+    auditTable(family, t, y),
+    {
+      name: t.counts,
+      columns: [`func_name ${y.key(255)} NOT NULL`, `status ${y.key(16)} NOT NULL`, `cnt ${y.big} NOT NULL`],
+      primaryKey: ['func_name', 'status'],
+    },
+    {
+      name: t.durations,
+      columns: [
+        `func_name ${y.key(255)} NOT NULL`,
+        /** Duration bucket (see metrics.ts). */
+        `bucket ${y.int} NOT NULL`,
+        `cnt ${y.big} NOT NULL`,
+        `sum_ms ${y.big} NOT NULL`,
+      ],
+      primaryKey: ['func_name', 'bucket'],
+    },
+  ];
+  const indexes: IndexDef[] = [
+    { name: `${t.tasks}_created`, table: t.tasks, columns: ['created_at', 'id'] },
+    { name: `${t.tasks}_status`, table: t.tasks, columns: ['status', 'created_at', 'id'] },
+    { name: `${t.tasks}_func`, table: t.tasks, columns: ['func_name', 'created_at', 'id'] },
+    { name: `${t.tasks}_func_status`, table: t.tasks, columns: ['func_name', 'status', 'created_at', 'id'] },
+    {
+      // Only unfinished durable rows (a few, whatever the history size), in claim order.
+      name: `${t.tasks}_claim`,
+      table: t.tasks,
+      columns: ['created_at', 'id'],
+      where: `status IN ('pending', 'running') AND durable = 1`,
+      mysqlColumns: ['status', 'durable', 'owner'],
+    },
+    { name: `${t.tasks}_prune`, table: t.tasks, columns: ['prune_at'] },
+    { name: `${t.idempotency}_task`, table: t.idempotency, columns: ['task_id'] },
+    { name: `${t.audit}_ts`, table: t.audit, columns: ['ts', 'seq'] },
+  ];
+  return { tables, indexes };
+}
+
+function auditTable(family: SqlFamily, t: TableNames, y: Types): TableDef {
+  const rest = [
+    `action ${y.key(32)} NOT NULL`,
+    `task_id ${y.key(128)} NULL`,
+    `actor ${y.text} NOT NULL`,
+    `ts ${y.big} NOT NULL`,
+    `detail ${y.text} NOT NULL`,
+  ];
+  // `seq` orders entries written in the same millisecond.
+  switch (family) {
+    case 'sqlite':
+      return { name: t.audit, columns: ['seq INTEGER PRIMARY KEY', 'entry_id TEXT NOT NULL UNIQUE', ...rest], primaryKey: [] };
+    case 'postgres':
+      return { name: t.audit, columns: ['seq BIGSERIAL NOT NULL', `entry_id ${y.key(128)} NOT NULL`, ...rest], primaryKey: ['entry_id'] };
+    case 'mysql':
+      return {
+        name: t.audit,
+        columns: ['seq BIGINT NOT NULL AUTO_INCREMENT', `entry_id ${y.key(128)} NOT NULL`, ...rest],
+        primaryKey: ['entry_id'],
+        mysqlKeys: [`UNIQUE KEY \`${t.audit}_seq\` (seq)`],
+      };
+  }
+}
+
+function createTableSql(family: SqlFamily, table: TableDef, indexes: IndexDef[], collation: string | null): string {
+  const q = (n: string) => (family === 'mysql' ? `\`${n}\`` : `"${n}"`);
+  const parts = [...table.columns];
+  if (table.primaryKey.length) parts.push(`PRIMARY KEY (${table.primaryKey.join(', ')})`);
+  if (family === 'mysql') {
+    parts.push(...(table.mysqlKeys ?? []));
+    for (const index of indexes.filter((i) => i.table === table.name)) {
+      parts.push(`KEY ${q(index.name)} (${(index.mysqlColumns ?? index.columns).join(', ')})`);
+    }
+    const collate = collation ? ` COLLATE=${collation}` : '';
+    return `CREATE TABLE IF NOT EXISTS ${q(table.name)} (${parts.join(', ')}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4${collate}`;
+  }
+  return `CREATE TABLE IF NOT EXISTS ${q(table.name)} (${parts.join(', ')})`;
+}
+
+function createIndexSql(family: SqlFamily, index: IndexDef): string | null {
+  if (family === 'mysql') return null; // inline in CREATE TABLE
+  const where = index.where ? ` WHERE ${index.where}` : '';
+  return `CREATE INDEX IF NOT EXISTS "${index.name}" ON "${index.table}" (${index.columns.join(', ')})${where}`;
+}
+
+/** Statements of one migration step, in order. */
+function migrationStep(version: number, family: SqlFamily, t: TableNames, collation: string | null): string[] {
+  switch (version) {
+    case 1: {
+      const { tables, indexes } = version1(family, t);
+      return [
+        ...tables.map((table) => createTableSql(family, table, indexes, collation)),
+        ...indexes.map((index) => createIndexSql(family, index)).filter((s): s is string => s !== null),
+      ];
+    }
+    default:
+      throw new Error(`no migration step ${version}`);
+  }
+}
+
+/** Creates or upgrades the tables; safe to run from several instances at once. */
+export async function migrate(connection: Connection, t: TableNames): Promise<void> {
+  const family = connection.dialect.family;
+  await connection.migrationLock(`migrate:${t.meta}`, async (sql) => {
+    const collation = family === 'mysql' ? await binaryCollation(sql) : null;
+    const metaTable: TableDef = {
+      name: t.meta,
+      columns: [`name ${types(family).key(64)} NOT NULL`, `value ${types(family).text} NOT NULL`],
+      primaryKey: ['name'],
+    };
+    await sql.run(createTableSql(family, metaTable, [], collation));
+    const q = connection.dialect.id(t.meta);
+    const found = await sql.run(`SELECT value FROM ${q} WHERE name = ?`, ['schema_version']);
+    const current = found.rows.length ? Number(found.rows[0].value) || 0 : 0;
+    if (current > SCHEMA_VERSION) throw new Error(typeormMessages.schemaTooNew(current, SCHEMA_VERSION, t.meta));
+    for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
+      for (const statement of migrationStep(version, family, t, collation)) await sql.run(statement);
+      if (version === 1) {
+        await sql.run(`INSERT INTO ${q} (name, value) VALUES (?, ?)`, ['schema_version', String(version)]);
+      } else {
+        await sql.run(`UPDATE ${q} SET value = ? WHERE name = ?`, [String(version), 'schema_version']);
+      }
+    }
+  });
+}
+
+export async function dropTables(connection: Connection, t: TableNames): Promise<void> {
+  await connection.migrationLock(`migrate:${t.meta}`, async (sql) => {
+    for (const table of [t.tasks, t.instances, t.leases, t.idempotency, t.audit, t.counts, t.durations, t.meta]) {
+      await sql.run(`DROP TABLE IF EXISTS ${sql.dialect.id(table)}`);
+    }
+  });
+}
+
+/**
+ * A binary, NO PAD collation when the server has one (MySQL 8: utf8mb4_0900_bin,
+ * MariaDB 10.2+: utf8mb4_nopad_bin), else utf8mb4_bin: exact, case-sensitive
+ * comparisons for names, tags and keys.
+ */
+async function binaryCollation(sql: Sql): Promise<string> {
+  const wanted = ['utf8mb4_0900_bin', 'utf8mb4_nopad_bin', 'utf8mb4_bin'];
+  const found = await sql.run(
+    `SELECT COLLATION_NAME AS name FROM information_schema.COLLATIONS WHERE COLLATION_NAME IN (?, ?, ?)`,
+    wanted,
+  );
+  const names = new Set(found.rows.map((r) => String(r.name)));
+  return wanted.find((w) => names.has(w)) ?? 'utf8mb4_bin';
+}

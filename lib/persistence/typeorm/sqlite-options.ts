@@ -1,0 +1,23 @@
+import type { DataSourceOptions } from 'typeorm';
+
+/** Busy timeout (ms): how long a writer waits for another process holding the file. */
+export const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * DataSource options for the `snapshotDb` shorthand: better-sqlite3 on `file`, in WAL
+ * mode (readers never wait for the writer) with `synchronous=NORMAL` (durable across
+ * process crashes; a power cut may lose the last transactions), a 5 s busy timeout and
+ * a 32 MB page cache (large histories insert into big indexes).
+ */
+export function sqliteOptions(file: string): DataSourceOptions {
+  return {
+    type: 'better-sqlite3',
+    database: file,
+    timeout: SQLITE_BUSY_TIMEOUT_MS,
+    prepareDatabase: (db: { pragma(source: string): unknown }) => {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('cache_size = -32000'); // 32 MB of page cache (default 2 MB)
+    },
+  };
+}

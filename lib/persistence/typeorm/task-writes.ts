@@ -1,0 +1,151 @@
+import { TaskData } from '../../task/task-record';
+import { TERMINAL_STATUSES } from '../../task/task-status';
+import { Connection, Sql } from './connection';
+import { inList, valuesList } from './dialect';
+import { AggregateDelta } from './metrics';
+import { TableNames } from './schema';
+import { AggregateKey, durationOf, num, toRowParams, WRITE_COLUMNS } from './task-rows';
+
+/** Rows per multi-row statement (23 columns: ~11.5k parameters, under every driver's limit). */
+const ROWS_PER_STATEMENT = 500;
+/** Characters of data per statement, well under MySQL's default max_allowed_packet. */
+const CHARS_PER_STATEMENT = 4 * 1024 * 1024;
+const IDS_PER_SELECT = 1000;
+
+interface StoredState extends AggregateKey {
+  version: number;
+}
+
+/**
+ * saveBatch in one transaction:
+ * 1. lock the stored rows of the batch (`SELECT ... FOR UPDATE`; SQLite's write
+ *    transaction already excludes other writers) and read their version, status,
+ *    function and duration;
+ * 2. drop incoming tasks older than the stored row (version guard);
+ * 3. plain multi-row INSERT of the new ones: if another writer inserted the same id in
+ *    the meantime the unique violation rolls back and the transaction is retried, now
+ *    seeing that row in step 1;
+ * 4. multi-row upsert of the replaced ones (the version guard is repeated in SQL on
+ *    PostgreSQL and SQLite);
+ * 5. one upsert of the metric deltas (old row out, new row in).
+ */
+export async function saveBatch(connection: Connection, t: TableNames, tasks: readonly TaskData[]): Promise<void> {
+  const latest = new Map<string, TaskData>();
+  for (const task of tasks) {
+    const seen = latest.get(task.id);
+    if (!seen || seen.version <= task.version) latest.set(task.id, task);
+  }
+  if (latest.size === 0) return;
+  const ids = [...latest.keys()].sort();
+
+  await connection.transaction(async (sql) => {
+    const stored = await lockStored(sql, t, ids);
+    const inserts: TaskData[] = [];
+    const updates: TaskData[] = [];
+    const delta = new AggregateDelta();
+    for (const id of ids) {
+      const task = latest.get(id)!;
+      const old = stored.get(id);
+      if (old && old.version > task.version) continue;
+      if (old) {
+        updates.push(task);
+        delta.add(old, -1);
+      } else {
+        inserts.push(task);
+      }
+      delta.add(aggregateKeyOf(task), 1);
+    }
+    await writeRows(sql, t, inserts, false);
+    await writeRows(sql, t, updates, true);
+    await delta.apply(sql, t);
+  });
+}
+
+export function aggregateKeyOf(task: TaskData): AggregateKey {
+  return { funcName: task.funcName, status: task.status, durationMs: durationOf(task) };
+}
+
+async function lockStored(sql: Sql, t: TableNames, ids: string[]): Promise<Map<string, StoredState>> {
+  const stored = new Map<string, StoredState>();
+  const table = sql.dialect.id(t.tasks);
+  for (let i = 0; i < ids.length; i += IDS_PER_SELECT) {
+    const chunk = ids.slice(i, i + IDS_PER_SELECT);
+    const result = await sql.run(
+      `SELECT id, func_name, status, duration_ms, version FROM ${table} WHERE id IN (${inList(chunk.length)}) ORDER BY id${sql.dialect.forUpdate}`,
+      chunk.map((id) => sql.dialect.text(id)),
+    );
+    for (const row of result.rows) {
+      stored.set(String(row.id), {
+        funcName: String(row.func_name),
+        status: String(row.status),
+        durationMs: num(row.duration_ms),
+        version: num(row.version) ?? 0,
+      });
+    }
+  }
+  return stored;
+}
+
+async function writeRows(sql: Sql, t: TableNames, tasks: TaskData[], replace: boolean): Promise<void> {
+  const columns = [...WRITE_COLUMNS];
+  const updated = columns.filter((c) => c !== 'id');
+  let rows: unknown[][] = [];
+  let chars = 0;
+  const flush = async () => {
+    if (!rows.length) return;
+    const statement = replace
+      ? sql.dialect.upsert(t.tasks, columns, ['id'], rows.length, (c, ref) => ref.new(c), updated, (ref) =>
+          `${ref.old('version')} <= ${ref.new('version')}`,
+        )
+      : `INSERT INTO ${sql.dialect.id(t.tasks)} (${columns.join(', ')}) VALUES ${valuesList(columns.length, rows.length)}`;
+    await sql.run(statement, rows.flat());
+    rows = [];
+    chars = 0;
+  };
+  for (const task of tasks) {
+    const params = toRowParams(task, sql.dialect);
+    const size = params.reduce<number>((n, p) => n + (typeof p === 'string' ? p.length : 8), 0);
+    if (rows.length && (rows.length >= ROWS_PER_STATEMENT || chars + size > CHARS_PER_STATEMENT)) await flush();
+    rows.push(params);
+    chars += size;
+  }
+  await flush();
+}
+
+/**
+ * Up to `batchSize` terminal rows whose COALESCE(end_time, created_at) is before
+ * `cutoff` (the indexed `prune_at` column), deleted with their idempotency rows and
+ * their metric counts, in one transaction. Rows another pruner holds are skipped.
+ */
+export async function deleteTerminalBefore(
+  connection: Connection,
+  t: TableNames,
+  cutoff: number,
+  batchSize: number,
+): Promise<string[]> {
+  const limit = Math.max(1, Math.min(100_000, Math.floor(Number(batchSize) || 0)));
+  if (!Number.isFinite(cutoff)) return [];
+  return connection.transaction(async (sql) => {
+    const table = sql.dialect.id(t.tasks);
+    const statuses = TERMINAL_STATUSES.map((s) => `'${s}'`).join(', ');
+    const found = await sql.run(
+      `SELECT id, func_name, status, duration_ms FROM ${table} ` +
+        `WHERE prune_at < ? AND status IN (${statuses}) ORDER BY prune_at LIMIT ${limit}${sql.dialect.forUpdateSkipLocked}`,
+      [Math.ceil(cutoff)],
+    );
+    if (!found.rows.length) return [];
+    const delta = new AggregateDelta();
+    const ids: string[] = [];
+    for (const row of found.rows) {
+      ids.push(String(row.id));
+      delta.add({ funcName: String(row.func_name), status: String(row.status), durationMs: num(row.duration_ms) }, -1);
+    }
+    for (let i = 0; i < ids.length; i += IDS_PER_SELECT) {
+      const chunk = ids.slice(i, i + IDS_PER_SELECT);
+      await sql.run(`DELETE FROM ${table} WHERE id IN (${inList(chunk.length)})`, chunk);
+      await sql.run(`DELETE FROM ${sql.dialect.id(t.idempotency)} WHERE task_id IN (${inList(chunk.length)})`, chunk);
+    }
+    await delta.apply(sql, t);
+    return ids;
+  });
+}

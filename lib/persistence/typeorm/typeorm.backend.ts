@@ -1,0 +1,211 @@
+import { Logger } from '@nestjs/common';
+import type { DataSource, DataSourceOptions } from 'typeorm';
+import { AuditEntry } from '../../task/audit-entry';
+import { TaskMetrics } from '../../task/task-metrics';
+import { TaskPage, TaskQuery } from '../../task/task-query';
+import { TaskData } from '../../task/task-record';
+import { TaskBackend } from '../task-backend';
+import * as audit from './audit';
+import * as claims from './claims';
+import { Connection } from './connection';
+import { BackendKind, Dialect, SqlFamily } from './dialect';
+import * as idempotency from './idempotency';
+import * as leases from './leases';
+import { dropTables, migrate, TableNames, tableNames } from './schema';
+import * as reads from './task-reads';
+import * as writes from './task-writes';
+import { typeormMessages } from './typeorm.messages';
+
+export interface TypeOrmTaskBackendOptions {
+  /** Prefix of every table (and index) name; letters, digits, `_`. Default `'taskflow_'`. */
+  tablePrefix?: string;
+}
+
+export const DEFAULT_TABLE_PREFIX = 'taskflow_';
+
+/**
+ * Task history, requeue claims, idempotency keys, leases and audit in a SQL database
+ * through TypeORM 1.x: SQLite (better-sqlite3), PostgreSQL (pg), MySQL 8 and
+ * MariaDB 10.6+ (mysql2). Raw SQL, no entities: it works on any DataSource, including
+ * one the application already uses for its own entities.
+ *
+ * Given `DataSourceOptions`, it creates, initializes and (in close()) destroys its own
+ * DataSource. Given a `DataSource`, it initializes it only if needed and never destroys
+ * it: the application owns it (and must keep it open until this backend is closed).
+ *
+ * Use: `open()` at startup (connects, creates or migrates the tables), `close()` last
+ * at shutdown. Call `heartbeat(instanceId, ttl)` before `claimOrphans(instanceId, n)`
+ * and then periodically: tasks whose owner has no live lease are claimable by others.
+ * Listing order is `created_at DESC, id DESC`.
+ */
+export class TypeOrmTaskBackend extends TaskBackend {
+  private readonly logger = new Logger('TaskflowDatabase');
+  private readonly dataSource: DataSource;
+  private readonly ownsDataSource: boolean;
+  private readonly tables: TableNames;
+  private readonly family: SqlFamily;
+  private detectedKind: BackendKind;
+  private connection: Connection | null = null;
+  private opening: Promise<void> | null = null;
+
+  constructor(source: DataSourceOptions | DataSource, opts: TypeOrmTaskBackendOptions = {}) {
+    super();
+    this.tables = tableNames(opts.tablePrefix ?? DEFAULT_TABLE_PREFIX);
+    if (isDataSource(source)) {
+      this.dataSource = source;
+      this.ownsDataSource = false;
+    } else {
+      this.dataSource = new (loadTypeorm().DataSource)(source);
+      this.ownsDataSource = true;
+    }
+    const type = String(this.dataSource.options.type);
+    this.family = familyOf(type);
+    this.detectedKind = this.family === 'mysql' ? (type === 'mariadb' ? 'mariadb' : 'mysql') : this.family;
+  }
+
+  /** 'sqlite' | 'postgres' | 'mysql' | 'mariadb' (MySQL vs MariaDB is read from the server at open()). */
+  get kind(): string {
+    return this.detectedKind;
+  }
+
+  /** The table names in use (for logs and tools). */
+  get tableNames(): Readonly<TableNames> {
+    return this.tables;
+  }
+
+  /** The DataSource in use (the caller's, or the one built from options). */
+  get source(): DataSource {
+    return this.dataSource;
+  }
+
+  /** Whether close() destroys the DataSource (true when built from options). */
+  get ownsConnection(): boolean {
+    return this.ownsDataSource;
+  }
+
+  open(): Promise<void> {
+    if (this.connection) return Promise.resolve();
+    this.opening ??= this.doOpen().finally(() => {
+      this.opening = null;
+    });
+    return this.opening;
+  }
+
+  private async doOpen(): Promise<void> {
+    if (!this.dataSource.isInitialized) await this.dataSource.initialize();
+    const dialect = await this.detectDialect();
+    const connection = new Connection(this.dataSource, dialect);
+    await migrate(connection, this.tables);
+    this.connection = connection;
+  }
+
+  private async detectDialect(): Promise<Dialect> {
+    if (this.family !== 'mysql') return new Dialect(this.family);
+    const rows = (await this.dataSource.query('SELECT VERSION() AS v')) as { v?: unknown }[];
+    const version = String(rows?.[0]?.v ?? '');
+    const [major, minor] = version.split(/[.-]/).map((p) => Number(p) || 0);
+    const mariadb = /mariadb/i.test(version);
+    this.detectedKind = mariadb ? 'mariadb' : 'mysql';
+    const atLeast = (M: number, m: number) => major > M || (major === M && minor >= m);
+    const skipLocked = mariadb ? atLeast(10, 6) : atLeast(8, 0);
+    const windowFunctions = mariadb ? atLeast(10, 2) : atLeast(8, 0);
+    if (!skipLocked) {
+      this.logger.warn(typeormMessages.noSkipLocked(version));
+    }
+    return new Dialect('mysql', { skipLocked, windowFunctions });
+  }
+
+  async close(): Promise<void> {
+    if (this.opening) await this.opening.catch(() => undefined);
+    this.connection = null;
+    if (this.ownsDataSource && this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+
+  /** Drops every table of this prefix (tests, uninstall). The backend must be open. */
+  async dropTables(): Promise<void> {
+    await dropTables(this.conn(), this.tables);
+  }
+
+  private conn(): Connection {
+    if (!this.connection) throw new Error(typeormMessages.notOpen());
+    return this.connection;
+  }
+
+  async saveBatch(tasks: readonly TaskData[]): Promise<void> {
+    return writes.saveBatch(this.conn(), this.tables, tasks);
+  }
+
+  async getTask(id: string): Promise<TaskData | null> {
+    return reads.getTask(this.conn(), this.tables, id);
+  }
+
+  async listTasks(query: TaskQuery): Promise<TaskPage<TaskData>> {
+    return reads.listTasks(this.conn(), this.tables, query);
+  }
+
+  async metrics(): Promise<TaskMetrics> {
+    return reads.metrics(this.conn(), this.tables);
+  }
+
+  async deleteTerminalBefore(cutoff: number, batchSize: number): Promise<string[]> {
+    return writes.deleteTerminalBefore(this.conn(), this.tables, cutoff, batchSize);
+  }
+
+  async claimOrphans(instanceId: string, limit: number): Promise<TaskData[]> {
+    return claims.claimOrphans(this.conn(), this.tables, instanceId, limit);
+  }
+
+  async heartbeat(instanceId: string, ttlSeconds: number): Promise<void> {
+    return claims.heartbeat(this.conn(), this.tables, instanceId, ttlSeconds);
+  }
+
+  async removeInstance(instanceId: string): Promise<void> {
+    return claims.removeInstance(this.conn(), this.tables, instanceId);
+  }
+
+  async reserveIdempotencyKey(key: string, taskId: string): Promise<string> {
+    return idempotency.reserveIdempotencyKey(this.conn(), this.tables, key, taskId);
+  }
+
+  async tryAcquireLease(name: string, holder: string, ttlSeconds: number): Promise<boolean> {
+    return leases.tryAcquireLease(this.conn(), this.tables, name, holder, ttlSeconds);
+  }
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    return audit.appendAudit(this.conn(), this.tables, entry);
+  }
+
+  async listAudit(limit: number, offset: number): Promise<AuditEntry[]> {
+    return audit.listAudit(this.conn(), this.tables, limit, offset);
+  }
+}
+
+function familyOf(type: string): SqlFamily {
+  switch (type) {
+    case 'better-sqlite3':
+      return 'sqlite';
+    case 'postgres':
+      return 'postgres';
+    case 'mysql':
+    case 'mariadb':
+      return 'mysql';
+    default:
+      throw new Error(typeormMessages.unsupportedType(type));
+  }
+}
+
+/** Duck-typed, so a DataSource from another copy of typeorm is recognised too. */
+function isDataSource(source: DataSourceOptions | DataSource): source is DataSource {
+  const candidate = source as Partial<DataSource>;
+  return typeof candidate.initialize === 'function' && typeof candidate.createQueryRunner === 'function';
+}
+
+/** typeorm is an optional peer: loaded only when a backend is built from options. */
+function loadTypeorm(): typeof import('typeorm') {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('typeorm') as typeof import('typeorm');
+  } catch {
+    throw new Error(typeormMessages.typeormMissing());
+  }
+}
