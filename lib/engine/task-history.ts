@@ -16,4 +16,6 @@ export interface TaskHistory {
   deleteBefore(cutoff: number): Promise<string[]>;
   recordAudit(entry: AuditEntry): void;
   audit(limit: number, offset: number): Promise<AuditEntry[]>;
+  /** Binds an idempotency key across instances; resolves with the id that holds it. */
+  reserveKey(key: string, taskId: string): Promise<string>;
 }

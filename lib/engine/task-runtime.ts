@@ -41,6 +41,8 @@ export class TaskRuntime {
   private pumpScheduled = false;
   private runningCount = 0;
   accepting = true;
+  /** Nothing starts until startup has finished (observers ready, requeue done). */
+  private held = true;
   /** Set by the persistence layer when a database is configured. */
   history: TaskHistory | null = null;
 
@@ -66,8 +68,41 @@ export class TaskRuntime {
     this.changed(task);
     this.observers.lifecycle(this.lifecycleEvent(task, 0));
     const scope = eager ? undefined : DispatchScope.current();
-    if (scope) scope.defer(() => this.schedule(task, registered));
-    else this.schedule(task, registered);
+    const dispatch = () => this.dispatch(task, registered);
+    if (scope) scope.defer(dispatch);
+    else dispatch();
+  }
+
+  /** Takes back a task the database handed over (requeue after a restart, or recovery). */
+  resume(task: TaskData, registered: RegisteredTask): void {
+    task.status = 'pending';
+    task.startTime = null;
+    task.endTime = null;
+    task.progress = null;
+    this.store.add(task);
+    if (task.idempotencyKey) this.idempotency.set(task.idempotencyKey, task.id);
+    this.changed(task);
+    this.schedule(task, registered);
+  }
+
+  /**
+   * Hands an unfinished task back to the database at shutdown: its attempt is
+   * aborted and it is stored as pending with no owner, for the next start.
+   */
+  release(task: TaskData, reason: string): void {
+    const execution = this.executions.get(task.id);
+    execution?.stop(new Error(reason));
+    this.executions.delete(task.id);
+    task.status = 'pending';
+    task.startTime = null;
+    task.owner = null;
+    this.changed(task);
+  }
+
+  /** Lets queued tasks start (end of startup). */
+  unhold(): void {
+    this.held = false;
+    if (this.queue.size > 0) this.schedulePump();
   }
 
   /** The id of the live task holding `key`, if any. */
@@ -161,6 +196,21 @@ export class TaskRuntime {
     if (this.changes.observed) this.changes.next(this.present(task));
   }
 
+  /** With a database, a keyed task waits until the key is settled across instances. */
+  private dispatch(task: TaskData, registered: RegisteredTask): void {
+    const key = task.idempotencyKey;
+    if (!key || !this.history) return this.schedule(task, registered);
+    void this.history.reserveKey(key, task.id).then((holder) => {
+      if (holder === task.id || task.status !== 'pending') return this.schedule(task, registered);
+      task.status = 'cancelled';
+      task.endTime = Date.now();
+      task.error = `DuplicateTask: idempotency key "${key}" is held by task ${holder}`;
+      this.forgetKey(task);
+      task.idempotencyKey = null;
+      this.settled(task, 0);
+    });
+  }
+
   private schedule(task: TaskData, registered: RegisteredTask): void {
     if (task.status !== 'pending') return;
     this.queue.push({ task, registered }, task.priority ?? 0);
@@ -177,7 +227,7 @@ export class TaskRuntime {
   private pump(): void {
     this.pumpScheduled = false;
     const cap = this.options.maxConcurrentTasks ?? Infinity;
-    while (this.accepting && this.runningCount < cap) {
+    while (this.accepting && !this.held && this.runningCount < cap) {
       const next = this.queue.pop();
       if (!next) return;
       if (next.task.status === 'pending') this.start(next);

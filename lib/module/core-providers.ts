@@ -8,6 +8,7 @@ import { TaskManager } from '../engine/task-manager.service';
 import { TaskRuntime } from '../engine/task-runtime';
 import { AutoInstallInterceptor } from '../engine/taskflow.interceptor';
 import { resolveOptions } from '../options/resolve-options';
+import { TaskPersistence } from '../persistence/task-persistence.service';
 import { TaskAdminOptions, TaskModuleAsyncOptions, TaskOptionsFactory } from '../options/task-options.interface';
 
 /** Providers shared by both modules: the engine, discovery and lifecycle. */
@@ -16,6 +17,7 @@ export const CORE_PROVIDERS: Provider[] = [
   TaskExplorer,
   TaskRuntime,
   TaskManager,
+  TaskPersistence,
   TaskLifecycle,
   { provide: APP_INTERCEPTOR, useClass: AutoInstallInterceptor },
 ];

@@ -32,13 +32,14 @@ export interface ResolvedTaskOptions {
   maxLogLines: number;
   instanceLeaseSeconds: number;
   shutdownGracePeriod: number;
+  tablePrefix: string;
 }
 
 const KNOWN_OPTIONS = new Set([
   'path', 'displayFuncArgs', 'autoInstall', 'auth', 'tokenExpiry', 'secretKey', 'pollInterval', 'title',
   'publicStream', 'snapshotDb', 'database', 'snapshotInterval', 'requeuePending', 'retentionDays',
   'maxConcurrentTasks', 'loggers', 'logFile', 'logLifecycle', 'encryptArgsKey', 'maxInMemory', 'maxLogLines',
-  'instanceLeaseSeconds', 'shutdownGracePeriod',
+  'instanceLeaseSeconds', 'shutdownGracePeriod', 'tablePrefix',
 ]);
 
 /** Options that only make sense with the admin surface; TaskManagerModule refuses them. */
@@ -83,6 +84,7 @@ export function resolveOptions(input: TaskAdminOptions = {}, kind: 'admin' | 'ma
     maxLogLines: positiveInteger(input, 'maxLogLines', 1000),
     instanceLeaseSeconds: positiveNumber(input, 'instanceLeaseSeconds', 30),
     shutdownGracePeriod: nonNegativeNumber(input, 'shutdownGracePeriod', 5),
+    tablePrefix: resolveTablePrefix(input.tablePrefix),
   };
 }
 
@@ -92,6 +94,14 @@ export function resolvePath(path: unknown = '/tasks'): string {
     throw new InvalidOptionError('path', "a URL path of one or more segments such as '/tasks' or '/admin/jobs'", path);
   }
   return '/' + path.replace(/^\/+|\/+$/g, '');
+}
+
+function resolveTablePrefix(prefix: unknown): string {
+  if (prefix === undefined) return 'taskflow_';
+  if (typeof prefix !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,30}$/.test(prefix)) {
+    throw new InvalidOptionError('tablePrefix', 'letters, digits and underscores, starting with a letter or underscore, at most 31 characters', prefix);
+  }
+  return prefix;
 }
 
 function resolveAuth(auth: TaskAdminOptions['auth']): TaskAuthBackend | null {

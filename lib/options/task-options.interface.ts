@@ -33,6 +33,8 @@ export interface TaskManagerOptions {
   instanceLeaseSeconds?: number;
   /** Seconds shutdown waits for running tasks before interrupting them. Default 5. */
   shutdownGracePeriod?: number;
+  /** Prefix of the package's table names. Default 'taskflow_'. */
+  tablePrefix?: string;
 }
 
 export type TaskAuthCredentials = readonly [string, string];

@@ -50,8 +50,11 @@ export abstract class TaskBackend {
   /** Records that `instanceId` is alive until now + ttl seconds. */
   abstract heartbeat(instanceId: string, ttlSeconds: number): Promise<void>;
 
-  /** Forgets an instance at clean shutdown; its remaining tasks become claimable. */
+  /** Forgets an instance (clean shutdown, or known dead); its remaining tasks become claimable. */
   abstract removeInstance(instanceId: string): Promise<void>;
+
+  /** Every known instance and when its lease ends (epoch ms). */
+  abstract listInstances(): Promise<{ id: string; leaseUntil: number }[]>;
 
   /**
    * Binds `key` to `taskId` unless a task that is neither failed, interrupted nor

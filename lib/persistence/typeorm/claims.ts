@@ -82,3 +82,11 @@ export async function removeInstance(connection: Connection, t: TableNames, inst
     await sql.run(`DELETE FROM ${sql.dialect.id(t.instances)} WHERE id = ?`, [sql.dialect.text(String(instanceId))]);
   });
 }
+
+/** Every instance row with its lease end (epoch ms). */
+export async function listInstances(connection: Connection, t: TableNames): Promise<{ id: string; leaseUntil: number }[]> {
+  return connection.session(async (sql) => {
+    const result = await sql.run(`SELECT id, lease_until FROM ${sql.dialect.id(t.instances)}`, []);
+    return result.rows.map((r) => ({ id: String(r.id), leaseUntil: Number(r.lease_until) }));
+  });
+}

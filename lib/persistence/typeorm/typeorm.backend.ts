@@ -163,6 +163,10 @@ export class TypeOrmTaskBackend extends TaskBackend {
     return claims.removeInstance(this.conn(), this.tables, instanceId);
   }
 
+  async listInstances(): Promise<{ id: string; leaseUntil: number }[]> {
+    return claims.listInstances(this.conn(), this.tables);
+  }
+
   async reserveIdempotencyKey(key: string, taskId: string): Promise<string> {
     return idempotency.reserveIdempotencyKey(this.conn(), this.tables, key, taskId);
   }

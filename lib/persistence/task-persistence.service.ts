@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { LOGGER_CONTEXT, TASKFLOW_OPTIONS } from '../constants';
+import { TaskRegistry } from '../discovery/task.registry';
+import { TaskRuntime } from '../engine/task-runtime';
+import type { ResolvedTaskOptions } from '../options/resolve-options';
+import { TaskData } from '../task/task-record';
+import { createBackend } from './create-backend';
+import { DatabaseHistory } from './database-history';
+import { TaskBackend } from './task-backend';
+import { WriteBehind } from './write-behind';
+
+const CLAIM_BATCH = 500;
+/** How long shutdown keeps trying to write what is queued. */
+const FINAL_WRITE_MS = 10_000;
+
+/**
+ * Connects the engine to the database: opens it, requeues what a previous run
+ * or a dead instance left unfinished, keeps this instance's lease alive, and at
+ * shutdown hands unfinished durable tasks back and writes everything out.
+ */
+@Injectable()
+export class TaskPersistence {
+  private readonly logger = new Logger(LOGGER_CONTEXT);
+  readonly instanceId = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+  private backend: TaskBackend | null;
+  private history: DatabaseHistory | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private recovering: Promise<void> | null = null;
+  private unknownWarned = new Set<string>();
+
+  constructor(
+    @Inject(TASKFLOW_OPTIONS) private readonly options: ResolvedTaskOptions,
+    private readonly runtime: TaskRuntime,
+    private readonly registry: TaskRegistry,
+  ) {
+    this.backend = createBackend(options);
+  }
+
+  get enabled(): boolean {
+    return this.backend !== null;
+  }
+
+  get database(): TaskBackend | null {
+    return this.backend;
+  }
+
+  /** Startup steps 1-4 of SPEC §6: open, (history stays in the database), requeue, start writing. */
+  async start(): Promise<void> {
+    const backend = this.backend;
+    if (!backend) return;
+    await backend.open();
+    const writer = new WriteBehind(backend, this.options.snapshotInterval * 1000);
+    this.history = new DatabaseHistory(backend, writer, this.runtime.store, this.instanceId);
+    this.runtime.history = this.history;
+    await backend.heartbeat(this.instanceId, this.options.instanceLeaseSeconds);
+    await this.forgetDeadLocalInstances(backend);
+    await this.recover();
+    const every = Math.max(1000, (this.options.instanceLeaseSeconds * 1000) / 3);
+    this.heartbeatTimer = setInterval(() => void this.tick(), every);
+    this.heartbeatTimer.unref();
+    this.logger.log(`Task history in ${backend.kind}; instance ${this.instanceId}`);
+  }
+
+  /**
+   * Shutdown: durable unfinished tasks go back to the database as pending with
+   * no owner (run again at the next start, by any instance), unless a running
+   * one must not run twice, which becomes interrupted. Then everything is written.
+   */
+  async saveUnfinished(unfinished: TaskData[]): Promise<TaskData[]> {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+    await this.recovering;
+    const left: TaskData[] = [];
+    for (const task of unfinished) {
+      const requeue = task.status === 'pending' || this.registry.find(task.funcName)?.definition.requeueOnInterrupt;
+      if (this.history && task.durable && requeue) this.runtime.release(task, 'the application shut down');
+      else left.push(task);
+    }
+    return left;
+  }
+
+  /** Last writes, then the instance row goes so others need not wait for its lease. */
+  async flush(): Promise<void> {
+    if (!this.backend || !this.history) return;
+    await this.history.writer.stop(FINAL_WRITE_MS);
+    await this.backend.removeInstance(this.instanceId).catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    await this.backend?.close();
+  }
+
+  private async tick(): Promise<void> {
+    const backend = this.backend;
+    if (!backend || !this.runtime.accepting) return;
+    try {
+      await backend.heartbeat(this.instanceId, this.options.instanceLeaseSeconds);
+      await this.recover();
+    } catch (error) {
+      // The write-behind reports the outage; a missed heartbeat is retried next tick.
+      this.logger.debug?.(`Heartbeat failed: ${String(error)}`);
+    }
+  }
+
+  /** Claims orphaned durable tasks and runs them again (or marks them interrupted). */
+  private recover(): Promise<void> {
+    this.recovering ??= this.claimAll().finally(() => (this.recovering = null));
+    return this.recovering;
+  }
+
+  private async claimAll(): Promise<void> {
+    const backend = this.backend!;
+    let requeued = 0;
+    let interrupted = 0;
+    for (;;) {
+      const claimed = await backend.claimOrphans(this.instanceId, CLAIM_BATCH);
+      const unknown: TaskData[] = [];
+      for (const task of claimed) {
+        const registered = this.registry.find(task.funcName);
+        if (!registered) {
+          unknown.push(task);
+        } else if (task.status === 'pending' || registered.definition.requeueOnInterrupt) {
+          this.runtime.resume(task, registered);
+          requeued++;
+        } else {
+          task.status = 'interrupted';
+          task.endTime = Date.now();
+          task.error = task.error ?? 'Interrupted: the instance running it stopped';
+          this.runtime.changed(task);
+          interrupted++;
+        }
+      }
+      if (unknown.length > 0) await this.handBack(backend, unknown);
+      if (claimed.length < CLAIM_BATCH || unknown.length === claimed.length) break;
+    }
+    if (requeued || interrupted) this.logger.log(`Recovered unfinished tasks: ${requeued} requeued, ${interrupted} marked interrupted`);
+  }
+
+  /** Tasks of functions this app does not register stay pending for an instance that does. */
+  private async handBack(backend: TaskBackend, tasks: TaskData[]): Promise<void> {
+    for (const task of tasks) {
+      task.owner = null;
+      task.version++;
+      if (!this.unknownWarned.has(task.funcName)) {
+        this.unknownWarned.add(task.funcName);
+        this.logger.warn(`Pending tasks of "${task.funcName}" are kept for an instance that registers it; this one does not`);
+      }
+    }
+    await backend.saveBatch(tasks);
+  }
+
+  /**
+   * An instance row of this host whose process is gone (or is this very pid, from
+   * before a restart) is dead now: no need to wait for its lease to run out.
+   */
+  private async forgetDeadLocalInstances(backend: TaskBackend): Promise<void> {
+    const host = hostname();
+    for (const { id } of await backend.listInstances()) {
+      const [h, pid] = id.split('/');
+      if (id === this.instanceId || h !== host) continue;
+      if (Number(pid) === process.pid || !processAlive(Number(pid))) await backend.removeInstance(id);
+    }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

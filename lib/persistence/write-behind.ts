@@ -1,0 +1,155 @@
+import { Logger } from '@nestjs/common';
+import { LOGGER_CONTEXT } from '../constants';
+import { TaskData } from '../task/task-record';
+import { isTerminal } from '../task/task-status';
+import { TaskBackend } from './task-backend';
+
+/** Changes written together in one transaction at most. */
+const MAX_BATCH = 5000;
+/** Group-commit window for changes that should reach the database promptly. */
+const PROMPT_WINDOW_MS = 10;
+const MIN_BACKOFF_MS = 500;
+const MAX_BACKOFF_MS = 30_000;
+
+/**
+ * Write-behind with group commit. Changed tasks are collected and written in
+ * batches, one transaction each. New and finished tasks are written within a
+ * few milliseconds; other changes (running, logs, progress) within
+ * `snapshotInterval`. A failed write keeps the tasks queued and is retried with
+ * back-off; the outage and the recovery are logged once each.
+ */
+export class WriteBehind {
+  private readonly logger = new Logger(LOGGER_CONTEXT);
+  private readonly dirty = new Map<string, TaskData>();
+  private timer: NodeJS.Timeout | null = null;
+  private timerDue = Infinity;
+  private writing: Promise<void> | null = null;
+  private failures = 0;
+  private stopped = false;
+  private flushWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+
+  constructor(
+    private readonly backend: TaskBackend,
+    private readonly intervalMs: number,
+  ) {}
+
+  /** Tasks waiting to be written. */
+  get backlog(): number {
+    return this.dirty.size;
+  }
+
+  get healthy(): boolean {
+    return this.failures === 0;
+  }
+
+  /** Marks a task changed; creation and terminal states are written promptly. */
+  changed(task: TaskData): void {
+    this.dirty.set(task.id, task);
+    const prompt = task.version <= 1 || isTerminal(task.status);
+    this.scheduleIn(prompt ? PROMPT_WINDOW_MS : this.intervalMs);
+  }
+
+  /** Writes everything queued so far; rejects if the database cannot be reached. */
+  async flush(): Promise<void> {
+    if (this.dirty.size === 0 && !this.writing) return;
+    await new Promise<void>((resolve, reject) => {
+      this.flushWaiters.push({ resolve, reject });
+      this.scheduleIn(0);
+    });
+  }
+
+  /** Final writes at shutdown: tries until everything is written or `deadlineMs` passes. */
+  async stop(deadlineMs: number): Promise<void> {
+    const deadline = Date.now() + deadlineMs;
+    this.clearTimer();
+    while (this.dirty.size > 0 || this.writing) {
+      try {
+        await this.writeNow();
+      } catch {
+        if (Date.now() >= deadline) break;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(MIN_BACKOFF_MS, Math.max(0, deadline - Date.now()))));
+      }
+    }
+    this.stopped = true;
+    this.clearTimer();
+    if (this.dirty.size > 0) this.logger.error(`${this.dirty.size} task change(s) could not be written before shutdown: the database is unreachable`);
+  }
+
+  private scheduleIn(ms: number): void {
+    if (this.stopped) return;
+    const due = Date.now() + ms;
+    if (this.timer && this.timerDue <= due) return;
+    this.clearTimer();
+    this.timerDue = due;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.timerDue = Infinity;
+      void this.writeNow().catch(() => undefined);
+    }, ms);
+    this.timer.unref?.();
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerDue = Infinity;
+  }
+
+  /** Writes batches until nothing is queued; one writer at a time. */
+  private async writeNow(): Promise<void> {
+    if (this.writing) {
+      await this.writing;
+      if (this.dirty.size === 0) return;
+    }
+    const run = this.writeAll();
+    this.writing = run;
+    try {
+      await run;
+    } finally {
+      if (this.writing === run) this.writing = null;
+    }
+  }
+
+  private async writeAll(): Promise<void> {
+    while (this.dirty.size > 0) {
+      const batch: TaskData[] = [];
+      for (const task of this.dirty.values()) {
+        batch.push(task);
+        if (batch.length === MAX_BATCH) break;
+      }
+      for (const task of batch) this.dirty.delete(task.id);
+      try {
+        await this.backend.saveBatch(batch);
+      } catch (error) {
+        // Keep what was not superseded by a newer change meanwhile.
+        for (const task of batch) if (!this.dirty.has(task.id)) this.dirty.set(task.id, task);
+        this.onFailure(error);
+        throw error;
+      }
+    }
+    this.onSuccess();
+  }
+
+  private onSuccess(): void {
+    if (this.failures > 0) this.logger.log(`Database reachable again; task history writes resumed`);
+    this.failures = 0;
+    const waiters = this.flushWaiters;
+    this.flushWaiters = [];
+    for (const w of waiters) w.resolve();
+  }
+
+  private onFailure(error: unknown): void {
+    if (this.failures === 0) {
+      this.logger.error(`Cannot write task history (${describe(error)}); keeping ${this.dirty.size} change(s) in memory and retrying`);
+    }
+    this.failures++;
+    const waiters = this.flushWaiters;
+    this.flushWaiters = [];
+    for (const w of waiters) w.reject(error);
+    this.scheduleIn(Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** (this.failures - 1)));
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
