@@ -15,8 +15,14 @@ export {
   TaskAuthCredentials,
 } from './options/task-options.interface';
 export { TaskAuthBackend } from './auth/task-auth-backend';
+export { TaskAuthGuard, ExtractedToken } from './auth/task-auth.guard';
+export { TaskPrincipal } from './auth/task-principal';
+export { TaskTokenService } from './auth/task-token.service';
+export { TaskAuthRoute, TaskAuthMode } from './auth/auth-mode.decorator';
+export { TaskActor } from './auth/task-actor.decorator';
 export { TaskObserver, TaskLogEvent, TaskLifecycleEvent, TaskLogLevel } from './observers/task-observer';
 export { TaskBackend } from './persistence/task-backend';
+export { TypeOrmTaskBackend, TypeOrmTaskBackendOptions, sqliteOptions } from './persistence/typeorm';
 export { TaskRecord, TaskSource, TaskData } from './task/task-record';
 export { TaskStatus, TASK_STATUSES } from './task/task-status';
 export { TaskQuery, TaskPage } from './task/task-query';

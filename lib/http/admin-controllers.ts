@@ -1,0 +1,38 @@
+import { CanActivate, Controller, Provider, Type, UseGuards } from '@nestjs/common';
+import { LoginThrottle } from '../auth/login-throttle';
+import { TaskAuthController } from '../auth/task-auth.controller';
+import { TaskAuthGuard } from '../auth/task-auth.guard';
+import { TaskTokenService } from '../auth/task-token.service';
+import { resolvePath } from '../options/resolve-options';
+import { TaskEventHub } from '../stream/task-event-hub';
+import { DEFAULT_ADMIN_TUNING, TASKFLOW_ADMIN_TUNING } from './admin-tuning';
+import { DashboardController } from './dashboard.controller';
+import { TasksController } from './tasks.controller';
+
+/** Everything the admin controllers need, for TaskAdminModule's providers. */
+export const ADMIN_PROVIDERS: Provider[] = [
+  { provide: TASKFLOW_ADMIN_TUNING, useValue: DEFAULT_ADMIN_TUNING },
+  TaskTokenService,
+  LoginThrottle,
+  TaskEventHub,
+];
+
+/**
+ * The admin controllers of one module instance, mounted at `path`. Each call makes
+ * fresh subclasses and decorates those, never the shared base classes, so several
+ * apps (or module instances) with different paths can live in one process.
+ *
+ * Order matters: the auth and dashboard routes are registered before the API, and
+ * within the API the fixed paths come before `/:task_id`.
+ */
+export function createAdminControllers(path: string, guard: Type<CanActivate> = TaskAuthGuard): Type[] {
+  const prefix = resolvePath(path);
+  const mount = <T extends Type>(base: T, guarded: boolean): T => {
+    const subclass = class extends base {} as T;
+    Object.defineProperty(subclass, 'name', { value: base.name });
+    Controller(prefix)(subclass);
+    if (guarded) UseGuards(guard)(subclass);
+    return subclass;
+  };
+  return [mount(TaskAuthController, false), mount(DashboardController, true), mount(TasksController, true)];
+}

@@ -1,0 +1,38 @@
+/**
+ * Internal knobs of the admin surface. Not options of the module: the defaults are
+ * the contract (SPEC §4-5); tests override this provider to run in milliseconds.
+ */
+export const TASKFLOW_ADMIN_TUNING = Symbol('TASKFLOW_ADMIN_TUNING');
+
+export interface AdminTuning {
+  /** Period of the `: keep-alive` comment on SSE streams (SPEC §5: 15 s). */
+  keepAliveMs: number;
+  /** Smallest gap between two `metrics` events (SPEC §5: 1 s). */
+  metricsIntervalMs: number;
+  /** Changes of one task within this window are merged into one event (SPEC §5: at most 100 ms). */
+  flushWindowMs: number;
+  /** Events kept for `Last-Event-ID` replay (SPEC §5: at least 1000). */
+  replayBufferSize: number;
+  /** Bytes that may wait for a client that does not read; past it the client is dropped. */
+  maxClientQueueBytes: number;
+  /** Failed logins for one username from one address before 429 (SPEC §4: 5). */
+  loginMaxFailures: number;
+  /** The window those failures are counted in (SPEC §4: 15 min). */
+  loginWindowMs: number;
+  /** Bound on the number of (address, username) pairs tracked. */
+  loginThrottleMaxKeys: number;
+  /** Clock of the login throttle (epoch ms). */
+  now: () => number;
+}
+
+export const DEFAULT_ADMIN_TUNING: AdminTuning = {
+  keepAliveMs: 15_000,
+  metricsIntervalMs: 1_000,
+  flushWindowMs: 50,
+  replayBufferSize: 1_000,
+  maxClientQueueBytes: 4 * 1024 * 1024,
+  loginMaxFailures: 5,
+  loginWindowMs: 15 * 60 * 1000,
+  loginThrottleMaxKeys: 10_000,
+  now: () => Date.now(),
+};

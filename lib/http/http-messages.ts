@@ -1,0 +1,34 @@
+import { describeValue } from '../errors/messages';
+
+/** Every text the admin HTTP surface answers with, in one place. */
+export const httpMessages = {
+  repeated: (name: string) => `Query parameter "${name}" must be given at most once`,
+  notAString: (name: string) => `Query parameter "${name}" must be a single plain value`,
+  tooLong: (name: string, max: number) => `"${name}" must be at most ${max} characters long`,
+  invalidStatus: (got: string, allowed: readonly string[]) =>
+    `Invalid status ${describeValue(got)}: use one of ${allowed.join(', ')}`,
+  invalidSince: (got: string) => `Invalid since value ${describeValue(got)}: use '<N>h', '<N>d' or 'all'`,
+  invalidInteger: (name: string, got: string, min: number, max: number) =>
+    `Invalid ${name} ${describeValue(got)}: must be an integer from ${min} to ${max}`,
+  invalidTag: (got: string) => `Invalid tag filter ${describeValue(got)}: use tag=key:value (key not empty)`,
+  tooManyTags: (max: number) => `At most ${max} tag filters may be given`,
+  conflictingTag: (key: string) => `Tag key ${describeValue(key)} is given twice with different values`,
+  invalidUnit: (got: string) => `Invalid unit ${describeValue(got)}: use min, hour or day`,
+  missing: (name: string) => `Query parameter "${name}" is required`,
+  bulkBody: () => 'Request body must be a JSON object {"task_ids": [string, ...]} sent as application/json',
+  bulkIds: (max: number) => `"task_ids" must be an array of at most ${max} strings`,
+  bulkId: (index: number, max: number) => `task_ids[${index}] must be a non-empty string of at most ${max} characters`,
+  taskNotFound: () => 'Task not found',
+  routeNotFound: (method: string, url: string) => `Cannot ${method} ${url}`,
+  unregisteredOnRetry: (name: string) => `Task function ${describeValue(name)} is no longer registered in this application and cannot be retried`,
+  unauthenticated: (path: string) =>
+    `Authentication required: sign in at ${path}/auth/login or send "Authorization: Bearer <token>"`,
+  crossOrigin: () => 'Cross-origin request refused: the Origin header does not match the Host of this request',
+  loginBody: () => 'Send "username" and "password" as strings, as a form (application/x-www-form-urlencoded) or as JSON',
+  loginFieldTooLong: (name: string, max: number) => `"${name}" must be at most ${max} characters long`,
+  loginFailed: () => 'Invalid username or password',
+  loginMissing: () => 'Enter your username and password.',
+  loginThrottled: (seconds: number) => `Too many failed sign-in attempts; try again in ${seconds} s`,
+  authBackendFailed: () => 'The authentication backend failed; try again later',
+  streamClosed: () => 'The server is shutting down',
+};

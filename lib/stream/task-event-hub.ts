@@ -1,0 +1,256 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Observable, Subscriber, Subscription } from 'rxjs';
+import { LOGGER_CONTEXT } from '../constants';
+import { TaskManager } from '../engine/task-manager.service';
+import { AdminTuning, TASKFLOW_ADMIN_TUNING } from '../http/admin-tuning';
+import { TaskRecord } from '../task/task-record';
+import { isTerminal } from '../task/task-status';
+import { KEEP_ALIVE, SseFrame, batchFrame, namedFrame, taskFrame } from './sse-frame';
+
+interface BufferedEvent {
+  id: number;
+  frame: SseFrame;
+}
+
+export interface HubStats {
+  /** Record changes received from the manager. */
+  changes: number;
+  /** Task events numbered and sent (after coalescing). */
+  events: number;
+  /** Changes merged into a later change of the same task within a flush window. */
+  coalesced: number;
+  clients: number;
+}
+
+/**
+ * The one SSE hub of an admin module (SPEC §5): numbers task changes, keeps the
+ * replay buffer, coalesces bursts and fans every serialised frame out to all
+ * clients, so that work is done once however many dashboards are open.
+ *
+ * - Changes of one task within `flushWindowMs` become one event with its latest state.
+ * - Event ids start above the start time in microseconds, so an id from a
+ *   previous run (or another instance started earlier) is never mistaken for one
+ *   of this run: it is older than the buffer and the client gets the first batch.
+ * - The last `replayBufferSize` events are kept for `Last-Event-ID`.
+ * - A `metrics` event at most every `metricsIntervalMs`, only after a change;
+ *   a `: keep-alive` comment every `keepAliveMs`. Timers run only while clients are connected.
+ */
+@Injectable()
+export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
+  private readonly logger = new Logger(LOGGER_CONTEXT);
+  private lastId = Date.now() * 1000;
+  private readonly ring: (BufferedEvent | undefined)[];
+  /** Index of the oldest buffered event in `ring`. */
+  private ringStart = 0;
+  private ringCount = 0;
+  private readonly pending = new Map<string, TaskRecord>();
+  /** Id of the latest event of each pending or running task, for the ids of the first batch. */
+  private readonly liveIds = new Map<string, number>();
+  private readonly clients = new Set<Subscriber<SseFrame>>();
+  private readonly subscriptions: Subscription[] = [];
+  private flushTimer: NodeJS.Timeout | null = null;
+  private keepAliveTimer: NodeJS.Timeout | null = null;
+  private metricsTimer: NodeJS.Timeout | null = null;
+  private metricsDirty = false;
+  private metricsBusy = false;
+  private lastMetricsAt = -Infinity;
+  private closed = false;
+  private readonly counters = { changes: 0, events: 0, coalesced: 0 };
+
+  constructor(
+    private readonly manager: TaskManager,
+    @Inject(TASKFLOW_ADMIN_TUNING) private readonly tuning: AdminTuning,
+  ) {
+    this.ring = new Array(Math.max(1, tuning.replayBufferSize));
+  }
+
+  onModuleInit(): void {
+    this.subscriptions.push(
+      this.manager.events$.subscribe({ next: (record) => this.onChange(record), complete: () => this.close() }),
+      this.manager.stopping$.subscribe(() => this.close()),
+    );
+  }
+
+  /** Streams must end before the HTTP server closes, or it would wait for them forever. */
+  beforeApplicationShutdown(): void {
+    this.close();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get stats(): HubStats {
+    return { ...this.counters, clients: this.clients.size };
+  }
+
+  /**
+   * A client's stream: the events after `lastEventId` when they are all still
+   * buffered, else every pending and running task; then live events.
+   */
+  connect(lastEventId?: string): Observable<SseFrame> {
+    return new Observable<SseFrame>((subscriber) => {
+      if (this.closed) {
+        subscriber.complete();
+        return;
+      }
+      // Changes still inside the flush window are numbered now, so the first batch
+      // and the replay see every change up to this instant.
+      if (this.flushTimer) {
+        clearTimeout(this.flushTimer);
+        this.flush();
+      }
+      const first = this.eventsAfter(lastEventId) ?? this.firstBatch();
+      if (first.length > 0) subscriber.next(batchFrame(first));
+      this.clients.add(subscriber);
+      this.startTimers();
+      return () => {
+        this.clients.delete(subscriber);
+        if (this.clients.size === 0) this.stopTimers();
+      };
+    });
+  }
+
+  /** Ends every stream; new ones complete at once. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of this.subscriptions) s.unsubscribe();
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    this.pending.clear();
+    this.stopTimers();
+    for (const client of [...this.clients]) client.complete();
+    this.clients.clear();
+  }
+
+  private onChange(record: TaskRecord): void {
+    if (this.closed) return;
+    this.counters.changes++;
+    if (this.pending.has(record.task_id)) this.counters.coalesced++;
+    this.pending.set(record.task_id, record);
+    if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => this.flush(), this.tuning.flushWindowMs);
+      this.flushTimer.unref();
+    }
+  }
+
+  private flush(): void {
+    this.flushTimer = null;
+    const batch = [...this.pending.values()];
+    this.pending.clear();
+    const frames: SseFrame[] = [];
+    for (const record of batch) {
+      let json: string;
+      try {
+        json = JSON.stringify(record);
+      } catch (error) {
+        this.logger.warn(`Task ${record.task_id} could not be serialised for the stream: ${String(error)}`);
+        continue;
+      }
+      const id = ++this.lastId;
+      const frame = taskFrame(id, record.task_id, json);
+      this.push({ id, frame });
+      if (isTerminal(record.status)) this.liveIds.delete(record.task_id);
+      else this.liveIds.set(record.task_id, id);
+      this.counters.events++;
+      frames.push(frame);
+    }
+    // One buffer per flush, shared by every client: one write per client however large the burst.
+    if (frames.length > 0) this.broadcast(batchFrame(frames));
+    if (batch.length > 0) {
+      this.metricsDirty = true;
+      this.scheduleMetrics();
+    }
+  }
+
+  private push(event: BufferedEvent): void {
+    const size = this.ring.length;
+    if (this.ringCount < size) {
+      this.ring[(this.ringStart + this.ringCount) % size] = event;
+      this.ringCount++;
+    } else {
+      this.ring[this.ringStart] = event;
+      this.ringStart = (this.ringStart + 1) % size;
+    }
+  }
+
+  /** The frames after `raw`, or null when it is absent, malformed, unknown or older than the buffer. */
+  private eventsAfter(raw: string | undefined): SseFrame[] | null {
+    if (raw === undefined || !/^\d{1,16}$/.test(raw.trim())) return null;
+    const id = Number(raw.trim());
+    const oldest = this.lastId - this.ringCount + 1;
+    if (id > this.lastId || id < oldest - 1) return null;
+    const frames: SseFrame[] = [];
+    for (let i = id - oldest + 1; i < this.ringCount; i++) {
+      frames.push(this.ring[(this.ringStart + i) % this.ring.length]!.frame);
+    }
+    return frames;
+  }
+
+  /**
+   * Every pending and running task, in the order of the events that produced their
+   * state, each carrying that event's id: the batch is a replay of the latest event
+   * of each live task. A task the hub never saw carries the current id.
+   */
+  private firstBatch(): SseFrame[] {
+    const live = this.manager.liveTasks().map((record) => ({ record, id: this.liveIds.get(record.task_id) ?? this.lastId }));
+    live.sort((a, b) => a.id - b.id);
+    const frames: SseFrame[] = [];
+    for (const { record, id } of live) {
+      try {
+        frames.push(taskFrame(id, record.task_id, JSON.stringify(record)));
+      } catch {
+        // Unserialisable arguments: the task shows up with its next change.
+      }
+    }
+    return frames;
+  }
+
+  private broadcast(frame: SseFrame): void {
+    for (const client of this.clients) client.next(frame);
+  }
+
+  private startTimers(): void {
+    if (this.keepAliveTimer || this.closed) return;
+    this.keepAliveTimer = setInterval(() => this.broadcast(KEEP_ALIVE), this.tuning.keepAliveMs);
+    this.keepAliveTimer.unref();
+  }
+
+  private stopTimers(): void {
+    if (this.keepAliveTimer) clearInterval(this.keepAliveTimer);
+    if (this.metricsTimer) clearTimeout(this.metricsTimer);
+    this.keepAliveTimer = null;
+    this.metricsTimer = null;
+  }
+
+  /** A metrics event as soon as one is allowed: never two within `metricsIntervalMs`. */
+  private scheduleMetrics(): void {
+    if (this.metricsTimer || this.metricsBusy || this.closed || this.clients.size === 0) return;
+    const wait = Math.max(0, this.lastMetricsAt + this.tuning.metricsIntervalMs - Date.now());
+    this.metricsTimer = setTimeout(() => {
+      this.metricsTimer = null;
+      void this.sendMetrics();
+    }, wait);
+    this.metricsTimer.unref();
+  }
+
+  private async sendMetrics(): Promise<void> {
+    if (!this.metricsDirty || this.clients.size === 0 || this.closed) return;
+    if (Date.now() - this.lastMetricsAt < this.tuning.metricsIntervalMs) return this.scheduleMetrics();
+    this.metricsDirty = false;
+    this.metricsBusy = true;
+    try {
+      const metrics = await this.manager.metrics();
+      if (!this.closed && this.clients.size > 0) {
+        this.lastMetricsAt = Date.now();
+        this.broadcast(namedFrame('metrics', JSON.stringify(metrics)));
+      }
+    } catch (error) {
+      this.logger.warn(`Metrics for the stream failed: ${String(error)}`);
+    } finally {
+      this.metricsBusy = false;
+    }
+    if (this.metricsDirty) this.scheduleMetrics();
+  }
+}
