@@ -8,7 +8,9 @@ import { TaskManager } from '../engine/task-manager.service';
 import { TaskRuntime } from '../engine/task-runtime';
 import { AutoInstallInterceptor } from '../engine/taskflow.interceptor';
 import { resolveOptions } from '../options/resolve-options';
+import { RetentionService } from '../persistence/retention.service';
 import { TaskPersistence } from '../persistence/task-persistence.service';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { TaskAdminOptions, TaskModuleAsyncOptions, TaskOptionsFactory } from '../options/task-options.interface';
 
 /** Providers shared by both modules: the engine, discovery and lifecycle. */
@@ -19,6 +21,9 @@ export const CORE_PROVIDERS: Provider[] = [
   TaskManager,
   TaskPersistence,
   TaskLifecycle,
+  // A registry of our own: importing ScheduleModule.forRoot() here would run the app's @Cron jobs twice.
+  SchedulerRegistry,
+  RetentionService,
   { provide: APP_INTERCEPTOR, useClass: AutoInstallInterceptor },
 ];
 

@@ -20,6 +20,8 @@ const RETENTION_BATCH = 2000;
  */
 export class DatabaseHistory implements TaskHistory {
   private readonly logger = new Logger(LOGGER_CONTEXT);
+  /** Audit writes in order, one at a time, so reads see them in the order they happened. */
+  private auditChain: Promise<void> = Promise.resolve();
 
   constructor(
     readonly backend: TaskBackend,
@@ -58,10 +60,13 @@ export class DatabaseHistory implements TaskHistory {
   }
 
   recordAudit(entry: AuditEntry): void {
-    this.backend.appendAudit(entry).catch((error) => this.logger.warn(`Could not store audit entry ${entry.entry_id}: ${String(error)}`));
+    this.auditChain = this.auditChain.then(() =>
+      this.backend.appendAudit(entry).catch((error) => this.logger.warn(`Could not store audit entry ${entry.entry_id}: ${String(error)}`)),
+    );
   }
 
   async audit(limit: number, offset: number): Promise<AuditEntry[]> {
+    await this.auditChain;
     return this.backend.listAudit(limit, offset);
   }
 
