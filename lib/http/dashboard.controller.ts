@@ -1,9 +1,10 @@
-import { Get, Inject, Injectable, Req, Res, ServiceUnavailableException, UseFilters } from '@nestjs/common';
+import { Get, Inject, Injectable, MessageEvent, Req, Res, ServiceUnavailableException, Sse, UseFilters } from '@nestjs/common';
+import { Observable } from 'rxjs';
 import type { ServerResponse } from 'node:http';
 import { TaskAuthRoute } from '../auth/auth-mode.decorator';
 import { TASKFLOW_OPTIONS } from '../constants';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
-import { SseWriter } from '../stream/sse-writer';
+import { clientMessages, pinSseHeaders } from '../stream/sse-client';
 import { TaskEventHub } from '../stream/task-event-hub';
 import { AdminTuning, TASKFLOW_ADMIN_TUNING } from './admin-tuning';
 import { renderDashboardPlaceholder, setPageHeaders } from './html-pages';
@@ -29,16 +30,18 @@ export class DashboardController {
   }
 
   /**
-   * The SSE stream, written by SseWriter on the raw response rather than through
-   * `@Sse()`: see SseWriter for why (exact headers, ids, bounded per-client memory).
-   * Guards and the exception filter still run first, so auth failures are 401 JSON.
+   * The SSE stream (SPEC §5): the shared hub's events for this client, bounded in
+   * memory, sent by Nest's `@Sse()`. Guards and the exception filter run first, so
+   * auth failures are 401 JSON.
    */
-  @Get('dashboard/stream')
+  @Sse('dashboard/stream')
   @TaskAuthRoute('stream')
-  stream(@Req() request: HttpRequest, @Res() response: ServerResponse): void {
+  stream(@Req() request: HttpRequest, @Res({ passthrough: true }) response: ServerResponse): Observable<MessageEvent> {
     if (this.hub.isClosed) throw new ServiceUnavailableException(httpMessages.streamClosed());
     const header = request.headers['last-event-id'];
     const lastEventId = typeof header === 'string' ? header : undefined;
-    new SseWriter(request, response, this.tuning.maxClientQueueBytes).pipe(this.hub.connect(lastEventId));
+    pinSseHeaders(response);
+    request.socket?.setNoDelay(true);
+    return clientMessages(this.hub.connect(lastEventId), response, this.tuning.maxClientQueueBytes);
   }
 }

@@ -244,7 +244,7 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
       const metrics = await this.manager.metrics();
       if (!this.closed && this.clients.size > 0) {
         this.lastMetricsAt = Date.now();
-        this.broadcast(namedFrame('metrics', JSON.stringify(metrics)));
+        this.broadcast(namedFrame('metrics', JSON.stringify(metrics), this.lastId));
       }
     } catch (error) {
       this.logger.warn(`Metrics for the stream failed: ${String(error)}`);
