@@ -10,8 +10,15 @@ import { ReportService } from './report.service';
   imports: [
     TaskAdminModule.forRoot({
       title: 'nestjs-taskflow sample',
+      // History in a SQLite file beside the app; unfinished tasks survive restarts and crashes.
+      snapshotDb: process.env.SAMPLE_DB ?? 'tasks.db',
+      requeuePending: true,
+      retentionDays: 30,
       autoInstall: true,
       maxConcurrentTasks: 4,
+      // Sign in to the dashboard with these (defaults for a local demo only).
+      auth: [process.env.TASKFLOW_USER ?? 'admin', process.env.TASKFLOW_PASSWORD ?? 'admin'],
+      secretKey: process.env.TASKFLOW_SECRET,
       loggers: [new ConsoleObserver()],
     }),
   ],

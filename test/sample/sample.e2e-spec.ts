@@ -1,3 +1,5 @@
+import { sampleDir } from '../support/sample-env';
+import { rmSync } from 'node:fs';
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
@@ -21,6 +23,7 @@ describe('sample app (e2e)', () => {
 
   afterAll(async () => {
     await app?.close();
+    rmSync(sampleDir, { recursive: true, force: true });
   });
 
   it('GET / lists the demo endpoints and where the admin surface lives', async () => {
