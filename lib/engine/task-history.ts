@@ -18,4 +18,6 @@ export interface TaskHistory {
   audit(limit: number, offset: number): Promise<AuditEntry[]>;
   /** Binds an idempotency key across instances; resolves with the id that holds it. */
   reserveKey(key: string, taskId: string): Promise<string>;
+  /** Writes every queued change now. */
+  flush(): Promise<void>;
 }

@@ -195,6 +195,15 @@ export class TaskManager {
     return this.runtime.drain();
   }
 
+  /**
+   * Resolves once every change made so far is in the database (at once without
+   * one); rejects while the database cannot be reached. `addTask` writes within a
+   * ~10 ms group commit on its own: await this when the caller must know.
+   */
+  async flush(): Promise<void> {
+    await this.runtime.history?.flush();
+  }
+
   /** Shared by addTask, retries and the scheduler. */
   enqueue(registered: RegisteredTask, args: unknown[], options: AddTaskOptions, source: TaskSource): string {
     if (!this.runtime.accepting) throw new Error(messages.managerStopped());

@@ -70,6 +70,10 @@ export class DatabaseHistory implements TaskHistory {
     return this.backend.listAudit(limit, offset);
   }
 
+  flush(): Promise<void> {
+    return this.writer.flush();
+  }
+
   async reserveKey(key: string, taskId: string): Promise<string> {
     try {
       return await this.backend.reserveIdempotencyKey(key, taskId);
