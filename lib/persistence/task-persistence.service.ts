@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { LOGGER_CONTEXT, TASKFLOW_OPTIONS } from '../constants';
@@ -23,7 +24,8 @@ const FINAL_WRITE_MS = 10_000;
 @Injectable()
 export class TaskPersistence {
   private readonly logger = new Logger(LOGGER_CONTEXT);
-  readonly instanceId = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+  /** `host/pid/random`, plus `/scope` where the pid space can be identified (see pidScope). */
+  readonly instanceId = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}${PID_SCOPE ? `/${PID_SCOPE}` : ''}`;
   private backend: TaskBackend | null;
   private history: DatabaseHistory | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
@@ -154,16 +156,39 @@ export class TaskPersistence {
   /**
    * An instance row of this host whose process is gone (or is this very pid, from
    * before a restart) is dead now: no need to wait for its lease to run out.
+   * "This host" means the same hostname AND the same pid space: containers with host
+   * networking (or pods with hostNetwork) share a hostname while each has its own
+   * PID namespace, where the app is often pid 1 too; comparing by hostname alone made
+   * a starting instance take a live peer for its own dead predecessor and claim the
+   * tasks that peer was running (seen: run in both at once). Instances of another
+   * pid space, or of a version without the scope, are left to their lease.
    */
   private async forgetDeadLocalInstances(backend: TaskBackend): Promise<void> {
     const host = hostname();
     for (const { id } of await backend.listInstances()) {
-      const [h, pid] = id.split('/');
-      if (id === this.instanceId || h !== host) continue;
+      const [h, pid, , scope = ''] = id.split('/');
+      if (id === this.instanceId || h !== host || scope !== PID_SCOPE) continue;
       if (Number(pid) === process.pid || !processAlive(Number(pid))) await backend.removeInstance(id);
     }
   }
 }
+
+/**
+ * The pid space this process lives in: a hash of the kernel boot id and the PID
+ * namespace (Linux), so that pids are compared only within one. '' where these
+ * cannot be read (other systems): the hostname alone decides there, as before.
+ */
+function pidScope(): string {
+  try {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const namespace = readlinkSync('/proc/self/ns/pid');
+    return createHash('sha256').update(`${boot} ${namespace}`).digest('hex').slice(0, 8);
+  } catch {
+    return '';
+  }
+}
+
+const PID_SCOPE = pidScope();
 
 function processAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;

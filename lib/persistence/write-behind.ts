@@ -13,14 +13,17 @@ const MAX_BACKOFF_MS = 30_000;
 
 /**
  * Write-behind with group commit. Changed tasks are collected and written in
- * batches, one transaction each. New and finished tasks are written within a
- * few milliseconds; other changes (running, logs, progress) within
- * `snapshotInterval`. A failed write keeps the tasks queued and is retried with
- * back-off; the outage and the recovery are logged once each.
+ * batches, one transaction each. New and finished tasks, and the start of a
+ * durable task, are written within a few milliseconds; other changes (logs,
+ * progress, non-durable starts) within `snapshotInterval`. A failed write keeps
+ * the tasks queued and is retried with back-off (changes meanwhile wait for that
+ * retry); the outage and the recovery are logged once each.
  */
 export class WriteBehind {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly dirty = new Map<string, TaskData>();
+  /** Durable tasks whose start has been queued for writing (see startedDurable). */
+  private readonly runningDurable = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private timerDue = Infinity;
   private writing: Promise<void> | null = null;
@@ -42,11 +45,39 @@ export class WriteBehind {
     return this.failures === 0;
   }
 
-  /** Marks a task changed; creation and terminal states are written promptly. */
+  /**
+   * Marks a task changed; creation, terminal states and a durable task's start are
+   * written promptly.
+   */
   changed(task: TaskData): void {
     this.dirty.set(task.id, task);
-    const prompt = task.version <= 1 || isTerminal(task.status);
+    const started = this.startedDurable(task);
+    // While the database is failing, the back-off retry set by onFailure stands: a
+    // prompt change used to pull it forward to 10 ms, so every finishing task retried
+    // at once (seen as a connection attempt per change against a down server) and the
+    // back-off never applied. The retry writes this change too.
+    if (this.failures > 0) return;
+    const prompt = started || task.version <= 1 || isTerminal(task.status);
     this.scheduleIn(prompt ? PROMPT_WINDOW_MS : this.intervalMs);
+  }
+
+  /**
+   * True the first time a durable task is seen running (again after a requeue).
+   * Recovery turns a durable task stored as `running` into `interrupted`, and one
+   * stored as `pending` into a new run: if the start waited for `snapshotInterval`
+   * (60 s by default), a crash in that time ran a task that was caught running a
+   * second time (seen with a task recovered by a live instance, which starts with no
+   * other write to ride along with). Tracks running durable tasks only.
+   */
+  private startedDurable(task: TaskData): boolean {
+    if (!task.durable) return false;
+    if (task.status !== 'running') {
+      this.runningDurable.delete(task.id);
+      return false;
+    }
+    if (this.runningDurable.has(task.id)) return false;
+    this.runningDurable.add(task.id);
+    return true;
   }
 
   /** Writes everything queued so far; rejects if the database cannot be reached. */
