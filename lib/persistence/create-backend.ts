@@ -1,3 +1,4 @@
+import type { DataSource, DataSourceOptions } from 'typeorm';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { TaskBackend } from './task-backend';
 
@@ -9,5 +10,25 @@ export function createBackend(options: ResolvedTaskOptions): TaskBackend | null 
   if (!options.database && !options.snapshotDb) return null;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { TypeOrmTaskBackend, sqliteOptions } = require('./typeorm') as typeof import('./typeorm');
-  return new TypeOrmTaskBackend(options.database ?? sqliteOptions(options.snapshotDb!), { tablePrefix: options.tablePrefix });
+  const source = options.database ?? sqliteOptions(options.snapshotDb!);
+  return new TypeOrmTaskBackend(isDataSource(source) ? source : withTimeouts(source), { tablePrefix: options.tablePrefix });
+}
+
+function isDataSource(value: object): value is DataSource {
+  return 'initialize' in value && typeof (value as DataSource).initialize === 'function';
+}
+
+/**
+ * Connections the package opens itself fail instead of hanging when the network
+ * does (a partition): connect and query timeouts, TCP keep-alive. The user's own
+ * settings win.
+ */
+function withTimeouts(source: DataSourceOptions): DataSourceOptions {
+  if (source.type === 'postgres') {
+    return { ...source, connectTimeoutMS: source.connectTimeoutMS ?? 10_000, extra: { keepAlive: true, query_timeout: 60_000, ...(source.extra ?? {}) } };
+  }
+  if (source.type === 'mysql' || source.type === 'mariadb') {
+    return { ...source, connectTimeout: source.connectTimeout ?? 10_000, extra: { enableKeepAlive: true, ...(source.extra ?? {}) } };
+  }
+  return source;
 }

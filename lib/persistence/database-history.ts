@@ -6,6 +6,7 @@ import { MemoryTaskStore } from '../store/memory-task.store';
 import { pageOf } from '../store/task-filter';
 import { AuditEntry } from '../task/audit-entry';
 import { TaskData } from '../task/task-record';
+import { isTerminal } from '../task/task-status';
 import { TaskMetrics } from '../task/task-metrics';
 import { TaskPage, TaskQuery } from '../task/task-query';
 import { TaskBackend } from './task-backend';
@@ -31,7 +32,8 @@ export class DatabaseHistory implements TaskHistory {
   ) {}
 
   changed(task: TaskData): void {
-    if (task.owner === null && task.durable && task.status === 'pending' && task.version <= 1) task.owner = this.instanceId;
+    // Every new task is owned, so one a dead instance left unfinished can be found and settled.
+    if (task.owner === null && !isTerminal(task.status)) task.owner = this.instanceId;
     this.writer.changed(task);
   }
 

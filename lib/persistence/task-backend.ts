@@ -47,6 +47,12 @@ export abstract class TaskBackend {
    */
   abstract claimOrphans(instanceId: string, limit: number): Promise<TaskData[]>;
 
+  /**
+   * The same for tasks that are not durable: a dead instance left them pending or
+   * running, and they will not run again; the caller marks them interrupted.
+   */
+  abstract claimAbandoned(instanceId: string, limit: number): Promise<TaskData[]>;
+
   /** Records that `instanceId` is alive until now + ttl seconds. */
   abstract heartbeat(instanceId: string, ttlSeconds: number): Promise<void>;
 

@@ -56,6 +56,8 @@ export class TaskPersistence {
     const writer = new WriteBehind(backend, this.options.snapshotInterval * 1000);
     this.history = new DatabaseHistory(backend, writer, this.runtime.store, this.instanceId);
     this.runtime.history = this.history;
+    // Tasks added before startup (in onModuleInit, say) were held in memory only.
+    for (const task of this.runtime.store.values()) this.history.changed(task);
     await backend.heartbeat(this.instanceId, this.options.instanceLeaseSeconds);
     await this.forgetDeadLocalInstances(backend);
     await this.recover();
@@ -90,8 +92,13 @@ export class TaskPersistence {
     await this.backend.removeInstance(this.instanceId).catch(() => undefined);
   }
 
+  /** Closes the database; a connection that hangs (a network partition) does not hold shutdown forever. */
   async close(): Promise<void> {
-    await this.backend?.close();
+    if (!this.backend) return;
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, FINAL_WRITE_MS)));
+    await Promise.race([this.backend.close().catch((e) => this.logger.warn(`Closing the database failed: ${String(e)}`)), gaveUp]);
+    clearTimeout(timer);
   }
 
   private async tick(): Promise<void> {
@@ -127,17 +134,29 @@ export class TaskPersistence {
           this.runtime.resume(task, registered);
           requeued++;
         } else {
-          task.status = 'interrupted';
-          task.endTime = Date.now();
-          task.error = task.error ?? 'Interrupted: the instance running it stopped';
-          this.runtime.changed(task);
+          this.settleAbandoned(task);
           interrupted++;
         }
       }
       if (unknown.length > 0) await this.handBack(backend, unknown);
       if (claimed.length < CLAIM_BATCH || unknown.length === claimed.length) break;
     }
+    // Tasks that were not durable do not run again; settle them so history does not show them live forever.
+    for (;;) {
+      const abandoned = await backend.claimAbandoned(this.instanceId, CLAIM_BATCH);
+      for (const task of abandoned) this.settleAbandoned(task);
+      interrupted += abandoned.length;
+      if (abandoned.length < CLAIM_BATCH) break;
+    }
     if (requeued || interrupted) this.logger.log(`Recovered unfinished tasks: ${requeued} requeued, ${interrupted} marked interrupted`);
+  }
+
+  /** A task a dead instance left running (or not durable) becomes interrupted. */
+  private settleAbandoned(task: TaskData): void {
+    task.status = 'interrupted';
+    task.endTime = Date.now();
+    task.error = task.error ?? 'Interrupted: the instance running it stopped';
+    this.runtime.changed(task);
   }
 
   /** Tasks of functions this app does not register stay pending for an instance that does. */

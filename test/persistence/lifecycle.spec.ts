@@ -3,6 +3,8 @@ import { BackgroundTask, getTaskContext } from '../../lib';
 import { describeEachDatabase, uniquePrefix } from '../support/databases';
 import { Gate } from '../support/gate';
 import { createPersistentApp, dropTaskTables } from '../support/persistent-app';
+import { TypeOrmTaskBackend } from '../../lib/persistence/typeorm';
+import { TaskData } from '../../lib';
 
 @Injectable()
 class Jobs {
@@ -91,5 +93,27 @@ describeEachDatabase('persistence lifecycle', (target) => {
     const audit = await second.manager.audit();
     expect(audit[0]).toMatchObject({ action: 'retry', task_id: failed, actor: 'alice' });
     await second.app.close();
+  });
+
+  it('settles tasks a dead instance left unfinished: durable ones run again, the others become interrupted', async () => {
+    const backend = new TypeOrmTaskBackend(target.options, { tablePrefix: prefix });
+    await backend.open();
+    const row = (id: string, status: 'pending' | 'running', durable: boolean): TaskData => ({
+      id, funcName: 'Jobs.record', status, createdAt: Date.now(), startTime: status === 'running' ? Date.now() : null,
+      endTime: null, retriesUsed: 0, error: null, stacktrace: null, logs: [], tags: {}, source: 'manual', priority: null,
+      progress: null, args: [id, { n: 9, s: 'dead' }], argsCipher: null, idempotencyKey: null, durable,
+      owner: 'gone-host/4242/deadbeef', version: 1,
+    });
+    const ids = [`orphan-a-${prefix}`, `orphan-b-${prefix}`, `orphan-c-${prefix}`];
+    await backend.saveBatch([row(ids[0], 'pending', true), row(ids[1], 'running', false), row(ids[2], 'pending', false)]);
+    await backend.close();
+    const app = await createPersistentApp(target.options, prefix, {}, { providers: [Jobs] });
+    await app.manager.drain();
+    expect(Jobs.ran).toEqual([`${ids[0]}:9:dead`]);
+    expect((await app.manager.getTask(ids[0]))!.status).toBe('success');
+    for (const id of ids.slice(1)) {
+      expect(await app.manager.getTask(id)).toMatchObject({ status: 'interrupted', error: 'Interrupted: the instance running it stopped' });
+    }
+    await app.app.close();
   });
 });

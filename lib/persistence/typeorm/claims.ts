@@ -8,9 +8,9 @@ import { fromRow, SELECT_LIST } from './task-rows';
  * Durable unfinished rows nobody live holds: no owner, or an owner whose instance
  * row is missing or whose lease ended. `c` is the tasks table alias; one parameter (now).
  */
-function claimable(sql: Sql, t: TableNames): string {
+function claimable(sql: Sql, t: TableNames, durable: boolean): string {
   return (
-    `c.status IN ('pending', 'running') AND c.durable = 1 AND (c.owner IS NULL OR NOT EXISTS ` +
+    `c.status IN ('pending', 'running') AND c.durable = ${durable ? 1 : 0} AND (c.owner IS NULL OR NOT EXISTS ` +
     `(SELECT 1 FROM ${sql.dialect.id(t.instances)} i WHERE i.id = c.owner AND i.lease_until >= ?))`
   );
 }
@@ -36,6 +36,7 @@ export async function claimOrphans(
   t: TableNames,
   instanceId: string,
   limit: number,
+  durable = true,
 ): Promise<TaskData[]> {
   const n = Math.floor(Number(limit));
   if (!Number.isFinite(n) || n <= 0) return [];
@@ -44,7 +45,7 @@ export async function claimOrphans(
     const table = sql.dialect.id(t.tasks);
     const owner = sql.dialect.text(String(instanceId));
     const pick =
-      `SELECT c.id FROM ${table} c WHERE ${claimable(sql, t)} ` +
+      `SELECT c.id FROM ${table} c WHERE ${claimable(sql, t, durable)} ` +
       `ORDER BY c.created_at, c.id LIMIT ${n}${sql.dialect.forUpdateSkipLocked}`;
     if (sql.dialect.family !== 'mysql') {
       const result = await sql.run(

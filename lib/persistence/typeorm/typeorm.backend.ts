@@ -155,6 +155,10 @@ export class TypeOrmTaskBackend extends TaskBackend {
     return claims.claimOrphans(this.conn(), this.tables, instanceId, limit);
   }
 
+  async claimAbandoned(instanceId: string, limit: number): Promise<TaskData[]> {
+    return claims.claimOrphans(this.conn(), this.tables, instanceId, limit, false);
+  }
+
   async heartbeat(instanceId: string, ttlSeconds: number): Promise<void> {
     return claims.heartbeat(this.conn(), this.tables, instanceId, ttlSeconds);
   }
