@@ -7,8 +7,11 @@ import { isTerminal } from '../task/task-status';
  */
 export class MemoryTaskStore {
   private readonly tasks = new Map<string, TaskData>();
-  /** Finished ids in the order they finished (Map keeps insertion order). */
-  private readonly finished = new Map<string, true>();
+  /** Ids in the order they finished. A FIFO with a moving head: a Map used as one slows
+   * down as deleted head slots pile up until V8 rehashes it. */
+  private finishedOrder: string[] = [];
+  private head = 0;
+  private readonly finished = new Set<string>();
   private unfinishedCount = 0;
 
   constructor(
@@ -34,6 +37,8 @@ export class MemoryTaskStore {
   }
 
   add(task: TaskData): void {
+    const previous = this.tasks.get(task.id);
+    if (previous) this.delete(task.id);
     this.tasks.set(task.id, task);
     if (isTerminal(task.status)) this.markFinished(task);
     else this.unfinishedCount++;
@@ -50,18 +55,24 @@ export class MemoryTaskStore {
     const task = this.tasks.get(id);
     if (!task) return false;
     this.tasks.delete(id);
+    // Its slot in finishedOrder stays and is skipped when reached.
     if (!this.finished.delete(id)) this.unfinishedCount--;
     return true;
   }
 
   private markFinished(task: TaskData): void {
-    this.finished.set(task.id, true);
+    this.finished.add(task.id);
+    this.finishedOrder.push(task.id);
     while (this.finished.size > this.maxFinished) {
-      const oldest = this.finished.keys().next().value as string;
-      this.finished.delete(oldest);
+      const oldest = this.finishedOrder[this.head++];
+      if (!this.finished.delete(oldest)) continue; // deleted meanwhile
       const evicted = this.tasks.get(oldest);
       this.tasks.delete(oldest);
       if (evicted) this.onEvict(evicted);
+    }
+    if (this.head > 1024 && this.head * 2 > this.finishedOrder.length) {
+      this.finishedOrder = this.finishedOrder.slice(this.head);
+      this.head = 0;
     }
   }
 }
