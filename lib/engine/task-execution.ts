@@ -5,6 +5,9 @@ import { TaskData } from '../task/task-record';
 import { formatError } from './format-error';
 import { AttemptSink, runInTaskContext } from './task-context';
 
+/** reportProgress() changes of one task are announced at most this often (a value of 1 at once). */
+export const PROGRESS_INTERVAL_MS = 100;
+
 /** What an execution reports back to the manager. */
 export interface ExecutionHooks {
   /** The record changed (status, logs, progress, retries). */
@@ -23,6 +26,9 @@ export class TaskExecution {
   private controller: AbortController | null = null;
   private wakeUp: (() => void) | null = null;
   private stopped = false;
+  /** Progress throttle: when the last change was announced, and the timer of a held-back one. */
+  private progressShownAt = -Infinity;
+  private progressTimer: NodeJS.Timeout | null = null;
   attempt = 0;
 
   constructor(
@@ -36,6 +42,7 @@ export class TaskExecution {
   stop(reason: Error): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.clearProgressTimer();
     this.controller?.abort(reason);
     this.wakeUp?.();
   }
@@ -73,6 +80,8 @@ export class TaskExecution {
 
   private finish(status: 'success' | 'failed', error: string | null): void {
     this.stopped = true;
+    // The terminal change carries the latest progress, held back or not.
+    this.clearProgressTimer();
     this.task.status = status;
     this.task.endTime = Date.now();
     if (status === 'success') {
@@ -97,8 +106,12 @@ export class TaskExecution {
       progress: (fraction, message) => {
         if (this.stopped) return;
         this.task.progress = fraction;
-        if (message) this.hooks.log(this.task, 'info', message, { progress: fraction }, attempt);
-        else this.hooks.changed(this.task);
+        if (message) {
+          this.progressShown();
+          this.hooks.log(this.task, 'info', message, { progress: fraction }, attempt);
+        } else {
+          this.progressChanged(fraction);
+        }
       },
     };
     const context = {
@@ -128,6 +141,36 @@ export class TaskExecution {
       if (onAbort) controller.signal.removeEventListener('abort', onAbort);
       this.controller = null;
     }
+  }
+
+  /**
+   * Throttles change events of reportProgress() without a message: at most one per
+   * PROGRESS_INTERVAL_MS, a value of 1 at once, and a held-back value is announced
+   * when the interval ends (the record always holds the latest value).
+   */
+  private progressChanged(fraction: number): void {
+    const wait = this.progressShownAt + PROGRESS_INTERVAL_MS - Date.now();
+    if (fraction >= 1 || wait <= 0) {
+      this.progressShown();
+      this.hooks.changed(this.task);
+    } else {
+      this.progressTimer ??= setTimeout(() => {
+        this.progressTimer = null;
+        if (this.stopped) return;
+        this.progressShown();
+        this.hooks.changed(this.task);
+      }, wait);
+    }
+  }
+
+  private progressShown(): void {
+    this.progressShownAt = Date.now();
+    this.clearProgressTimer();
+  }
+
+  private clearProgressTimer(): void {
+    if (this.progressTimer) clearTimeout(this.progressTimer);
+    this.progressTimer = null;
   }
 
   private wait(ms: number): Promise<void> {

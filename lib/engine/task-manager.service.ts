@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { Observable } from 'rxjs';
 import { TASKFLOW_OPTIONS } from '../constants';
 import { RegisteredTask } from '../discovery/registered-task';
@@ -12,6 +13,7 @@ import { computeMetrics } from '../store/compute-metrics';
 import { pageOf } from '../store/task-filter';
 import { AuditEntry } from '../task/audit-entry';
 import { BulkRetryResult, DeleteHistoryResult } from '../task/bulk-retry-result';
+import { SCHEDULE_SOURCE, ScheduleSource } from '../schedule/schedule-source';
 import { ScheduleInfo } from '../task/schedule-info';
 import { TaskData, TaskRecord, TaskSource } from '../task/task-record';
 import { TaskMetrics } from '../task/task-metrics';
@@ -42,6 +44,7 @@ export class TaskManager {
   private readonly audits = new AuditLog();
   /** Originals already replayed, so retry-failed does not replay them again. */
   private readonly retried = new Set<string>();
+  private schedulerRef: ScheduleSource | null | undefined;
 
   /** Every change of a task record, as REST shows it. */
   readonly events$: Observable<TaskRecord>;
@@ -52,6 +55,7 @@ export class TaskManager {
     @Inject(TASKFLOW_OPTIONS) private readonly options: ResolvedTaskOptions,
     private readonly registry: TaskRegistry,
     private readonly runtime: TaskRuntime,
+    private readonly moduleRef: ModuleRef,
   ) {
     this.events$ = runtime.changes.asObservable();
     this.stopping$ = runtime.stopping.asObservable();
@@ -177,9 +181,9 @@ export class TaskManager {
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** Scheduled tasks and their next and last runs. */
+  /** Scheduled tasks and their next and last runs (`GET {path}/schedules`). */
   async schedules(): Promise<ScheduleInfo[]> {
-    return [];
+    return this.scheduleSource()?.list() ?? [];
   }
 
   /** Resolves with the terminal record of the task. */
@@ -204,8 +208,12 @@ export class TaskManager {
     await this.runtime.history?.flush();
   }
 
-  /** Shared by addTask, retries and the scheduler. */
-  enqueue(registered: RegisteredTask, args: unknown[], options: AddTaskOptions, source: TaskSource): string {
+  /**
+   * Shared by addTask, retries and the scheduler. With `encryptArgsKey`, the
+   * arguments are encrypted here, before the first write; `argsCipher` is an
+   * already encrypted payload (a retry of an encrypted task), kept as it is.
+   */
+  enqueue(registered: RegisteredTask, args: unknown[], options: AddTaskOptions, source: TaskSource, argsCipher: string | null = null): string {
     if (!this.runtime.accepting) throw new Error(messages.managerStopped());
     const { definition } = registered;
     if (!Array.isArray(args)) throw new TypeError(`addTask: args of ${definition.name} must be an array`);
@@ -213,10 +221,30 @@ export class TaskManager {
     const held = options.idempotencyKey === undefined ? undefined : this.runtime.keyHolder(options.idempotencyKey);
     if (held) return held;
     const durable = this.options.requeuePending || definition.persist;
-    if (durable) assertJsonArgs(definition.name, args);
+    const cipher = this.runtime.cipher;
+    // Encrypted arguments are JSON inside, so they must be JSON values too.
+    if (durable || (cipher && argsCipher === null)) assertJsonArgs(definition.name, args);
     const task = newTask(definition.name, args, options, { priority: definition.priority, source, durable });
+    if (argsCipher !== null) {
+      task.args = [];
+      task.argsCipher = argsCipher;
+    } else if (cipher) {
+      task.args = [];
+      task.argsCipher = cipher.encrypt(definition.name, args);
+    }
     this.runtime.admit(task, registered, options.eager ?? definition.eager);
     return task.id;
+  }
+
+  private scheduleSource(): ScheduleSource | null {
+    if (this.schedulerRef === undefined) {
+      try {
+        this.schedulerRef = this.moduleRef.get<ScheduleSource>(SCHEDULE_SOURCE, { strict: false });
+      } catch {
+        this.schedulerRef = null;
+      }
+    }
+    return this.schedulerRef;
   }
 
   private resolve(fnOrName: AnyMethod | string): RegisteredTask {
@@ -245,9 +273,10 @@ export class TaskManager {
     const registered = this.registry.find(original.funcName);
     if (!registered) throw new UnknownTaskError(messages.unregisteredOnRetry(original.funcName), original.funcName);
     const key = original.idempotencyKey && !this.runtime.keyHolder(original.idempotencyKey) ? original.idempotencyKey : undefined;
-    const id = this.enqueue(registered, original.args, { tags: original.tags, priority: original.priority ?? undefined, idempotencyKey: key }, original.source);
+    const options = { tags: original.tags, priority: original.priority ?? undefined, idempotencyKey: key };
+    // The encrypted payload is copied at creation, so the first write of the copy already has it.
+    const id = this.enqueue(registered, original.args, options, original.source, original.argsCipher);
     const copy = this.runtime.store.get(id)!;
-    copy.argsCipher = original.argsCipher;
     this.retried.add(original.id);
     if (this.retried.size > MAX_REMEMBERED_RETRIES) this.retried.delete(this.retried.values().next().value as string);
     return copy;

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Subject } from 'rxjs';
 import { LOGGER_CONTEXT, TASKFLOW_OPTIONS } from '../constants';
+import { ArgsCipher } from '../crypto/args-cipher';
 import { RegisteredTask } from '../discovery/registered-task';
 import { messages } from '../errors/messages';
 import { ObserverHub } from '../observers/observer-hub';
@@ -14,6 +15,7 @@ import { PriorityQueue } from './priority-queue';
 import { logTimestamp } from './task-context';
 import { ExecutionHooks, TaskExecution } from './task-execution';
 import { TaskHistory } from './task-history';
+import { formatError } from './format-error';
 import { appendLogLine } from './task-log-buffer';
 
 interface QueuedTask {
@@ -45,10 +47,17 @@ export class TaskRuntime {
   private held = true;
   /** Set by the persistence layer when a database is configured. */
   history: TaskHistory | null = null;
+  /** Resolves once startup has finished and tasks may start (unhold); the scheduler waits for it. */
+  readonly started: Promise<void>;
+  private markStarted!: () => void;
+  /** Decrypts `argsCipher` just before a run (`encryptArgsKey`); null without a key. */
+  readonly cipher: ArgsCipher | null;
 
   constructor(@Inject(TASKFLOW_OPTIONS) private readonly options: ResolvedTaskOptions) {
     this.store = new MemoryTaskStore(options.maxInMemory, (task) => this.forgetKey(task));
     this.observers = new ObserverHub(options.loggers);
+    this.started = new Promise((resolve) => (this.markStarted = resolve));
+    this.cipher = options.encryptArgsKey ? new ArgsCipher(options.encryptArgsKey) : null;
     this.hooks = {
       changed: (task) => this.changed(task),
       settled: (task, attempt) => this.settled(task, attempt),
@@ -82,7 +91,11 @@ export class TaskRuntime {
     this.store.add(task);
     if (task.idempotencyKey) this.idempotency.set(task.idempotencyKey, task.id);
     this.changed(task);
-    this.schedule(task, registered);
+    // Through the key check like a new task, not straight to the queue: a crash
+    // between storing a new keyed task and storing that it lost its key (one group
+    // commit later) left a pending duplicate that ran on recovery although another
+    // task held the key. Its own key (the usual case) lets it through.
+    this.dispatch(task, registered);
   }
 
   /**
@@ -102,6 +115,7 @@ export class TaskRuntime {
   /** Lets queued tasks start (end of startup). */
   unhold(): void {
     this.held = false;
+    this.markStarted();
     if (this.queue.size > 0) this.schedulePump();
   }
 
@@ -235,10 +249,26 @@ export class TaskRuntime {
   }
 
   private start({ task, registered }: QueuedTask): void {
+    // Encrypted arguments are decrypted here, only to run; a task whose payload
+    // cannot be decrypted fails at once with ArgsDecryptionError, no attempt runs.
+    let args = task.args;
+    if (task.argsCipher !== null) {
+      try {
+        args = ArgsCipher.decrypt(this.cipher, task.funcName, task.argsCipher);
+      } catch (error) {
+        const { text, stack } = formatError(error);
+        task.status = 'failed';
+        task.endTime = Date.now(); // start_time stays null: it never started
+        task.error = text;
+        task.stacktrace = stack;
+        this.settled(task, 0);
+        return;
+      }
+    }
     this.runningCount++;
     task.status = 'running';
     task.startTime = Date.now();
-    const execution = new TaskExecution(task, registered, task.args, this.hooks);
+    const execution = new TaskExecution(task, registered, args, this.hooks);
     this.executions.set(task.id, execution);
     this.changed(task);
     this.observers.lifecycle(this.lifecycleEvent(task, 1));

@@ -20,6 +20,27 @@ export const messages = {
   timeout: (seconds: number) => `Attempt timed out after ${seconds} s`,
   cancelled: () => 'Task was cancelled',
   managerStopped: () => 'nestjs-taskflow: the task manager has shut down and accepts no new tasks',
+  argsNoKey: (name: string, keyId: string) =>
+    `the arguments of ${name} are encrypted (key id ${keyId}) but no encryptArgsKey is configured; start the app with the key they were encrypted with`,
+  argsOtherKey: (name: string, keyId: string, current: string) =>
+    `the arguments of ${name} were encrypted with another key (key id ${keyId}; the configured encryptArgsKey has id ${current}). Was the key rotated? Tasks encrypted with the old key cannot run with the new one`,
+  argsTampered: (name: string) =>
+    `the encrypted arguments of ${name} failed authentication: they were altered, or encrypted under another task name`,
+  argsUnreadable: (name: string) => `the encrypted arguments of ${name} are not a payload this version can read`,
+  scheduleTrigger: (where: string) =>
+    `nestjs-taskflow: @ScheduledTask on ${where} needs exactly one of "every" (seconds) or "cron" (5 fields).`,
+  scheduleOption: (where: string, option: string, allowed: string, got: string) =>
+    `nestjs-taskflow: @ScheduledTask option "${option}" on ${where} must be ${allowed}, got ${got}.`,
+  scheduleCron: (where: string, expression: string, reason: string) =>
+    `nestjs-taskflow: @ScheduledTask on ${where} has an invalid cron expression "${expression}": ${reason}. Use 5 fields: minute hour day-of-month month day-of-week, e.g. '0 9 * * 1-5'.`,
+  scheduleTimezone: (where: string, timezone: string) =>
+    `nestjs-taskflow: @ScheduledTask on ${where} has an unknown timezone "${timezone}"; use an IANA name such as 'UTC' or 'Europe/Paris'.`,
+  scheduleWithBackgroundTask: (where: string) =>
+    `nestjs-taskflow: ${where} has both @ScheduledTask and @BackgroundTask; keep only @ScheduledTask (it registers the method as a background task too).`,
+  scheduleRequestScoped: (where: string) =>
+    `nestjs-taskflow: @ScheduledTask on ${where}, which is request-scoped; scheduled tasks must live on singleton providers.`,
+  duplicateFileLogger: (file: string) =>
+    `two FileLoggers write to ${file}; give each its own file (or pass one FileLogger)`,
 };
 
 export function describeValue(value: unknown): string {

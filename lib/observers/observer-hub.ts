@@ -44,7 +44,10 @@ export class ObserverHub {
 
   private call(observer: TaskObserver, fn: () => void | Promise<void>): void {
     const busy = this.inFlight.get(observer) ?? 0;
-    if (busy >= MAX_IN_FLIGHT) return;
+    if (busy >= MAX_IN_FLIGHT) {
+      this.report(observer, new Error(`${MAX_IN_FLIGHT} of its calls have not settled; events to it are dropped until they do`));
+      return;
+    }
     try {
       const result = fn();
       if (result && typeof (result as Promise<void>).then === 'function') {

@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import * as nodePath from 'node:path';
 import type { DataSource, DataSourceOptions } from 'typeorm';
 import { TaskAuthBackend } from '../auth/task-auth-backend';
+import { FileLogger } from '../observers/file-logger';
 import { TaskObserver } from '../observers/task-observer';
 import { InvalidOptionError } from '../errors/invalid-option.error';
+import { messages } from '../errors/messages';
 import { TaskAdminOptions, TaskAuthCredentials } from './task-options.interface';
 
 /** Every option with its default applied; what the rest of the package reads. */
@@ -58,6 +61,8 @@ export function resolveOptions(input: TaskAdminOptions = {}, kind: 'admin' | 'ma
     }
   }
   const auth = resolveAuth(input.auth);
+  const logFile = optionalString(input, 'logFile');
+  const logLifecycle = bool(input, 'logLifecycle', false);
   const secret = optionalString(input, 'secretKey');
   return {
     path: resolvePath(input.path),
@@ -76,9 +81,9 @@ export function resolveOptions(input: TaskAdminOptions = {}, kind: 'admin' | 'ma
     requeuePending: bool(input, 'requeuePending', false),
     retentionDays: nullablePositive(input, 'retentionDays'),
     maxConcurrentTasks: nullablePositiveInteger(input, 'maxConcurrentTasks'),
-    loggers: resolveLoggers(input.loggers),
-    logFile: optionalString(input, 'logFile'),
-    logLifecycle: bool(input, 'logLifecycle', false),
+    loggers: resolveLoggers(input.loggers, logFile, logLifecycle),
+    logFile,
+    logLifecycle,
     encryptArgsKey: resolveKey(input.encryptArgsKey),
     maxInMemory: positiveInteger(input, 'maxInMemory', 10000),
     maxLogLines: positiveInteger(input, 'maxLogLines', 1000),
@@ -141,10 +146,24 @@ function isDataSource(value: unknown): value is DataSource {
   return typeof value === 'object' && value !== null && 'initialize' in value && 'options' in value;
 }
 
-function resolveLoggers(loggers: unknown): TaskObserver[] {
-  if (loggers === undefined || loggers === null) return [];
-  if (Array.isArray(loggers) && loggers.every((l) => l instanceof TaskObserver)) return [...loggers];
-  throw new InvalidOptionError('loggers', 'an array of TaskObserver instances', loggers);
+/**
+ * The observers, plus one FileLogger for the `logFile` shorthand unless `loggers`
+ * already has a FileLogger on that file (then that one is used as given, so no
+ * line is written twice). Two FileLoggers on one file are refused.
+ */
+function resolveLoggers(loggers: unknown, logFile: string | null, logLifecycle: boolean): TaskObserver[] {
+  if (loggers !== undefined && loggers !== null && !(Array.isArray(loggers) && loggers.every((l) => l instanceof TaskObserver))) {
+    throw new InvalidOptionError('loggers', 'an array of TaskObserver instances', loggers);
+  }
+  const list: TaskObserver[] = loggers ? [...(loggers as TaskObserver[])] : [];
+  const files = new Set<string>();
+  for (const observer of list) {
+    if (!(observer instanceof FileLogger)) continue;
+    if (files.has(observer.path)) throw new InvalidOptionError('loggers', messages.duplicateFileLogger(observer.path), `${observer.path} twice`);
+    files.add(observer.path);
+  }
+  if (logFile !== null && !files.has(nodePath.resolve(logFile))) list.push(new FileLogger(logFile, { logLifecycle }));
+  return list;
 }
 
 function resolveKey(key: unknown): Buffer | null {

@@ -1,0 +1,432 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { Observable, Subject } from 'rxjs';
+import { LOGGER_CONTEXT, TASKFLOW_OPTIONS } from '../constants';
+import { RegisteredTask } from '../discovery/registered-task';
+import { TaskRegistry } from '../discovery/task.registry';
+import { TaskManager } from '../engine/task-manager.service';
+import { TaskRuntime } from '../engine/task-runtime';
+import type { ResolvedTaskOptions } from '../options/resolve-options';
+import { TaskBackend } from '../persistence/task-backend';
+import { TaskPersistence } from '../persistence/task-persistence.service';
+import { ScheduleInfo } from '../task/schedule-info';
+import { TaskData } from '../task/task-record';
+import { TaskStatus, isTerminal } from '../task/task-status';
+import { CronJob, cronPackage } from './cron';
+import { ScheduleDefinition, describeTrigger, intervalMs, nextSlot, periodSeconds } from './schedule-definition';
+
+/** The tag every scheduled record carries: the slot it was fired for (ISO UTC). */
+export const SCHEDULE_SLOT_TAG = 'schedule_slot';
+
+/** A tick up to this much before a slot boundary belongs to that slot (timers may fire a hair early). */
+const EARLY_MS = 50;
+/** Waits before retrying a lease call that failed, within one slot. */
+const LEASE_RETRY_DELAYS_MS = [1_000, 5_000, 15_000];
+/** A lease call is abandoned (and counted as failed) after this long, or half the period if shorter. */
+const LEASE_CALL_TIMEOUT_MS = 10_000;
+/** A slot lease outlives its slot by this long at least, so a late instance never fires it again. */
+const SLOT_LEASE_MIN_SECONDS = 3_600;
+/** Instances starting within min(period, this) of each other share one `runOnStartup` run. */
+const STARTUP_LEASE_MAX_SECONDS = 60;
+
+interface ScheduleEntry {
+  readonly definition: ScheduleDefinition;
+  registered: RegisteredTask | null;
+  /** Registry names of its timers. */
+  readonly timerName: string;
+  readonly alignName: string;
+  cronJob: CronJob | null;
+  /** The slot the cron job will fire next (what its tick stands for). */
+  expectedSlot: number | null;
+  nextRun: number | null;
+  /** The last slot handled here: a slot is never handled twice by one instance. */
+  lastSlot: number | null;
+  lastTaskId: string | null;
+  lastRun: number | null;
+  lastStatus: TaskStatus | null;
+  /** This instance holds the "previous run still going" lease (overlap: false, with a database). */
+  runLeaseHeld: boolean;
+}
+
+/**
+ * Fires @ScheduledTask methods on @nestjs/schedule timers: a CronJob of the `cron`
+ * package for cron schedules, an interval aligned to epoch multiples of the period
+ * for `every` schedules, both kept in this package's private SchedulerRegistry.
+ *
+ * Each firing goes through TaskManager.enqueue as a `source: "scheduled"` record.
+ * With a database, a slot fires on exactly one instance: the one that takes the
+ * lease `schedule:<name>:<slot ISO>`. A lease call that fails is retried a few times
+ * within the slot; if the database stays unreachable the slot is skipped (never
+ * fired on every instance at once), logged once per outage, and the next slot is
+ * tried as usual: the scheduler itself never stops.
+ *
+ * Unless `overlap: true`, a slot is skipped while the previous run is pending or
+ * running, across instances too (a second lease, `schedule:<name>:run`, is held
+ * while a run is live and renewed by heartbeat).
+ */
+@Injectable()
+export class TaskScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(LOGGER_CONTEXT);
+  private readonly entries = new Map<string, ScheduleEntry>();
+  private readonly changes = new Subject<ScheduleInfo[]>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly wakers = new Set<() => void>();
+  private running = false;
+  private stopped = false;
+  private leaseFailing = false;
+  private heartbeat: NodeJS.Timeout | null = null;
+
+  /**
+   * The schedules as GET {path}/schedules lists them (this instance's view): the
+   * current list on subscribe, then again whenever one is fired, finishes a run,
+   * starts or stops. Completes at shutdown.
+   */
+  readonly schedules$: Observable<ScheduleInfo[]> = new Observable<ScheduleInfo[]>((subscriber) => {
+    if (this.changes.closed || this.changes.isStopped) {
+      subscriber.complete();
+      return undefined;
+    }
+    subscriber.next(this.snapshot());
+    return this.changes.subscribe(subscriber);
+  });
+
+  constructor(
+    @Inject(TASKFLOW_OPTIONS) private readonly options: ResolvedTaskOptions,
+    private readonly registry: TaskRegistry,
+    private readonly manager: TaskManager,
+    private readonly runtime: TaskRuntime,
+    private readonly persistence: TaskPersistence,
+    private readonly timers: SchedulerRegistry,
+  ) {}
+
+  /** @internal Called by the explorer at module init, once per @ScheduledTask. */
+  add(definition: ScheduleDefinition): void {
+    const timerName = `taskflow:schedule:${definition.name}`;
+    this.entries.set(definition.name, {
+      definition,
+      registered: null,
+      timerName,
+      alignName: `${timerName}:align`,
+      cronJob: null,
+      expectedSlot: null,
+      nextRun: null,
+      lastSlot: null,
+      lastTaskId: null,
+      lastRun: null,
+      lastStatus: null,
+      runLeaseHeld: false,
+    });
+  }
+
+  /**
+   * Starts the timers once TaskLifecycle has finished startup (database open,
+   * requeue done, observers started): Nest runs the bootstrap hooks of one module
+   * concurrently, so this waits for the runtime to say so.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.entries.size === 0) return;
+    await this.runtime.started;
+    if (this.stopped) return;
+    this.running = true;
+    for (const entry of this.entries.values()) this.start(entry);
+    const backend = this.persistence.database;
+    if (backend && [...this.entries.values()].some((e) => !e.definition.overlap)) {
+      this.heartbeat = setInterval(() => this.renewRunLeases(backend), Math.max(1000, (this.options.instanceLeaseSeconds * 1000) / 3));
+      this.heartbeat.unref();
+      this.timers.addInterval('taskflow:schedules:heartbeat', this.heartbeat);
+    }
+    this.emit();
+  }
+
+  /** Stops every timer, then lets a firing in progress (a lease call) finish before the database closes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.running = false;
+    for (const entry of this.entries.values()) {
+      this.clearTimers(entry);
+      entry.nextRun = null;
+    }
+    if (this.heartbeat) this.timers.deleteInterval('taskflow:schedules:heartbeat');
+    this.heartbeat = null;
+    for (const wake of [...this.wakers]) wake();
+    await Promise.allSettled([...this.inFlight]);
+    this.emit();
+    this.changes.complete();
+  }
+
+  /** This instance's view of every schedule, by name. */
+  snapshot(): ScheduleInfo[] {
+    return [...this.entries.values()]
+      .map((entry) => this.info(entry))
+      .sort((a, b) => a.func_name.localeCompare(b.func_name));
+  }
+
+  /**
+   * Every schedule with its next run and its last run. With a database, the last
+   * run may have been fired by another instance: the newest scheduled record of
+   * each function is looked up there.
+   */
+  async list(): Promise<ScheduleInfo[]> {
+    const infos = this.snapshot();
+    const history = this.runtime.history;
+    if (!history) return infos;
+    await Promise.all(
+      infos.map(async (info) => {
+        try {
+          const page = await history.list({ funcName: info.func_name, limit: 50 });
+          const latest = page.items.find((t) => t.source === 'scheduled');
+          if (!latest) return;
+          const own = info.last_task_id ? this.runtime.store.get(info.last_task_id) : undefined;
+          const newest: TaskData = own && own.createdAt >= latest.createdAt ? own : this.runtime.store.get(latest.id) ?? latest;
+          info.last_run = new Date(newest.createdAt).toISOString();
+          info.last_status = newest.status;
+          info.last_task_id = newest.id;
+        } catch {
+          // The local view stands.
+        }
+      }),
+    );
+    return infos;
+  }
+
+  private info(entry: ScheduleEntry): ScheduleInfo {
+    const live = entry.lastTaskId ? this.runtime.store.get(entry.lastTaskId) : undefined;
+    return {
+      func_name: entry.definition.name,
+      trigger: describeTrigger(entry.definition.trigger),
+      next_run: entry.nextRun === null ? null : new Date(entry.nextRun).toISOString(),
+      last_run: entry.lastRun === null ? null : new Date(entry.lastRun).toISOString(),
+      last_status: live?.status ?? entry.lastStatus,
+      last_task_id: entry.lastTaskId,
+    };
+  }
+
+  private start(entry: ScheduleEntry): void {
+    entry.registered = this.registry.find(entry.definition.name) ?? null;
+    if (!entry.registered) {
+      this.logger.error(`Schedule of ${entry.definition.location} not started: "${entry.definition.name}" is not a registered task`);
+      return;
+    }
+    const { trigger } = entry.definition;
+    if (trigger.kind === 'cron') {
+      const { CronJob } = cronPackage();
+      const job = new CronJob(trigger.expression, () => this.cronTick(entry), null, false, trigger.timezone);
+      entry.cronJob = job;
+      entry.expectedSlot = job.nextDate().toMillis();
+      entry.nextRun = entry.expectedSlot;
+      this.timers.addCronJob(entry.timerName, job);
+      job.start();
+    } else {
+      const now = Date.now();
+      entry.nextRun = nextSlot(trigger, now);
+      this.align(entry, entry.nextRun - now);
+    }
+    if (entry.definition.runOnStartup) {
+      const ttl = Math.min(STARTUP_LEASE_MAX_SECONDS, periodSeconds(trigger, Date.now()));
+      this.track(this.fire(entry, `schedule:${entry.definition.name}:startup`, ttl, Date.now()));
+    }
+  }
+
+  /** Waits for the next interval boundary, then ticks on an interval from there. */
+  private align(entry: ScheduleEntry, delay: number): void {
+    const timeout = setTimeout(() => {
+      this.timers.deleteTimeout(entry.alignName);
+      if (!this.running) return;
+      const every = intervalMs((entry.definition.trigger as { seconds: number }).seconds);
+      this.timers.addInterval(entry.timerName, setInterval(() => this.intervalTick(entry), every));
+      this.intervalTick(entry);
+    }, Math.max(0, delay));
+    this.timers.addTimeout(entry.alignName, timeout);
+  }
+
+  private intervalTick(entry: ScheduleEntry): void {
+    if (!this.running) return;
+    const every = intervalMs((entry.definition.trigger as { seconds: number }).seconds);
+    const now = Date.now();
+    const slot = Math.floor((now + EARLY_MS) / every) * every;
+    entry.nextRun = slot + every;
+    // setInterval drifts a little each tick; past a tenth of the period (at most 250 ms), start again on a boundary.
+    if (now - slot > Math.min(250, every / 10) && this.timers.doesExist('interval', entry.timerName)) {
+      this.timers.deleteInterval(entry.timerName);
+      this.align(entry, entry.nextRun - now);
+    }
+    this.fireSlot(entry, slot);
+  }
+
+  private cronTick(entry: ScheduleEntry): void {
+    if (!this.running || !entry.cronJob) return;
+    const now = Date.now();
+    // The tick stands for the slot computed before it, even when it comes late
+    // (a busy event loop), so every instance uses the same lease name for it.
+    let slot = entry.expectedSlot ?? now;
+    if (slot > now + 60_000) slot = Math.floor(now / 60_000) * 60_000; // the clock stepped back
+    entry.expectedSlot = entry.cronJob.nextDate().toMillis();
+    entry.nextRun = entry.expectedSlot;
+    this.fireSlot(entry, slot);
+  }
+
+  private fireSlot(entry: ScheduleEntry, slot: number): void {
+    if (entry.lastSlot !== null && slot <= entry.lastSlot) return;
+    entry.lastSlot = slot;
+    const ttl = Math.max(SLOT_LEASE_MIN_SECONDS, 2 * periodSeconds(entry.definition.trigger, slot));
+    this.track(this.fire(entry, `schedule:${entry.definition.name}:${new Date(slot).toISOString()}`, ttl, slot));
+  }
+
+  /** One firing: overlap check, leases (with a database), then a scheduled record. Never throws. */
+  private async fire(entry: ScheduleEntry, leaseName: string, leaseSeconds: number, slot: number): Promise<void> {
+    const { definition } = entry;
+    if (!definition.overlap && this.previousRunLive(entry)) {
+      this.logger.debug?.(`Skipped ${definition.name} at ${new Date(slot).toISOString()}: its previous run is still going`);
+      this.emit();
+      return;
+    }
+    const backend = this.persistence.database;
+    let runLease = false;
+    if (backend) {
+      if (!(await this.lease(entry, backend, leaseName, leaseSeconds))) return;
+      if (!definition.overlap) {
+        if (!(await this.lease(entry, backend, this.runLeaseName(entry), this.options.instanceLeaseSeconds))) return;
+        runLease = true;
+      }
+    }
+    // Another firing of this schedule here may have enqueued while we waited for the database.
+    // (The run lease is per instance: give it back only when no run of ours is live.)
+    if (!this.running || (!definition.overlap && this.previousRunLive(entry))) {
+      if (runLease && !this.previousRunLive(entry)) this.releaseRunLease(entry);
+      return;
+    }
+    let id: string;
+    try {
+      id = this.manager.enqueue(entry.registered!, [], { eager: true, tags: { [SCHEDULE_SLOT_TAG]: new Date(slot).toISOString() } }, 'scheduled');
+    } catch (error) {
+      if (this.running) this.logger.error(`Could not fire ${definition.name}: ${String(error)}`);
+      if (runLease && !this.previousRunLive(entry)) this.releaseRunLease(entry);
+      return;
+    }
+    entry.lastTaskId = id;
+    entry.lastRun = this.runtime.store.get(id)?.createdAt ?? Date.now();
+    entry.lastStatus = 'pending';
+    entry.runLeaseHeld = runLease;
+    this.emit();
+    this.manager.waitFor(id).then(
+      (record) => {
+        if (entry.lastTaskId === id) {
+          entry.lastStatus = record.status;
+          if (entry.runLeaseHeld) this.releaseRunLease(entry);
+        }
+        if (!this.stopped) this.emit();
+      },
+      () => undefined,
+    );
+  }
+
+  private previousRunLive(entry: ScheduleEntry): boolean {
+    const last = entry.lastTaskId ? this.runtime.store.get(entry.lastTaskId) : undefined;
+    return !!last && !isTerminal(last.status);
+  }
+
+  /**
+   * Takes a lease; true when this instance holds it. A failing call (database down,
+   * timeout) is retried within half the period; if it keeps failing, false.
+   */
+  private async lease(entry: ScheduleEntry, backend: TaskBackend, name: string, ttlSeconds: number): Promise<boolean> {
+    const period = periodSeconds(entry.definition.trigger, Date.now()) * 1000;
+    const deadline = Date.now() + period / 2;
+    const callTimeout = Math.max(1_000, Math.min(LEASE_CALL_TIMEOUT_MS, period / 2));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const won = await this.bounded(backend.tryAcquireLease(name, this.persistence.instanceId, ttlSeconds), callTimeout);
+        if (this.leaseFailing) {
+          this.leaseFailing = false;
+          this.logger.log('Schedule leases work again');
+        }
+        return won;
+      } catch (error) {
+        const wait = LEASE_RETRY_DELAYS_MS[attempt];
+        const retry = wait !== undefined && Date.now() + wait < deadline && this.running;
+        if (!this.leaseFailing) {
+          this.leaseFailing = true;
+          this.logger.warn(
+            `Schedule lease "${name}" failed (${String(error)}). A slot whose lease cannot be taken is skipped, never fired on ` +
+              'every instance; further failures are logged at debug level until leases work again.',
+          );
+        } else {
+          this.logger.debug?.(`Schedule lease "${name}" failed again${retry ? '' : '; slot skipped'}: ${String(error)}`);
+        }
+        if (!retry) return false;
+        await this.sleep(wait);
+        if (!this.running) return false;
+      }
+    }
+  }
+
+  private runLeaseName(entry: ScheduleEntry): string {
+    return `schedule:${entry.definition.name}:run`;
+  }
+
+  /** Gives the "run is live" lease back (a ttl of 0 ends it now). */
+  private releaseRunLease(entry: ScheduleEntry): void {
+    entry.runLeaseHeld = false;
+    const backend = this.persistence.database;
+    if (!backend) return;
+    backend.tryAcquireLease(this.runLeaseName(entry), this.persistence.instanceId, 0).catch((error) => {
+      this.logger.debug?.(`Could not release ${this.runLeaseName(entry)} (it expires on its own): ${String(error)}`);
+    });
+  }
+
+  /** Keeps the "run is live" leases of this instance's live runs from expiring. */
+  private renewRunLeases(backend: TaskBackend): void {
+    for (const entry of this.entries.values()) {
+      if (!entry.runLeaseHeld) continue;
+      if (!this.previousRunLive(entry)) {
+        this.releaseRunLease(entry);
+        continue;
+      }
+      backend.tryAcquireLease(this.runLeaseName(entry), this.persistence.instanceId, this.options.instanceLeaseSeconds).catch((error) => {
+        this.logger.debug?.(`Could not renew ${this.runLeaseName(entry)}: ${String(error)}`);
+      });
+    }
+  }
+
+  private clearTimers(entry: ScheduleEntry): void {
+    if (this.timers.doesExist('cron', entry.timerName)) this.timers.deleteCronJob(entry.timerName);
+    if (this.timers.doesExist('interval', entry.timerName)) this.timers.deleteInterval(entry.timerName);
+    if (this.timers.doesExist('timeout', entry.alignName)) this.timers.deleteTimeout(entry.alignName);
+    entry.cronJob = null;
+  }
+
+  private track(work: Promise<void>): void {
+    const tracked = work.catch((error) => this.logger.error(`Scheduler error: ${String(error)}`)).finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+  }
+
+  private emit(): void {
+    if (this.changes.observed && !this.changes.closed) this.changes.next(this.snapshot());
+  }
+
+  private bounded<T>(work: Promise<T>, ms: number): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+        timer.unref();
+      }),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  /** A wait that shutdown cuts short. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      this.wakers.add(done);
+    });
+  }
+}
