@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } f
 import { Observable, Subscriber, Subscription } from 'rxjs';
 import { LOGGER_CONTEXT } from '../constants';
 import { TaskManager } from '../engine/task-manager.service';
+import { TaskScheduler } from '../schedule/task-scheduler.service';
 import { AdminTuning, TASKFLOW_ADMIN_TUNING } from '../http/admin-tuning';
 import { TaskRecord } from '../task/task-record';
 import { isTerminal } from '../task/task-status';
@@ -60,6 +61,7 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
   constructor(
     private readonly manager: TaskManager,
     @Inject(TASKFLOW_ADMIN_TUNING) private readonly tuning: AdminTuning,
+    private readonly scheduler: TaskScheduler,
   ) {
     this.ring = new Array(Math.max(1, tuning.replayBufferSize));
   }
@@ -68,6 +70,10 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
     this.subscriptions.push(
       this.manager.events$.subscribe({ next: (record) => this.onChange(record), complete: () => this.close() }),
       this.manager.stopping$.subscribe(() => this.close()),
+      // Schedule changes (a firing, a finished run) as a named `schedules` event with the full list.
+      this.scheduler.schedules$.subscribe((list) => {
+        if (!this.closed && this.clients.size > 0) this.broadcast(namedFrame('schedules', JSON.stringify(list), this.lastId));
+      }),
     );
   }
 

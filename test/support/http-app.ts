@@ -1,7 +1,6 @@
-import { DynamicModule, INestApplication, Injectable, LoggerService, Module, Provider } from '@nestjs/common';
+import { INestApplication, Injectable, LoggerService, Provider } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { BackgroundTask, TaskAdminModule, TaskAdminOptions, TaskManager, TaskRecord, getTaskContext, taskLog } from '../../lib';
-import { ADMIN_PROVIDERS, createAdminControllers } from '../../lib/http/admin-controllers';
 import { AdminTuning, DEFAULT_ADMIN_TUNING, TASKFLOW_ADMIN_TUNING } from '../../lib/http/admin-tuning';
 
 /** Gates that `Jobs.hold` waits on, by key: a test opens one to let its task finish. */
@@ -68,22 +67,10 @@ export interface HttpAppSetup {
   configure?: (app: INestApplication) => void;
 }
 
-/**
- * Until TaskAdminModule mounts the admin surface itself, tests add it beside the
- * module (the controllers only need what the global module exports). Once the
- * module has controllers this adds nothing.
- */
-function interimSurface(path: string): DynamicModule[] {
-  if ((TaskAdminModule.forRoot({ path }).controllers ?? []).length > 0) return [];
-  @Module({})
-  class InterimAdminSurface {}
-  return [{ module: InterimAdminSurface, controllers: createAdminControllers(path), providers: ADMIN_PROVIDERS }];
-}
-
 /** A real app listening on 127.0.0.1, port 0, with TaskAdminModule and the Jobs provider. */
 export async function createHttpApp(options: TaskAdminOptions = {}, setup: HttpAppSetup = {}): Promise<HttpApp> {
   const builder = Test.createTestingModule({
-    imports: [TaskAdminModule.forRoot({ shutdownGracePeriod: 0, ...options }), ...interimSurface(options.path ?? '/tasks')],
+    imports: [TaskAdminModule.forRoot({ shutdownGracePeriod: 0, ...options })],
     providers: [Jobs, ...(setup.providers ?? [])],
   });
   if (setup.tuning) builder.overrideProvider(TASKFLOW_ADMIN_TUNING).useValue({ ...DEFAULT_ADMIN_TUNING, ...setup.tuning });
