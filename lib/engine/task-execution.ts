@@ -23,7 +23,8 @@ export interface ExecutionHooks {
  * cancellation that aborts the running attempt or the back-off wait at once.
  */
 export class TaskExecution {
-  private controller: AbortController | null = null;
+  /** Ends the running attempt at once (cancel, shutdown, timeout), aborting its signal. */
+  private interruptAttempt: ((reason: unknown) => void) | null = null;
   private wakeUp: (() => void) | null = null;
   private stopped = false;
   /** Progress throttle: when the last change was announced, and the timer of a held-back one. */
@@ -43,7 +44,7 @@ export class TaskExecution {
     if (this.stopped) return;
     this.stopped = true;
     this.clearProgressTimer();
-    this.controller?.abort(reason);
+    this.interruptAttempt?.(reason);
     this.wakeUp?.();
   }
 
@@ -93,12 +94,16 @@ export class TaskExecution {
     this.hooks.settled(this.task, this.attempt);
   }
 
+  /**
+   * One attempt. The AbortController is made only when the task reads its signal
+   * (most never do), and the attempt settles through one promise that a cancel or
+   * the timeout rejects directly: no listener or race per attempt on the hot path.
+   */
   private async runAttempt(attempt: number): Promise<{ ok: true } | { ok: false; error: unknown }> {
-    const controller = new AbortController();
-    this.controller = controller;
     const { timeout } = this.registered.definition;
+    let controller: AbortController | null = null;
+    let abortedWith: unknown;
     let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
     const sink: AttemptSink = {
       log: (level, message, extra) => {
         if (!this.stopped) this.hooks.log(this.task, level, message, extra, attempt);
@@ -119,27 +124,41 @@ export class TaskExecution {
       funcName: this.task.funcName,
       attempt,
       tags: Object.freeze({ ...this.task.tags }),
-      signal: controller.signal,
+      get signal(): AbortSignal {
+        if (!controller) {
+          controller = new AbortController();
+          if (abortedWith !== undefined) controller.abort(abortedWith);
+        }
+        return controller.signal;
+      },
     };
     try {
-      const work = runInTaskContext(context, sink, async () => this.registered.method.apply(this.registered.instance, this.args));
-      const aborted = new Promise<never>((_, reject) => {
-        onAbort = () => reject(controller.signal.reason);
-        controller.signal.addEventListener('abort', onAbort, { once: true });
-        if (timeout !== null) {
-          timer = setTimeout(() => controller.abort(new TaskTimeoutError(timeout)), timeout * 1000);
+      await new Promise<void>((resolve, reject) => {
+        this.interruptAttempt = (reason) => {
+          abortedWith = reason;
+          controller?.abort(reason);
+          reject(reason);
+        };
+        if (timeout !== null) timer = setTimeout(() => this.interruptAttempt?.(new TaskTimeoutError(timeout)), timeout * 1000);
+        let result: unknown;
+        try {
+          result = runInTaskContext(context, sink, () => this.registered.method.apply(this.registered.instance, this.args));
+        } catch (error) {
+          reject(error);
+          return;
+        }
+        if (result instanceof Promise || (result !== null && typeof (result as PromiseLike<unknown>)?.then === 'function')) {
+          (result as PromiseLike<unknown>).then(() => resolve(), reject);
+        } else {
+          resolve();
         }
       });
-      // The attempt's own promise may reject after an abort; nobody else listens to it.
-      work.catch(() => undefined);
-      await Promise.race([work, aborted]);
       return { ok: true };
     } catch (error) {
       return { ok: false, error };
     } finally {
       if (timer) clearTimeout(timer);
-      if (onAbort) controller.signal.removeEventListener('abort', onAbort);
-      this.controller = null;
+      this.interruptAttempt = null;
     }
   }
 

@@ -18,6 +18,8 @@ import { TaskHistory } from './task-history';
 import { formatError } from './format-error';
 import { appendLogLine } from './task-log-buffer';
 
+const PUMP_BATCH = 1000;
+
 interface QueuedTask {
   task: TaskData;
   registered: RegisteredTask;
@@ -75,7 +77,7 @@ export class TaskRuntime {
     if (task.idempotencyKey) this.idempotency.set(task.idempotencyKey, task.id);
     this.store.add(task);
     this.changed(task);
-    this.observers.lifecycle(this.lifecycleEvent(task, 0));
+    this.announce(task, 0);
     const scope = eager ? undefined : DispatchScope.current();
     const dispatch = () => this.dispatch(task, registered);
     if (scope) scope.defer(dispatch);
@@ -237,14 +239,27 @@ export class TaskRuntime {
     queueMicrotask(() => this.pump());
   }
 
-  /** Starts waiting tasks while slots are free, highest priority first. */
+  /**
+   * Starts waiting tasks while slots are free, highest priority first. After
+   * PUMP_BATCH starts it yields to the event loop (setImmediate), so a burst of
+   * tasks cannot starve I/O: timers, the database writes, HTTP.
+   */
   private pump(): void {
     this.pumpScheduled = false;
     const cap = this.options.maxConcurrentTasks ?? Infinity;
+    let started = 0;
     while (this.accepting && !this.held && this.runningCount < cap) {
+      if (started === PUMP_BATCH) {
+        this.pumpScheduled = true;
+        setImmediate(() => this.pump());
+        return;
+      }
       const next = this.queue.pop();
       if (!next) return;
-      if (next.task.status === 'pending') this.start(next);
+      if (next.task.status === 'pending') {
+        this.start(next);
+        started++;
+      }
     }
   }
 
@@ -271,7 +286,7 @@ export class TaskRuntime {
     const execution = new TaskExecution(task, registered, args, this.hooks);
     this.executions.set(task.id, execution);
     this.changed(task);
-    this.observers.lifecycle(this.lifecycleEvent(task, 1));
+    this.announce(task, 1);
     execution.run().then(
       () => this.executionEnded(execution),
       (error) => {
@@ -304,7 +319,7 @@ export class TaskRuntime {
   /** A task reached a terminal status: notify, wake waiters, and keep memory bounded. */
   private settled(task: TaskData, attempt: number): void {
     this.changed(task);
-    this.observers.lifecycle(this.lifecycleEvent(task, attempt));
+    this.announce(task, attempt);
     this.store.finish(task);
     const waiting = this.waiters.get(task.id);
     if (waiting) {
@@ -317,6 +332,11 @@ export class TaskRuntime {
       this.drainWaiters = [];
       for (const resolve of waiters) resolve();
     }
+  }
+
+  /** Tells observers of a lifecycle change; nothing is built when there are none. */
+  private announce(task: TaskData, attempt: number): void {
+    if (this.observers.size > 0) this.observers.lifecycle(this.lifecycleEvent(task, attempt));
   }
 
   private lifecycleEvent(task: TaskData, attempt: number): TaskLifecycleEvent {
