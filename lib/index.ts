@@ -5,6 +5,8 @@ export { TaskManager, RegisteredTaskInfo } from './engine/task-manager.service';
 export { TaskflowInterceptor } from './engine/taskflow.interceptor';
 export { AddTaskOptions, ActorOptions } from './engine/add-task-options';
 export { BackgroundTask, BackgroundTaskOptions } from './decorators/background-task.decorator';
+export { ScheduledTask, ScheduledTaskOptions } from './decorators/scheduled-task.decorator';
+export { TaskScheduler } from './schedule/task-scheduler.service';
 export { taskLog, getTaskContext, reportProgress, TaskContext, TaskLogOptions } from './engine/task-context';
 export {
   TaskAdminOptions,
@@ -21,6 +23,9 @@ export { TaskTokenService } from './auth/task-token.service';
 export { TaskAuthRoute, TaskAuthMode } from './auth/auth-mode.decorator';
 export { TaskActor } from './auth/task-actor.decorator';
 export { TaskObserver, TaskLogEvent, TaskLifecycleEvent, TaskLogLevel } from './observers/task-observer';
+export { FileLogger, FileLoggerOptions } from './observers/file-logger';
+export { StdoutLogger, StdoutLoggerOptions } from './observers/stdout-logger';
+export { InMemoryLogger, InMemoryLoggerOptions } from './observers/in-memory-logger';
 export { TaskBackend } from './persistence/task-backend';
 export { TypeOrmTaskBackend, TypeOrmTaskBackendOptions, sqliteOptions } from './persistence/typeorm';
 export { TaskRecord, TaskSource, TaskData } from './task/task-record';
@@ -37,3 +42,4 @@ export { UnknownTaskError } from './errors/unknown-task.error';
 export { InvalidTransitionError } from './errors/invalid-transition.error';
 export { TaskArgumentError } from './errors/task-argument.error';
 export { TaskTimeoutError } from './errors/task-timeout.error';
+export { ArgsDecryptionError } from './errors/args-decryption.error';

@@ -7,6 +7,7 @@ import { resolvePath } from '../options/resolve-options';
 import { TaskEventHub } from '../stream/task-event-hub';
 import { DEFAULT_ADMIN_TUNING, TASKFLOW_ADMIN_TUNING } from './admin-tuning';
 import { DashboardController } from './dashboard.controller';
+import { InsightsController } from './insights.controller';
 import { TasksController } from './tasks.controller';
 
 /** Everything the admin controllers need, for TaskAdminModule's providers. */
@@ -22,8 +23,9 @@ export const ADMIN_PROVIDERS: Provider[] = [
  * fresh subclasses and decorates those, never the shared base classes, so several
  * apps (or module instances) with different paths can live in one process.
  *
- * Order matters: the auth and dashboard routes are registered before the API, and
- * within the API the fixed paths come before `/:task_id`.
+ * Order matters: the auth and dashboard routes are registered before the API, the
+ * dashboard's read routes (insights, export) before the task routes, and within the
+ * API the fixed paths come before `/:task_id`.
  */
 export function createAdminControllers(path: string, guard: Type<CanActivate> = TaskAuthGuard): Type[] {
   const prefix = resolvePath(path);
@@ -34,5 +36,10 @@ export function createAdminControllers(path: string, guard: Type<CanActivate> = 
     if (guarded) UseGuards(guard)(subclass);
     return subclass;
   };
-  return [mount(TaskAuthController, false), mount(DashboardController, true), mount(TasksController, true)];
+  return [
+    mount(TaskAuthController, false),
+    mount(DashboardController, true),
+    mount(InsightsController, true),
+    mount(TasksController, true),
+  ];
 }

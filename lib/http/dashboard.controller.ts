@@ -1,32 +1,103 @@
-import { Get, Inject, Injectable, MessageEvent, Req, Res, ServiceUnavailableException, Sse, UseFilters } from '@nestjs/common';
+import {
+  Get,
+  Inject,
+  Injectable,
+  Logger,
+  MessageEvent,
+  NotFoundException,
+  OnModuleInit,
+  Param,
+  Req,
+  Res,
+  ServiceUnavailableException,
+  Sse,
+  UseFilters,
+} from '@nestjs/common';
 import { Observable } from 'rxjs';
 import type { ServerResponse } from 'node:http';
 import { TaskAuthRoute } from '../auth/auth-mode.decorator';
-import { TASKFLOW_OPTIONS } from '../constants';
+import { LOGGER_CONTEXT, TASKFLOW_OPTIONS } from '../constants';
+import { DashboardBundle, dashboardAssets, pickEncoding } from '../dashboard/dashboard-assets';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { clientMessages, pinSseHeaders } from '../stream/sse-client';
 import { TaskEventHub } from '../stream/task-event-hub';
 import { AdminTuning, TASKFLOW_ADMIN_TUNING } from './admin-tuning';
-import { renderDashboardPlaceholder, setPageHeaders } from './html-pages';
+import { renderDashboardPage, setDashboardHeaders } from './html-pages';
 import { httpMessages } from './http-messages';
-import { HttpRequest } from './http-types';
+import { HttpRequest, requestPath } from './http-types';
 import { TaskflowExceptionFilter } from './taskflow-exception.filter';
 
-/** `GET {path}/dashboard` (redirects to the login page without a session) and its SSE stream (SPEC §5). */
+/**
+ * `GET {path}/dashboard` (redirects to the login page without a session), its static
+ * files under `{path}/dashboard/assets/` (public, content-hashed, cached for a year)
+ * and its SSE stream (SPEC §5).
+ */
 @Injectable()
 @UseFilters(TaskflowExceptionFilter)
-export class DashboardController {
+export class DashboardController implements OnModuleInit {
+  private readonly logger = new Logger(LOGGER_CONTEXT);
+  private bundle: DashboardBundle | null = null;
+  private page: string | null = null;
+
   constructor(
     protected readonly hub: TaskEventHub,
     @Inject(TASKFLOW_OPTIONS) protected readonly options: ResolvedTaskOptions,
     @Inject(TASKFLOW_ADMIN_TUNING) protected readonly tuning: AdminTuning,
   ) {}
 
+  /** Reads the files once at startup; a broken install is reported here, not on each request. */
+  onModuleInit(): void {
+    try {
+      this.assets();
+    } catch (error) {
+      this.logger.error(error instanceof Error ? error.message : String(error));
+    }
+  }
+
   @Get('dashboard')
   @TaskAuthRoute('page')
   dashboard(@Res({ passthrough: true }) response: ServerResponse): string {
-    setPageHeaders(response);
-    return renderDashboardPlaceholder({ title: this.options.title, path: this.options.path, signOut: this.options.auth !== null });
+    const bundle = this.assets();
+    setDashboardHeaders(response);
+    this.page ??= renderDashboardPage(
+      {
+        title: this.options.title,
+        path: this.options.path,
+        auth: this.options.auth !== null,
+        pollInterval: this.options.pollInterval,
+        displayFuncArgs: this.options.displayFuncArgs,
+      },
+      bundle,
+    );
+    return this.page;
+  }
+
+  /**
+   * `GET {path}/dashboard/assets/<name>.<hash>.<ext>`: no session needed (the login
+   * page uses none, and they hold no data), compressed when the client accepts it.
+   */
+  @Get('dashboard/assets/:file')
+  @TaskAuthRoute('public')
+  asset(@Param('file') file: string, @Req() request: HttpRequest, @Res() response: ServerResponse): void {
+    const asset = this.assets().assets.get(String(file));
+    if (!asset) throw new NotFoundException(httpMessages.routeNotFound(request.method ?? 'GET', requestPath(request)));
+    response.setHeader('Content-Type', asset.contentType);
+    response.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+    response.setHeader('ETag', asset.etag);
+    response.setHeader('Vary', 'Accept-Encoding');
+    response.setHeader('X-Content-Type-Options', 'nosniff');
+    response.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    if (request.headers['if-none-match'] === asset.etag) {
+      response.statusCode = 304;
+      response.end();
+      return;
+    }
+    const encoding = pickEncoding(request.headers['accept-encoding']);
+    const body = encoding === 'br' ? asset.brotli : encoding === 'gzip' ? asset.gzip : asset.body;
+    if (encoding) response.setHeader('Content-Encoding', encoding);
+    response.setHeader('Content-Length', String(body.length));
+    response.statusCode = 200;
+    response.end(body);
   }
 
   /**
@@ -43,5 +114,10 @@ export class DashboardController {
     pinSseHeaders(response);
     request.socket?.setNoDelay(true);
     return clientMessages(this.hub.connect(lastEventId), response, this.tuning.maxClientQueueBytes);
+  }
+
+  private assets(): DashboardBundle {
+    this.bundle ??= dashboardAssets();
+    return this.bundle;
   }
 }

@@ -7,6 +7,8 @@ export const httpMessages = {
   tooLong: (name: string, max: number) => `"${name}" must be at most ${max} characters long`,
   invalidStatus: (got: string, allowed: readonly string[]) =>
     `Invalid status ${describeValue(got)}: use one of ${allowed.join(', ')}`,
+  invalidSort: (got: string, allowed: readonly string[]) =>
+    `Invalid sort ${describeValue(got)}: use one of ${allowed.join(', ')} (a leading '-' sorts descending)`,
   invalidSince: (got: string) => `Invalid since value ${describeValue(got)}: use '<N>h', '<N>d' or 'all'`,
   invalidInteger: (name: string, got: string, min: number, max: number) =>
     `Invalid ${name} ${describeValue(got)}: must be an integer from ${min} to ${max}`,

@@ -1,5 +1,5 @@
 import { BadRequestException, NotFoundException } from '@nestjs/common';
-import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, TaskQuery } from '../task/task-query';
+import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, TASK_SORTS, TaskQuery, isTaskSort } from '../task/task-query';
 import { TASK_STATUSES, isTaskStatus } from '../task/task-status';
 import { httpMessages } from './http-messages';
 
@@ -24,6 +24,7 @@ const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 /** Fixed route segments that are never looked up as a task id. */
 export const RESERVED_SEGMENTS: ReadonlySet<string> = new Set([
   'metrics', 'audit', 'bulk-retry', 'retry-failed', 'history', 'schedules', 'dashboard', 'auth', 'registered',
+  'insights', 'export.csv',
 ]);
 
 const HOUR_MS = 3_600_000;
@@ -83,8 +84,12 @@ export function parseSince(raw: string, now: number): number | null {
   return now - Number(match[1]) * (match[2] === 'h' ? HOUR_MS : 24 * HOUR_MS);
 }
 
-/** `GET {path}`: filters and paging (SPEC §4). */
-export function parseListQuery(query: unknown, now: number): TaskQuery {
+/**
+ * `GET {path}`: filters and paging (SPEC §4), plus `sort` (one of TASK_SORTS) and
+ * `search` (the wider search; it looks into arguments only when `searchArgs`, i.e.
+ * with displayFuncArgs).
+ */
+export function parseListQuery(query: unknown, now: number, options: { searchArgs?: boolean } = {}): TaskQuery {
   const result: TaskQuery = {
     limit: optionalInteger(query, 'limit', 1, MAX_LIST_LIMIT, DEFAULT_LIST_LIMIT),
     offset: optionalInteger(query, 'offset', 0, Number.MAX_SAFE_INTEGER, 0),
@@ -98,6 +103,16 @@ export function parseListQuery(query: unknown, now: number): TaskQuery {
   if (funcName !== undefined && funcName !== '') result.funcName = funcName;
   const q = text(query, 'q');
   if (q !== undefined && q !== '') result.q = q;
+  const search = text(query, 'search');
+  if (search !== undefined && search !== '') {
+    result.search = search;
+    if (options.searchArgs) result.searchArgs = true;
+  }
+  const sort = singleParam(query, 'sort');
+  if (sort !== undefined && sort !== '') {
+    if (!isTaskSort(sort)) throw new BadRequestException(httpMessages.invalidSort(sort, TASK_SORTS));
+    result.sort = sort;
+  }
   const since = singleParam(query, 'since');
   if (since !== undefined) {
     const cutoff = parseSince(since, now);

@@ -1,8 +1,10 @@
-import { Body, Delete, Get, HttpCode, Injectable, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
+import { Body, Delete, Get, HttpCode, Inject, Injectable, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import { TaskActor } from '../auth/task-actor.decorator';
+import { TASKFLOW_OPTIONS } from '../constants';
 import { TaskManager } from '../engine/task-manager.service';
 import { TaskNotFoundError } from '../errors/task-not-found.error';
+import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { AuditEntry } from '../task/audit-entry';
 import { BulkRetryResult, DeleteHistoryResult } from '../task/bulk-retry-result';
 import { ScheduleInfo } from '../task/schedule-info';
@@ -32,11 +34,14 @@ export interface TaskActionResult {
 @Injectable()
 @UseFilters(TaskflowExceptionFilter)
 export class TasksController {
-  constructor(protected readonly manager: TaskManager) {}
+  constructor(
+    protected readonly manager: TaskManager,
+    @Inject(TASKFLOW_OPTIONS) protected readonly options: ResolvedTaskOptions,
+  ) {}
 
   @Get()
   async list(@Query() query: unknown, @Res({ passthrough: true }) response: ServerResponse): Promise<TaskRecord[]> {
-    const page = await this.manager.listTasks(parseListQuery(query, Date.now()));
+    const page = await this.manager.listTasks(parseListQuery(query, Date.now(), { searchArgs: this.options.displayFuncArgs }));
     response.setHeader('X-Total-Count', String(page.total));
     exposeHeader(response, 'X-Total-Count');
     return page.items;
@@ -106,7 +111,7 @@ export class TasksController {
 }
 
 /** Lets browsers read `name` on cross-origin responses, keeping what a CORS middleware set. */
-function exposeHeader(response: ServerResponse, name: string): void {
+export function exposeHeader(response: ServerResponse, name: string): void {
   const current = response.getHeader('Access-Control-Expose-Headers');
   const list = current === undefined ? [] : String(current).split(',').map((h) => h.trim()).filter(Boolean);
   if (!list.some((h) => h.toLowerCase() === name.toLowerCase())) list.push(name);

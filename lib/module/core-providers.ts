@@ -4,12 +4,16 @@ import { TASKFLOW_OPTIONS, TASKFLOW_RAW_OPTIONS } from '../constants';
 import { TaskExplorer } from '../discovery/task.explorer';
 import { TaskRegistry } from '../discovery/task.registry';
 import { TaskLifecycle } from '../engine/task-lifecycle.service';
+import { TaskInsights } from '../engine/task-insights.service';
 import { TaskManager } from '../engine/task-manager.service';
 import { TaskRuntime } from '../engine/task-runtime';
 import { AutoInstallInterceptor } from '../engine/taskflow.interceptor';
 import { resolveOptions } from '../options/resolve-options';
 import { RetentionService } from '../persistence/retention.service';
 import { TaskPersistence } from '../persistence/task-persistence.service';
+import { ScheduleExplorer } from '../schedule/schedule.explorer';
+import { SCHEDULE_SOURCE } from '../schedule/schedule-source';
+import { TaskScheduler } from '../schedule/task-scheduler.service';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { TaskAdminOptions, TaskModuleAsyncOptions, TaskOptionsFactory } from '../options/task-options.interface';
 
@@ -19,15 +23,19 @@ export const CORE_PROVIDERS: Provider[] = [
   TaskExplorer,
   TaskRuntime,
   TaskManager,
+  TaskInsights,
   TaskPersistence,
   TaskLifecycle,
   // A registry of our own: importing ScheduleModule.forRoot() here would run the app's @Cron jobs twice.
   SchedulerRegistry,
   RetentionService,
+  TaskScheduler,
+  ScheduleExplorer,
+  { provide: SCHEDULE_SOURCE, useExisting: TaskScheduler },
   { provide: APP_INTERCEPTOR, useClass: AutoInstallInterceptor },
 ];
 
-export const CORE_EXPORTS = [TaskManager, TaskRegistry, TASKFLOW_OPTIONS];
+export const CORE_EXPORTS = [TaskManager, TaskInsights, TaskRegistry, TaskScheduler, TASKFLOW_OPTIONS];
 
 /** The resolved-options provider for forRoot. */
 export function syncOptionsProvider(options: TaskAdminOptions, kind: 'admin' | 'manager'): Provider {

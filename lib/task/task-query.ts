@@ -1,5 +1,29 @@
 import { TaskStatus } from './task-status';
 
+/**
+ * Orders of `GET {path}?sort=` and `TaskQuery.sort`: a column, descending when
+ * prefixed with `-`. Equal keys are always ordered newest first (created_at, then
+ * id, descending); tasks without a duration come last in both duration orders.
+ */
+export const TASK_SORTS = [
+  '-created_at',
+  'created_at',
+  '-duration',
+  'duration',
+  'func_name',
+  '-func_name',
+  'status',
+  '-status',
+] as const;
+
+export type TaskSort = (typeof TASK_SORTS)[number];
+
+export const DEFAULT_TASK_SORT: TaskSort = '-created_at';
+
+export function isTaskSort(value: unknown): value is TaskSort {
+  return typeof value === 'string' && (TASK_SORTS as readonly string[]).includes(value);
+}
+
 /** Filters and paging of `GET {path}` and `TaskManager.listTasks` (SPEC §4). */
 export interface TaskQuery {
   status?: TaskStatus;
@@ -7,10 +31,19 @@ export interface TaskQuery {
   funcName?: string;
   /** Case-insensitive substring of id, name or error. */
   q?: string;
+  /**
+   * Case-insensitive substring of id, name, error or the tags' JSON text, and of the
+   * arguments' JSON text when `searchArgs` is set (never of encrypted arguments).
+   */
+  search?: string;
+  /** Let `search` look into the arguments (the admin routes set it from `displayFuncArgs`). */
+  searchArgs?: boolean;
   /** Every pair must match the task's tags exactly. */
   tags?: Record<string, string>;
   /** Only tasks created at or after this epoch-ms instant. */
   since?: number;
+  /** Order of the results; default newest first (`-created_at`). */
+  sort?: TaskSort;
   /** 1..5000; default 200. */
   limit?: number;
   /** >= 0; default 0. */

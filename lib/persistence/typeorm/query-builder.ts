@@ -1,8 +1,8 @@
-import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, TaskQuery } from '../../task/task-query';
+import { DEFAULT_LIST_LIMIT, DEFAULT_TASK_SORT, MAX_LIST_LIMIT, TaskQuery, TaskSort } from '../../task/task-query';
 import { Dialect } from './dialect';
 
 /**
- * WHERE clause of listTasks. `q` and tags use LIKE with `!` as the escape character
+ * WHERE clause of listTasks. `q`, `search` and tags use LIKE with `!` as the escape character
  * (not backslash, whose meaning in string literals differs between databases), so `%`,
  * `_` and quotes in user input are matched literally.
  */
@@ -41,6 +41,19 @@ export function buildFilter(query: TaskQuery, dialect: Dialect): TaskFilter {
     clauses.push(`search_text LIKE ? ${LIKE_ESCAPE}`);
     params.push(dialect.text(`%${escapeLike(q.toLowerCase())}%`));
   }
+  const search = query.search ?? '';
+  if (search !== '') {
+    // search_text is stored lowercased; tags and args are lowercased here (ASCII only on SQLite).
+    const pattern = dialect.text(`%${escapeLike(search.toLowerCase())}%`);
+    const parts = [`search_text LIKE ? ${LIKE_ESCAPE}`, `LOWER(tags) LIKE ? ${LIKE_ESCAPE}`];
+    params.push(pattern, pattern);
+    if (query.searchArgs) {
+      // Encrypted arguments are stored as `[]` beside their cipher text: never searched.
+      parts.push(`LOWER(args) LIKE ? ${LIKE_ESCAPE}`);
+      params.push(pattern);
+    }
+    clauses.push(`(${parts.join(' OR ')})`);
+  }
   const tags = Object.entries(query.tags ?? {}).map(([k, v]) => [String(k), String(v)] as [string, string]);
   for (const [key, value] of tags) {
     // The stored JSON contains `"key":"value"` for a matching pair (JSON.stringify of
@@ -49,11 +62,40 @@ export function buildFilter(query: TaskQuery, dialect: Dialect): TaskFilter {
     clauses.push(`tags LIKE ? ${LIKE_ESCAPE}`);
     params.push(dialect.text(`%${escapeLike(`${JSON.stringify(key)}:${JSON.stringify(value)}`)}%`));
   }
-  const countableFromAggregate = tags.length === 0 && q === '' && query.since === undefined;
+  const countableFromAggregate = tags.length === 0 && q === '' && search === '' && query.since === undefined;
   return { where: clauses.length ? ` WHERE ${clauses.join(' AND ')}` : '', params, tags, countableFromAggregate };
 }
 
 export const ORDER_BY = ' ORDER BY created_at DESC, id DESC';
+
+/**
+ * ORDER BY of a TaskSort. Equal keys are newest first; rows without a duration come
+ * last in both duration orders (`duration_ms IS NULL` sorts false before true on every
+ * database). created_at (both ways) follows the (created_at, id) index; with only
+ * status/function filters, listTasks serves the function and status orders group by
+ * group (on indexes); duration orders, and the others under wider filters, are sorted
+ * by the database (docs/dashboard.md has the figures).
+ */
+export function orderBy(sort: TaskSort | undefined): string {
+  switch (sort ?? DEFAULT_TASK_SORT) {
+    case 'created_at':
+      return ' ORDER BY created_at ASC, id ASC';
+    case '-duration':
+      return ' ORDER BY (duration_ms IS NULL), duration_ms DESC, created_at DESC, id DESC';
+    case 'duration':
+      return ' ORDER BY (duration_ms IS NULL), duration_ms ASC, created_at DESC, id DESC';
+    case 'func_name':
+      return ' ORDER BY func_name ASC, created_at DESC, id DESC';
+    case '-func_name':
+      return ' ORDER BY func_name DESC, created_at DESC, id DESC';
+    case 'status':
+      return ' ORDER BY status ASC, created_at DESC, id DESC';
+    case '-status':
+      return ' ORDER BY status DESC, created_at DESC, id DESC';
+    default:
+      return ORDER_BY;
+  }
+}
 
 export function paging(query: TaskQuery): { limit: number; offset: number } {
   const rawLimit = query.limit === undefined ? DEFAULT_LIST_LIMIT : Math.floor(Number(query.limit));
