@@ -86,6 +86,11 @@ export class WriteBehind {
     await new Promise<void>((resolve, reject) => {
       this.flushWaiters.push({ resolve, reject });
       this.scheduleIn(0);
+      // The write timer is unref'd so it never holds a process open by itself, but a
+      // caller awaiting flush() must get its write: in a process with nothing else
+      // keeping the event loop alive (a script on SQLite, whose driver holds no
+      // handle), the unref'd timer let the process exit with the write never made.
+      this.timer?.ref?.();
     });
   }
 

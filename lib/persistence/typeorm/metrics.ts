@@ -44,13 +44,14 @@ export class AggregateDelta {
   private readonly durations = new Map<string, DurationCell>();
 
   add(row: AggregateKey, sign: 1 | -1): void {
-    const countKey = JSON.stringify([row.funcName, row.status]);
+    // Grouping keys only (the cell keeps the values): registered names and statuses hold no NUL.
+    const countKey = `${row.funcName}\u0000${row.status}`;
     const count = this.counts.get(countKey) ?? { funcName: row.funcName, status: row.status, count: 0 };
     count.count += sign;
     this.counts.set(countKey, count);
     if (row.durationMs === null) return;
     const bucket = bucketOf(row.durationMs);
-    const durationKey = JSON.stringify([row.funcName, bucket]);
+    const durationKey = `${row.funcName}\u0000${bucket}`;
     const cell = this.durations.get(durationKey) ?? { funcName: row.funcName, bucket, count: 0, sumMs: 0 };
     cell.count += sign;
     cell.sumMs += sign * row.durationMs;

