@@ -1,0 +1,512 @@
+/**
+ * `npm run bench` / `npm run bench -- --quick`: every scenario of issue 7 side by side
+ * with its baseline, in one run, each in a fresh child process; prints a table and
+ * rewrites BENCHMARKS.md.
+ *
+ *   --quick          smaller N and fewer repetitions (labelled QUICK everywhere), < 2 min
+ *   --only=a,b       run only these scenarios (engine, durable, http, history, sse, memory)
+ *   --no-write       print only, leave BENCHMARKS.md alone
+ *
+ * Environment: TASKFLOW_PG_URL (default postgres://postgres@127.0.0.1:5432/test),
+ * Redis at 127.0.0.1:6379, BENCH_NODE_FLAGS (extra node flags for every scenario
+ * process, e.g. "--cpu-prof --cpu-prof-dir=prof").
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import autocannon from 'autocannon';
+import { fmt, median, runChild, sleep } from './common';
+import type { BullParams, BullResult } from './scenarios/bullmq';
+import type { HistoryParams, HistoryResult, Timing } from './scenarios/history';
+import type { HttpServerParams, HttpServerResult } from './scenarios/http-server';
+import type { SseClientsParams, SseClientsResult } from './scenarios/sse-clients';
+import type { SseServerParams, SseServerResult } from './scenarios/sse-server';
+import type { ThroughputParams, ThroughputResult } from './scenarios/throughput';
+
+const args = process.argv.slice(2);
+const QUICK = args.includes('--quick');
+const WRITE = !args.includes('--no-write');
+const ONLY = (args.find((a) => a.startsWith('--only='))?.slice(7).split(',') ?? []).filter(Boolean);
+const ROOT = path.resolve(__dirname, '..', '..');
+const CACHE = path.join(ROOT, '.bench-cache');
+/** Hand-written findings (profiles, changes, proposals), appended to BENCHMARKS.md as they are. */
+const NOTES = path.join(ROOT, 'bench', 'NOTES.md');
+
+const CONFIG = QUICK
+  ? { engineN: 20_000, engineReps: 3, durableN: 10_000, durableReps: 2, latencyRate: 200, latencySeconds: 1.5, httpSeconds: 2, httpReps: 2, httpSqlite: false, historyRows: 100_000, historyReps: 10, sseTasks: 2_500, sseReps: 1, memoryN: 100_000 }
+  : { engineN: 100_000, engineReps: 5, durableN: 100_000, durableReps: 3, latencyRate: 200, latencySeconds: 5, httpSeconds: 10, httpReps: 3, httpSqlite: true, historyRows: 1_000_000, historyReps: 30, sseTasks: 2_500, sseReps: 3, memoryN: 1_000_000 };
+const CAP = 32;
+const SSE_CLIENTS = 100;
+
+interface Row {
+  id: string;
+  what: string;
+  ours: string;
+  baseline: string;
+  ratio: string;
+  target: string;
+  met: boolean | null;
+}
+
+const rows: Row[] = [];
+const details: string[] = [];
+const started = Date.now();
+const loadAtStart = os.loadavg();
+
+function log(line: string): void {
+  process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+}
+
+function want(name: string): boolean {
+  return ONLY.length === 0 || ONLY.includes(name);
+}
+
+const perSec = (n: number) => `${fmt(n)}/s`;
+const ms = (n: number, d = 1) => `${fmt(n, d)} ms`;
+const list = (values: number[], f: (n: number) => string) => values.map(f).join(', ');
+
+// ---------------------------------------------------------------------------------
+// 1. Engine throughput
+async function engine(): Promise<void> {
+  const n = CONFIG.engineN;
+  const ours: number[] = [];
+  const bare: number[] = [];
+  for (let r = 0; r < CONFIG.engineReps; r++) {
+    const b = await runChild<ThroughputResult>('throughput', { mode: 'bare', store: 'memory', n, cap: CAP } satisfies ThroughputParams);
+    const e = await runChild<ThroughputResult>('throughput', { mode: 'engine', store: 'memory', n, cap: CAP } satisfies ThroughputParams);
+    bare.push(b.perSecond);
+    ours.push(e.perSecond);
+    log(`engine rep ${r + 1}: bare ${perSec(b.perSecond)}, manager ${perSec(e.perSecond)}`);
+  }
+  const ratio = median(ours) / median(bare);
+  rows.push({
+    id: '1',
+    what: `Engine: ${fmt(n)} no-op tasks, memory only, cap ${CAP}`,
+    ours: perSec(median(ours)),
+    baseline: `${perSec(median(bare))} (bare queue)`,
+    ratio: `${(ratio * 100).toFixed(1)} %`,
+    target: '>= 50 % of bare',
+    met: ratio >= 0.5,
+  });
+  details.push(
+    `### 1. Engine throughput\n\n${fmt(n)} no-op tasks added in one loop, timed from the first addTask to the last success ` +
+      `(\`drain()\`), \`TaskManagerModule.forRoot({ maxConcurrentTasks: ${CAP} })\`, memory only. Baseline: an array + microtask ` +
+      `drain with the same cap running the same async no-op. ${CONFIG.engineReps} repetitions, alternating, each in a fresh process.\n\n` +
+      `- manager: ${list(ours, perSec)} (median ${perSec(median(ours))})\n- bare queue: ${list(bare, perSec)} (median ${perSec(median(bare))})\n`,
+  );
+}
+
+// ---------------------------------------------------------------------------------
+// 2. Durable throughput and latency
+async function durable(): Promise<void> {
+  const n = CONFIG.durableN;
+  const res: Record<string, ThroughputResult[]> = { sqlite: [], postgres: [] };
+  const bull: Record<string, BullResult[]> = { c32: [], c1: [] };
+  for (let r = 0; r < CONFIG.durableReps; r++) {
+    for (const store of ['sqlite', 'postgres'] as const) {
+      const t = await runChild<ThroughputResult>('throughput', { mode: 'engine', store, n, cap: CAP } satisfies ThroughputParams);
+      res[store].push(t);
+      log(`durable rep ${r + 1}: ${store} ${perSec(t.perSecond)} (drained ${t.drainSeconds.toFixed(2)} s, written ${t.flushSeconds.toFixed(2)} s)`);
+    }
+    for (const c of [32, 1]) {
+      const b = await runChild<BullResult>('bullmq', { mode: 'throughput', n, concurrency: c } satisfies BullParams);
+      bull[`c${c}`].push(b);
+      log(`durable rep ${r + 1}: BullMQ c${c} ${perSec(b.perSecond)}`);
+    }
+  }
+  const med = (list: { perSecond: number }[]) => median(list.map((x) => x.perSecond));
+  const b32 = med(bull.c32);
+  const b1 = med(bull.c1);
+  const sq = med(res.sqlite);
+  const pg = med(res.postgres);
+  rows.push({
+    id: '2a',
+    what: `Durable: ${fmt(n)} tasks, SQLite, requeuePending, cap ${CAP}`,
+    ours: perSec(sq),
+    baseline: `${perSec(b32)} (BullMQ c32)`,
+    ratio: `${(sq / b32).toFixed(2)}x`,
+    target: '>= 5x BullMQ c32',
+    met: sq / b32 >= 5,
+  });
+  rows.push({ id: '2b', what: `Durable: same, PostgreSQL`, ours: perSec(pg), baseline: `${perSec(b32)} (BullMQ c32)`, ratio: `${(pg / b32).toFixed(2)}x`, target: '(report)', met: null });
+  rows.push({ id: '2c', what: `Durable: SQLite vs BullMQ concurrency 1`, ours: perSec(sq), baseline: `${perSec(b1)} (BullMQ c1)`, ratio: `${(sq / b1).toFixed(2)}x`, target: '(report)', met: null });
+
+  // Latency at a steady rate.
+  const lat: Record<string, { p50: number; p99: number }> = {};
+  const seconds = CONFIG.latencySeconds;
+  const rate = CONFIG.latencyRate;
+  for (const store of ['memory', 'sqlite', 'postgres'] as const) {
+    const t = await runChild<ThroughputResult>('throughput', { mode: 'latency', store, n: 0, cap: CAP, rate, seconds } satisfies ThroughputParams);
+    lat[store] = { p50: t.latencyP50Ms!, p99: t.latencyP99Ms! };
+    log(`latency ${store}: p50 ${ms(t.latencyP50Ms!, 3)}, p99 ${ms(t.latencyP99Ms!, 3)} (${t.samples} samples)`);
+  }
+  for (const c of [32, 1]) {
+    const b = await runChild<BullResult>('bullmq', { mode: 'latency', n: 0, concurrency: c, rate, seconds } satisfies BullParams);
+    lat[`bullmq c${c}`] = { p50: b.latencyP50Ms!, p99: b.latencyP99Ms! };
+    log(`latency BullMQ c${c}: p50 ${ms(b.latencyP50Ms!, 3)}, p99 ${ms(b.latencyP99Ms!, 3)}`);
+  }
+  const fl = (k: string) => `p50 ${ms(lat[k].p50, 2)} / p99 ${ms(lat[k].p99, 2)}`;
+  rows.push({
+    id: '2d',
+    what: `Enqueue->start latency at ${rate}/s: SQLite (PostgreSQL)`,
+    ours: `${fl('sqlite')} (PG: ${fl('postgres')})`,
+    baseline: `${fl('bullmq c32')} (BullMQ c32)`,
+    ratio: `${(lat['bullmq c32'].p99 / lat.sqlite.p99).toFixed(1)}x lower p99`,
+    target: '(report)',
+    met: null,
+  });
+  const row = (label: string, list: ThroughputResult[]) =>
+    `- ${label}: ${list.map((t) => `${perSec(t.perSecond)} (all ran ${t.drainSeconds.toFixed(2)} s, all written ${t.flushSeconds.toFixed(2)} s, peak RSS ${fmt(t.peakRssMB)} MB)`).join('; ')}`;
+  details.push(
+    `### 2. Durable throughput and latency\n\n${fmt(n)} no-op tasks added one \`addTask\` at a time (our API has no batch call; the ` +
+      `write-behind batches them into transactions), \`requeuePending: true\`, cap ${CAP}; timed until every task ran AND every ` +
+      `change is in the database (\`flush()\`). SQLite: a temp file (\`snapshotDb\`, WAL). PostgreSQL: local server, a unique ` +
+      `\`tablePrefix\`, tables dropped after. BullMQ ${bullVersion()}: Queue + Worker in one process on the local Redis ` +
+      `${redisVersion()}, jobs added with \`addBulk\` in chunks of 1,000 (its fastest path: favourable to BullMQ), default job ` +
+      `options (completed jobs kept, as our history keeps records), queue obliterated after. ${CONFIG.durableReps} repetitions, ` +
+      `medians.\n\n` +
+      `${row('SQLite', res.sqlite)}\n${row('PostgreSQL', res.postgres)}\n` +
+      `- BullMQ c32: ${list(bull.c32.map((b) => b.perSecond), perSec)} (adds took ${list(bull.c32.map((b) => b.addSeconds), (s) => `${s.toFixed(2)} s`)})\n` +
+      `- BullMQ c1: ${list(bull.c1.map((b) => b.perSecond), perSec)}\n\n` +
+      `Latency: tasks added at a steady ${rate}/s for ${seconds} s (no burst); latency = the task's own start stamp minus the ` +
+      `time just before \`addTask\` / \`queue.add\`.\n\n| store | p50 | p99 |\n|---|---|---|\n` +
+      Object.entries(lat).map(([k, v]) => `| ${k} | ${ms(v.p50, 3)} | ${ms(v.p99, 3)} |`).join('\n') +
+      '\n',
+  );
+}
+
+// ---------------------------------------------------------------------------------
+// 3. HTTP
+/** req/s of `route` on a fresh server, after a 2 s warm-up: median of `reps` runs. */
+async function httpSolo(store: HttpServerParams['store'], route: 'plain', reps: number): Promise<number[]> {
+  const out: number[] = [];
+  await runChild<HttpServerResult>('http-server', { store } satisfies HttpServerParams, {
+    onMessage: (m, send) => {
+      const { url } = m as { url: string };
+      void (async () => {
+        const run = (seconds: number) => autocannon({ url: `${url}/bench/${route}?email=someone%40example.com`, method: 'POST', connections: 32, duration: seconds });
+        await run(2);
+        for (let r = 0; r < reps; r++) out.push((await run(CONFIG.httpSeconds)).requests.average);
+        send({ stop: true });
+      })();
+    },
+  });
+  return out;
+}
+
+async function http(): Promise<void> {
+  const stores: HttpServerParams['store'][] = CONFIG.httpSqlite ? ['memory', 'sqlite'] : ['memory'];
+  let plainWithModule: number[] = [];
+  for (const store of stores) {
+    const reps = store === 'memory' ? CONFIG.httpReps : 1;
+    const rps: Record<'plain' | 'enqueue', number[]> = { plain: [], enqueue: [] };
+    const p99: Record<'plain' | 'enqueue', number[]> = { plain: [], enqueue: [] };
+    let serverResult: HttpServerResult | null = null;
+    await new Promise<void>((resolve, reject) => {
+      runChild<HttpServerResult>('http-server', { store } satisfies HttpServerParams, {
+        onMessage: (m, send) => {
+          const { url } = m as { url: string };
+          void (async () => {
+            const run = (route: 'plain' | 'enqueue', seconds: number) =>
+              autocannon({ url: `${url}/bench/${route}?email=someone%40example.com`, method: 'POST', connections: 32, duration: seconds });
+            await run('plain', 2);
+            await run('enqueue', 2);
+            for (let r = 0; r < reps; r++) {
+              for (const route of r % 2 ? (['enqueue', 'plain'] as const) : (['plain', 'enqueue'] as const)) {
+                const result = await run(route, CONFIG.httpSeconds);
+                if (result.errors || result.non2xx) throw new Error(`${route}: ${result.errors} errors, ${result.non2xx} non-2xx`);
+                rps[route].push(result.requests.average);
+                p99[route].push(result.latency.p99);
+                log(`http ${store} rep ${r + 1} ${route}: ${perSec(result.requests.average)}, p99 ${result.latency.p99} ms`);
+              }
+            }
+            send({ stop: true });
+          })().catch(reject);
+        },
+      }).then((r) => {
+        serverResult = r;
+        resolve();
+      }, reject);
+    });
+    if (store === 'memory') plainWithModule = rps.plain;
+    const ratio = median(rps.enqueue) / median(rps.plain);
+    rows.push({
+      id: store === 'memory' ? '3' : '3b',
+      what: `HTTP POST with addTask vs without, 32 conns${store === 'sqlite' ? ', SQLite requeuePending' : ', memory only'}`,
+      ours: `${perSec(median(rps.enqueue))} req`,
+      baseline: `${perSec(median(rps.plain))} req (no addTask)`,
+      ratio: `${ratio.toFixed(2)}x`,
+      target: store === 'memory' ? '>= 0.9x' : '(report)',
+      met: store === 'memory' ? ratio >= 0.9 : null,
+    });
+    details.push(
+      `### 3. HTTP (${store === 'memory' ? 'memory only' : 'SQLite, requeuePending'})\n\n` +
+        `One Nest app (Express, \`TaskAdminModule\` so the SSE hub and admin routes are live as in production, no SSE client), ` +
+        `two routes differing only by \`addTask\`: \`POST /bench/enqueue?email=\` answers \`{task_id}\` of a new no-op task, ` +
+        `\`POST /bench/plain?email=\` answers \`{task_id: randomUUID()}\`. autocannon, 32 connections, ${CONFIG.httpSeconds} s per ` +
+        `run after 2 s warm-ups, ${reps} repetition(s) alternating the order; server and autocannon in separate processes.\n\n` +
+        `- with addTask: ${list(rps.enqueue, perSec)} req (p99 latency ${list(p99.enqueue, (n) => `${n} ms`)})\n` +
+        `- without: ${list(rps.plain, perSec)} req (p99 latency ${list(p99.plain, (n) => `${n} ms`)})\n` +
+        `- tasks in the server's metrics at the end: ${fmt((serverResult as HttpServerResult | null)?.tasks ?? NaN)}${store === 'memory' ? ' (memory only keeps the last maxInMemory = 10,000)' : ''}; server RSS at the end ${fmt((serverResult as HttpServerResult | null)?.rssMB ?? NaN)} MB\n`,
+    );
+  }
+  // What importing the module costs a route that never adds a task (its global interceptor).
+  const none = await httpSolo('none', 'plain', 1);
+  const r = median(plainWithModule) / median(none);
+  log(`http plain route without nestjs-taskflow: ${perSec(median(none))}`);
+  rows.push({
+    id: '3c',
+    what: 'HTTP plain route: app with TaskAdminModule vs without the package',
+    ours: `${perSec(median(plainWithModule))} req`,
+    baseline: `${perSec(median(none))} req (no nestjs-taskflow)`,
+    ratio: `${r.toFixed(2)}x`,
+    target: '(report)',
+    met: null,
+  });
+  details.push(
+    `### 3c. A route that adds no task, with and without the package
+
+The same \`POST /bench/plain\` in an app that does not import ` +
+      `nestjs-taskflow (1 run of ${CONFIG.httpSeconds} s after a warm-up, fresh process): ${perSec(median(none))} req vs ` +
+      `${perSec(median(plainWithModule))} with \`TaskAdminModule\` (above). The module registers a global \`APP_INTERCEPTOR\` ` +
+      `(AutoInstallInterceptor) even when \`autoInstall\` is off, so every route of the host app goes through Nest's interceptor ` +
+      `pipeline (rxjs defer/mergeAll, two \`AsyncResource.bind\` per request).\n`,
+  );
+}
+
+// ---------------------------------------------------------------------------------
+// 4. History at scale
+async function history(): Promise<void> {
+  const rowsN = CONFIG.historyRows;
+  for (const store of ['sqlite', 'postgres'] as const) {
+    const base: HistoryParams = { mode: 'seed', store, rows: rowsN, cacheDir: CACHE };
+    const seeded = await runChild<HistoryResult>('history', base, { timeoutMs: 1_200_000 });
+    log(`history ${store}: ${seeded.reused ? 'reused the seeded history' : `seeded ${fmt(rowsN)} rows in ${seeded.seedSeconds!.toFixed(1)} s`}`);
+    const q = await runChild<HistoryResult>('history', { ...base, mode: 'query', reps: CONFIG.historyReps, searchReps: QUICK ? 3 : 5 });
+    const t = (x: Timing) => `p50 ${ms(x.p50)} / p99 ${ms(x.p99)}`;
+    log(`history ${store}: startup ${ms(q.startupMs!, 0)}, RSS ${fmt(q.rssMB!)} MB; first page ${t(q.firstPage!)}; filtered ${t(q.filtered!)}; search ${t(q.search!)}; metrics ${t(q.metrics!)}`);
+    const name = store === 'sqlite' ? 'SQLite' : 'PostgreSQL';
+    const worst = Math.max(q.firstPage!.p50, q.metrics!.p50);
+    rows.push({
+      id: store === 'sqlite' ? '4a' : '4b',
+      what: `History ${fmt(rowsN)} rows, ${name}: first page / metrics p50`,
+      ours: `${ms(q.firstPage!.p50)} / ${ms(q.metrics!.p50)}`,
+      baseline: '20 ms budget',
+      ratio: `${(worst / 20).toFixed(2)}x of budget`,
+      target: '<= 20 ms',
+      met: worst <= 20,
+    });
+    rows.push({
+      id: store === 'sqlite' ? '4a+' : '4b+',
+      what: `  ${name}: filtered page / search p50; startup, RSS`,
+      ours: `${ms(q.filtered!.p50)} / ${ms(q.search!.p50)}; ${ms(q.startupMs!, 0)}, ${fmt(q.rssMB!)} MB`,
+      baseline: '',
+      ratio: '',
+      target: '(report)',
+      met: null,
+    });
+    details.push(
+      `### 4. History at scale: ${name}\n\n${fmt(rowsN)} finished tasks (82 % success, 10 % failed, 4 % cancelled, 4 % ` +
+        `interrupted; 20 functions; 3 log lines, 2 tags and 2 args each), written through the backend's \`saveBatch\` in batches ` +
+        `of 10,000. ${seeded.reused ? '**The seeded history of an earlier run was reused** (SQLite: `.bench-cache/`; PostgreSQL: tables `tfbench_hist_' + rowsN + '_*`; delete them to reseed).' : `Seeded in this run in ${seeded.seedSeconds!.toFixed(1)} s (${fmt(rowsN / seeded.seedSeconds!)} rows/s).`} ` +
+        `A fresh process then starts \`TaskManagerModule.forRoot({ ${store === 'sqlite' ? 'snapshotDb' : 'database: postgres'}, requeuePending: true })\` ` +
+        `on it and times, through \`TaskManager\` (as the REST routes call it), ${CONFIG.historyReps} runs each after one warm-up:\n\n` +
+        `| query | p50 | p99 | total |\n|---|---|---|---|\n` +
+        (
+          [
+            ['first page (`listTasks({})`, 200 rows)', q.firstPage!],
+            ['filtered page (function + status=failed)', q.filtered!],
+            ['search (`q: "bad input #4242"`, substring)', q.search!],
+            ['metrics()', q.metrics!],
+            ['getTask(id)', q.getTask!],
+          ] as [string, Timing][]
+        )
+          .map(([label, x]) => `| ${label} | ${ms(x.p50, 2)} | ${ms(x.p99, 2)} | ${x.total === undefined ? '' : fmt(x.total)} |`)
+          .join('\n') +
+        `\n\nStartup (module init to ready, incl. opening the database and recovery) ${ms(q.startupMs!, 0)}; RSS after startup ` +
+        `${fmt(q.rssMB!)} MB (heap ${fmt(q.heapMB!)} MB)${q.fileMB ? `; file ${fmt(q.fileMB)} MB` : ''}.\n`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------
+// 5. SSE fan-out
+async function sse(): Promise<void> {
+  const results: { server: SseServerResult; clients: SseClientsResult }[] = [];
+  for (let r = 0; r < CONFIG.sseReps; r++) {
+    let clientsDone!: Promise<SseClientsResult>;
+    let sendToServer: (m: unknown) => void = () => undefined;
+    let sendToClients: (m: unknown) => void = () => undefined;
+    const server = runChild<SseServerResult>('sse-server', { tasks: CONFIG.sseTasks, clients: SSE_CLIENTS } satisfies SseServerParams, {
+      onMessage: (m, send) => {
+        sendToServer = send;
+        const msg = m as { ready?: boolean; url?: string; bursting?: boolean };
+        if (msg.ready) {
+          clientsDone = runChild<SseClientsResult>('sse-clients', { url: msg.url!, clients: SSE_CLIENTS, tasks: CONFIG.sseTasks } satisfies SseClientsParams, {
+            onMessage: (cm, csend) => {
+              sendToClients = csend;
+              if ((cm as { connected?: boolean }).connected) sendToServer({ burst: true });
+            },
+          });
+          clientsDone.then(() => sendToServer({ seen: true }), () => sendToServer({ seen: true }));
+        }
+        if (msg.bursting) sendToClients({ bursting: true });
+      },
+    });
+    const s = await server;
+    const c = await clientsDone;
+    results.push({ server: s, clients: c });
+    log(
+      `sse rep ${r + 1}: ${s.changes} changes -> ${s.events} events; per client ${c.eventsPerClientMedian}; lag p50 ${ms(c.lagP50Ms)} p99 ${ms(c.lagP99Ms)}; ` +
+        `server CPU ${ms(s.cpuMs, 0)} over ${ms(s.wallMs, 0)}, RSS peak ${fmt(s.rssPeakMB)} MB`,
+    );
+    await sleep(200);
+  }
+  const p99 = median(results.map((x) => x.clients.lagP99Ms));
+  const m = (f: (x: { server: SseServerResult; clients: SseClientsResult }) => number) => median(results.map(f));
+  rows.push({
+    id: '5',
+    what: `SSE: ${SSE_CLIENTS} clients, burst of ${fmt(CONFIG.sseTasks * 4)} task changes`,
+    ours: `lag p99 ${ms(p99, 0)}; ${fmt(m((x) => x.clients.eventsPerClientMedian))} events/client`,
+    baseline: '250 ms budget',
+    ratio: `${(p99 / 250).toFixed(2)}x of budget`,
+    target: 'lag p99 <= 250 ms',
+    met: p99 <= 250,
+  });
+  details.push(
+    `### 5. SSE fan-out\n\n${SSE_CLIENTS} clients on \`GET /tasks/dashboard/stream\` (TaskAdminModule, memory only, public stream) ` +
+      `in a separate process; the server adds ${fmt(CONFIG.sseTasks)} tasks at once, each making 4 changes (pending, running, one ` +
+      `log line, success) = ${fmt(CONFIG.sseTasks * 4)} changes. Lag = arrival at the client minus the record's own timestamp of ` +
+      `the change it carries (created_at / start_time / end_time, set by the engine; same machine clock, ms precision). ` +
+      `${CONFIG.sseReps} repetition(s), medians.\n\n` +
+      `| | median |\n|---|---|\n` +
+      `| changes -> events (after the hub's 50 ms coalescing) | ${fmt(m((x) => x.server.changes))} -> ${fmt(m((x) => x.server.events))} |\n` +
+      `| task events per client (min / median / max) | ${fmt(m((x) => x.clients.eventsPerClientMin))} / ${fmt(m((x) => x.clients.eventsPerClientMedian))} / ${fmt(m((x) => x.clients.eventsPerClientMax))} |\n` +
+      `| bytes per client | ${fmt(m((x) => x.clients.bytesPerClient))} |\n` +
+      `| delivery lag p50 / p99 / max | ${ms(m((x) => x.clients.lagP50Ms))} / ${ms(m((x) => x.clients.lagP99Ms))} / ${ms(m((x) => x.clients.lagMaxMs))} |\n` +
+      `| lag p99 of success events | ${ms(m((x) => x.clients.successLagP99Ms))} |\n` +
+      `| burst: all tasks done (server) / every client saw every success | ${ms(m((x) => x.server.drainMs), 0)} / ${ms(m((x) => x.clients.allSeenMs), 0)} |\n` +
+      `| server CPU during the burst (user+system) | ${ms(m((x) => x.server.cpuMs), 0)} over ${ms(m((x) => x.server.wallMs), 0)} wall |\n` +
+      `| server RSS before / peak / after | ${fmt(m((x) => x.server.rssBeforeMB))} / ${fmt(m((x) => x.server.rssPeakMB))} / ${fmt(m((x) => x.server.rssAfterMB))} MB |\n`,
+  );
+}
+
+// ---------------------------------------------------------------------------------
+// 6. Memory
+async function memory(): Promise<void> {
+  const n = CONFIG.memoryN;
+  const out: Record<string, ThroughputResult> = {};
+  for (const store of ['memory', 'sqlite'] as const) {
+    const t = await runChild<ThroughputResult>('throughput', { mode: 'memory', store, n, cap: CAP, batch: 10_000 } satisfies ThroughputParams, { timeoutMs: 1_200_000 });
+    out[store] = t;
+    log(`memory ${store}: ${fmt(n)} tasks in ${t.flushSeconds.toFixed(1)} s; RSS after ${fmt(t.rssMB)} MB, peak ${fmt(t.peakRssMB)} MB, heap ${fmt(t.heapMB)} MB`);
+  }
+  for (const store of ['memory', 'sqlite'] as const) {
+    const t = out[store];
+    rows.push({
+      id: store === 'memory' ? '6a' : '6b',
+      what: `RSS after ${fmt(n)} tasks, ${store === 'memory' ? 'memory only' : 'SQLite requeuePending'}`,
+      ours: `${fmt(t.rssMB)} MB (peak ${fmt(t.peakRssMB)})`,
+      baseline: '300 MB budget',
+      ratio: `${(t.rssMB / 300).toFixed(2)}x of budget`,
+      target: '<= 300 MB',
+      met: t.rssMB <= 300,
+    });
+  }
+  details.push(
+    `### 6. Memory\n\n${fmt(n)} no-op tasks through one manager (cap ${CAP}, default maxInMemory 10,000), added 10,000 at a ` +
+      `time and drained; RSS after a forced GC at the end, and the peak sampled every 50 ms.\n\n` +
+      `| | time | RSS after | peak RSS | heap after |${out.sqlite?.dbFileMB ? ' db file |' : ''}\n|---|---|---|---|---|${out.sqlite?.dbFileMB ? '---|' : ''}\n` +
+      (['memory', 'sqlite'] as const)
+        .map((s) => `| ${s === 'memory' ? 'memory only' : 'SQLite, requeuePending'} | ${out[s].flushSeconds.toFixed(1)} s | ${fmt(out[s].rssMB)} MB | ${fmt(out[s].peakRssMB)} MB | ${fmt(out[s].heapMB)} MB |${out.sqlite?.dbFileMB ? ` ${s === 'sqlite' ? fmt(out[s].dbFileMB!) + ' MB' : ''} |` : ''}`)
+        .join('\n') +
+      '\n',
+  );
+}
+
+// ---------------------------------------------------------------------------------
+function tryRun(cmd: string, argv: string[]): string {
+  try {
+    return execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+function redisVersion(): string {
+  return /redis_version:(\S+)/.exec(tryRun('redis-cli', ['INFO', 'server']))?.[1] ?? 'unknown';
+}
+
+function bullVersion(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('bullmq/package.json') as { version: string }).version;
+}
+
+function table(): string {
+  const header = ['#', 'scenario', 'ours', 'baseline (same run)', 'ratio', 'target', 'met'];
+  const body = rows.map((r) => [r.id, r.what, r.ours, r.baseline, r.ratio, r.target, r.met === null ? '' : r.met ? 'yes' : '**NO**']);
+  return [header, header.map(() => '---'), ...body].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+}
+
+async function main(): Promise<void> {
+  // The dashboard's files sit next to the compiled module (as `npm run build` copies them).
+  fs.cpSync(path.join(ROOT, 'lib', 'dashboard', 'assets'), path.join(ROOT, '.bench-run', 'lib', 'dashboard', 'assets'), { recursive: true });
+  const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
+  log(`${command}: ${QUICK ? 'QUICK mode (smaller N, fewer repetitions)' : 'full mode'}; ${os.cpus().length} cores, load ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`);
+  const scenarios: [string, () => Promise<void>][] = [
+    ['engine', engine],
+    ['durable', durable],
+    ['http', http],
+    ['history', history],
+    ['sse', sse],
+    ['memory', memory],
+  ];
+  const failures: string[] = [];
+  for (const [name, fn] of scenarios) {
+    if (!want(name)) continue;
+    try {
+      await fn();
+    } catch (error) {
+      failures.push(`${name}: ${String(error instanceof Error ? error.message : error)}`);
+      log(`scenario ${name} FAILED: ${String(error instanceof Error ? error.stack : error)}`);
+    }
+  }
+  const loadAtEnd = os.loadavg();
+  const seconds = (Date.now() - started) / 1000;
+  const machine =
+    `${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? 'unknown'}), ${fmt(os.totalmem() / 2 ** 30, 1)} GiB; ` +
+    `load average (1/5/15 min) at start ${loadAtStart.map((l) => l.toFixed(2)).join(' / ')}, at end ${loadAtEnd.map((l) => l.toFixed(2)).join(' / ')} ` +
+    `(the machine is shared: other processes run meanwhile, hence medians and same-run ratios); Node ${process.version}, ` +
+    `${os.type()} ${os.release()}; PostgreSQL ${tryRun('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'test', '-Atc', 'SHOW server_version'])}, ` +
+    `Redis ${redisVersion()}, BullMQ ${bullVersion()}`;
+  const summary = table();
+  process.stdout.write(`\n${summary}\n\n${failures.length ? `FAILED scenarios: ${failures.join('; ')}\n` : ''}took ${seconds.toFixed(0)} s\n`);
+  if (!WRITE) return;
+  const doc =
+    `# Benchmarks\n\n` +
+    (QUICK ? `> **QUICK run** (\`--quick\`: smaller N, fewer repetitions). Not the reference figures: run \`npm run bench\` for those.\n\n` : '') +
+    `Written by \`${command}\` on ${new Date().toISOString()} in ${seconds.toFixed(0)} s. Each scenario runs in fresh child ` +
+    `processes; every figure is a median of the repetitions stated, against a baseline measured in the same run.\n\n` +
+    `Machine: ${machine}.\n\n` +
+    `${summary}\n\n` +
+    (failures.length ? `**Scenarios that failed in this run:** ${failures.join('; ')}\n\n` : '') +
+    `## Details\n\n${details.join('\n')}\n` +
+    `## How to run\n\n\`\`\`bash\nnpm run bench              # full, 10-15 min\nnpm run bench -- --quick   # < 2 min, smaller N\n` +
+    `npm run bench -- --only=engine,sse --no-write\nBENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=prof" npm run bench -- --only=engine --no-write\n` +
+    `node .bench-run/bench/profile-summary.js prof/<file>.cpuprofile 40   # self/total time per function\n\`\`\`\n\n` +
+    `Needs PostgreSQL (\`TASKFLOW_PG_URL\`, default \`postgres://postgres@127.0.0.1:5432/test\`) and Redis on 127.0.0.1:6379. ` +
+    `The seeded 1M-row histories are kept in \`.bench-cache/\` (SQLite) and the \`tfbench_hist_*\` tables (PostgreSQL) and ` +
+    `reused by later runs; delete them to reseed.\n` +
+    (fs.existsSync(NOTES) ? `\n${fs.readFileSync(NOTES, 'utf8')}` : '');
+  fs.writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), doc);
+  log('BENCHMARKS.md written');
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,185 @@
+/**
+ * Scenario 4: a history of `rows` finished tasks in SQLite or PostgreSQL.
+ *
+ * - `seed`: writes the rows through the backend's own saveBatch (batches of 10,000),
+ *   unless a seeded history of that size is already there (SQLite: a file under
+ *   .bench-cache/; PostgreSQL: tables with the prefix `tfbench_hist_<rows>_`), which is reused.
+ * - `query`: a fresh process starts an app on that history (startup time, RSS), then
+ *   times, through TaskManager as the REST routes call it: the first page, a filtered
+ *   page (function + status), a search (`q`, a substring of error/function/id), metrics.
+ *
+ * The generator is the one bench/history-scale.ts used, with finished statuses only
+ * (a history, not a backlog: the app would requeue pending rows at startup).
+ */
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Injectable, Module, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { BackgroundTask, TaskManager, TaskManagerModule, TaskManagerOptions, TypeOrmTaskBackend, sqliteOptions } from '../../lib';
+import { TaskData } from '../../lib/task/task-record';
+import { TaskStatus } from '../../lib/task/task-status';
+import { MB, PG_URL, nowMs, percentile, rssMB, scenarioMain, settle } from '../common';
+
+export const FUNCS = Array.from({ length: 20 }, (_, i) => `Service${i % 5}.job${i}`);
+const BASE = Date.UTC(2026, 0, 1);
+const BATCH = 10_000;
+
+export interface HistoryParams {
+  mode: 'seed' | 'query';
+  store: 'sqlite' | 'postgres';
+  rows: number;
+  cacheDir: string;
+  reps?: number;
+  searchReps?: number;
+}
+
+export interface Timing {
+  p50: number;
+  p99: number;
+  n: number;
+  total?: number;
+}
+
+export interface HistoryResult {
+  reused?: boolean;
+  seedSeconds?: number;
+  startupMs?: number;
+  rssMB?: number;
+  heapMB?: number;
+  firstPage?: Timing;
+  filtered?: Timing;
+  search?: Timing;
+  metrics?: Timing;
+  getTask?: Timing;
+  fileMB?: number;
+}
+
+function statusFor(r: number): TaskStatus {
+  if (r < 0.82) return 'success';
+  if (r < 0.92) return 'failed';
+  if (r < 0.96) return 'cancelled';
+  return 'interrupted';
+}
+
+function makeTask(i: number): TaskData {
+  const status = statusFor(Math.random());
+  const createdAt = BASE + i * 100;
+  const started = status !== 'cancelled';
+  const duration = Math.round(Math.exp(Math.random() * 10)); // 1 ms .. 22 s
+  return {
+    id: randomUUID(),
+    funcName: FUNCS[i % FUNCS.length],
+    status,
+    createdAt,
+    startTime: started ? createdAt + 5 : null,
+    endTime: started ? createdAt + 5 + duration : createdAt + 1,
+    retriesUsed: status === 'failed' ? 2 : 0,
+    error: status === 'failed' ? `ValueError: bad input #${i}` : null,
+    stacktrace: status === 'failed' ? `ValueError: bad input #${i}\n    at handler (svc.ts:10:5)` : null,
+    logs: ['2026-01-01T00:00:00 start', `2026-01-01T00:00:01 item ${i}`, '2026-01-01T00:00:02 done'],
+    tags: { tenant: `t${i % 50}`, source: i % 3 ? 'api' : 'cron' },
+    source: i % 3 ? 'manual' : 'scheduled',
+    priority: null,
+    progress: 1,
+    args: [`user${i}@example.com`, { n: i }],
+    argsCipher: null,
+    idempotencyKey: null,
+    durable: false,
+    owner: null,
+    version: 3,
+  };
+}
+
+function where(p: HistoryParams): { options: TaskManagerOptions; backend: () => TypeOrmTaskBackend; file?: string } {
+  if (p.store === 'sqlite') {
+    const file = path.join(p.cacheDir, `history-${p.rows}.db`);
+    return { options: { snapshotDb: file }, backend: () => new TypeOrmTaskBackend(sqliteOptions(file)), file };
+  }
+  const tablePrefix = `tfbench_hist_${p.rows}_`;
+  return {
+    options: { database: { type: 'postgres', url: PG_URL }, tablePrefix },
+    backend: () => new TypeOrmTaskBackend({ type: 'postgres', url: PG_URL }, { tablePrefix }),
+  };
+}
+
+async function seed(p: HistoryParams): Promise<HistoryResult> {
+  fs.mkdirSync(p.cacheDir, { recursive: true });
+  const w = where(p);
+  const backend = w.backend();
+  await backend.open();
+  try {
+    const existing = await backend.metrics();
+    if (existing.total === p.rows) return { reused: true };
+    await backend.dropTables();
+    await backend.close();
+    if (w.file) for (const s of ['', '-wal', '-shm']) fs.rmSync(w.file + s, { force: true });
+    const fresh = w.backend();
+    await fresh.open();
+    const t0 = nowMs();
+    for (let i = 0; i < p.rows; i += BATCH) {
+      await fresh.saveBatch(Array.from({ length: Math.min(BATCH, p.rows - i) }, (_, j) => makeTask(i + j)));
+    }
+    const seconds = (nowMs() - t0) / 1000;
+    if (fresh.kind === 'postgres') await fresh.source.query(`ANALYZE "tfbench_hist_${p.rows}_tasks"`);
+    await fresh.close();
+    return { reused: false, seedSeconds: seconds };
+  } finally {
+    await backend.close().catch(() => undefined);
+  }
+}
+
+@Injectable()
+class HistoryJobs {
+  @BackgroundTask()
+  async run(): Promise<void> {}
+}
+
+async function time(reps: number, fn: () => Promise<unknown>): Promise<Timing> {
+  await fn(); // warm (statement cache, page cache)
+  const samples: number[] = [];
+  let total: number | undefined;
+  for (let i = 0; i < reps; i++) {
+    const t0 = nowMs();
+    const result = (await fn()) as { total?: number };
+    samples.push(nowMs() - t0);
+    total = result?.total;
+  }
+  return { p50: percentile(samples, 0.5), p99: percentile(samples, 0.99), n: reps, total };
+}
+
+async function query(p: HistoryParams): Promise<HistoryResult> {
+  const w = where(p);
+  const t0 = nowMs();
+  @Module({ imports: [TaskManagerModule.forRoot({ ...w.options, requeuePending: true })], providers: [HistoryJobs] })
+  class HistoryApp {}
+  const app = await NestFactory.createApplicationContext(HistoryApp as Type, { logger: ['error'] });
+  await app.init();
+  const startupMs = nowMs() - t0;
+  const manager = app.get(TaskManager);
+  try {
+    await settle();
+    const rss = rssMB();
+    const heap = process.memoryUsage().heapUsed / MB;
+    const reps = p.reps ?? 30;
+    const page = await manager.listTasks({ limit: 1 });
+    const someId = page.items[0].task_id;
+    const result: HistoryResult = {
+      startupMs,
+      rssMB: rss,
+      heapMB: heap,
+      firstPage: await time(reps, () => manager.listTasks({})),
+      filtered: await time(reps, () => manager.listTasks({ funcName: FUNCS[3], status: 'failed' })),
+      search: await time(p.searchReps ?? 5, () => manager.listTasks({ q: 'bad input #4242' })),
+      metrics: await time(reps, () => manager.metrics()),
+      getTask: await time(reps, () => manager.getTask(someId)),
+      fileMB: w.file ? fs.statSync(w.file).size / MB : undefined,
+    };
+    return result;
+  } finally {
+    await app.close();
+  }
+}
+
+scenarioMain<HistoryParams, HistoryResult>((p) => (p.mode === 'seed' ? seed(p) : query(p)));

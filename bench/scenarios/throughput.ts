@@ -1,0 +1,280 @@
+/**
+ * Scenarios 1, 2 and 6: N no-op tasks end to end (enqueue to success) through a
+ * TaskManager (memory only, SQLite or PostgreSQL with requeuePending), or through a
+ * bare in-process queue with the same concurrency cap; enqueue->start latency at a
+ * steady rate; RSS after many tasks.
+ */
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { TaskManagerOptions, TypeOrmTaskBackend } from '../../lib';
+import { MB, PG_URL, RssSampler, nowMs, percentile, rssMB, scenarioMain, settle, sleep, wallMs } from '../common';
+import { bareNoop, managerApp, startedAt } from '../fixtures';
+
+export type Store = 'memory' | 'sqlite' | 'postgres';
+
+export interface ThroughputParams {
+  mode: 'engine' | 'bare' | 'latency' | 'memory';
+  store: Store;
+  n: number;
+  cap: number;
+  /** latency: tasks per second and seconds. */
+  rate?: number;
+  seconds?: number;
+  /** memory: tasks added per batch before waiting for them to finish. */
+  batch?: number;
+  /** memory: let the event loop turn (setImmediate) between batches, as a producer doing I/O would. */
+  yieldBetween?: boolean;
+}
+
+export interface ThroughputResult {
+  n: number;
+  /** enqueue of the first to success of the last, seconds. */
+  drainSeconds: number;
+  /** ... and until every change is in the database (flush). */
+  flushSeconds: number;
+  addSeconds: number;
+  perSecond: number;
+  latencyP50Ms?: number;
+  latencyP99Ms?: number;
+  samples?: number;
+  rssMB: number;
+  peakRssMB: number;
+  heapMB: number;
+  dbFileMB?: number;
+}
+
+/** Array + microtask drain with a concurrency cap, running the same async no-op: the ceiling. */
+class BareQueue {
+  private readonly jobs: (() => Promise<void>)[] = [];
+  private head = 0;
+  private running = 0;
+  private scheduled = false;
+  private idle: (() => void) | null = null;
+  constructor(private readonly cap: number) {}
+
+  add(job: () => Promise<void>): void {
+    this.jobs.push(job);
+    this.schedule();
+  }
+
+  drain(): Promise<void> {
+    if (this.running === 0 && this.head === this.jobs.length) return Promise.resolve();
+    return new Promise((resolve) => (this.idle = resolve));
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => this.pump());
+  }
+
+  private pump(): void {
+    this.scheduled = false;
+    while (this.running < this.cap && this.head < this.jobs.length) {
+      const job = this.jobs[this.head];
+      this.jobs[this.head++] = undefined as never;
+      this.running++;
+      job().then(() => this.done(), () => this.done());
+    }
+  }
+
+  private done(): void {
+    this.running--;
+    if (this.head < this.jobs.length) this.schedule();
+    else if (this.running === 0 && this.idle) {
+      this.idle();
+      this.idle = null;
+    }
+  }
+}
+
+async function bare(p: ThroughputParams): Promise<ThroughputResult> {
+  const queue = new BareQueue(p.cap);
+  await settle();
+  const sampler = new RssSampler();
+  const t0 = nowMs();
+  for (let i = 0; i < p.n; i++) queue.add(bareNoop);
+  const added = nowMs();
+  await queue.drain();
+  const t1 = nowMs();
+  const peak = sampler.stop();
+  await settle();
+  return {
+    n: p.n,
+    addSeconds: (added - t0) / 1000,
+    drainSeconds: (t1 - t0) / 1000,
+    flushSeconds: (t1 - t0) / 1000,
+    perSecond: p.n / ((t1 - t0) / 1000),
+    rssMB: rssMB(),
+    peakRssMB: peak,
+    heapMB: process.memoryUsage().heapUsed / MB,
+  };
+}
+
+interface StoreSetup {
+  options: TaskManagerOptions;
+  cleanup: () => Promise<void>;
+  fileSize?: () => number;
+}
+
+function storeSetup(store: Store, cap: number): StoreSetup {
+  const base: TaskManagerOptions = { maxConcurrentTasks: cap };
+  if (store === 'memory') return { options: base, cleanup: async () => undefined };
+  if (store === 'sqlite') {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-bench-'));
+    const file = path.join(dir, 'tasks.db');
+    return {
+      options: { ...base, snapshotDb: file, requeuePending: true },
+      cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }),
+      fileSize: () => ['', '-wal'].reduce((n, s) => n + (fs.existsSync(file + s) ? fs.statSync(file + s).size : 0), 0),
+    };
+  }
+  const tablePrefix = `tfbench_${randomUUID().slice(0, 8)}_`;
+  return {
+    options: { ...base, database: { type: 'postgres', url: PG_URL }, tablePrefix, requeuePending: true },
+    cleanup: async () => {
+      const backend = new TypeOrmTaskBackend({ type: 'postgres', url: PG_URL }, { tablePrefix });
+      await backend.open();
+      await backend.dropTables();
+      await backend.close();
+    },
+  };
+}
+
+async function engine(p: ThroughputParams): Promise<ThroughputResult> {
+  const setup = storeSetup(p.store, p.cap);
+  const { app, manager, noop } = await managerApp(setup.options);
+  try {
+    // Warm-up: the code paths compiled, the database statements prepared.
+    for (let i = 0; i < 2000; i++) manager.addTask(noop.run);
+    await manager.drain();
+    await manager.flush();
+    await settle();
+    const sampler = new RssSampler();
+    const t0 = nowMs();
+    for (let i = 0; i < p.n; i++) manager.addTask(noop.run);
+    const added = nowMs();
+    await manager.drain();
+    const t1 = nowMs();
+    await manager.flush();
+    const t2 = nowMs();
+    const peak = sampler.stop();
+    await settle();
+    const metrics = await manager.metrics();
+    if (p.store !== 'memory' && metrics.success < p.n) throw new Error(`only ${metrics.success} successes stored of ${p.n}`);
+    return {
+      n: p.n,
+      addSeconds: (added - t0) / 1000,
+      drainSeconds: (t1 - t0) / 1000,
+      flushSeconds: (t2 - t0) / 1000,
+      perSecond: p.n / ((t2 - t0) / 1000),
+      rssMB: rssMB(),
+      peakRssMB: peak,
+      heapMB: process.memoryUsage().heapUsed / MB,
+      dbFileMB: setup.fileSize ? setup.fileSize() / MB : undefined,
+    };
+  } finally {
+    await app.close();
+    await setup.cleanup();
+  }
+}
+
+/** Tasks added at a steady rate; latency = the task's own start stamp - the time before addTask. */
+async function latency(p: ThroughputParams): Promise<ThroughputResult> {
+  const setup = storeSetup(p.store, p.cap);
+  const { app, manager, noop } = await managerApp(setup.options);
+  try {
+    for (let i = 0; i < 500; i++) manager.addTask(noop.stamp);
+    await manager.drain();
+    await manager.flush();
+    startedAt.clear();
+    const enqueuedAt = new Map<string, number>();
+    const total = Math.round((p.rate ?? 200) * (p.seconds ?? 5));
+    const interval = 1000 / (p.rate ?? 200);
+    const t0 = nowMs();
+    for (let k = 0; k < total; k++) {
+      const due = t0 + k * interval;
+      const wait = due - nowMs();
+      if (wait > 1) await sleep(wait);
+      const at = wallMs();
+      enqueuedAt.set(manager.addTask(noop.stamp), at);
+    }
+    await manager.drain();
+    await manager.flush();
+    const samples: number[] = [];
+    for (const [id, at] of enqueuedAt) {
+      const started = startedAt.get(id);
+      if (started !== undefined) samples.push(started - at);
+    }
+    return {
+      n: total,
+      addSeconds: 0,
+      drainSeconds: 0,
+      flushSeconds: 0,
+      perSecond: 0,
+      latencyP50Ms: percentile(samples, 0.5),
+      latencyP99Ms: percentile(samples, 0.99),
+      samples: samples.length,
+      rssMB: rssMB(),
+      peakRssMB: rssMB(),
+      heapMB: process.memoryUsage().heapUsed / MB,
+    };
+  } finally {
+    await app.close();
+    await setup.cleanup();
+  }
+}
+
+/** Many tasks in batches (added, then waited for), RSS at the end after GC, and the peak. */
+async function memory(p: ThroughputParams): Promise<ThroughputResult> {
+  const setup = storeSetup(p.store, p.cap);
+  const { app, manager, noop } = await managerApp(setup.options);
+  try {
+    await settle();
+    const batch = p.batch ?? 10_000;
+    const sampler = new RssSampler(50);
+    const t0 = nowMs();
+    for (let done = 0; done < p.n; done += batch) {
+      const count = Math.min(batch, p.n - done);
+      for (let i = 0; i < count; i++) manager.addTask(noop.run);
+      await manager.drain();
+      if (p.yieldBetween) await new Promise((resolve) => setImmediate(resolve));
+    }
+    const t1 = nowMs();
+    await manager.flush();
+    const t2 = nowMs();
+    const peak = sampler.stop();
+    await settle();
+    await sleep(200);
+    await settle();
+    return {
+      n: p.n,
+      addSeconds: 0,
+      drainSeconds: (t1 - t0) / 1000,
+      flushSeconds: (t2 - t0) / 1000,
+      perSecond: p.n / ((t2 - t0) / 1000),
+      rssMB: rssMB(),
+      peakRssMB: peak,
+      heapMB: process.memoryUsage().heapUsed / MB,
+      dbFileMB: setup.fileSize ? setup.fileSize() / MB : undefined,
+    };
+  } finally {
+    await app.close();
+    await setup.cleanup();
+  }
+}
+
+scenarioMain<ThroughputParams, ThroughputResult>(async (p) => {
+  switch (p.mode) {
+    case 'bare':
+      return bare(p);
+    case 'engine':
+      return engine(p);
+    case 'latency':
+      return latency(p);
+    case 'memory':
+      return memory(p);
+  }
+});
