@@ -1,7 +1,5 @@
-import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor, Optional } from '@nestjs/common';
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { Observable } from 'rxjs';
-import { TASKFLOW_OPTIONS } from '../constants';
-import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { DispatchScope } from './dispatch-scope';
 
 interface ResponseLike {
@@ -27,17 +25,5 @@ export class TaskflowInterceptor implements NestInterceptor {
     raw.once('finish', release);
     raw.once('close', release);
     return new Observable((subscriber) => scope.run(() => next.handle().subscribe(subscriber)));
-  }
-}
-
-/** The global interceptor of `autoInstall`: passes through unless the option is on. */
-@Injectable()
-export class AutoInstallInterceptor extends TaskflowInterceptor {
-  constructor(@Optional() @Inject(TASKFLOW_OPTIONS) private readonly options?: ResolvedTaskOptions) {
-    super();
-  }
-
-  override intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    return this.options?.autoInstall ? super.intercept(context, next) : next.handle();
   }
 }

@@ -7,7 +7,8 @@ import { TaskLifecycle } from '../engine/task-lifecycle.service';
 import { TaskInsights } from '../engine/task-insights.service';
 import { TaskManager } from '../engine/task-manager.service';
 import { TaskRuntime } from '../engine/task-runtime';
-import { AutoInstallInterceptor } from '../engine/taskflow.interceptor';
+import { TaskflowInterceptor } from '../engine/taskflow.interceptor';
+import { InvalidOptionError } from '../errors/invalid-option.error';
 import { resolveOptions } from '../options/resolve-options';
 import { RetentionService } from '../persistence/retention.service';
 import { TaskPersistence } from '../persistence/task-persistence.service';
@@ -32,10 +33,17 @@ export const CORE_PROVIDERS: Provider[] = [
   TaskScheduler,
   ScheduleExplorer,
   { provide: SCHEDULE_SOURCE, useExisting: TaskScheduler },
-  { provide: APP_INTERCEPTOR, useClass: AutoInstallInterceptor },
 ];
 
 export const CORE_EXPORTS = [TaskManager, TaskInsights, TaskRegistry, TaskScheduler, TASKFLOW_OPTIONS];
+
+/**
+ * `autoInstall` registers TaskflowInterceptor for every route. Only then: a global
+ * interceptor, even one that passes through, costs every request of the host app.
+ */
+export function autoInstallProviders(autoInstall: boolean | undefined): Provider[] {
+  return autoInstall ? [{ provide: APP_INTERCEPTOR, useClass: TaskflowInterceptor }] : [];
+}
 
 /** The resolved-options provider for forRoot. */
 export function syncOptionsProvider(options: TaskAdminOptions, kind: 'admin' | 'manager'): Provider {
@@ -47,12 +55,18 @@ export function syncOptionsProvider(options: TaskAdminOptions, kind: 'admin' | '
 export function asyncOptionsProviders<T extends object>(
   async: TaskModuleAsyncOptions<T>,
   kind: 'admin' | 'manager',
-  routeOptions: { path?: string },
+  routeOptions: { path?: string; autoInstall?: boolean },
 ): Provider[] {
   const providers: Provider[] = [
     {
       provide: TASKFLOW_OPTIONS,
-      useFactory: (raw: T) => resolveOptions({ ...(raw ?? {}), ...routeOptions } as TaskAdminOptions, kind),
+      useFactory: (raw: T) => {
+        const fromFactory = (raw ?? {}) as TaskAdminOptions;
+        if (fromFactory.autoInstall !== undefined && fromFactory.autoInstall !== (routeOptions.autoInstall ?? false)) {
+          throw new InvalidOptionError('autoInstall', 'given to forRootAsync beside `path`, not by the factory (it decides a global interceptor)', fromFactory.autoInstall);
+        }
+        return resolveOptions({ ...fromFactory, ...definedOnly(routeOptions) } as TaskAdminOptions, kind);
+      },
       inject: [TASKFLOW_RAW_OPTIONS],
     },
   ];
@@ -70,4 +84,8 @@ export function asyncOptionsProviders<T extends object>(
     throw new Error('nestjs-taskflow: forRootAsync needs one of useFactory, useClass or useExisting');
   }
   return providers;
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

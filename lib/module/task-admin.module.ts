@@ -3,7 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { resolvePath } from '../options/resolve-options';
 import { TaskAdminAsyncOptions, TaskAdminOptions } from '../options/task-options.interface';
 import { adminSurface } from './admin-surface';
-import { CORE_EXPORTS, CORE_PROVIDERS, asyncOptionsProviders, syncOptionsProvider } from './core-providers';
+import { CORE_EXPORTS, CORE_PROVIDERS, asyncOptionsProviders, autoInstallProviders, syncOptionsProvider } from './core-providers';
 
 /** The task manager plus the REST admin API, the SSE stream, the dashboard and login. */
 @Module({})
@@ -15,12 +15,12 @@ export class TaskAdminModule {
       global: true,
       imports: [DiscoveryModule],
       controllers: surface.controllers,
-      providers: [syncOptionsProvider(options, 'admin'), ...CORE_PROVIDERS, ...surface.providers],
+      providers: [syncOptionsProvider(options, 'admin'), ...CORE_PROVIDERS, ...autoInstallProviders(options.autoInstall), ...surface.providers],
       exports: [...CORE_EXPORTS, ...surface.exports],
     };
   }
 
-  /** `path` decides which routes exist, so it is given here, beside the factory. */
+  /** `path` and `autoInstall` decide which routes and interceptors exist, so they are given here, beside the factory. */
   static forRootAsync(options: TaskAdminAsyncOptions): DynamicModule {
     const path = resolvePath(options.path);
     const surface = adminSurface(path);
@@ -29,7 +29,12 @@ export class TaskAdminModule {
       global: true,
       imports: [DiscoveryModule, ...(options.imports ?? [])],
       controllers: surface.controllers,
-      providers: [...asyncOptionsProviders(options, 'admin', { path }), ...CORE_PROVIDERS, ...surface.providers],
+      providers: [
+        ...asyncOptionsProviders(options, 'admin', { path, autoInstall: options.autoInstall }),
+        ...CORE_PROVIDERS,
+        ...autoInstallProviders(options.autoInstall),
+        ...surface.providers,
+      ],
       exports: [...CORE_EXPORTS, ...surface.exports],
     };
   }

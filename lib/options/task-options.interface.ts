@@ -55,6 +55,7 @@ export interface TaskAdminOptions extends TaskManagerOptions {
 /** Options that decide which routes exist: given synchronously, even to forRootAsync. */
 export interface TaskAdminRouteOptions {
   path?: string;
+  autoInstall?: boolean;
 }
 
 export interface TaskOptionsFactory<T> {
@@ -71,5 +72,5 @@ export interface TaskModuleAsyncOptions<T> extends Pick<ModuleMetadata, 'imports
 export type TaskManagerAsyncOptions = TaskModuleAsyncOptions<TaskManagerOptions>;
 
 export interface TaskAdminAsyncOptions
-  extends TaskModuleAsyncOptions<Omit<TaskAdminOptions, 'path'>>,
+  extends TaskModuleAsyncOptions<Omit<TaskAdminOptions, 'path' | 'autoInstall'>>,
     TaskAdminRouteOptions {}

@@ -78,6 +78,19 @@ describe('forRootAsync', () => {
     expect(moduleRef.get(TaskManager)).toBeInstanceOf(TaskManager);
   });
 
+  it('takes autoInstall beside path and refuses it from the factory', async () => {
+    const ok = await Test.createTestingModule({
+      imports: [TaskAdminModule.forRootAsync({ autoInstall: true, useFactory: () => ({}) })],
+    }).compile();
+    expect(ok.get(TASKFLOW_OPTIONS).autoInstall).toBe(true);
+    const bad = await Test.createTestingModule({
+      imports: [TaskAdminModule.forRootAsync({ useFactory: () => ({ autoInstall: true }) as object })],
+    })
+      .compile()
+      .catch((e) => e);
+    expect(String(bad)).toMatch(/"autoInstall": expected given to forRootAsync beside `path`/);
+  });
+
   it('takes options from a class implementing TaskOptionsFactory', async () => {
     @Injectable()
     class TaskConfig implements TaskOptionsFactory<TaskManagerOptions> {
