@@ -50,6 +50,8 @@ export class TaskManager {
   readonly events$: Observable<TaskRecord>;
   /** Emits once when the application shuts down. */
   readonly stopping$: Observable<void>;
+  /** @internal The changed tasks, unpresented (mutable: read, never change). For the SSE hub. */
+  readonly taskChanges$: Observable<TaskData>;
 
   constructor(
     @Inject(TASKFLOW_OPTIONS) private readonly options: ResolvedTaskOptions,
@@ -59,6 +61,7 @@ export class TaskManager {
   ) {
     this.events$ = runtime.changes.asObservable();
     this.stopping$ = runtime.stopping.asObservable();
+    this.taskChanges$ = runtime.changedTasks.asObservable();
   }
 
   /**
@@ -87,6 +90,11 @@ export class TaskManager {
   async metrics(): Promise<TaskMetrics> {
     const history = this.runtime.history;
     return history ? history.metrics() : computeMetrics(this.runtime.store.values());
+  }
+
+  /** @internal A task as REST shows it. */
+  toRecord(task: TaskData): TaskRecord {
+    return this.runtime.present(task);
   }
 
   /** Pending and running tasks, oldest first. */

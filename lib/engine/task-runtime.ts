@@ -39,6 +39,8 @@ export class TaskRuntime {
   private readonly waiters = new Map<string, ((record: TaskRecord) => void)[]>();
   private drainWaiters: (() => void)[] = [];
   readonly changes = new Subject<TaskRecord>();
+  /** The changed tasks themselves, for consumers that present them later (the SSE hub coalesces first). */
+  readonly changedTasks = new Subject<TaskData>();
   readonly stopping = new Subject<void>();
   readonly observers: ObserverHub;
   private readonly hooks: ExecutionHooks;
@@ -199,6 +201,7 @@ export class TaskRuntime {
     this.stopping.next();
     this.stopping.complete();
     this.changes.complete();
+    this.changedTasks.complete();
   }
 
   present(task: TaskData): TaskRecord {
@@ -209,6 +212,7 @@ export class TaskRuntime {
   changed(task: TaskData): void {
     task.version++;
     this.history?.changed(task);
+    if (this.changedTasks.observed) this.changedTasks.next(task);
     if (this.changes.observed) this.changes.next(this.present(task));
   }
 

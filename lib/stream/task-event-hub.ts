@@ -4,7 +4,7 @@ import { LOGGER_CONTEXT } from '../constants';
 import { TaskManager } from '../engine/task-manager.service';
 import { TaskScheduler } from '../schedule/task-scheduler.service';
 import { AdminTuning, TASKFLOW_ADMIN_TUNING } from '../http/admin-tuning';
-import { TaskRecord } from '../task/task-record';
+import { TaskData } from '../task/task-record';
 import { isTerminal } from '../task/task-status';
 import { KEEP_ALIVE, SseFrame, batchFrame, namedFrame, taskFrame } from './sse-frame';
 
@@ -44,7 +44,8 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
   /** Index of the oldest buffered event in `ring`. */
   private ringStart = 0;
   private ringCount = 0;
-  private readonly pending = new Map<string, TaskRecord>();
+  /** Tasks changed in this flush window; presented once, at flush, in their latest state. */
+  private readonly pending = new Map<string, TaskData>();
   /** Id of the latest event of each pending or running task, for the ids of the first batch. */
   private readonly liveIds = new Map<string, number>();
   private readonly clients = new Set<Subscriber<SseFrame>>();
@@ -68,7 +69,7 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
 
   onModuleInit(): void {
     this.subscriptions.push(
-      this.manager.events$.subscribe({ next: (record) => this.onChange(record), complete: () => this.close() }),
+      this.manager.taskChanges$.subscribe({ next: (task) => this.onChange(task), complete: () => this.close() }),
       this.manager.stopping$.subscribe(() => this.close()),
       // Schedule changes (a firing, a finished run) as a named `schedules` event with the full list.
       this.scheduler.schedules$.subscribe((list) => {
@@ -130,11 +131,11 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
     this.clients.clear();
   }
 
-  private onChange(record: TaskRecord): void {
+  private onChange(task: TaskData): void {
     if (this.closed) return;
     this.counters.changes++;
-    if (this.pending.has(record.task_id)) this.counters.coalesced++;
-    this.pending.set(record.task_id, record);
+    if (this.pending.has(task.id)) this.counters.coalesced++;
+    this.pending.set(task.id, task);
     if (!this.flushTimer) {
       this.flushTimer = setTimeout(() => this.flush(), this.tuning.flushWindowMs);
       this.flushTimer.unref();
@@ -143,7 +144,7 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
 
   private flush(): void {
     this.flushTimer = null;
-    const batch = [...this.pending.values()];
+    const batch = [...this.pending.values()].map((task) => this.manager.toRecord(task));
     this.pending.clear();
     const frames: SseFrame[] = [];
     for (const record of batch) {
