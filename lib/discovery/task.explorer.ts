@@ -1,10 +1,10 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
 import { BACKGROUND_TASK_METADATA } from '../constants';
 import { BackgroundTaskOptions } from '../decorators/background-task.decorator';
 import { TaskDefinitionError } from '../errors/task-definition.error';
 import { messages } from '../errors/messages';
+import { decoratedMethods } from './decorated-methods';
 import { toTaskDefinition } from './task-definition';
 import { TaskRegistry } from './task.registry';
 
@@ -19,28 +19,15 @@ export class TaskExplorer implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    for (const wrapper of this.discovery.getProviders()) this.explore(wrapper);
-  }
-
-  private explore(wrapper: InstanceWrapper): void {
-    // Aliases (useExisting) point at a provider that is explored on its own.
-    if (wrapper.isAlias) return;
-    const prototype = wrapper.instance ? Object.getPrototypeOf(wrapper.instance) : wrapper.metatype?.prototype;
-    if (!prototype || prototype === Object.prototype) return;
-    const className = wrapper.instance?.constructor?.name ?? wrapper.metatype?.name ?? String(wrapper.name);
-    for (const methodName of this.scanner.getAllMethodNames(prototype)) {
-      const method = prototype[methodName];
-      const options = this.reflector.get<BackgroundTaskOptions | undefined>(BACKGROUND_TASK_METADATA, method);
-      if (!options) continue;
-      const location = `${className}.${methodName}`;
+    for (const { wrapper, location, method, metadata } of decoratedMethods<BackgroundTaskOptions>(
+      this.discovery,
+      this.scanner,
+      this.reflector,
+      BACKGROUND_TASK_METADATA,
+    )) {
       if (!wrapper.isDependencyTreeStatic()) throw new TaskDefinitionError(messages.requestScoped(location));
       if (!wrapper.instance) continue;
-      this.registry.register({
-        definition: toTaskDefinition(options, location),
-        location,
-        instance: wrapper.instance,
-        method,
-      });
+      this.registry.register({ definition: toTaskDefinition(metadata, location), location, instance: wrapper.instance, method });
     }
   }
 }

@@ -1,10 +1,10 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
 import { BACKGROUND_TASK_METADATA, SCHEDULED_TASK_METADATA } from '../constants';
 import { ScheduledTaskMetadata } from '../decorators/scheduled-task.decorator';
 import { TaskDefinitionError } from '../errors/task-definition.error';
 import { messages } from '../errors/messages';
+import { decoratedMethods } from '../discovery/decorated-methods';
 import { toScheduleDefinition } from './schedule-definition';
 import { TaskScheduler } from './task-scheduler.service';
 
@@ -24,19 +24,12 @@ export class ScheduleExplorer implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    for (const wrapper of this.discovery.getProviders()) this.explore(wrapper);
-  }
-
-  private explore(wrapper: InstanceWrapper): void {
-    if (wrapper.isAlias) return;
-    const prototype = wrapper.instance ? Object.getPrototypeOf(wrapper.instance) : wrapper.metatype?.prototype;
-    if (!prototype || prototype === Object.prototype) return;
-    const className = wrapper.instance?.constructor?.name ?? wrapper.metatype?.name ?? String(wrapper.name);
-    for (const methodName of this.scanner.getAllMethodNames(prototype)) {
-      const method = prototype[methodName];
-      const metadata = this.reflector.get<ScheduledTaskMetadata | undefined>(SCHEDULED_TASK_METADATA, method);
-      if (!metadata) continue;
-      const location = `${className}.${methodName}`;
+    for (const { wrapper, location, method, metadata } of decoratedMethods<ScheduledTaskMetadata>(
+      this.discovery,
+      this.scanner,
+      this.reflector,
+      SCHEDULED_TASK_METADATA,
+    )) {
       // @BackgroundTask applied before (below) or after (above) @ScheduledTask.
       const background = this.reflector.get<unknown>(BACKGROUND_TASK_METADATA, method);
       if (metadata.alsoBackgroundTask || background !== metadata.background) {

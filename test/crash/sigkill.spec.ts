@@ -5,11 +5,11 @@
  * accepted durably is lost, none of those pending at the kill runs twice, and those
  * caught running become `interrupted` (or run again with requeueOnInterrupt), once.
  */
-import { randomUUID } from 'node:crypto';
 import type { TaskData } from '../../lib';
 import { ChildEvent, CrashChild, CrashTaskKind, Ledger, killAllChildren, pollUntil } from '../support/crash-child';
 import { TaskTable } from '../support/crash-db';
 import { describeEachDatabase, uniquePrefix } from '../support/databases';
+import { blankTask } from '../support/task-data';
 
 type Accepted = Extract<ChildEvent, { ev: 'accepted' }>;
 
@@ -32,28 +32,7 @@ function plan(): CrashTaskKind[] {
 
 /** A durable pending task row as a crashed instance leaves it. */
 function orphanRow(funcName: string, owner: string): TaskData {
-  return {
-    id: randomUUID(),
-    funcName,
-    status: 'pending',
-    createdAt: Date.now(),
-    startTime: null,
-    endTime: null,
-    retriesUsed: 0,
-    error: null,
-    stacktrace: null,
-    logs: [],
-    tags: {},
-    source: 'manual',
-    priority: null,
-    progress: null,
-    args: [0],
-    argsCipher: null,
-    idempotencyKey: null,
-    durable: true,
-    owner,
-    version: 1,
-  };
+  return blankTask({ funcName, args: [0], durable: true, owner });
 }
 
 function accepted(child: CrashChild): Accepted[] {

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TaskData } from '../../lib';
+import { blankTask } from '../support/task-data';
 import { sqliteOptions, TypeOrmTaskBackend } from '../../lib/persistence/typeorm';
 
 /** A finished (or live) task record as the engine stores it, for seeding a history. */
@@ -11,27 +11,7 @@ export function taskData(partial: Partial<TaskData> & Pick<TaskData, 'funcName' 
   const live = partial.status === 'pending' || partial.status === 'running';
   const startTime = partial.startTime !== undefined ? partial.startTime : partial.status === 'pending' ? null : createdAt + 5;
   const endTime = partial.endTime !== undefined ? partial.endTime : live ? null : (startTime ?? createdAt) + 120;
-  return {
-    id: randomUUID(),
-    createdAt,
-    startTime,
-    endTime,
-    retriesUsed: 0,
-    error: null,
-    stacktrace: null,
-    logs: [],
-    tags: {},
-    source: 'manual',
-    priority: null,
-    progress: null,
-    args: [],
-    argsCipher: null,
-    idempotencyKey: null,
-    durable: false,
-    owner: null,
-    version: 3,
-    ...partial,
-  };
+  return blankTask({ createdAt, startTime, endTime, version: 3, ...partial });
 }
 
 /** A temp SQLite file holding `tasks` (written the way the backend writes them). */

@@ -5,6 +5,7 @@ import { Gate } from '../support/gate';
 import { createPersistentApp, dropTaskTables } from '../support/persistent-app';
 import { TypeOrmTaskBackend } from '../../lib/persistence/typeorm';
 import { TaskData } from '../../lib';
+import { blankTask } from '../support/task-data';
 
 @Injectable()
 class Jobs {
@@ -98,12 +99,8 @@ describeEachDatabase('persistence lifecycle', (target) => {
   it('settles tasks a dead instance left unfinished: durable ones run again, the others become interrupted', async () => {
     const backend = new TypeOrmTaskBackend(target.options, { tablePrefix: prefix });
     await backend.open();
-    const row = (id: string, status: 'pending' | 'running', durable: boolean): TaskData => ({
-      id, funcName: 'Jobs.record', status, createdAt: Date.now(), startTime: status === 'running' ? Date.now() : null,
-      endTime: null, retriesUsed: 0, error: null, stacktrace: null, logs: [], tags: {}, source: 'manual', priority: null,
-      progress: null, args: [id, { n: 9, s: 'dead' }], argsCipher: null, idempotencyKey: null, durable,
-      owner: 'gone-host/4242/deadbeef', version: 1,
-    });
+    const row = (id: string, status: 'pending' | 'running', durable: boolean): TaskData =>
+      blankTask({ id, funcName: 'Jobs.record', status, startTime: status === 'running' ? Date.now() : null, args: [id, { n: 9, s: 'dead' }], durable, owner: 'gone-host/4242/deadbeef' });
     const ids = [`orphan-a-${prefix}`, `orphan-b-${prefix}`, `orphan-c-${prefix}`];
     await backend.saveBatch([row(ids[0], 'pending', true), row(ids[1], 'running', false), row(ids[2], 'pending', false)]);
     await backend.close();

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { blankTask } from '../support/task-data';
 import { DataSource } from 'typeorm';
 import { TypeOrmTaskBackend, sqliteOptions } from '../../lib/persistence/typeorm';
 import { Connection } from '../../lib/persistence/typeorm/connection';
@@ -66,28 +66,15 @@ describe('metrics without window functions (MySQL 5.7 / MariaDB < 10.2 path)', (
     for (let i = 0; i < 300; i++) {
       const funcName = `F${i % 4}`;
       const ms = Math.round(3 + (i * 7919) % 20_000);
-      tasks.push({
-        id: randomUUID(),
-        funcName,
-        status: i % 5 === 0 ? 'failed' : i % 11 === 0 ? 'pending' : 'success',
-        createdAt: base + i,
-        startTime: i % 11 === 0 ? null : base,
-        endTime: i % 11 === 0 ? null : base + ms,
-        retriesUsed: 0,
-        error: null,
-        stacktrace: null,
-        logs: [],
-        tags: {},
-        source: 'manual',
-        priority: null,
-        progress: null,
-        args: [],
-        argsCipher: null,
-        idempotencyKey: null,
-        durable: false,
-        owner: null,
-        version: 1,
-      });
+      tasks.push(
+        blankTask({
+          funcName,
+          status: i % 5 === 0 ? 'failed' : i % 11 === 0 ? 'pending' : 'success',
+          createdAt: base + i,
+          startTime: i % 11 === 0 ? null : base,
+          endTime: i % 11 === 0 ? null : base + ms,
+        }),
+      );
     }
     await backend.saveBatch(tasks);
     const withWindows = await backend.metrics();

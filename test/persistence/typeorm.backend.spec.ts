@@ -4,33 +4,12 @@ import { TypeOrmTaskBackend } from '../../lib/persistence/typeorm';
 import { AuditEntry } from '../../lib/task/audit-entry';
 import { TaskData } from '../../lib/task/task-record';
 import { DatabaseTarget, describeEachDatabase, uniquePrefix } from '../support/databases';
+import { blankTask } from '../support/task-data';
 
 const BASE = Date.UTC(2026, 3, 30, 10, 0, 0);
 
 function task(overrides: Partial<TaskData> = {}): TaskData {
-  return {
-    id: randomUUID(),
-    funcName: 'EmailService.sendEmail',
-    status: 'pending',
-    createdAt: BASE,
-    startTime: null,
-    endTime: null,
-    retriesUsed: 0,
-    error: null,
-    stacktrace: null,
-    logs: [],
-    tags: {},
-    source: 'manual',
-    priority: null,
-    progress: null,
-    args: [],
-    argsCipher: null,
-    idempotencyKey: null,
-    durable: false,
-    owner: null,
-    version: 1,
-    ...overrides,
-  };
+  return blankTask({ funcName: 'EmailService.sendEmail', createdAt: BASE, ...overrides });
 }
 
 /** A finished task that ran for `ms` milliseconds. */
