@@ -75,6 +75,9 @@ export abstract class TaskBackend {
    */
   abstract tryAcquireLease(name: string, holder: string, ttlSeconds: number): Promise<boolean>;
 
+  /** Deletes leases that expired before `before` (epoch ms), so slot leases do not pile up. */
+  abstract deleteExpiredLeases(before: number): Promise<number>;
+
   abstract appendAudit(entry: AuditEntry): Promise<void>;
 
   /** Newest first. */

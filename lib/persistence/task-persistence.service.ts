@@ -13,6 +13,7 @@ import { TaskBackend } from './task-backend';
 import { WriteBehind } from './write-behind';
 
 const CLAIM_BATCH = 500;
+const LEASE_PRUNE_EVERY_MS = 3600_000;
 /** How long shutdown keeps trying to write what is queued. */
 const FINAL_WRITE_MS = 10_000;
 
@@ -31,6 +32,7 @@ export class TaskPersistence {
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private recovering: Promise<void> | null = null;
   private unknownWarned = new Set<string>();
+  private leasesPrunedAt = 0;
 
   constructor(
     @Inject(TASKFLOW_OPTIONS) private readonly options: ResolvedTaskOptions,
@@ -107,10 +109,21 @@ export class TaskPersistence {
     try {
       await backend.heartbeat(this.instanceId, this.options.instanceLeaseSeconds);
       await this.recover();
+      await this.pruneLeases(backend);
     } catch (error) {
       // The write-behind reports the outage; a missed heartbeat is retried next tick.
       this.logger.debug?.(`Heartbeat failed: ${String(error)}`);
     }
+  }
+
+  /**
+   * Every schedule slot leaves a lease row: delete, about hourly, those expired
+   * over an hour ago (long past any late timer of that slot).
+   */
+  private async pruneLeases(backend: TaskBackend, now = Date.now()): Promise<void> {
+    if (now - this.leasesPrunedAt < LEASE_PRUNE_EVERY_MS) return;
+    this.leasesPrunedAt = now;
+    await backend.deleteExpiredLeases(now - LEASE_PRUNE_EVERY_MS);
   }
 
   /** Claims orphaned durable tasks and runs them again (or marks them interrupted). */

@@ -542,6 +542,17 @@ describeEachDatabase('TypeOrmTaskBackend', (target: DatabaseTarget) => {
       );
       expect(retake.filter(Boolean)).toHaveLength(1);
     });
+
+    it('deletes only leases that expired before the given time', async () => {
+      await backend.tryAcquireLease('prune:old', 'h1', -3600);
+      await backend.tryAcquireLease('prune:live', 'h1', 3600);
+      const deleted = await backend.deleteExpiredLeases(Date.now() - 1000);
+      expect(deleted).toBeGreaterThanOrEqual(1);
+      // The old one is gone (anyone takes it fresh); the live one still belongs to h1.
+      expect(await other.tryAcquireLease('prune:live', 'h2', 60)).toBe(false);
+      expect(await other.tryAcquireLease('prune:old', 'h2', 60)).toBe(true);
+      expect(await backend.deleteExpiredLeases(Date.now() - 1000)).toBe(0);
+    });
   });
 
   describe('audit', () => {

@@ -49,3 +49,11 @@ async function insertIfAbsent(sql: Sql, t: TableNames, name: string, holder: str
   const result = await sql.run(sql.dialect.insertIgnoring(t.leases, ['name', 'holder', 'expires_at'], ['name'], 1), params);
   return result.affected > 0;
 }
+
+/** Deletes leases that expired before `before` (epoch ms); returns how many went. */
+export async function deleteExpiredLeases(connection: Connection, t: TableNames, before: number): Promise<number> {
+  return connection.session(async (sql) => {
+    const result = await sql.run(`DELETE FROM ${sql.dialect.id(t.leases)} WHERE expires_at < ?`, [before]);
+    return result.affected;
+  });
+}

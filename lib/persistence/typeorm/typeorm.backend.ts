@@ -179,6 +179,10 @@ export class TypeOrmTaskBackend extends TaskBackend {
     return leases.tryAcquireLease(this.conn(), this.tables, name, holder, ttlSeconds);
   }
 
+  async deleteExpiredLeases(before: number): Promise<number> {
+    return leases.deleteExpiredLeases(this.conn(), this.tables, before);
+  }
+
   async appendAudit(entry: AuditEntry): Promise<void> {
     return audit.appendAudit(this.conn(), this.tables, entry);
   }
