@@ -7,12 +7,12 @@ import { TaskRegistry } from '../discovery/task.registry';
 import { TaskManager } from '../engine/task-manager.service';
 import { TaskRuntime } from '../engine/task-runtime';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
-import { TaskBackend } from '../persistence/task-backend';
 import { TaskPersistence } from '../persistence/task-persistence.service';
 import { ScheduleInfo } from '../task/schedule-info';
 import { TaskData } from '../task/task-record';
 import { TaskStatus, isTerminal } from '../task/task-status';
 import { CronJob, cronPackage } from './cron';
+import { ScheduleLeases } from './schedule-leases';
 import { ScheduleDefinition, describeTrigger, intervalMs, nextSlot, periodSeconds } from './schedule-definition';
 
 /** The tag every scheduled record carries: the slot it was fired for (ISO UTC). */
@@ -20,10 +20,6 @@ export const SCHEDULE_SLOT_TAG = 'schedule_slot';
 
 /** A tick up to this much before a slot boundary belongs to that slot (timers may fire a hair early). */
 const EARLY_MS = 50;
-/** Waits before retrying a lease call that failed, within one slot. */
-const LEASE_RETRY_DELAYS_MS = [1_000, 5_000, 15_000];
-/** A lease call is abandoned (and counted as failed) after this long, or half the period if shorter. */
-const LEASE_CALL_TIMEOUT_MS = 10_000;
 /** A slot lease outlives its slot by this long at least, so a late instance never fires it again. */
 const SLOT_LEASE_MIN_SECONDS = 3_600;
 /** Instances starting within min(period, this) of each other share one `runOnStartup` run. */
@@ -70,10 +66,9 @@ export class TaskScheduler implements OnApplicationBootstrap, BeforeApplicationS
   private readonly entries = new Map<string, ScheduleEntry>();
   private readonly changes = new Subject<ScheduleInfo[]>();
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly wakers = new Set<() => void>();
+  private readonly leases: ScheduleLeases;
   private running = false;
   private stopped = false;
-  private leaseFailing = false;
   private heartbeat: NodeJS.Timeout | null = null;
 
   /**
@@ -97,7 +92,9 @@ export class TaskScheduler implements OnApplicationBootstrap, BeforeApplicationS
     private readonly runtime: TaskRuntime,
     private readonly persistence: TaskPersistence,
     private readonly timers: SchedulerRegistry,
-  ) {}
+  ) {
+    this.leases = new ScheduleLeases(persistence, this.logger, () => this.running);
+  }
 
   /** @internal Called by the explorer at module init, once per @ScheduledTask. */
   add(definition: ScheduleDefinition): void {
@@ -131,7 +128,7 @@ export class TaskScheduler implements OnApplicationBootstrap, BeforeApplicationS
     for (const entry of this.entries.values()) this.start(entry);
     const backend = this.persistence.database;
     if (backend && [...this.entries.values()].some((e) => !e.definition.overlap)) {
-      this.heartbeat = setInterval(() => this.renewRunLeases(backend), Math.max(1000, (this.options.instanceLeaseSeconds * 1000) / 3));
+      this.heartbeat = setInterval(() => this.renewRunLeases(), Math.max(1000, (this.options.instanceLeaseSeconds * 1000) / 3));
       this.heartbeat.unref();
       this.timers.addInterval('taskflow:schedules:heartbeat', this.heartbeat);
     }
@@ -149,7 +146,7 @@ export class TaskScheduler implements OnApplicationBootstrap, BeforeApplicationS
     }
     if (this.heartbeat) this.timers.deleteInterval('taskflow:schedules:heartbeat');
     this.heartbeat = null;
-    for (const wake of [...this.wakers]) wake();
+    this.leases.wakeAll();
     await Promise.allSettled([...this.inFlight]);
     this.emit();
     this.changes.complete();
@@ -281,12 +278,12 @@ export class TaskScheduler implements OnApplicationBootstrap, BeforeApplicationS
       this.emit();
       return;
     }
-    const backend = this.persistence.database;
     let runLease = false;
-    if (backend) {
-      if (!(await this.lease(entry, backend, leaseName, leaseSeconds))) return;
+    if (this.persistence.database) {
+      const periodMs = periodSeconds(definition.trigger, Date.now()) * 1000;
+      if (!(await this.leases.take(leaseName, leaseSeconds, periodMs))) return;
       if (!definition.overlap) {
-        if (!(await this.lease(entry, backend, this.runLeaseName(entry), this.options.instanceLeaseSeconds))) return;
+        if (!(await this.leases.take(this.runLeaseName(entry), this.options.instanceLeaseSeconds, periodMs))) return;
         runLease = true;
       }
     }
@@ -326,66 +323,22 @@ export class TaskScheduler implements OnApplicationBootstrap, BeforeApplicationS
     return !!last && !isTerminal(last.status);
   }
 
-  /**
-   * Takes a lease; true when this instance holds it. A failing call (database down,
-   * timeout) is retried within half the period; if it keeps failing, false.
-   */
-  private async lease(entry: ScheduleEntry, backend: TaskBackend, name: string, ttlSeconds: number): Promise<boolean> {
-    const period = periodSeconds(entry.definition.trigger, Date.now()) * 1000;
-    const deadline = Date.now() + period / 2;
-    const callTimeout = Math.max(1_000, Math.min(LEASE_CALL_TIMEOUT_MS, period / 2));
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const won = await this.bounded(backend.tryAcquireLease(name, this.persistence.instanceId, ttlSeconds), callTimeout);
-        if (this.leaseFailing) {
-          this.leaseFailing = false;
-          this.logger.log('Schedule leases work again');
-        }
-        return won;
-      } catch (error) {
-        const wait = LEASE_RETRY_DELAYS_MS[attempt];
-        const retry = wait !== undefined && Date.now() + wait < deadline && this.running;
-        if (!this.leaseFailing) {
-          this.leaseFailing = true;
-          this.logger.warn(
-            `Schedule lease "${name}" failed (${String(error)}). A slot whose lease cannot be taken is skipped, never fired on ` +
-              'every instance; further failures are logged at debug level until leases work again.',
-          );
-        } else {
-          this.logger.debug?.(`Schedule lease "${name}" failed again${retry ? '' : '; slot skipped'}: ${String(error)}`);
-        }
-        if (!retry) return false;
-        await this.sleep(wait);
-        if (!this.running) return false;
-      }
-    }
-  }
-
   private runLeaseName(entry: ScheduleEntry): string {
     return `schedule:${entry.definition.name}:run`;
   }
 
-  /** Gives the "run is live" lease back (a ttl of 0 ends it now). */
+  /** Gives the "run is live" lease back. */
   private releaseRunLease(entry: ScheduleEntry): void {
     entry.runLeaseHeld = false;
-    const backend = this.persistence.database;
-    if (!backend) return;
-    backend.tryAcquireLease(this.runLeaseName(entry), this.persistence.instanceId, 0).catch((error) => {
-      this.logger.debug?.(`Could not release ${this.runLeaseName(entry)} (it expires on its own): ${String(error)}`);
-    });
+    this.leases.release(this.runLeaseName(entry));
   }
 
   /** Keeps the "run is live" leases of this instance's live runs from expiring. */
-  private renewRunLeases(backend: TaskBackend): void {
+  private renewRunLeases(): void {
     for (const entry of this.entries.values()) {
       if (!entry.runLeaseHeld) continue;
-      if (!this.previousRunLive(entry)) {
-        this.releaseRunLease(entry);
-        continue;
-      }
-      backend.tryAcquireLease(this.runLeaseName(entry), this.persistence.instanceId, this.options.instanceLeaseSeconds).catch((error) => {
-        this.logger.debug?.(`Could not renew ${this.runLeaseName(entry)}: ${String(error)}`);
-      });
+      if (!this.previousRunLive(entry)) this.releaseRunLease(entry);
+      else this.leases.renew(this.runLeaseName(entry), this.options.instanceLeaseSeconds);
     }
   }
 
@@ -403,30 +356,5 @@ export class TaskScheduler implements OnApplicationBootstrap, BeforeApplicationS
 
   private emit(): void {
     if (this.changes.observed && !this.changes.closed) this.changes.next(this.snapshot());
-  }
-
-  private bounded<T>(work: Promise<T>, ms: number): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    return Promise.race([
-      work,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-        timer.unref();
-      }),
-    ]).finally(() => clearTimeout(timer));
-  }
-
-  /** A wait that shutdown cuts short. */
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wakers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      timer.unref();
-      this.wakers.add(done);
-    });
   }
 }
