@@ -5,7 +5,7 @@ import { ArgsCipher } from '../crypto/args-cipher';
 import { RegisteredTask } from '../discovery/registered-task';
 import { messages } from '../errors/messages';
 import { ObserverHub } from '../observers/observer-hub';
-import { TaskLifecycleEvent, TaskLogLevel } from '../observers/task-observer';
+import { TaskLogLevel, toLifecycleEvent } from '../observers/task-observer';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { MemoryTaskStore } from '../store/memory-task.store';
 import { TaskData, TaskRecord, toTaskRecord } from '../task/task-record';
@@ -340,19 +340,6 @@ export class TaskRuntime {
 
   /** Tells observers of a lifecycle change; nothing is built when there are none. */
   private announce(task: TaskData, attempt: number): void {
-    if (this.observers.size > 0) this.observers.lifecycle(this.lifecycleEvent(task, attempt));
-  }
-
-  private lifecycleEvent(task: TaskData, attempt: number): TaskLifecycleEvent {
-    return {
-      taskId: task.id,
-      funcName: task.funcName,
-      status: task.status,
-      attempt,
-      duration: task.startTime !== null && task.endTime !== null ? (task.endTime - task.startTime) / 1000 : null,
-      error: task.error,
-      tags: task.tags,
-      timestamp: new Date(),
-    };
+    if (this.observers.size > 0) this.observers.lifecycle(toLifecycleEvent(task, attempt));
   }
 }

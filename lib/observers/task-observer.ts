@@ -1,3 +1,4 @@
+import { TaskData } from '../task/task-record';
 import { TaskStatus } from '../task/task-status';
 
 export type TaskLogLevel = 'debug' | 'info' | 'warning' | 'error';
@@ -35,4 +36,18 @@ export abstract class TaskObserver {
   onLifecycle?(event: TaskLifecycleEvent): void | Promise<void>;
   startup?(): void | Promise<void>;
   close?(): void | Promise<void>;
+}
+
+/** The lifecycle event of a task as it is now; `duration` covers the whole run, like the record's. */
+export function toLifecycleEvent(task: TaskData, attempt: number): TaskLifecycleEvent {
+  return {
+    taskId: task.id,
+    funcName: task.funcName,
+    status: task.status,
+    attempt,
+    duration: task.startTime !== null && task.endTime !== null ? (task.endTime - task.startTime) / 1000 : null,
+    error: task.error,
+    tags: task.tags,
+    timestamp: new Date(),
+  };
 }
