@@ -18,7 +18,7 @@ const TAG_BYTES = 16;
  */
 export class ArgsCipher {
   readonly keyId: string;
-  /** An ES private field: never shown by console.log or util.inspect. */
+  /** An ES private field: never shown when the object is logged or inspected. */
   readonly #key: Buffer;
 
   constructor(key: Buffer) {

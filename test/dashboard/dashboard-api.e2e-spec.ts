@@ -2,14 +2,12 @@ import request from 'supertest';
 import { TaskData, TaskRecord } from '../../lib';
 import { csvCell } from '../../lib/http/insights.controller';
 import { comparator, pageOf } from '../../lib/store/task-filter';
-import { TASK_SORTS, TaskSort } from '../../lib/task/task-query';
+import { TASK_SORTS } from '../../lib/task/task-query';
 import { errorSignature } from '../../lib/engine/task-insights.service';
 import { HttpApp, createHttpApp, gate, runToEnd, startHeld } from '../support/http-app';
 import { history, seedSqlite } from './seed';
 
 const MINUTE = 60_000;
-
-const ids = (records: { task_id: string }[]) => records.map((r) => r.task_id);
 
 describe('dashboard page and assets', () => {
   let h: HttpApp;

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { TaskData } from '../../lib';
 import { blankTask } from '../support/task-data';
 import { sqliteOptions, TypeOrmTaskBackend } from '../../lib/persistence/typeorm';
+import { prng } from '../support/prng';
 
 /** A finished (or live) task record as the engine stores it, for seeding a history. */
 export function taskData(partial: Partial<TaskData> & Pick<TaskData, 'funcName' | 'status'>): TaskData {
@@ -28,18 +29,6 @@ export async function seedSqlite(tasks: TaskData[], file?: string): Promise<{ fi
 export function tempDbFile(): { file: string; dispose(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-dash-'));
   return { file: path.join(dir, 'tasks.db'), dispose: () => fs.rmSync(dir, { recursive: true, force: true }) };
-}
-
-/** A deterministic PRNG (mulberry32), so seeded histories are the same every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface FunctionProfile {

@@ -2,18 +2,7 @@ import http from 'node:http';
 import request from 'supertest';
 import { TaskRecord } from '../../lib';
 import { HttpApp, createHttpApp, gate, runToEnd, startHeld } from '../support/http-app';
-
-/** mulberry32: a small deterministic PRNG, so a failing case can be replayed from the seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../support/prng';
 
 interface FuzzRequest {
   method: string;

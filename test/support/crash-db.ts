@@ -1,6 +1,6 @@
 import type { DataSourceOptions } from 'typeorm';
 import { TypeOrmTaskBackend } from '../../lib/persistence/typeorm';
-import { DatabaseName, DatabaseTarget, databaseTargets, isCi } from './databases';
+import { DatabaseName, DatabaseTarget, describeEachDatabase } from './databases';
 
 export interface TaskRow {
   id: string;
@@ -58,28 +58,7 @@ export class TaskTable {
  * message when a server is unreachable, fail instead when CI is set).
  */
 export function describeEachOf(names: DatabaseName[], title: string, fn: (target: DatabaseTarget) => void): void {
-  for (const target of databaseTargets()) {
-    if (!names.includes(target.name)) {
-      target.dispose();
-      continue;
-    }
-    const name = `${title} [${target.name}]`;
-    if (target.available) {
-      describe(name, () => {
-        afterAll(() => target.dispose());
-        fn(target);
-      });
-    } else if (isCi()) {
-      describe(name, () => {
-        it('has its database server reachable (CI is set, so this is a failure, not a skip)', () => {
-          throw new Error(`${target.name} unreachable: ${target.reason}`);
-        });
-      });
-    } else {
-      console.warn(`Skipping "${name}": ${target.name} is unreachable (${target.reason}). Set CI=true to make this a failure.`);
-      describe.skip(name, () => fn(target));
-    }
-  }
+  describeEachDatabase(title, fn, names);
 }
 
 /** The same server options with host and port replaced (to go through a proxy). */

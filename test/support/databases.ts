@@ -111,11 +111,15 @@ export function databaseTargets(): DatabaseTarget[] {
 }
 
 /**
- * `describe(title [name], fn)` for every target: skipped with a console message when
- * the server is unreachable, or a failing test in its place when CI is set.
+ * `describe(title [name], fn)` for every target (or those of `only`): skipped with a
+ * console message when the server is unreachable, or a failing test in its place when CI is set.
  */
-export function describeEachDatabase(title: string, fn: (target: DatabaseTarget) => void): void {
+export function describeEachDatabase(title: string, fn: (target: DatabaseTarget) => void, only?: readonly DatabaseName[]): void {
   for (const target of databaseTargets()) {
+    if (only && !only.includes(target.name)) {
+      target.dispose();
+      continue;
+    }
     const name = `${title} [${target.name}]`;
     if (target.available) {
       describe(name, () => {
