@@ -19,7 +19,7 @@ import { TaskAuthRoute } from '../auth/auth-mode.decorator';
 import { LOGGER_CONTEXT, TASKFLOW_OPTIONS } from '../constants';
 import { DashboardBundle, dashboardAssets, pickEncoding } from '../dashboard/dashboard-assets';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
-import { clientMessages, pinSseHeaders } from '../stream/sse-client';
+import { clientMessages, coalesceWritesPerTurn, pinSseHeaders } from '../stream/sse-client';
 import { TaskEventHub } from '../stream/task-event-hub';
 import { AdminTuning, TASKFLOW_ADMIN_TUNING } from './admin-tuning';
 import { renderDashboardPage, setDashboardHeaders } from './html-pages';
@@ -112,6 +112,7 @@ export class DashboardController implements OnModuleInit {
     const header = request.headers['last-event-id'];
     const lastEventId = typeof header === 'string' ? header : undefined;
     pinSseHeaders(response);
+    coalesceWritesPerTurn(response);
     request.socket?.setNoDelay(true);
     return clientMessages(this.hub.connect(lastEventId), response, this.tuning.maxClientQueueBytes);
   }
