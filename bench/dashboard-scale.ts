@@ -32,7 +32,8 @@ import type { Page } from 'playwright-core';
 import { BackgroundTask, TaskAdminModule, TaskData } from '../lib';
 import { sqliteOptions, TypeOrmTaskBackend } from '../lib/persistence/typeorm';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/support/chromium';
-import { PROFILES, prng, taskData } from '../test/dashboard/seed';
+import { PROFILES, taskData } from '../test/dashboard/seed';
+import { prng } from '../test/support/prng';
 
 const ROWS = Number(process.argv[2] ?? 1_000_000);
 const BATCH = 10_000;
