@@ -45,6 +45,8 @@ export class TaskRuntime {
   readonly observers: ObserverHub;
   private readonly hooks: ExecutionHooks;
   private pumpScheduled = false;
+  /** Tasks started since the event loop last reached its check phase (see pump). */
+  private startsThisTurn = 0;
   private runningCount = 0;
   accepting = true;
   /** Nothing starts until startup has finished (observers ready, requeue done). */
@@ -245,24 +247,30 @@ export class TaskRuntime {
 
   /**
    * Starts waiting tasks while slots are free, highest priority first. After
-   * PUMP_BATCH starts it yields to the event loop (setImmediate), so a burst of
-   * tasks cannot starve I/O: timers, the database writes, HTTP.
+   * PUMP_BATCH starts in one turn of the event loop it yields (setImmediate), so a
+   * burst of tasks cannot starve I/O: timers, the database writes, HTTP. Counted
+   * per turn, not per call: under a concurrency cap each call starts only the few
+   * tasks that fit, and tasks that settle in microtasks call it again at once, so a
+   * per-call count never reached the limit (100,000 queued no-op tasks ran in one
+   * turn before the first group commit could start).
    */
   private pump(): void {
     this.pumpScheduled = false;
     const cap = this.options.maxConcurrentTasks ?? Infinity;
-    let started = 0;
     while (this.accepting && !this.held && this.runningCount < cap) {
-      if (started === PUMP_BATCH) {
+      if (this.startsThisTurn >= PUMP_BATCH) {
         this.pumpScheduled = true;
-        setImmediate(() => this.pump());
+        setImmediate(() => {
+          this.startsThisTurn = 0;
+          this.pump();
+        });
         return;
       }
       const next = this.queue.pop();
       if (!next) return;
       if (next.task.status === 'pending') {
+        if (this.startsThisTurn++ === 0) setImmediate(() => (this.startsThisTurn = 0));
         this.start(next);
-        started++;
       }
     }
   }

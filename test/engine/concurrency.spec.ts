@@ -111,4 +111,16 @@ describe('concurrency cap, priority and cancellation', () => {
     await expect(manager.cancel(id)).rejects.toBeInstanceOf(InvalidTransitionError);
     await expect(manager.cancel('nope')).rejects.toBeInstanceOf(TaskNotFoundError);
   });
+
+  it('lets the event loop turn during a burst of tasks that settle at once, under a cap of 1', async () => {
+    // Each finishing task starts the next from a microtask; without a per-turn limit the
+    // whole burst ran before any timer, I/O or group commit got a turn.
+    const ids = Array.from({ length: 5_000 }, (_, i) => manager.addTask(worker.record, [`burst-${i}`]));
+    let finishedWhenTurned = -1;
+    setImmediate(() => (finishedWhenTurned = worker.order.length));
+    await manager.drain();
+    expect(worker.order).toHaveLength(ids.length);
+    expect(finishedWhenTurned).toBeGreaterThan(0);
+    expect(finishedWhenTurned).toBeLessThan(ids.length);
+  });
 });
