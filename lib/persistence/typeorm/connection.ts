@@ -1,5 +1,7 @@
 import type { DataSource, QueryRunner } from 'typeorm';
 import { Dialect } from './dialect';
+import { Mutex } from './mutex';
+import { SqliteWriter } from './sqlite-writer';
 import { typeormMessages } from './typeorm.messages';
 
 export interface SqlResult {
@@ -10,6 +12,12 @@ export interface SqlResult {
 /** Runs one statement (with `?` placeholders) on the session or transaction at hand. */
 export interface Sql {
   readonly dialect: Dialect;
+  /**
+   * Statements may be issued without awaiting the one before: they run in the order
+   * issued, and after one fails the others fail too and the transaction rolls back
+   * (the SQLite writer thread, where each awaited reply costs an event-loop turn).
+   */
+  readonly pipelined?: boolean;
   run(sql: string, params?: readonly unknown[]): Promise<SqlResult>;
   /**
    * Runs one single-row write statement once per parameter list, in order; resolves
@@ -54,9 +62,22 @@ const TRANSACTION_ATTEMPTS = 6;
  *   (up to the DataSource's `timeout`, default 5 s): better-sqlite3 waits for a busy
  *   file synchronously, which would freeze the event loop, and deadlock when two
  *   DataSources in one process (tests, two managers) share a file.
+ * - SQLite on a WAL file: write transactions run on a writer thread with its own handle
+ *   (SqliteWriter), so neither the wait for the lock nor the writing itself holds the
+ *   event loop, and reads no longer queue behind writes. Schema changes stay on the
+ *   DataSource's handle.
  */
 export class Connection {
   private static readonly mutexes = new WeakMap<object, Mutex>();
+  /** The SQLite writer thread of each DataSource (null: writes stay on its own handle). */
+  private static readonly writers = new WeakMap<object, Promise<SqliteWriter | null>>();
+
+  /** Ends the DataSource's SQLite writer thread, if any; later writes use the DataSource's handle. */
+  static async closeWriter(dataSource: DataSource): Promise<void> {
+    const writer = Connection.writers.get(dataSource);
+    Connection.writers.set(dataSource, Promise.resolve(null));
+    await (await writer)?.close();
+  }
 
   constructor(
     readonly dataSource: DataSource,
@@ -105,7 +126,7 @@ export class Connection {
    */
   async migrationLock<T>(lockName: string, fn: (sql: Sql) => Promise<T>): Promise<T> {
     const family = this.dialect.family;
-    if (family === 'sqlite') return this.sqliteWrite(fn);
+    if (family === 'sqlite') return this.mainThreadWrite(fn);
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     const sql = this.sql(runner);
@@ -197,7 +218,23 @@ export class Connection {
     return mutex;
   }
 
-  private sqliteWrite<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+  /** Write transactions go to the DataSource's writer thread when it has one (see SqliteWriter). */
+  private async sqliteWrite<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    const writer = await this.writer();
+    return writer?.alive ? writer.transaction(this.dialect, fn) : this.mainThreadWrite(fn);
+  }
+
+  private writer(): Promise<SqliteWriter | null> {
+    let writer = Connection.writers.get(this.dataSource);
+    if (!writer) {
+      const raw = this.rawSqlite();
+      writer = raw && typeof raw.pragma === 'function' ? SqliteWriter.start(this.dataSource, raw).catch(() => null) : Promise.resolve(null);
+      Connection.writers.set(this.dataSource, writer);
+    }
+    return writer;
+  }
+
+  private mainThreadWrite<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
     return this.mutex().run(async () => {
       const sql = this.sqliteSql();
       await this.sqliteBegin(sql);
@@ -234,20 +271,6 @@ export class Connection {
       }
       await sleep(Math.min(25, attempt) * (0.5 + Math.random()));
     }
-  }
-}
-
-/** A FIFO async lock. */
-export class Mutex {
-  private tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(fn);
-    this.tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    return result;
   }
 }
 

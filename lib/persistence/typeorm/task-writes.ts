@@ -55,9 +55,13 @@ export async function saveBatch(connection: Connection, t: TableNames, tasks: re
       }
       delta.add(aggregateKeyOf(task), 1);
     }
-    await writeRows(sql, t, inserts, false);
-    await writeRows(sql, t, updates, true);
-    await delta.apply(sql, t);
+    if (sql.pipelined) {
+      await Promise.all([writeRows(sql, t, inserts, false), writeRows(sql, t, updates, true), delta.apply(sql, t)]);
+    } else {
+      await writeRows(sql, t, inserts, false);
+      await writeRows(sql, t, updates, true);
+      await delta.apply(sql, t);
+    }
   });
 }
 

@@ -118,6 +118,7 @@ export class TypeOrmTaskBackend extends TaskBackend {
   async close(): Promise<void> {
     if (this.opening) await this.opening.catch(() => undefined);
     this.connection = null;
+    await Connection.closeWriter(this.dataSource);
     if (this.ownsDataSource && this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 

@@ -1,0 +1,161 @@
+import { Logger } from '@nestjs/common';
+import { Worker } from 'node:worker_threads';
+import type { DataSource } from 'typeorm';
+import { LOGGER_CONTEXT } from '../../constants';
+import type { Sql, SqlResult } from './connection';
+import { Dialect } from './dialect';
+import { Mutex } from './mutex';
+import { sqliteWriterMain } from './sqlite-writer.worker';
+
+/** Per-connection settings the writer's own handle copies from the DataSource's. */
+const COPIED_PRAGMAS = ['synchronous', 'cache_size', 'wal_autocheckpoint'];
+
+interface Waiter {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; message: string; code?: string };
+
+/** What the writer needs of better-sqlite3's handle under TypeORM's driver. */
+export interface SqliteHandle {
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+}
+
+/**
+ * SQLite write transactions on a thread of their own.
+ *
+ * better-sqlite3 is synchronous: a group commit of 5,000 tasks held the event loop for
+ * ~50 ms, during which no request was served and no task ran, and the tasks' run time
+ * and their writes added up on one core. Here a worker thread with its own handle on
+ * the same file (WAL: readers on the main handle never wait for it) executes the
+ * statements, so the app keeps running while SQLite writes.
+ *
+ * Write transactions are serialised by this writer's mutex; each is BEGIN IMMEDIATE,
+ * the caller's statements, COMMIT (ROLLBACK on error), as on the main handle. The
+ * thread runs messages in the order sent, and refuses the rest of a transaction after
+ * a failed statement, so statements may be sent without waiting (`Sql.pipelined`). If
+ * the thread dies, `alive` turns false and callers go back to the main handle.
+ */
+export class SqliteWriter {
+  private readonly logger = new Logger(LOGGER_CONTEXT);
+  private readonly waiters = new Map<number, Waiter>();
+  private readonly mutex = new Mutex();
+  private nextId = 1;
+  private failure: Error | null = null;
+
+  private constructor(private readonly worker: Worker) {
+    worker.unref();
+    worker.on('message', (reply: Reply) => this.settle(reply));
+    worker.on('error', (error) => this.fail(error));
+    worker.on('exit', (code) => this.fail(new Error(`SQLite writer thread exited with code ${code}`)));
+  }
+
+  /**
+   * A writer for the DataSource's file, or null when it cannot have one: an in-memory
+   * database (a second handle would see another database), a journal mode other than
+   * WAL (the writer would block the main handle's readers), or a driver the thread
+   * cannot load. Null means writes stay on the main handle, as before.
+   */
+  static async start(dataSource: DataSource, handle: SqliteHandle): Promise<SqliteWriter | null> {
+    const options = dataSource.options as { type?: string; database?: unknown; timeout?: unknown };
+    const file = typeof options.database === 'string' ? options.database : '';
+    if (options.type !== 'better-sqlite3' || file === '' || file === ':memory:' || file.startsWith('file::memory')) return null;
+    if (String(handle.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') return null;
+    let driverPath: string;
+    try {
+      driverPath = require.resolve('better-sqlite3');
+    } catch {
+      return null;
+    }
+    const timeout = Number(options.timeout ?? 5000);
+    const pragmas = [
+      `busy_timeout = ${Number.isFinite(timeout) && timeout > 0 ? Math.floor(timeout) : 5000}`,
+      ...COPIED_PRAGMAS.map((name) => `${name} = ${Number(handle.pragma(name, { simple: true }))}`),
+    ];
+    const worker = new Worker(`(${sqliteWriterMain.toString()})()`, { eval: true, workerData: { driverPath, file, pragmas } });
+    const writer = new SqliteWriter(worker);
+    try {
+      await writer.call({ op: 'run', sql: 'SELECT 1' });
+      return writer;
+    } catch (error) {
+      writer.logger.warn(`SQLite writes stay on the main thread: the writer thread did not start (${String(error)})`);
+      await worker.terminate().catch(() => undefined);
+      return null;
+    }
+  }
+
+  get alive(): boolean {
+    return this.failure === null;
+  }
+
+  /**
+   * One write transaction on the writer's handle. BEGIN goes out with the first
+   * statements, unawaited: each reply costs a turn of the main thread's event loop,
+   * and while the main thread runs tasks the thread would idle between statements.
+   */
+  transaction<T>(dialect: Dialect, fn: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.mutex.run(async () => {
+      const begun = this.call({ op: 'begin' });
+      begun.catch(() => undefined); // its error also rejects every statement after it
+      try {
+        const result = await fn(this.sql(dialect));
+        await begun;
+        await this.call({ op: 'commit' });
+        return result;
+      } catch (error) {
+        await this.call({ op: 'rollback' }).catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  /** Waits for the transactions under way, then closes the handle and ends the thread. */
+  async close(): Promise<void> {
+    if (!this.alive) return;
+    await this.mutex.run(() => this.call({ op: 'close' }).catch(() => undefined));
+    this.fail(new Error('SQLite writer closed'));
+    await this.worker.terminate().catch(() => undefined);
+  }
+
+  private sql(dialect: Dialect): Sql {
+    return {
+      dialect,
+      pipelined: true,
+      run: (text, params = []) => this.call({ op: 'run', sql: dialect.placeholders(text), params }) as Promise<SqlResult>,
+      runEach: (text, rows) => this.call({ op: 'runEach', sql: text, rows }) as Promise<number>,
+      getEach: async (text, rows) => {
+        const found = (await this.call({ op: 'getEach', sql: text, rows })) as (Record<string, unknown> | null)[];
+        return found.map((row) => row ?? undefined);
+      },
+    };
+  }
+
+  private call(request: { op: string; sql?: string; params?: readonly unknown[]; rows?: readonly (readonly unknown[])[] }): Promise<unknown> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiters.set(id, { resolve, reject });
+      // Held open while a statement is under way: a script awaiting a write must get it.
+      if (this.waiters.size === 1) this.worker.ref();
+      this.worker.postMessage({ id, ...request });
+    });
+  }
+
+  private settle(reply: Reply): void {
+    const waiter = this.waiters.get(reply.id);
+    if (!waiter) return;
+    this.waiters.delete(reply.id);
+    if (this.waiters.size === 0) this.worker.unref();
+    if (reply.ok) waiter.resolve(reply.result);
+    else waiter.reject(Object.assign(new Error(reply.message), { code: reply.code }));
+  }
+
+  private fail(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.worker.unref();
+    for (const waiter of this.waiters.values()) waiter.reject(error);
+    this.waiters.clear();
+  }
+}

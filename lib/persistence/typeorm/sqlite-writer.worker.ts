@@ -1,0 +1,118 @@
+/**
+ * The body of the SQLite writer thread (see sqlite-writer.ts). It is started from its
+ * source text (`eval`), so it must stay self-contained: no imports, only `require`.
+ *
+ * It opens its own better-sqlite3 handle on the file and executes, one message at a
+ * time and in order, the statements of the write transactions the main thread sends.
+ * Waiting for a busy file here (busy_timeout) blocks this thread only.
+ */
+export function sqliteWriterMain(): void {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const { driverPath, file, pragmas } = workerData as { driverPath: string; file: string; pragmas: string[] };
+  type Statement = { reader: boolean; run(...p: unknown[]): { changes: number }; get(...p: unknown[]): unknown; all(...p: unknown[]): unknown[] };
+  type Database = { prepare(sql: string): Statement; pragma(sql: string): unknown; close(): void; inTransaction: boolean };
+  const open = require(driverPath) as new (file: string) => Database;
+  const db = new open(file);
+  for (const pragma of pragmas) db.pragma(pragma);
+  const statements = new Map<string, Statement>();
+  const prepared = (sql: string): Statement => {
+    let statement = statements.get(sql);
+    if (!statement) statements.set(sql, (statement = db.prepare(sql)));
+    return statement;
+  };
+  // better-sqlite3 cannot bind booleans (TypeORM converts them the same way).
+  const bind = (params: unknown[]) => params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+
+  type Request = {
+    id: number;
+    op: 'begin' | 'commit' | 'rollback' | 'run' | 'runEach' | 'getEach' | 'close';
+    sql?: string;
+    params?: unknown[];
+    rows?: unknown[][];
+  };
+  // The main thread sends a transaction's statements without waiting for each reply.
+  // After one fails, the rest are refused with that error and COMMIT rolls back, so a
+  // transaction is applied whole or not at all.
+  let failed: unknown = null;
+  /** Between 'begin' and 'commit'/'rollback' (even if SQLite itself already rolled back). */
+  let inTransaction = false;
+  const begin = prepared('BEGIN IMMEDIATE');
+  const commit = prepared('COMMIT');
+  const rollback = prepared('ROLLBACK');
+  const rollbackIfOpen = () => {
+    if (db.inTransaction) rollback.run();
+  };
+  const statement = (request: Request): unknown => {
+    const sql = request.sql ?? '';
+    switch (request.op) {
+      case 'run': {
+        const compiled = prepared(sql);
+        const params = bind(request.params ?? []);
+        if (compiled.reader) return { rows: compiled.all(...params), affected: 0 };
+        return { rows: [], affected: compiled.run(...params).changes };
+      }
+      case 'runEach': {
+        const compiled = prepared(sql);
+        let changes = 0;
+        for (const params of request.rows ?? []) changes += compiled.run(...bind(params)).changes;
+        return changes;
+      }
+      case 'getEach': {
+        const compiled = prepared(sql);
+        return (request.rows ?? []).map((params) => compiled.get(...bind(params)) ?? null);
+      }
+      default:
+        throw new Error(`unknown operation ${String(request.op)}`);
+    }
+  };
+  const execute = (request: Request): unknown => {
+    switch (request.op) {
+      case 'begin':
+        failed = null;
+        inTransaction = true;
+        try {
+          return begin.run().changes;
+        } catch (error) {
+          failed = error;
+          throw error;
+        }
+      case 'commit':
+        inTransaction = false;
+        if (failed !== null) {
+          const error = failed;
+          failed = null;
+          rollbackIfOpen();
+          throw error;
+        }
+        return commit.run().changes;
+      case 'rollback':
+        inTransaction = false;
+        failed = null;
+        rollbackIfOpen();
+        return null;
+      case 'close':
+        rollbackIfOpen();
+        db.close();
+        return null;
+      default:
+        if (inTransaction && failed !== null) throw failed;
+        try {
+          return statement(request);
+        } catch (error) {
+          if (inTransaction) failed = error;
+          throw error;
+        }
+    }
+  };
+
+  parentPort!.on('message', (request: Request) => {
+    try {
+      parentPort!.postMessage({ id: request.id, ok: true, result: execute(request) });
+    } catch (error) {
+      const e = error as { message?: unknown; code?: unknown };
+      parentPort!.postMessage({ id: request.id, ok: false, message: String(e?.message ?? error), code: e?.code === undefined ? undefined : String(e.code) });
+    }
+    if (request.op === 'close') parentPort!.close();
+  });
+}

@@ -1,0 +1,107 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DataSource } from 'typeorm';
+import { sqliteOptions, TypeOrmTaskBackend } from '../../lib/persistence/typeorm';
+import { Connection } from '../../lib/persistence/typeorm/connection';
+import { Dialect } from '../../lib/persistence/typeorm/dialect';
+import { blankTask } from '../support/task-data';
+
+/**
+ * SQLite write transactions run on a writer thread with its own handle on the file
+ * (lib/persistence/typeorm/sqlite-writer.ts), so the app's event loop keeps turning
+ * while SQLite writes; in-memory databases keep writing on the DataSource's handle.
+ */
+describe('SQLite writer thread', () => {
+  let dir: string;
+  const sources: DataSource[] = [];
+
+  const open = async (database: string): Promise<{ source: DataSource; connection: Connection }> => {
+    const source = new DataSource(database === ':memory:' ? { type: 'better-sqlite3', database } : sqliteOptions(database));
+    await source.initialize();
+    sources.push(source);
+    const connection = new Connection(source, new Dialect('sqlite'));
+    await connection.transaction((sql) => sql.run('CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)'));
+    return { source, connection };
+  };
+  const values = async (connection: Connection) =>
+    (await connection.read((sql) => sql.run('SELECT v FROM t ORDER BY id'))).rows.map((row) => row.v);
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-writer-'));
+  });
+  afterEach(async () => {
+    for (const source of sources.splice(0)) {
+      await Connection.closeWriter(source);
+      if (source.isInitialized) await source.destroy();
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps the event loop turning while a large batch of tasks is written', async () => {
+    const backend = new TypeOrmTaskBackend(sqliteOptions(path.join(dir, 'tasks.db')));
+    await backend.open();
+    try {
+      const tasks = Array.from({ length: 20_000 }, (_, i) => blankTask({ funcName: `Fn.f${i % 7}`, logs: [`line ${i}`] }));
+      let turns = 0;
+      let writing = true;
+      const spin = () => {
+        if (!writing) return;
+        turns++;
+        setImmediate(spin);
+      };
+      setImmediate(spin);
+      await backend.saveBatch(tasks);
+      writing = false;
+      // On the DataSource's own handle the batch is a handful of synchronous steps: the
+      // loop turns once per awaited statement (under 10). On the thread it turns freely.
+      expect(turns).toBeGreaterThan(50);
+      const page = await backend.listTasks({ limit: 1 });
+      expect(page.total).toBe(20_000);
+      expect((await backend.metrics()).pending).toBe(20_000);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('applies a transaction whole or not at all when a statement sent without waiting fails', async () => {
+    const { connection } = await open(path.join(dir, 'atomic.db'));
+    await connection.transaction((sql) => sql.run('INSERT INTO t (id, v) VALUES (?, ?)', [1, 'kept']));
+    const outcome = connection.transaction(async (sql) => {
+      expect(sql.pipelined).toBe(true);
+      const sent = [
+        sql.run('INSERT INTO t (id, v) VALUES (?, ?)', [2, 'before the failure']),
+        sql.run('INSERT INTO t (id, v) VALUES (?, ?)', [1, 'duplicate key']),
+        sql.run('INSERT INTO t (id, v) VALUES (?, ?)', [3, 'after the failure']),
+      ];
+      const settled = await Promise.allSettled(sent);
+      expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+      // The third statement was refused with the error that failed the transaction.
+      expect(String((settled[2] as PromiseRejectedResult).reason)).toMatch(/UNIQUE/);
+      return 'committed';
+    });
+    await expect(outcome).rejects.toThrow(/UNIQUE/);
+    expect(await values(connection)).toEqual(['kept']);
+    // The writer is usable again afterwards.
+    await connection.transaction((sql) => sql.run('INSERT INTO t (id, v) VALUES (?, ?)', [4, 'next']));
+    expect(await values(connection)).toEqual(['kept', 'next']);
+  });
+
+  it('goes back to the DataSource handle once the thread is gone, losing no write', async () => {
+    const { source, connection } = await open(path.join(dir, 'fallback.db'));
+    await connection.transaction((sql) => sql.run('INSERT INTO t (id, v) VALUES (?, ?)', [1, 'on the thread']));
+    await Connection.closeWriter(source);
+    await connection.transaction((sql) => sql.run('INSERT INTO t (id, v) VALUES (?, ?)', [2, 'on the handle']));
+    expect(await values(connection)).toEqual(['on the thread', 'on the handle']);
+  });
+
+  it('writes an in-memory database on its own handle (a second handle would see another database)', async () => {
+    const { connection } = await open(':memory:');
+    const result = await connection.transaction(async (sql) => {
+      expect(sql.pipelined).toBeFalsy();
+      return sql.run('INSERT INTO t (id, v) VALUES (?, ?)', [1, 'memory']);
+    });
+    expect(result.affected).toBe(1);
+    expect(await values(connection)).toEqual(['memory']);
+  });
+});
