@@ -3,7 +3,7 @@ import { TaskRegistry } from '../discovery/task.registry';
 import { DatabaseHistory } from '../persistence/database-history';
 import { FailureRow, TypeOrmInsights } from '../persistence/typeorm/insights';
 import { TypeOrmTaskBackend } from '../persistence/typeorm/typeorm.backend';
-import { percentile, successRate } from '../store/compute-metrics';
+import { successRate, summarize } from '../store/compute-metrics';
 import {
   DEAD_LETTER_IDS_PER_GROUP,
   DEAD_LETTER_MAX_GROUPS,
@@ -256,15 +256,10 @@ export function functionsOf(tasks: Iterable<TaskData>): FunctionInsight[] {
   }
   return [...byName.entries()].map(([name, e]) => {
     e.durations.sort((a, b) => a - b);
-    const avg = e.durations.length ? Math.round((e.durations.reduce((a, b) => a + b, 0) / e.durations.length) * 1e6) / 1e6 : null;
     return {
-      ...emptyFunction(name),
-      ...e.counts,
-      total: sumCounts(e.counts),
-      success_rate: successRate(e.counts),
-      avg_duration_seconds: avg,
-      p50_duration_seconds: percentile(e.durations, 0.5),
-      p95_duration_seconds: percentile(e.durations, 0.95),
+      func_name: name,
+      registered: false,
+      ...summarize(e.counts, e.durations),
       last_failure: e.last
         ? { task_id: e.last.id, at: new Date(e.last.endTime ?? e.last.createdAt).toISOString(), error: e.last.error }
         : null,

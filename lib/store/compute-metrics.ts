@@ -1,5 +1,5 @@
 import { TaskData } from '../task/task-record';
-import { FunctionMetrics, TaskMetrics } from '../task/task-metrics';
+import { FunctionMetrics, StatusSummary, TaskMetrics } from '../task/task-metrics';
 import { TaskStatus } from '../task/task-status';
 
 /** SPEC §4 metrics over records held in memory. */
@@ -35,14 +35,23 @@ export function computeMetrics(tasks: Iterable<TaskData>): TaskMetrics {
       p95_duration_seconds: percentile(fn.durations, 0.95),
     };
   }
+  return { ...summarize(counts, durations), by_function: byFunction };
+}
+
+/** Counts per status and durations (seconds, ascending) as the metrics and insights report them. */
+export function summarize(counts: Record<TaskStatus, number>, sortedSeconds: number[]): StatusSummary {
   return {
     total: sum(counts),
-    ...counts,
+    pending: counts.pending,
+    running: counts.running,
+    success: counts.success,
+    failed: counts.failed,
+    interrupted: counts.interrupted,
+    cancelled: counts.cancelled,
     success_rate: successRate(counts),
-    avg_duration_seconds: average(durations),
-    p50_duration_seconds: percentile(durations, 0.5),
-    p95_duration_seconds: percentile(durations, 0.95),
-    by_function: byFunction,
+    avg_duration_seconds: average(sortedSeconds),
+    p50_duration_seconds: percentile(sortedSeconds, 0.5),
+    p95_duration_seconds: percentile(sortedSeconds, 0.95),
   };
 }
 

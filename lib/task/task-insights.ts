@@ -1,3 +1,4 @@
+import { StatusSummary } from './task-metrics';
 import { TaskStatus } from './task-status';
 
 /**
@@ -36,22 +37,10 @@ export interface LastFailure {
 }
 
 /** One row of `GET {path}/insights/functions`. */
-export interface FunctionInsight {
+export interface FunctionInsight extends StatusSummary {
   func_name: string;
   /** Whether a @BackgroundTask of this name is registered in this application. */
   registered: boolean;
-  total: number;
-  pending: number;
-  running: number;
-  success: number;
-  failed: number;
-  interrupted: number;
-  cancelled: number;
-  /** success / (success + failed + interrupted + cancelled), or null. */
-  success_rate: number | null;
-  avg_duration_seconds: number | null;
-  p50_duration_seconds: number | null;
-  p95_duration_seconds: number | null;
   last_failure: LastFailure | null;
 }
 

@@ -8,7 +8,8 @@ export interface FunctionMetrics {
   p95_duration_seconds: number | null;
 }
 
-export interface TaskMetrics {
+/** Tasks per status and their duration summary: the whole set, or one function's. */
+export interface StatusSummary {
   total: number;
   pending: number;
   running: number;
@@ -16,9 +17,13 @@ export interface TaskMetrics {
   failed: number;
   interrupted: number;
   cancelled: number;
+  /** success / (success + failed + interrupted + cancelled), or null. */
   success_rate: number | null;
   avg_duration_seconds: number | null;
   p50_duration_seconds: number | null;
   p95_duration_seconds: number | null;
+}
+
+export interface TaskMetrics extends StatusSummary {
   by_function: Record<string, FunctionMetrics>;
 }
