@@ -11,15 +11,13 @@ import { TaskPersistence } from '../persistence/task-persistence.service';
 import { ScheduleInfo } from '../task/schedule-info';
 import { TaskData } from '../task/task-record';
 import { TaskStatus, isTerminal } from '../task/task-status';
-import { CronJob, cronPackage } from './cron';
 import { ScheduleLeases } from './schedule-leases';
-import { ScheduleDefinition, describeTrigger, intervalMs, nextSlot, periodSeconds } from './schedule-definition';
+import { ScheduleDefinition, describeTrigger, periodSeconds } from './schedule-definition';
+import { SlotClock } from './slot-clock';
 
 /** The tag every scheduled record carries: the slot it was fired for (ISO UTC). */
 export const SCHEDULE_SLOT_TAG = 'schedule_slot';
 
-/** A tick up to this much before a slot boundary belongs to that slot (timers may fire a hair early). */
-const EARLY_MS = 50;
 /** A slot lease outlives its slot by this long at least, so a late instance never fires it again. */
 const SLOT_LEASE_MIN_SECONDS = 3_600;
 /** Instances starting within min(period, this) of each other share one `runOnStartup` run. */
@@ -28,13 +26,8 @@ const STARTUP_LEASE_MAX_SECONDS = 60;
 interface ScheduleEntry {
   readonly definition: ScheduleDefinition;
   registered: RegisteredTask | null;
-  /** Registry names of its timers. */
-  readonly timerName: string;
-  readonly alignName: string;
-  cronJob: CronJob | null;
-  /** The slot the cron job will fire next (what its tick stands for). */
-  expectedSlot: number | null;
-  nextRun: number | null;
+  /** Its timers (null until started, or when the task is not registered). */
+  clock: SlotClock | null;
   /** The last slot handled here: a slot is never handled twice by one instance. */
   lastSlot: number | null;
   lastTaskId: string | null;
@@ -45,9 +38,8 @@ interface ScheduleEntry {
 }
 
 /**
- * Fires @ScheduledTask methods on @nestjs/schedule timers: a CronJob of the `cron`
- * package for cron schedules, an interval aligned to epoch multiples of the period
- * for `every` schedules, both kept in this package's private SchedulerRegistry.
+ * Fires @ScheduledTask methods on the slots of a SlotClock per schedule
+ * (@nestjs/schedule timers kept in this package's private SchedulerRegistry).
  *
  * Each firing goes through TaskManager.enqueue as a `source: "scheduled"` record.
  * With a database, a slot fires on exactly one instance: the one that takes the
@@ -98,15 +90,10 @@ export class TaskScheduler implements OnApplicationBootstrap, BeforeApplicationS
 
   /** @internal Called by the explorer at module init, once per @ScheduledTask. */
   add(definition: ScheduleDefinition): void {
-    const timerName = `taskflow:schedule:${definition.name}`;
     this.entries.set(definition.name, {
       definition,
       registered: null,
-      timerName,
-      alignName: `${timerName}:align`,
-      cronJob: null,
-      expectedSlot: null,
-      nextRun: null,
+      clock: null,
       lastSlot: null,
       lastTaskId: null,
       lastRun: null,
@@ -140,10 +127,7 @@ export class TaskScheduler implements OnApplicationBootstrap, BeforeApplicationS
     if (this.stopped) return;
     this.stopped = true;
     this.running = false;
-    for (const entry of this.entries.values()) {
-      this.clearTimers(entry);
-      entry.nextRun = null;
-    }
+    for (const entry of this.entries.values()) entry.clock?.stop();
     if (this.heartbeat) this.timers.deleteInterval('taskflow:schedules:heartbeat');
     this.heartbeat = null;
     this.leases.wakeAll();
@@ -189,10 +173,11 @@ export class TaskScheduler implements OnApplicationBootstrap, BeforeApplicationS
 
   private info(entry: ScheduleEntry): ScheduleInfo {
     const live = entry.lastTaskId ? this.runtime.store.get(entry.lastTaskId) : undefined;
+    const nextRun = entry.clock?.nextRun ?? null;
     return {
       func_name: entry.definition.name,
       trigger: describeTrigger(entry.definition.trigger),
-      next_run: entry.nextRun === null ? null : new Date(entry.nextRun).toISOString(),
+      next_run: nextRun === null ? null : new Date(nextRun).toISOString(),
       last_run: entry.lastRun === null ? null : new Date(entry.lastRun).toISOString(),
       last_status: live?.status ?? entry.lastStatus,
       last_task_id: entry.lastTaskId,
@@ -206,61 +191,12 @@ export class TaskScheduler implements OnApplicationBootstrap, BeforeApplicationS
       return;
     }
     const { trigger } = entry.definition;
-    if (trigger.kind === 'cron') {
-      const { CronJob } = cronPackage();
-      const job = new CronJob(trigger.expression, () => this.cronTick(entry), null, false, trigger.timezone);
-      entry.cronJob = job;
-      entry.expectedSlot = job.nextDate().toMillis();
-      entry.nextRun = entry.expectedSlot;
-      this.timers.addCronJob(entry.timerName, job);
-      job.start();
-    } else {
-      const now = Date.now();
-      entry.nextRun = nextSlot(trigger, now);
-      this.align(entry, entry.nextRun - now);
-    }
+    const tick = `taskflow:schedule:${entry.definition.name}`;
+    entry.clock = new SlotClock(trigger, this.timers, { tick, align: `${tick}:align` }, (slot) => this.fireSlot(entry, slot));
     if (entry.definition.runOnStartup) {
       const ttl = Math.min(STARTUP_LEASE_MAX_SECONDS, periodSeconds(trigger, Date.now()));
       this.track(this.fire(entry, `schedule:${entry.definition.name}:startup`, ttl, Date.now()));
     }
-  }
-
-  /** Waits for the next interval boundary, then ticks on an interval from there. */
-  private align(entry: ScheduleEntry, delay: number): void {
-    const timeout = setTimeout(() => {
-      this.timers.deleteTimeout(entry.alignName);
-      if (!this.running) return;
-      const every = intervalMs((entry.definition.trigger as { seconds: number }).seconds);
-      this.timers.addInterval(entry.timerName, setInterval(() => this.intervalTick(entry), every));
-      this.intervalTick(entry);
-    }, Math.max(0, delay));
-    this.timers.addTimeout(entry.alignName, timeout);
-  }
-
-  private intervalTick(entry: ScheduleEntry): void {
-    if (!this.running) return;
-    const every = intervalMs((entry.definition.trigger as { seconds: number }).seconds);
-    const now = Date.now();
-    const slot = Math.floor((now + EARLY_MS) / every) * every;
-    entry.nextRun = slot + every;
-    // setInterval drifts a little each tick; past a tenth of the period (at most 250 ms), start again on a boundary.
-    if (now - slot > Math.min(250, every / 10) && this.timers.doesExist('interval', entry.timerName)) {
-      this.timers.deleteInterval(entry.timerName);
-      this.align(entry, entry.nextRun - now);
-    }
-    this.fireSlot(entry, slot);
-  }
-
-  private cronTick(entry: ScheduleEntry): void {
-    if (!this.running || !entry.cronJob) return;
-    const now = Date.now();
-    // The tick stands for the slot computed before it, even when it comes late
-    // (a busy event loop), so every instance uses the same lease name for it.
-    let slot = entry.expectedSlot ?? now;
-    if (slot > now + 60_000) slot = Math.floor(now / 60_000) * 60_000; // the clock stepped back
-    entry.expectedSlot = entry.cronJob.nextDate().toMillis();
-    entry.nextRun = entry.expectedSlot;
-    this.fireSlot(entry, slot);
   }
 
   private fireSlot(entry: ScheduleEntry, slot: number): void {
@@ -340,13 +276,6 @@ export class TaskScheduler implements OnApplicationBootstrap, BeforeApplicationS
       if (!this.previousRunLive(entry)) this.releaseRunLease(entry);
       else this.leases.renew(this.runLeaseName(entry), this.options.instanceLeaseSeconds);
     }
-  }
-
-  private clearTimers(entry: ScheduleEntry): void {
-    if (this.timers.doesExist('cron', entry.timerName)) this.timers.deleteCronJob(entry.timerName);
-    if (this.timers.doesExist('interval', entry.timerName)) this.timers.deleteInterval(entry.timerName);
-    if (this.timers.doesExist('timeout', entry.alignName)) this.timers.deleteTimeout(entry.alignName);
-    entry.cronJob = null;
   }
 
   private track(work: Promise<void>): void {
