@@ -4,19 +4,15 @@ import { LOGGER_CONTEXT } from '../constants';
 import { TaskManager } from '../engine/task-manager.service';
 import { TaskScheduler } from '../schedule/task-scheduler.service';
 import { AdminTuning, TASKFLOW_ADMIN_TUNING } from '../http/admin-tuning';
-import { TaskData } from '../task/task-record';
+import { TaskData, snapshotTask } from '../task/task-record';
 import { isTerminal } from '../task/task-status';
+import { ReplayBuffer } from './replay-buffer';
 import { KEEP_ALIVE, SseFrame, batchFrame, namedFrame, taskFrame } from './sse-frame';
-
-interface BufferedEvent {
-  id: number;
-  frame: SseFrame;
-}
 
 export interface HubStats {
   /** Record changes received from the manager. */
   changes: number;
-  /** Task events numbered and sent (after coalescing). */
+  /** Task events numbered (after coalescing). */
   events: number;
   /** Changes merged into a later change of the same task within a flush window. */
   coalesced: number;
@@ -32,19 +28,16 @@ export interface HubStats {
  * - Event ids start above the start time in microseconds, so an id from a
  *   previous run (or another instance started earlier) is never mistaken for one
  *   of this run: it is older than the buffer and the client gets the first batch.
- * - The last `replayBufferSize` events are kept for `Last-Event-ID`.
+ * - The last `replayBufferSize` events are kept for `Last-Event-ID`, each presented
+ *   and serialised only once a client needs it (see ReplayBuffer).
  * - A `metrics` event at most every `metricsIntervalMs`, only after a change;
  *   a `: keep-alive` comment every `keepAliveMs`. Timers run only while clients are connected.
  */
 @Injectable()
 export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(LOGGER_CONTEXT);
-  private lastId = Date.now() * 1000;
-  private readonly ring: (BufferedEvent | undefined)[];
-  /** Index of the oldest buffered event in `ring`. */
-  private ringStart = 0;
-  private ringCount = 0;
-  /** Tasks changed in this flush window; presented once, at flush, in their latest state. */
+  private readonly events: ReplayBuffer;
+  /** Tasks changed in this flush window; numbered once, at flush, in their latest state. */
   private readonly pending = new Map<string, TaskData>();
   /** Id of the latest event of each pending or running task, for the ids of the first batch. */
   private readonly liveIds = new Map<string, number>();
@@ -64,7 +57,7 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
     @Inject(TASKFLOW_ADMIN_TUNING) private readonly tuning: AdminTuning,
     private readonly scheduler: TaskScheduler,
   ) {
-    this.ring = new Array(Math.max(1, tuning.replayBufferSize));
+    this.events = new ReplayBuffer(Math.max(1, tuning.replayBufferSize), Date.now() * 1000, (id, state) => this.render(id, state));
   }
 
   onModuleInit(): void {
@@ -73,7 +66,7 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
       this.manager.stopping$.subscribe(() => this.close()),
       // Schedule changes (a firing, a finished run) as a named `schedules` event with the full list.
       this.scheduler.schedules$.subscribe((list) => {
-        if (!this.closed && this.clients.size > 0) this.broadcast(namedFrame('schedules', JSON.stringify(list), this.lastId));
+        if (!this.closed && this.clients.size > 0) this.broadcast(namedFrame('schedules', JSON.stringify(list), this.events.lastId));
       }),
     );
   }
@@ -144,55 +137,38 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
 
   private flush(): void {
     this.flushTimer = null;
-    const batch = [...this.pending.values()].map((task) => this.manager.toRecord(task));
-    this.pending.clear();
+    if (this.pending.size === 0) return;
+    const live = this.clients.size > 0;
     const frames: SseFrame[] = [];
-    for (const record of batch) {
-      let json: string;
-      try {
-        json = JSON.stringify(record);
-      } catch (error) {
-        this.logger.warn(`Task ${record.task_id} could not be serialised for the stream: ${String(error)}`);
-        continue;
-      }
-      const id = ++this.lastId;
-      const frame = taskFrame(id, record.task_id, json);
-      this.push({ id, frame });
-      if (isTerminal(record.status)) this.liveIds.delete(record.task_id);
-      else this.liveIds.set(record.task_id, id);
+    for (const task of this.pending.values()) {
+      const id = this.events.push(snapshotTask(task));
+      if (isTerminal(task.status)) this.liveIds.delete(task.id);
+      else this.liveIds.set(task.id, id);
       this.counters.events++;
-      frames.push(frame);
+      const frame = live ? this.events.frame(id) : null;
+      if (frame) frames.push(frame);
     }
+    this.pending.clear();
     // One buffer per flush, shared by every client: one write per client however large the burst.
     if (frames.length > 0) this.broadcast(batchFrame(frames));
-    if (batch.length > 0) {
-      this.metricsDirty = true;
-      this.scheduleMetrics();
-    }
+    this.metricsDirty = true;
+    this.scheduleMetrics();
   }
 
-  private push(event: BufferedEvent): void {
-    const size = this.ring.length;
-    if (this.ringCount < size) {
-      this.ring[(this.ringStart + this.ringCount) % size] = event;
-      this.ringCount++;
-    } else {
-      this.ring[this.ringStart] = event;
-      this.ringStart = (this.ringStart + 1) % size;
+  /** An event's frame, or null when its record cannot be serialised (the event is then never sent). */
+  private render(id: number, state: TaskData): SseFrame | null {
+    try {
+      return taskFrame(id, state.id, JSON.stringify(this.manager.toRecord(state)));
+    } catch (error) {
+      this.logger.warn(`Task ${state.id} could not be serialised for the stream: ${String(error)}`);
+      return null;
     }
   }
 
   /** The frames after `raw`, or null when it is absent, malformed, unknown or older than the buffer. */
   private eventsAfter(raw: string | undefined): SseFrame[] | null {
     if (raw === undefined || !/^\d{1,16}$/.test(raw.trim())) return null;
-    const id = Number(raw.trim());
-    const oldest = this.lastId - this.ringCount + 1;
-    if (id > this.lastId || id < oldest - 1) return null;
-    const frames: SseFrame[] = [];
-    for (let i = id - oldest + 1; i < this.ringCount; i++) {
-      frames.push(this.ring[(this.ringStart + i) % this.ring.length]!.frame);
-    }
-    return frames;
+    return this.events.after(Number(raw.trim()));
   }
 
   /**
@@ -201,7 +177,7 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
    * of each live task. A task the hub never saw carries the current id.
    */
   private firstBatch(): SseFrame[] {
-    const live = this.manager.liveTasks().map((record) => ({ record, id: this.liveIds.get(record.task_id) ?? this.lastId }));
+    const live = this.manager.liveTasks().map((record) => ({ record, id: this.liveIds.get(record.task_id) ?? this.events.lastId }));
     live.sort((a, b) => a.id - b.id);
     const frames: SseFrame[] = [];
     for (const { record, id } of live) {
@@ -251,7 +227,7 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
       const metrics = await this.manager.metrics();
       if (!this.closed && this.clients.size > 0) {
         this.lastMetricsAt = Date.now();
-        this.broadcast(namedFrame('metrics', JSON.stringify(metrics), this.lastId));
+        this.broadcast(namedFrame('metrics', JSON.stringify(metrics), this.events.lastId));
       }
     } catch (error) {
       this.logger.warn(`Metrics for the stream failed: ${String(error)}`);

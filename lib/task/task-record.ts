@@ -1,4 +1,4 @@
-import { TaskStatus } from './task-status';
+import { TaskStatus, isTerminal } from './task-status';
 
 export type TaskSource = 'manual' | 'scheduled';
 
@@ -80,6 +80,16 @@ export function toTaskRecord(task: TaskData, withArgs: boolean): TaskRecord {
   };
   if (withArgs) record.args = task.argsCipher !== null ? ['<encrypted>'] : task.args;
   return record;
+}
+
+/**
+ * The task as it is now, for presenting later (the SSE replay buffer). The engine
+ * changes a live task in place, its logs array included, but never what a terminal
+ * one shows (a retry is a new record), nor tags or args once the task is admitted:
+ * a terminal task is its own snapshot, a live one is copied with its logs.
+ */
+export function snapshotTask(task: TaskData): TaskData {
+  return isTerminal(task.status) ? task : { ...task, logs: task.logs.slice() };
 }
 
 function iso(ms: number): string {

@@ -1,4 +1,6 @@
+import { Injectable } from '@nestjs/common';
 import request from 'supertest';
+import { BackgroundTask, TaskRecord, taskLog } from '../../lib';
 import { DEFAULT_ADMIN_TUNING } from '../../lib/http/admin-tuning';
 import { TaskEventHub } from '../../lib/stream/task-event-hub';
 import { HttpApp, createHttpApp, gate, runToEnd, startHeld } from '../support/http-app';
@@ -10,6 +12,26 @@ const isTask = (e: SseEvent) => e.data !== undefined && e.event === undefined;
 const recordOf = (e: SseEvent) => JSON.parse(e.data!) as { task_id: string; status: string; logs: string[] };
 const taskEvent = (id: string, status?: string) => (e: SseEvent) =>
   isTask(e) && recordOf(e).task_id === id && (status === undefined || recordOf(e).status === status);
+
+/** Resolves once `condition` holds, polling; fails after `timeoutMs`. */
+async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('Timed out waiting for a condition');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+@Injectable()
+class Steps {
+  /** A live task whose logs grow in place: one line, then its gate, then another. */
+  @BackgroundTask()
+  async run(key: string): Promise<void> {
+    taskLog('step 1');
+    await gate(key).promise;
+    taskLog('step 2');
+  }
+}
 
 describe('SSE stream', () => {
   let h: HttpApp;
@@ -75,6 +97,80 @@ describe('SSE stream', () => {
     const replayed: SseEvent[] = [];
     for (let i = 0; i < expected.length; i++) replayed.push(await resumed.waitFor(isTask));
     expect(replayed).toEqual(expected);
+  });
+
+  it('replays changes made while no client was connected, each event with the state of its own flush', async () => {
+    const app = await createHttpApp({ displayFuncArgs: true }, { tuning: TUNING, providers: [Steps] });
+    const latest = new Map<string, TaskRecord>();
+    const sub = app.manager.events$.subscribe((r) => latest.set(r.task_id, r));
+    try {
+      const url = `${app.url}/tasks/dashboard/stream`;
+      const hub = app.app.get(TaskEventHub);
+      // Every change received has been numbered: nothing waits in a flush window.
+      const numbered = () => until(() => hub.stats.events + hub.stats.coalesced === hub.stats.changes);
+      const witness = await SseReader.open(url);
+      const before = await runToEnd(app.manager, 'Jobs.ok', 'offline-mark');
+      const mark = await witness.waitFor(taskEvent(before.task_id, 'success'));
+      witness.close();
+      await until(() => hub.stats.clients === 0);
+
+      // Each step's changes fall in one flush window (they happen within one turn), so
+      // each step is one event per task, carrying that task's state at the step's end.
+      const expected: TaskRecord[] = [];
+      const steps = app.manager.addTask('Steps.run', ['offline']);
+      await numbered();
+      expected.push(latest.get(steps)!);
+      const failed = await runToEnd(app.manager, 'Jobs.fail', 'offline-fail');
+      await numbered();
+      expected.push(latest.get(failed.task_id)!);
+      gate('offline').open();
+      await app.manager.waitFor(steps);
+      await numbered();
+      expected.push(latest.get(steps)!);
+      expect(expected.map((r) => [r.task_id, r.status, r.logs.length])).toEqual([
+        [steps, 'running', 1],
+        [failed.task_id, 'failed', 0],
+        [steps, 'success', 2],
+      ]);
+
+      const resumed = await SseReader.open(url, { 'Last-Event-ID': mark.id! });
+      const replayed = [await resumed.waitFor(isTask), await resumed.waitFor(isTask), await resumed.waitFor(isTask)];
+      expect(replayed.map(recordOf)).toEqual(expected);
+      const ids = replayed.map((e) => BigInt(e.id!));
+      expect(ids).toEqual([BigInt(mark.id!) + 1n, BigInt(mark.id!) + 2n, BigInt(mark.id!) + 3n]);
+      // Nothing else (no first batch either) by the first keep-alive.
+      await resumed.waitFor((e) => e.comment === 'keep-alive', 2000);
+      expect(resumed.taskEvents()).toHaveLength(3);
+
+      // A later replay from the middle sends the same events as the first one.
+      const again = await SseReader.open(url, { 'Last-Event-ID': replayed[0].id! });
+      expect([await again.waitFor(isTask), await again.waitFor(isTask)]).toEqual(replayed.slice(1));
+      [resumed, again].forEach((r) => r.close());
+    } finally {
+      sub.unsubscribe();
+      await app.close();
+    }
+  });
+
+  it('leaves out of a replay the events whose record cannot be serialised, and sends the others', async () => {
+    const hub = h.app.get(TaskEventHub);
+    const witness = await open();
+    const mark = await witness.waitFor(taskEvent((await runToEnd(h.manager, 'Jobs.ok', 'unserialisable-mark')).task_id, 'success'));
+    witness.close();
+    await until(() => hub.stats.clients === 0);
+    // Shown with displayFuncArgs, a BigInt argument makes the record unserialisable.
+    const bad = h.manager.addTask('Jobs.ok', [10n as unknown as string]);
+    await h.manager.waitFor(bad);
+    const good = await runToEnd(h.manager, 'Jobs.ok', 'unserialisable-after');
+    await until(() => hub.stats.events + hub.stats.coalesced === hub.stats.changes);
+    for (let i = 0; i < 2; i++) {
+      const resumed = await open({ 'Last-Event-ID': mark.id! });
+      const first = await resumed.waitFor(isTask);
+      expect(recordOf(first)).toEqual(expect.objectContaining({ task_id: good.task_id, status: 'success' }));
+      expect(BigInt(first.id!)).toBeGreaterThan(BigInt(mark.id!));
+      await resumed.waitFor((e) => e.comment === 'keep-alive', 2000);
+      expect(resumed.taskEvents()).toHaveLength(1);
+    }
   });
 
   it('sends the first batch when Last-Event-ID is unknown, malformed or older than the buffer', async () => {
