@@ -14,6 +14,40 @@ export interface TaskContext {
   readonly signal: AbortSignal;
 }
 
+/**
+ * The context of one attempt. A class rather than an object literal: a literal with
+ * a getter is built on V8's slow path (a runtime call per accessor), and this runs
+ * for every attempt of every task.
+ */
+export class AttemptContext implements TaskContext {
+  readonly tags: Readonly<Record<string, string>>;
+  #controller: AbortController | null = null;
+  #abortedWith: unknown;
+
+  constructor(
+    readonly taskId: string,
+    readonly funcName: string,
+    readonly attempt: number,
+    tags: Record<string, string>,
+  ) {
+    this.tags = Object.freeze({ ...tags });
+  }
+
+  /** Made on first read: most tasks never read it. */
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#abortedWith !== undefined) this.#controller.abort(this.#abortedWith);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    this.#abortedWith = reason;
+    this.#controller?.abort(reason);
+  }
+}
+
 /** The engine side of a running attempt: where logs and progress go. */
 export interface AttemptSink {
   log(level: TaskLogLevel, message: string, extra: Record<string, unknown>): void;

@@ -3,7 +3,7 @@ import { TaskTimeoutError } from '../errors/task-timeout.error';
 import { TaskLogLevel } from '../observers/task-observer';
 import { TaskData } from '../task/task-record';
 import { formatError } from './format-error';
-import { AttemptSink, runInTaskContext } from './task-context';
+import { AttemptContext, AttemptSink, runInTaskContext } from './task-context';
 
 /** reportProgress() changes of one task are announced at most this often (a value of 1 at once). */
 export const PROGRESS_INTERVAL_MS = 100;
@@ -101,8 +101,6 @@ export class TaskExecution {
    */
   private async runAttempt(attempt: number): Promise<{ ok: true } | { ok: false; error: unknown }> {
     const { timeout } = this.registered.definition;
-    let controller: AbortController | null = null;
-    let abortedWith: unknown;
     let timer: NodeJS.Timeout | undefined;
     const sink: AttemptSink = {
       log: (level, message, extra) => {
@@ -119,24 +117,11 @@ export class TaskExecution {
         }
       },
     };
-    const context = {
-      taskId: this.task.id,
-      funcName: this.task.funcName,
-      attempt,
-      tags: Object.freeze({ ...this.task.tags }),
-      get signal(): AbortSignal {
-        if (!controller) {
-          controller = new AbortController();
-          if (abortedWith !== undefined) controller.abort(abortedWith);
-        }
-        return controller.signal;
-      },
-    };
+    const context = new AttemptContext(this.task.id, this.task.funcName, attempt, this.task.tags);
     try {
       await new Promise<void>((resolve, reject) => {
         this.interruptAttempt = (reason) => {
-          abortedWith = reason;
-          controller?.abort(reason);
+          context.abort(reason);
           reject(reason);
         };
         if (timeout !== null) timer = setTimeout(() => this.interruptAttempt?.(new TaskTimeoutError(timeout)), timeout * 1000);
