@@ -26,6 +26,7 @@ export function newTask(funcName: string, args: unknown[], options: AddTaskOptio
     durable: extra.durable,
     owner: null,
     version: 0,
+    unstored: true,
   };
 }
 

@@ -156,6 +156,7 @@ export class WriteBehind {
       for (const task of batch) this.dirty.delete(task.id);
       try {
         await this.backend.saveBatch(batch);
+        for (const task of batch) task.unstored = false;
       } catch (error) {
         // Keep what was not superseded by a newer change meanwhile.
         for (const task of batch) if (!this.dirty.has(task.id)) this.dirty.set(task.id, task);

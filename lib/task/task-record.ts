@@ -56,6 +56,11 @@ export interface TaskData {
   owner: string | null;
   /** Bumped on every change; lets writers skip stale snapshots. */
   version: number;
+  /**
+   * True while no database has a row of this task: created here and not yet written.
+   * The first write then inserts without looking for a stored row. Absent means unknown.
+   */
+  unstored?: boolean;
 }
 
 export function toTaskRecord(task: TaskData, withArgs: boolean): TaskRecord {

@@ -126,6 +126,20 @@ describeEachDatabase('TypeOrmTaskBackend', (target: DatabaseTarget) => {
       expect(stored?.error).toBe(target.name === 'postgres' ? 'Error: a\uFFFDb' : 'Error: a\u0000b');
     });
 
+    it('inserts tasks created here without a lookup, and still updates one whose row exists after all', async () => {
+      const fresh = task({ id: randomUUID(), unstored: true, version: 1 });
+      await backend.saveBatch([fresh]);
+      expect(await backend.getTask(fresh.id)).toEqual(expect.objectContaining({ id: fresh.id, status: 'pending', version: 1 }));
+      // Its first write committed but was never confirmed: it is still flagged unstored.
+      const again = { ...fresh, status: 'success' as const, startTime: BASE + 10, endTime: BASE + 30, version: 3 };
+      const newer = task({ id: randomUUID(), unstored: true, version: 1 });
+      await backend.saveBatch([again, newer]);
+      expect(await backend.getTask(fresh.id)).toEqual(expect.objectContaining({ status: 'success', version: 3 }));
+      expect(await backend.getTask(newer.id)).toEqual(expect.objectContaining({ status: 'pending' }));
+      const metrics = await backend.metrics();
+      expect([metrics.total, metrics.pending, metrics.success]).toEqual([2, 1, 1]);
+    });
+
     it('does not let an older version overwrite a newer one', async () => {
       const id = randomUUID();
       await backend.saveBatch([task({ id, status: 'running', version: 2, startTime: BASE })]);

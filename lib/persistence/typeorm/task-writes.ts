@@ -36,10 +36,26 @@ export async function saveBatch(connection: Connection, t: TableNames, tasks: re
     if (!seen || seen.version <= task.version) latest.set(task.id, task);
   }
   if (latest.size === 0) return;
-  const ids = [...latest.keys()].sort();
+  try {
+    await writeBatch(connection, t, latest, true);
+  } catch (error) {
+    // A task thought never written had a row after all (a write that committed but
+    // was not confirmed): the batch again, looking every row up.
+    if (!connection.dialect.isDuplicateKey(error)) throw error;
+    await writeBatch(connection, t, latest, false);
+  }
+}
 
+/**
+ * One attempt at saveBatch. With `trustUnstored`, tasks flagged `unstored` (created
+ * here and never written) are inserted without looking for their row: under a burst
+ * most rows are first writes, and the lookup was a statement per row for nothing.
+ */
+async function writeBatch(connection: Connection, t: TableNames, latest: Map<string, TaskData>, trustUnstored: boolean): Promise<void> {
+  const ids = [...latest.keys()].sort();
+  const lookup = trustUnstored ? ids.filter((id) => latest.get(id)!.unstored !== true) : ids;
   await connection.transaction(async (sql) => {
-    const stored = await lockStored(sql, t, ids);
+    const stored = lookup.length > 0 ? await lockStored(sql, t, lookup) : new Map<string, StoredState>();
     const inserts: TaskData[] = [];
     const updates: TaskData[] = [];
     const delta = new AggregateDelta();
