@@ -47,6 +47,9 @@ describeEachOf(['postgres', 'mysql'], 'idempotency across two instances', (targe
         pairs.map(async (p) => ({ ...p, recA: await a.manager.waitFor(p.idA), recB: await b.manager.waitFor(p.idB) })),
       );
 
+      // Each instance writes its own records within a group commit; after both have
+      // flushed, either one reads every outcome from the database.
+      await Promise.all([a.manager.flush(), b.manager.flush()]);
       let winsA = 0;
       for (const { key, idA, idB, recA, recB } of records) {
         const ran = KeyedJobs.ran.filter((r) => r.key === key);
