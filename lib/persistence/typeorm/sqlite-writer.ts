@@ -43,12 +43,14 @@ export class SqliteWriter {
   private readonly mutex = new Mutex();
   private nextId = 1;
   private failure: Error | null = null;
+  /** Set once the thread answered; a thread that never started is reported by start(). */
+  private started = false;
 
   private constructor(private readonly worker: Worker) {
     worker.unref();
     worker.on('message', (reply: Reply) => this.settle(reply));
-    worker.on('error', (error) => this.fail(error));
-    worker.on('exit', (code) => this.fail(new Error(`SQLite writer thread exited with code ${code}`)));
+    worker.on('error', (error) => this.fail(error, true));
+    worker.on('exit', (code) => this.fail(new Error(`SQLite writer thread exited with code ${code}`), true));
   }
 
   /**
@@ -77,6 +79,7 @@ export class SqliteWriter {
     const writer = new SqliteWriter(worker);
     try {
       await writer.call({ op: 'run', sql: 'SELECT 1' });
+      writer.started = true;
       return writer;
     } catch (error) {
       writer.logger.warn(`SQLite writes stay on the main thread: the writer thread did not start (${String(error)})`);
@@ -151,9 +154,10 @@ export class SqliteWriter {
     else waiter.reject(Object.assign(new Error(reply.message), { code: reply.code }));
   }
 
-  private fail(error: Error): void {
+  private fail(error: Error, unexpected = false): void {
     if (this.failure) return;
     this.failure = error;
+    if (unexpected && this.started) this.logger.warn(`SQLite writes go back to the main thread: ${error.message}`);
     this.worker.unref();
     for (const waiter of this.waiters.values()) waiter.reject(error);
     this.waiters.clear();
