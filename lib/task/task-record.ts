@@ -88,10 +88,10 @@ export function toTaskRecord(task: TaskData, withArgs: boolean): TaskRecord {
 }
 
 /**
- * The task as it is now, for presenting later (the SSE replay buffer). The engine
- * changes a live task in place, its logs array included, but never what a terminal
- * one shows (a retry is a new record), nor tags or args once the task is admitted:
- * a terminal task is its own snapshot, a live one is copied with its logs.
+ * The task as it is now, for use later (the SSE replay buffer, a write-behind batch).
+ * The engine changes a live task in place, its logs array included, but never what a
+ * terminal one shows (a retry is a new record), nor tags or args once the task is
+ * admitted: a terminal task is its own snapshot, a live one is copied with its logs.
  */
 export function snapshotTask(task: TaskData): TaskData {
   return isTerminal(task.status) ? task : { ...task, logs: task.logs.slice() };
