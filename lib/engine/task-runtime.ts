@@ -15,6 +15,7 @@ import { PriorityQueue } from './priority-queue';
 import { logTimestamp } from './task-context';
 import { ExecutionHooks, TaskExecution } from './task-execution';
 import { TaskHistory } from './task-history';
+import { TaskWaiters } from './task-waiters';
 import { formatError } from './format-error';
 import { appendLogLine } from './task-log-buffer';
 
@@ -36,8 +37,7 @@ export class TaskRuntime {
   private readonly queue = new PriorityQueue<QueuedTask>();
   private readonly executions = new Map<string, TaskExecution>();
   private readonly idempotency = new Map<string, string>();
-  private readonly waiters = new Map<string, ((record: TaskRecord) => void)[]>();
-  private drainWaiters: (() => void)[] = [];
+  private readonly waiters = new TaskWaiters((task) => this.present(task));
   readonly changes = new Subject<TaskRecord>();
   /** The changed tasks themselves, for consumers that present them later (the SSE hub coalesces first). */
   readonly changedTasks = new Subject<TaskData>();
@@ -186,16 +186,11 @@ export class TaskRuntime {
 
   /** Resolves with the terminal record of a live task. */
   waitFor(id: string): Promise<TaskRecord> {
-    return new Promise((resolve) => {
-      const list = this.waiters.get(id) ?? [];
-      list.push(resolve);
-      this.waiters.set(id, list);
-    });
+    return this.waiters.forTask(id);
   }
 
   drain(): Promise<void> {
-    if (this.store.unfinished === 0) return Promise.resolve();
-    return new Promise((resolve) => this.drainWaiters.push(resolve));
+    return this.waiters.forDrain(this.store.unfinished);
   }
 
   /** Ends events$ and stopping$ at shutdown. */
@@ -333,17 +328,7 @@ export class TaskRuntime {
     this.changed(task);
     this.announce(task, attempt);
     this.store.finish(task);
-    const waiting = this.waiters.get(task.id);
-    if (waiting) {
-      this.waiters.delete(task.id);
-      const record = this.present(task);
-      for (const resolve of waiting) resolve(record);
-    }
-    if (this.store.unfinished === 0 && this.drainWaiters.length > 0) {
-      const waiters = this.drainWaiters;
-      this.drainWaiters = [];
-      for (const resolve of waiters) resolve();
-    }
+    this.waiters.settled(task, this.store.unfinished);
   }
 
   /** Tells observers of a lifecycle change; nothing is built when there are none. */
