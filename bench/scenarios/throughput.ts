@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { TaskManagerOptions, TypeOrmTaskBackend } from '../../lib';
+import { TaskManager, TaskManagerOptions, TypeOrmTaskBackend } from '../../lib';
 import { MB, PG_URL, RssSampler, nowMs, percentile, rssMB, scenarioMain, settle, sleep, wallMs } from '../common';
-import { bareNoop, managerApp, startedAt } from '../fixtures';
+import { Noop, bareNoop, managerApp, startedAt } from '../fixtures';
 
 export type Store = 'memory' | 'sqlite' | 'postgres';
 
@@ -143,10 +143,20 @@ function storeSetup(store: Store, cap: number): StoreSetup {
   };
 }
 
-async function engine(p: ThroughputParams): Promise<ThroughputResult> {
+/** A manager on the scenario's store for `run`, closed and its store removed afterwards. */
+async function withManager<T>(p: ThroughputParams, run: (m: { manager: TaskManager; noop: Noop; setup: StoreSetup }) => Promise<T>): Promise<T> {
   const setup = storeSetup(p.store, p.cap);
   const { app, manager, noop } = await managerApp(setup.options);
   try {
+    return await run({ manager, noop, setup });
+  } finally {
+    await app.close();
+    await setup.cleanup();
+  }
+}
+
+async function engine(p: ThroughputParams): Promise<ThroughputResult> {
+  return withManager(p, async ({ manager, noop, setup }) => {
     // Warm-up: the code paths compiled, the database statements prepared.
     for (let i = 0; i < 2000; i++) manager.addTask(noop.run);
     await manager.drain();
@@ -175,17 +185,12 @@ async function engine(p: ThroughputParams): Promise<ThroughputResult> {
       heapMB: process.memoryUsage().heapUsed / MB,
       dbFileMB: setup.fileSize ? setup.fileSize() / MB : undefined,
     };
-  } finally {
-    await app.close();
-    await setup.cleanup();
-  }
+  });
 }
 
 /** Tasks added at a steady rate; latency = the task's own start stamp - the time before addTask. */
 async function latency(p: ThroughputParams): Promise<ThroughputResult> {
-  const setup = storeSetup(p.store, p.cap);
-  const { app, manager, noop } = await managerApp(setup.options);
-  try {
+  return withManager(p, async ({ manager, noop }) => {
     for (let i = 0; i < 500; i++) manager.addTask(noop.stamp);
     await manager.drain();
     await manager.flush();
@@ -221,17 +226,12 @@ async function latency(p: ThroughputParams): Promise<ThroughputResult> {
       peakRssMB: rssMB(),
       heapMB: process.memoryUsage().heapUsed / MB,
     };
-  } finally {
-    await app.close();
-    await setup.cleanup();
-  }
+  });
 }
 
 /** Many tasks in batches (added, then waited for), RSS at the end after GC, and the peak. */
 async function memory(p: ThroughputParams): Promise<ThroughputResult> {
-  const setup = storeSetup(p.store, p.cap);
-  const { app, manager, noop } = await managerApp(setup.options);
-  try {
+  return withManager(p, async ({ manager, noop, setup }) => {
     await settle();
     const batch = p.batch ?? 10_000;
     const sampler = new RssSampler(50);
@@ -260,10 +260,7 @@ async function memory(p: ThroughputParams): Promise<ThroughputResult> {
       heapMB: process.memoryUsage().heapUsed / MB,
       dbFileMB: setup.fileSize ? setup.fileSize() / MB : undefined,
     };
-  } finally {
-    await app.close();
-    await setup.cleanup();
-  }
+  });
 }
 
 scenarioMain<ThroughputParams, ThroughputResult>(async (p) => {
