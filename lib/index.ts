@@ -16,7 +16,7 @@ export {
   TaskOptionsFactory,
   TaskAuthCredentials,
 } from './options/task-options.interface';
-export { TaskAuthBackend } from './auth/task-auth-backend';
+export { TaskAuthBackend } from './options/task-auth-backend';
 export { TaskAuthGuard, ExtractedToken } from './auth/task-auth.guard';
 export { TaskPrincipal } from './auth/task-principal';
 export { TaskTokenService } from './auth/task-token.service';
@@ -26,7 +26,7 @@ export { TaskObserver, TaskLogEvent, TaskLifecycleEvent, TaskLogLevel } from './
 export { FileLogger, FileLoggerOptions } from './observers/file-logger';
 export { StdoutLogger, StdoutLoggerOptions } from './observers/stdout-logger';
 export { InMemoryLogger, InMemoryLoggerOptions } from './observers/in-memory-logger';
-export { TaskBackend } from './persistence/task-backend';
+export { TaskBackend } from './storage/task-backend';
 export { TypeOrmTaskBackend, TypeOrmTaskBackendOptions, sqliteOptions } from './persistence/typeorm';
 export { TaskRecord, TaskSource, TaskData } from './task/task-record';
 export { TaskStatus, TASK_STATUSES } from './task/task-status';

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AdminTuning, TASKFLOW_ADMIN_TUNING } from '../http/admin-tuning';
+import { AdminTuning, TASKFLOW_ADMIN_TUNING } from '../options/admin-tuning';
 
 /**
  * Failed logins per (client address, username), in a sliding window (SPEC §4: 5

@@ -2,9 +2,9 @@ import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable, 
 import { Reflector } from '@nestjs/core';
 import type { ServerResponse } from 'node:http';
 import { TASKFLOW_OPTIONS } from '../constants';
-import { httpMessages } from '../http/http-messages';
-import { HttpRequest } from '../http/http-types';
-import { LoginRedirectException } from '../http/login-redirect.exception';
+import { httpMessages } from '../web/http-messages';
+import { HttpRequest } from '../web/http-types';
+import { LoginRedirectException } from '../web/login-redirect.exception';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { TASKFLOW_AUTH_MODE, TaskAuthMode } from './auth-mode.decorator';
 import { TOKEN_COOKIE, readCookie } from './cookies';

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { TaskRegistry } from '../discovery/task.registry';
-import { DatabaseHistory } from '../persistence/database-history';
+import { DatabaseHistory } from '../storage/database-history';
 import { FailureRow, TypeOrmInsights } from '../persistence/typeorm/insights';
 import { TypeOrmTaskBackend } from '../persistence/typeorm/typeorm.backend';
-import { successRate, summarize } from '../store/compute-metrics';
+import { successRate, summarize } from '../storage/compute-metrics';
 import {
   DEAD_LETTER_IDS_PER_GROUP,
   DEAD_LETTER_MAX_GROUPS,

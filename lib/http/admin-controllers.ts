@@ -5,7 +5,7 @@ import { TaskAuthGuard } from '../auth/task-auth.guard';
 import { TaskTokenService } from '../auth/task-token.service';
 import { resolvePath } from '../options/resolve-options';
 import { TaskEventHub } from '../stream/task-event-hub';
-import { DEFAULT_ADMIN_TUNING, TASKFLOW_ADMIN_TUNING } from './admin-tuning';
+import { DEFAULT_ADMIN_TUNING, TASKFLOW_ADMIN_TUNING } from '../options/admin-tuning';
 import { DashboardController } from './dashboard.controller';
 import { InsightsController } from './insights.controller';
 import { TasksController } from './tasks.controller';

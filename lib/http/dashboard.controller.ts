@@ -21,11 +21,11 @@ import { DashboardBundle, dashboardAssets, pickEncoding } from '../dashboard/das
 import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { clientMessages, coalesceWritesPerTurn, pinSseHeaders } from '../stream/sse-client';
 import { TaskEventHub } from '../stream/task-event-hub';
-import { AdminTuning, TASKFLOW_ADMIN_TUNING } from './admin-tuning';
-import { renderDashboardPage, setDashboardHeaders } from './html-pages';
-import { httpMessages } from './http-messages';
-import { HttpRequest, requestPath } from './http-types';
-import { TaskflowExceptionFilter } from './taskflow-exception.filter';
+import { AdminTuning, TASKFLOW_ADMIN_TUNING } from '../options/admin-tuning';
+import { renderDashboardPage, setDashboardHeaders } from '../web/html-pages';
+import { httpMessages } from '../web/http-messages';
+import { HttpRequest, requestPath } from '../web/http-types';
+import { TaskflowExceptionFilter } from '../web/taskflow-exception.filter';
 
 /**
  * `GET {path}/dashboard` (redirects to the login page without a session), its static

@@ -5,9 +5,9 @@ import { TaskInsights } from '../engine/task-insights.service';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { DeadLetterReport, FunctionInsight, MAX_THROUGHPUT_MINUTES, ThroughputReport } from '../task/task-insights';
 import { TaskRecord } from '../task/task-record';
-import { httpMessages } from './http-messages';
-import { parseInteger, parseListQuery, parseSince, singleParam } from './request-parsers';
-import { TaskflowExceptionFilter } from './taskflow-exception.filter';
+import { httpMessages } from '../web/http-messages';
+import { parseInteger, parseListQuery, parseSince, singleParam } from '../web/request-parsers';
+import { TaskflowExceptionFilter } from '../web/taskflow-exception.filter';
 import { exposeHeader } from './tasks.controller';
 
 /** Rows `GET {path}/export.csv` writes by default, and at most. */

@@ -10,7 +10,7 @@ import { BulkRetryResult, DeleteHistoryResult } from '../task/bulk-retry-result'
 import { ScheduleInfo } from '../task/schedule-info';
 import { TaskMetrics } from '../task/task-metrics';
 import { TaskRecord } from '../task/task-record';
-import { HttpRequest, hasContentType, requestPath } from './http-types';
+import { HttpRequest, hasContentType, requestPath } from '../web/http-types';
 import {
   parseAuditQuery,
   parseBulkRetryBody,
@@ -18,8 +18,8 @@ import {
   parseListQuery,
   parseRetryFailedQuery,
   parseTaskId,
-} from './request-parsers';
-import { TaskflowExceptionFilter } from './taskflow-exception.filter';
+} from '../web/request-parsers';
+import { TaskflowExceptionFilter } from '../web/taskflow-exception.filter';
 
 export interface TaskActionResult {
   task_id: string;

@@ -13,7 +13,7 @@ import { resolveOptions } from '../options/resolve-options';
 import { RetentionService } from '../persistence/retention.service';
 import { TaskPersistence } from '../persistence/task-persistence.service';
 import { ScheduleExplorer } from '../schedule/schedule.explorer';
-import { SCHEDULE_SOURCE } from '../schedule/schedule-source';
+import { SCHEDULE_SOURCE } from '../engine/schedule-source';
 import { TaskScheduler } from '../schedule/task-scheduler.service';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { TaskAdminOptions, TaskModuleAsyncOptions, TaskOptionsFactory } from '../options/task-options.interface';

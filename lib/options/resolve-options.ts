@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as nodePath from 'node:path';
 import type { DataSource, DataSourceOptions } from 'typeorm';
-import { TaskAuthBackend } from '../auth/task-auth-backend';
+import { TaskAuthBackend } from './task-auth-backend';
 import { FileLogger } from '../observers/file-logger';
 import { TaskObserver } from '../observers/task-observer';
 import { InvalidOptionError } from '../errors/invalid-option.error';

@@ -1,7 +1,7 @@
 import type { ModuleMetadata, Type, InjectionToken, OptionalFactoryDependency } from '@nestjs/common';
 import type { DataSource, DataSourceOptions } from 'typeorm';
 import type { TaskObserver } from '../observers/task-observer';
-import type { TaskAuthBackend } from '../auth/task-auth-backend';
+import type { TaskAuthBackend } from './task-auth-backend';
 
 /** Options of the manager, accepted by both modules (SPEC §1). Durations in seconds. */
 export interface TaskManagerOptions {

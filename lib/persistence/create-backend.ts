@@ -1,6 +1,6 @@
 import type { DataSource, DataSourceOptions } from 'typeorm';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
-import { TaskBackend } from './task-backend';
+import { TaskBackend } from '../storage/task-backend';
 
 /**
  * The backend the options ask for, or null for memory only. TypeORM and the

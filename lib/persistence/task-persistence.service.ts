@@ -8,9 +8,9 @@ import { TaskRuntime } from '../engine/task-runtime';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { TaskData } from '../task/task-record';
 import { createBackend } from './create-backend';
-import { DatabaseHistory } from './database-history';
-import { TaskBackend } from './task-backend';
-import { WriteBehind } from './write-behind';
+import { DatabaseHistory } from '../storage/database-history';
+import { TaskBackend } from '../storage/task-backend';
+import { WriteBehind } from '../storage/write-behind';
 
 const CLAIM_BATCH = 500;
 const LEASE_PRUNE_EVERY_MS = 3600_000;

@@ -3,7 +3,7 @@ import { Observable, Subscriber, Subscription } from 'rxjs';
 import { LOGGER_CONTEXT } from '../constants';
 import { TaskManager } from '../engine/task-manager.service';
 import { TaskScheduler } from '../schedule/task-scheduler.service';
-import { AdminTuning, TASKFLOW_ADMIN_TUNING } from '../http/admin-tuning';
+import { AdminTuning, TASKFLOW_ADMIN_TUNING } from '../options/admin-tuning';
 import { TaskData, snapshotTask } from '../task/task-record';
 import { isTerminal } from '../task/task-status';
 import { ReplayBuffer } from './replay-buffer';

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { TaskData, TaskRecord } from '../../lib';
 import { csvCell } from '../../lib/http/insights.controller';
-import { comparator, pageOf } from '../../lib/store/task-filter';
+import { comparator, pageOf } from '../../lib/storage/task-filter';
 import { TASK_SORTS } from '../../lib/task/task-query';
 import { errorSignature } from '../../lib/engine/task-insights.service';
 import { HttpApp, createHttpApp, gate, runToEnd, startHeld } from '../support/http-app';

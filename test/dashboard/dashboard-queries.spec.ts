@@ -2,7 +2,7 @@ import { TaskData, TaskQuery } from '../../lib';
 import { groupFailures } from '../../lib/engine/task-insights.service';
 import { TypeOrmInsights } from '../../lib/persistence/typeorm/insights';
 import { TypeOrmTaskBackend } from '../../lib/persistence/typeorm';
-import { pageOf } from '../../lib/store/task-filter';
+import { pageOf } from '../../lib/storage/task-filter';
 import { TASK_SORTS } from '../../lib/task/task-query';
 import { describeEachDatabase, uniquePrefix } from '../support/databases';
 import { history } from './seed';

@@ -6,8 +6,8 @@ import { LoginThrottle } from '../../lib/auth/login-throttle';
 import { ExtractedToken, TaskAuthGuard } from '../../lib/auth/task-auth.guard';
 import { TaskPrincipal } from '../../lib/auth/task-principal';
 import { ADMIN_PROVIDERS, createAdminControllers } from '../../lib/http/admin-controllers';
-import { DEFAULT_ADMIN_TUNING } from '../../lib/http/admin-tuning';
-import { HttpRequest } from '../../lib/http/http-types';
+import { DEFAULT_ADMIN_TUNING } from '../../lib/options/admin-tuning';
+import { HttpRequest } from '../../lib/web/http-types';
 import { Jobs, runToEnd } from '../support/http-app';
 
 /** A guard that also accepts an API key and answers 418 instead of 401: every step is overridable. */

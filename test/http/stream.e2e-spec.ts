@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import request from 'supertest';
 import { BackgroundTask, TaskRecord, taskLog } from '../../lib';
-import { DEFAULT_ADMIN_TUNING } from '../../lib/http/admin-tuning';
+import { DEFAULT_ADMIN_TUNING } from '../../lib/options/admin-tuning';
 import { TaskEventHub } from '../../lib/stream/task-event-hub';
 import { HttpApp, createHttpApp, gate, runToEnd, startHeld } from '../support/http-app';
 import { SseEvent, SseReader } from '../support/http-sse';

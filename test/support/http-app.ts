@@ -1,7 +1,7 @@
 import { INestApplication, Injectable, LoggerService, Provider } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { BackgroundTask, TaskAdminModule, TaskAdminOptions, TaskManager, TaskRecord, getTaskContext, taskLog } from '../../lib';
-import { AdminTuning, DEFAULT_ADMIN_TUNING, TASKFLOW_ADMIN_TUNING } from '../../lib/http/admin-tuning';
+import { AdminTuning, DEFAULT_ADMIN_TUNING, TASKFLOW_ADMIN_TUNING } from '../../lib/options/admin-tuning';
 
 /** Gates that `Jobs.hold` waits on, by key: a test opens one to let its task finish. */
 const gates = new Map<string, { promise: Promise<void>; open: () => void }>();

@@ -4,7 +4,7 @@ import { AuditEntry } from '../../task/audit-entry';
 import { TaskMetrics } from '../../task/task-metrics';
 import { TaskPage, TaskQuery } from '../../task/task-query';
 import { TaskData } from '../../task/task-record';
-import { TaskBackend } from '../task-backend';
+import { TaskBackend } from '../../storage/task-backend';
 import * as audit from './audit';
 import * as claims from './claims';
 import { Connection } from './connection';

@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { LOGGER_CONTEXT } from '../constants';
-import { TaskHistory } from '../engine/task-history';
-import { computeMetrics } from '../store/compute-metrics';
-import { MemoryTaskStore } from '../store/memory-task.store';
-import { pageOf } from '../store/task-filter';
+import { TaskHistory } from './task-history';
+import { computeMetrics } from './compute-metrics';
+import { MemoryTaskStore } from './memory-task.store';
+import { pageOf } from './task-filter';
 import { AuditEntry } from '../task/audit-entry';
 import { TaskData } from '../task/task-record';
 import { isTerminal } from '../task/task-status';
