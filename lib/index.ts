@@ -16,12 +16,15 @@ export {
   TaskOptionsFactory,
   TaskAuthCredentials,
 } from './options/task-options.interface';
-export { TaskAuthBackend } from './options/task-auth-backend';
+export { TaskAuthBackend, TaskAuthResult, TaskCredentialPair } from './options/task-auth-backend';
+export { TaskRole, TASK_ROLES } from './options/task-role';
 export { TaskAuthGuard, ExtractedToken } from './auth/task-auth.guard';
 export { TaskPrincipal } from './auth/task-principal';
 export { TaskTokenService } from './auth/task-token.service';
 export { TaskAuthRoute, TaskAuthMode } from './auth/auth-mode.decorator';
-export { TaskActor } from './auth/task-actor.decorator';
+export { TaskActor, TaskActorOptions } from './auth/task-actor.decorator';
+export { TaskRequiredRole } from './auth/task-role.decorator';
+export { SessionInfo } from './auth/task-session.controller';
 export { TaskObserver, TaskLogEvent, TaskLifecycleEvent, TaskLogLevel } from './observers/task-observer';
 export { FileLogger, FileLoggerOptions } from './observers/file-logger';
 export { StdoutLogger, StdoutLoggerOptions } from './observers/stdout-logger';

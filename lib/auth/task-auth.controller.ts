@@ -16,23 +16,32 @@ import {
 } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import { LOGGER_CONTEXT, TASKFLOW_OPTIONS } from '../constants';
+import { TaskManager } from '../engine/task-manager.service';
 import { renderLoginPage, setPageHeaders } from '../web/html-pages';
 import { httpMessages } from '../web/http-messages';
 import { HttpRequest, hasContentType, requestPath } from '../web/http-types';
-import { parseLoginBody } from '../web/request-parsers';
 import { TaskflowExceptionFilter } from '../web/taskflow-exception.filter';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { TaskAuthBackend } from '../options/task-auth-backend';
-import { LoginThrottle } from './login-throttle';
+import { DEFAULT_TASK_ROLE, TaskRole, isTaskRole } from '../options/task-role';
+import { authMessages } from './auth-messages';
+import { clientAddress } from './client-address';
 import { clearedTokenCookie, tokenCookie } from './cookies';
+import { parseLoginBody } from './login-body';
+import { LoginThrottle } from './login-throttle';
+import { isSameOrigin } from './same-origin';
 import { TaskTokenService } from './task-token.service';
 
-/** Answer body of a JSON login (SPEC §4). */
+/** Answer body of a JSON login. */
 export interface TokenResponse {
   access_token: string;
   token_type: 'bearer';
   expires_in: number;
+  role: TaskRole;
 }
+
+/** The audit actor of a failed sign-in whose username the backend does not confirm. */
+export const UNKNOWN_USER = '(unknown user)';
 
 /**
  * `{path}/auth/login` (page, form and JSON sign-in) and `{path}/auth/logout`.
@@ -48,6 +57,7 @@ export class TaskAuthController {
     @Inject(TASKFLOW_OPTIONS) protected readonly options: ResolvedTaskOptions,
     protected readonly tokens: TaskTokenService,
     protected readonly throttle: LoginThrottle,
+    protected readonly manager: TaskManager,
   ) {}
 
   @Get('auth/login')
@@ -56,36 +66,51 @@ export class TaskAuthController {
     this.sendPage(response, 200);
   }
 
+  /**
+   * Form: 302 to the dashboard with the session cookie; JSON: a bearer token. A form
+   * posted from another site is refused (403) before anything is counted, so no
+   * page elsewhere can sign a browser in to an account of its choosing.
+   */
   @Post('auth/login')
   async login(@Req() request: HttpRequest, @Res() response: ServerResponse): Promise<void> {
     const backend = this.requireAuth(request);
     const form = hasContentType(request, 'application/x-www-form-urlencoded');
-    if (!form && !hasContentType(request, 'application/json')) throw new BadRequestException(httpMessages.loginBody());
+    if (!form && !hasContentType(request, 'application/json')) throw new BadRequestException(authMessages.loginBody());
+    if (form && !isSameOrigin(request)) return this.sendPage(response, 403, authMessages.loginCrossOrigin());
     const input = parseLoginBody(request.body);
     if ('error' in input) {
-      if (form) return this.sendPage(response, 400, httpMessages.loginMissing());
+      if (form) return this.sendPage(response, 400, authMessages.loginMissing());
       throw new BadRequestException(input.error);
     }
 
-    const key = LoginThrottle.key(request.ip ?? request.socket.remoteAddress ?? 'unknown', input.username);
-    const wait = this.throttle.retryAfter(key);
-    if (wait > 0) {
-      response.setHeader('Retry-After', String(wait));
-      if (form) return this.sendPage(response, 429, httpMessages.loginThrottled(wait), input.username);
+    const address = clientAddress(request);
+    const start = this.throttle.begin(address, input.username);
+    if (!start.allowed) {
+      response.setHeader('Retry-After', String(start.retryAfter));
+      if (form) return this.sendPage(response, 429, authMessages.loginThrottled(start.retryAfter), input.username);
       throw new HttpException(
-        { statusCode: 429, message: httpMessages.loginThrottled(wait), error: 'Too Many Requests' },
+        { statusCode: 429, message: authMessages.loginThrottled(start.retryAfter), error: 'Too Many Requests' },
         HttpStatus.TOO_MANY_REQUESTS,
       );
     }
 
-    if (!(await this.authenticate(backend, input.username, input.password))) {
-      this.throttle.fail(key);
-      if (form) return this.sendPage(response, 401, httpMessages.loginFailed(), input.username);
-      throw new UnauthorizedException(httpMessages.loginFailed());
+    let role: TaskRole | null;
+    try {
+      role = await this.authenticate(backend, input.username, input.password);
+    } catch (error) {
+      start.attempt.cancel();
+      throw error;
     }
-    this.throttle.succeed(key);
+    if (role === null) {
+      start.attempt.fail();
+      await this.auditFailure(backend, input.username, address);
+      if (form) return this.sendPage(response, 401, authMessages.loginFailed(), input.username);
+      throw new UnauthorizedException(authMessages.loginFailed());
+    }
+    start.attempt.succeed();
+    this.manager.recordLogin(true, { actor: input.username, role }, { address });
 
-    const { token, expiresIn } = await this.tokens.issue(input.username);
+    const { token, expiresIn } = await this.tokens.issue(input.username, role);
     response.setHeader('Cache-Control', 'no-store');
     if (form) {
       response.setHeader('Set-Cookie', tokenCookie(token, { path: this.options.path, maxAgeSeconds: expiresIn, secure: request.secure === true }));
@@ -94,7 +119,7 @@ export class TaskAuthController {
       response.end();
       return;
     }
-    const body: TokenResponse = { access_token: token, token_type: 'bearer', expires_in: expiresIn };
+    const body: TokenResponse = { access_token: token, token_type: 'bearer', expires_in: expiresIn, role };
     response.statusCode = 200;
     response.setHeader('Content-Type', 'application/json; charset=utf-8');
     response.end(JSON.stringify(body));
@@ -111,14 +136,40 @@ export class TaskAuthController {
     this.logoutAndRedirect(request, response);
   }
 
-  /** Runs the backend; one that throws is logged (never with the password) and answers 503. */
-  protected async authenticate(backend: TaskAuthBackend, username: string, password: string): Promise<boolean> {
+  /**
+   * Runs the backend: the role it grants (`true` = admin), or null when it refuses.
+   * One that throws, or grants an unknown role, is logged (never with the password)
+   * and answers 503.
+   */
+  protected async authenticate(backend: TaskAuthBackend, username: string, password: string): Promise<TaskRole | null> {
+    let result: unknown;
     try {
-      return (await backend.authenticateUser(username, password)) === true;
+      result = await backend.authenticateUser(username, password);
     } catch (error) {
       this.logger.error(`The TaskAuthBackend threw while signing in a user: ${error instanceof Error ? error.message : String(error)}`);
-      throw new ServiceUnavailableException(httpMessages.authBackendFailed());
+      throw new ServiceUnavailableException(authMessages.authBackendFailed());
     }
+    if (result === true) return DEFAULT_TASK_ROLE;
+    if (result === null || typeof result !== 'object') return null;
+    const role: unknown = (result as { role?: unknown }).role;
+    if (isTaskRole(role)) return role;
+    this.logger.error('The TaskAuthBackend accepted a user with an unknown role; use viewer, operator or admin');
+    throw new ServiceUnavailableException(authMessages.authBackendFailed());
+  }
+
+  /**
+   * `login_failed` with the client address. The actor is the username only when the
+   * backend confirms such a user exists: what was typed may be a password pasted into
+   * the wrong field, and the audit is readable by every viewer.
+   */
+  private async auditFailure(backend: TaskAuthBackend, username: string, address: string): Promise<void> {
+    let known = false;
+    try {
+      known = backend.userExists ? (await backend.userExists(username)) === true : false;
+    } catch {
+      known = false;
+    }
+    this.manager.recordLogin(false, { actor: known ? username : UNKNOWN_USER }, { address });
   }
 
   private logoutAndRedirect(request: HttpRequest, response: ServerResponse): void {

@@ -2,12 +2,15 @@ import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable, 
 import { Reflector } from '@nestjs/core';
 import type { ServerResponse } from 'node:http';
 import { TASKFLOW_OPTIONS } from '../constants';
-import { httpMessages } from '../web/http-messages';
 import { HttpRequest } from '../web/http-types';
 import { LoginRedirectException } from '../web/login-redirect.exception';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
+import { TaskRole, roleSatisfies } from '../options/task-role';
+import { authMessages } from './auth-messages';
 import { TASKFLOW_AUTH_MODE, TaskAuthMode } from './auth-mode.decorator';
 import { TOKEN_COOKIE, readCookie } from './cookies';
+import { isSameOrigin } from './same-origin';
+import { TASKFLOW_REQUIRED_ROLE } from './task-role.decorator';
 import { ANONYMOUS, TaskPrincipal, setPrincipal } from './task-principal';
 import { TaskTokenService } from './task-token.service';
 
@@ -18,6 +21,7 @@ export interface ExtractedToken {
 }
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const READ_METHODS = new Set(['GET', 'HEAD']);
 
 /**
  * Protects the admin routes (SPEC §4 Auth). Exported so it can be extended: every
@@ -26,8 +30,9 @@ const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * Without auth everything is open and the actor is "anonymous". With auth, a valid
  * token comes from `Authorization: Bearer` (when that header is present it alone
  * counts) or from the `taskflow_token` cookie; API routes answer 401 without one,
- * pages redirect to the login page, and a write authenticated by the cookie is
- * refused (403) when its Origin is not the request's own host.
+ * pages redirect to the login page, a write authenticated by the cookie is
+ * refused (403) when its Origin (or Referer) is not the request's own origin, and
+ * a route the token's role may not use answers 403.
  */
 @Injectable()
 export class TaskAuthGuard implements CanActivate {
@@ -50,8 +55,18 @@ export class TaskAuthGuard implements CanActivate {
     if (extracted.source === 'cookie' && UNSAFE_METHODS.has(request.method ?? '') && !this.isSameOrigin(request)) {
       return this.handleCrossOrigin(context);
     }
+    const required = this.getRequiredRole(context);
+    if (!roleSatisfies(principal.role, required)) return this.handleForbiddenRole(context, principal, required);
     setPrincipal(request, principal);
     return true;
+  }
+
+  /** The route's `@TaskRequiredRole`, else `viewer` for reads and `admin` for anything else. */
+  protected getRequiredRole(context: ExecutionContext): TaskRole {
+    const declared = this.reflector.getAllAndOverride<TaskRole | undefined>(TASKFLOW_REQUIRED_ROLE, [context.getHandler(), context.getClass()]);
+    if (declared) return declared;
+    const method = context.switchToHttp().getRequest<HttpRequest>().method ?? 'GET';
+    return READ_METHODS.has(method) ? 'viewer' : 'admin';
   }
 
   protected getMode(context: ExecutionContext): TaskAuthMode {
@@ -81,53 +96,23 @@ export class TaskAuthGuard implements CanActivate {
     return this.tokens.verify(token);
   }
 
-  /**
-   * An `Origin` matches when its host and port are the request's `Host` (express's
-   * `req.host`, so X-Forwarded-Host counts behind a trusted proxy). A Host without a
-   * port matches the default port of the Origin's scheme, so a TLS-terminating proxy
-   * that forwards plain HTTP still works. No Origin (non-browser clients) passes.
-   */
+  /** Scheme, host and port of the `Origin` (else `Referer`) equal the request's own; neither header passes. */
   protected isSameOrigin(request: HttpRequest): boolean {
-    const origin = request.headers.origin;
-    if (origin === undefined) return true;
-    const host = typeof request.host === 'string' && request.host ? request.host : request.headers.host;
-    if (typeof origin !== 'string' || typeof host !== 'string' || host === '') return false;
-    const from = parseOrigin(origin);
-    const to = parseHost(host);
-    if (!from || !to || from.hostname !== to.hostname) return false;
-    if (to.port !== null) return from.port === to.port;
-    return from.port === (from.protocol === 'https:' ? '443' : '80');
+    return isSameOrigin(request);
   }
 
   protected handleUnauthenticated(context: ExecutionContext, mode: TaskAuthMode): never {
     if (mode === 'page') throw new LoginRedirectException(`${this.options.path}/auth/login`);
     context.switchToHttp().getResponse<ServerResponse>().setHeader('WWW-Authenticate', 'Bearer realm="nestjs-taskflow"');
-    throw new UnauthorizedException(httpMessages.unauthenticated(this.options.path));
+    throw new UnauthorizedException(authMessages.unauthenticated(this.options.path));
   }
 
   protected handleCrossOrigin(_context: ExecutionContext): never {
-    throw new ForbiddenException(httpMessages.crossOrigin());
+    throw new ForbiddenException(authMessages.crossOrigin());
+  }
+
+  protected handleForbiddenRole(_context: ExecutionContext, principal: TaskPrincipal, required: TaskRole): never {
+    throw new ForbiddenException(authMessages.roleRequired(required, principal.role));
   }
 }
 
-function parseOrigin(origin: string): { protocol: string; hostname: string; port: string } | null {
-  if (origin === 'null') return null;
-  try {
-    const url = new URL(origin);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
-    return { protocol: url.protocol, hostname: url.hostname, port: url.port || (url.protocol === 'https:' ? '443' : '80') };
-  } catch {
-    return null;
-  }
-}
-
-function parseHost(host: string): { hostname: string; port: string | null } | null {
-  try {
-    const url = new URL(`http://${host}`);
-    if (url.pathname !== '/' || url.username || url.search) return null;
-    const explicit = /:(\d+)$/.test(host) && !host.endsWith(']');
-    return { hostname: url.hostname, port: explicit ? (url.port || '80') : null };
-  } catch {
-    return null;
-  }
-}

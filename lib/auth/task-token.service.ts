@@ -1,7 +1,9 @@
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { LOGGER_CONTEXT, TASKFLOW_OPTIONS } from '../constants';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
+import { TaskRole, isTaskRole } from '../options/task-role';
+import { authMessages } from './auth-messages';
 import { TaskPrincipal } from './task-principal';
 
 /** Longest token looked at; anything longer is refused without parsing. */
@@ -14,9 +16,11 @@ export interface IssuedToken {
 }
 
 /**
- * Issues and verifies the admin tokens: HS256 JWTs with `sub`, `iat` and `exp`,
- * signed with `secretKey`. Verification accepts HS256 only (no `none`, no RS/HS
- * confusion) and requires `sub` and `exp`.
+ * Issues and verifies the admin tokens: HS256 JWTs with `sub`, `role`, `iat` and
+ * `exp`, signed with `secretKey`. Verification accepts HS256 only (no `none`, no
+ * RS/HS confusion) and requires `sub`, a known `role` and `exp`; when the auth
+ * backend can say whether a user exists, a token of a user no longer configured is
+ * refused too.
  */
 @Injectable()
 export class TaskTokenService implements OnModuleInit {
@@ -45,23 +49,44 @@ export class TaskTokenService implements OnModuleInit {
     return Math.max(1, Math.floor(this.options.tokenExpiry));
   }
 
-  async issue(sub: string): Promise<IssuedToken> {
+  async issue(sub: string, role: TaskRole): Promise<IssuedToken> {
     const iat = Math.floor(Date.now() / 1000);
-    const token = await this.jwt.signAsync({ sub, iat, exp: iat + this.lifetime });
+    const token = await this.jwt.signAsync({ sub, role, iat, exp: iat + this.lifetime });
     return { token, expiresIn: this.lifetime };
   }
 
-  /** The principal of a valid token; null when it is malformed, tampered, expired or of another algorithm. */
+  /**
+   * The principal of a valid token; null when it is malformed, tampered, expired, of
+   * another algorithm, without a known role, or of a user the backend no longer has.
+   */
   async verify(token: string): Promise<TaskPrincipal | null> {
+    const principal = await this.decode(token);
+    if (!principal || !(await this.userExists(principal.sub))) return null;
+    return principal;
+  }
+
+  private async decode(token: string): Promise<TaskPrincipal | null> {
     if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null;
     try {
       const payload: unknown = await this.jwt.verifyAsync(token, { algorithms: ['HS256'] });
       if (payload === null || typeof payload !== 'object') return null;
-      const { sub, exp } = payload as { sub?: unknown; exp?: unknown };
-      if (typeof sub !== 'string' || sub === '' || typeof exp !== 'number') return null;
-      return { sub };
+      const { sub, role, exp } = payload as { sub?: unknown; role?: unknown; exp?: unknown };
+      if (typeof sub !== 'string' || sub === '' || typeof exp !== 'number' || !isTaskRole(role)) return null;
+      return { sub, role };
     } catch {
       return null;
+    }
+  }
+
+  /** Asks the backend when it can tell; a backend that throws answers 503 rather than signing everyone out. */
+  private async userExists(sub: string): Promise<boolean> {
+    const backend = this.options.auth;
+    if (!backend?.userExists) return true;
+    try {
+      return (await backend.userExists(sub)) === true;
+    } catch (error) {
+      this.logger.error(`The TaskAuthBackend threw in userExists: ${error instanceof Error ? error.message : String(error)}`);
+      throw new ServiceUnavailableException(authMessages.authBackendFailed());
     }
   }
 }

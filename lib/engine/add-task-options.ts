@@ -13,6 +13,8 @@ export interface AddTaskOptions {
 /** Who performed an admin action, for the audit log. */
 export interface ActorOptions {
   actor?: string;
+  /** The actor's role (`viewer`, `operator`, `admin`), recorded in the entry's `detail.role`. */
+  role?: string;
 }
 
 /**

@@ -303,8 +303,13 @@ export class TaskManager {
     return { dispatched: results.length, skipped: requested - results.length, results };
   }
 
+  /** @internal Audits a sign-in (`login`) or a refused one (`login_failed`); called by the auth routes. */
+  recordLogin(succeeded: boolean, opts: ActorOptions, detail: Record<string, unknown>): void {
+    this.recordAudit(succeeded ? 'login' : 'login_failed', null, opts, detail);
+  }
+
   private recordAudit(action: AuditEntry['action'], taskId: string | null, opts: ActorOptions, detail: Record<string, unknown>): void {
-    const entry = this.audits.record(action, taskId, opts.actor ?? 'system', detail);
+    const entry = this.audits.record(action, taskId, opts.actor ?? 'system', opts.role === undefined ? detail : { ...detail, role: opts.role });
     this.runtime.history?.recordAudit(entry);
   }
 }

@@ -2,6 +2,7 @@ import { CanActivate, Controller, Provider, Type, UseGuards } from '@nestjs/comm
 import { LoginThrottle } from '../auth/login-throttle';
 import { TaskAuthController } from '../auth/task-auth.controller';
 import { TaskAuthGuard } from '../auth/task-auth.guard';
+import { TaskSessionController } from '../auth/task-session.controller';
 import { TaskTokenService } from '../auth/task-token.service';
 import { resolvePath } from '../options/resolve-options';
 import { TaskEventHub } from '../stream/task-event-hub';
@@ -38,6 +39,7 @@ export function createAdminControllers(path: string, guard: Type<CanActivate> = 
   };
   return [
     mount(TaskAuthController, false),
+    mount(TaskSessionController, true),
     mount(DashboardController, true),
     mount(InsightsController, true),
     mount(TasksController, true),

@@ -1,6 +1,8 @@
 import { Body, Delete, Get, HttpCode, Inject, Injectable, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
-import { TaskActor } from '../auth/task-actor.decorator';
+import { TaskActorOptions } from '../auth/task-actor.decorator';
+import { TaskRequiredRole } from '../auth/task-role.decorator';
+import type { ActorOptions } from '../engine/add-task-options';
 import { TASKFLOW_OPTIONS } from '../constants';
 import { TaskManager } from '../engine/task-manager.service';
 import { TaskNotFoundError } from '../errors/task-not-found.error';
@@ -70,21 +72,24 @@ export class TasksController {
   }
 
   @Post('bulk-retry')
+  @TaskRequiredRole('operator')
   @HttpCode(200)
-  bulkRetry(@Body() body: unknown, @Req() request: HttpRequest, @TaskActor() actor: string): Promise<BulkRetryResult> {
+  bulkRetry(@Body() body: unknown, @Req() request: HttpRequest, @TaskActorOptions() actor: ActorOptions): Promise<BulkRetryResult> {
     const ids = parseBulkRetryBody(body, hasContentType(request, 'application/json'));
-    return this.manager.bulkRetry(ids, { actor });
+    return this.manager.bulkRetry(ids, actor);
   }
 
   @Post('retry-failed')
+  @TaskRequiredRole('operator')
   @HttpCode(200)
-  retryFailed(@Query() query: unknown, @TaskActor() actor: string): Promise<BulkRetryResult> {
-    return this.manager.retryFailed(parseRetryFailedQuery(query, Date.now()), { actor });
+  retryFailed(@Query() query: unknown, @TaskActorOptions() actor: ActorOptions): Promise<BulkRetryResult> {
+    return this.manager.retryFailed(parseRetryFailedQuery(query, Date.now()), actor);
   }
 
   @Delete('history')
-  deleteHistory(@Query() query: unknown, @TaskActor() actor: string): Promise<DeleteHistoryResult> {
-    return this.manager.deleteHistory(parseHistoryQuery(query, Date.now()), { actor });
+  @TaskRequiredRole('admin')
+  deleteHistory(@Query() query: unknown, @TaskActorOptions() actor: ActorOptions): Promise<DeleteHistoryResult> {
+    return this.manager.deleteHistory(parseHistoryQuery(query, Date.now()), actor);
   }
 
   @Get(':task_id')
@@ -96,16 +101,18 @@ export class TasksController {
   }
 
   @Post(':task_id/retry')
+  @TaskRequiredRole('operator')
   @HttpCode(200)
-  async retry(@Param('task_id') raw: unknown, @Req() request: HttpRequest, @TaskActor() actor: string): Promise<TaskActionResult> {
-    const task = await this.manager.retry(parseTaskId(raw, 'POST', requestPath(request)), { actor });
+  async retry(@Param('task_id') raw: unknown, @Req() request: HttpRequest, @TaskActorOptions() actor: ActorOptions): Promise<TaskActionResult> {
+    const task = await this.manager.retry(parseTaskId(raw, 'POST', requestPath(request)), actor);
     return { task_id: task.task_id, task };
   }
 
   @Post(':task_id/cancel')
+  @TaskRequiredRole('operator')
   @HttpCode(200)
-  async cancel(@Param('task_id') raw: unknown, @Req() request: HttpRequest, @TaskActor() actor: string): Promise<TaskActionResult> {
-    const task = await this.manager.cancel(parseTaskId(raw, 'POST', requestPath(request)), { actor });
+  async cancel(@Param('task_id') raw: unknown, @Req() request: HttpRequest, @TaskActorOptions() actor: ActorOptions): Promise<TaskActionResult> {
+    const task = await this.manager.cancel(parseTaskId(raw, 'POST', requestPath(request)), actor);
     return { task_id: task.task_id, task };
   }
 }

@@ -19,7 +19,11 @@ export interface AdminTuning {
   loginMaxFailures: number;
   /** The window those failures are counted in (SPEC §4: 15 min). */
   loginWindowMs: number;
-  /** Bound on the number of (address, username) pairs tracked. */
+  /** Failed logins from one address, over all usernames, before each further attempt waits (password spraying). */
+  loginAddressMaxFailures: number;
+  /** First wait past that budget; it doubles with each further failure, up to `loginWindowMs`. */
+  loginAddressBaseDelayMs: number;
+  /** Bound on the number of (address, username) pairs, and of addresses, tracked. */
   loginThrottleMaxKeys: number;
   /** Clock of the login throttle (epoch ms). */
   now: () => number;
@@ -33,6 +37,8 @@ export const DEFAULT_ADMIN_TUNING: AdminTuning = {
   maxClientQueueBytes: 4 * 1024 * 1024,
   loginMaxFailures: 5,
   loginWindowMs: 15 * 60 * 1000,
+  loginAddressMaxFailures: 20,
+  loginAddressBaseDelayMs: 1_000,
   loginThrottleMaxKeys: 10_000,
   now: () => Date.now(),
 };

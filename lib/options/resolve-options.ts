@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as nodePath from 'node:path';
 import type { DataSource, DataSourceOptions } from 'typeorm';
 import { TaskAuthBackend } from './task-auth-backend';
+import { TASK_ROLES, isTaskRole } from './task-role';
 import { FileLogger } from '../observers/file-logger';
 import { TaskObserver } from '../observers/task-observer';
 import { InvalidOptionError } from '../errors/invalid-option.error';
@@ -112,26 +113,32 @@ function resolveTablePrefix(prefix: unknown): string {
 function resolveAuth(auth: TaskAdminOptions['auth']): TaskAuthBackend | null {
   if (auth === undefined || auth === null) return null;
   if (auth instanceof TaskAuthBackend) return auth;
-  if (isPair(auth)) return TaskAuthBackend.fromCredentials([auth]);
+  if (isPair(auth)) return TaskAuthBackend.fromCredentials([checkRole(auth)]);
   if (Array.isArray(auth) && auth.length > 0 && auth.every(isPair)) {
-    return TaskAuthBackend.fromCredentials(auth as readonly TaskAuthCredentials[]);
+    return TaskAuthBackend.fromCredentials((auth as readonly TaskAuthCredentials[]).map(checkRole));
   }
   throw new InvalidOptionError(
     'auth',
-    'null, a [username, password] pair of non-empty strings, a non-empty list of such pairs, or a TaskAuthBackend',
+    'null, a [username, password] or [username, password, role] tuple of non-empty strings, a non-empty list of such tuples, or a TaskAuthBackend',
     auth,
   );
 }
 
+/** Shape only: two or three non-empty strings (the role is checked by checkRole, for a precise message). */
 function isPair(value: unknown): value is TaskAuthCredentials {
   return (
     Array.isArray(value) &&
-    value.length === 2 &&
-    typeof value[0] === 'string' &&
-    typeof value[1] === 'string' &&
-    value[0].length > 0 &&
-    value[1].length > 0
+    (value.length === 2 || value.length === 3) &&
+    value.every((part) => typeof part === 'string' && part.length > 0)
   );
+}
+
+function checkRole(pair: TaskAuthCredentials): TaskAuthCredentials {
+  const role: unknown = pair[2];
+  if (role !== undefined && !isTaskRole(role)) {
+    throw new InvalidOptionError(`auth (role of user ${JSON.stringify(pair[0])})`, `one of ${TASK_ROLES.join(', ')}`, role);
+  }
+  return pair;
 }
 
 function resolveDatabase(db: unknown): DataSourceOptions | DataSource | null {

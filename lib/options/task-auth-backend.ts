@@ -1,11 +1,24 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { DEFAULT_TASK_ROLE, TaskRole } from './task-role';
 
-/** Decides whether a username/password pair may sign in. Extend it to plug in your own user store. */
+/** What `authenticateUser` answers: refused (`false`), accepted as admin (`true`), or accepted with a role. */
+export type TaskAuthResult = boolean | { role: TaskRole };
+
+/** A configured user: `[username, password]` or `[username, password, role]`. */
+export type TaskCredentialPair = readonly [string, string] | readonly [string, string, TaskRole];
+
+/** Decides whether a username/password pair may sign in, and with which role. Extend it to plug in your own user store. */
 export abstract class TaskAuthBackend {
-  abstract authenticateUser(username: string, password: string): boolean | Promise<boolean>;
+  abstract authenticateUser(username: string, password: string): TaskAuthResult | Promise<TaskAuthResult>;
 
-  /** The backend behind `auth: [user, pass]` and `auth: [[user, pass], ...]`. */
-  static fromCredentials(pairs: readonly (readonly [string, string])[]): TaskAuthBackend {
+  /**
+   * Optional: whether `username` is still a user. When present it is consulted on
+   * every request, so a token of a removed user is refused before it expires.
+   */
+  userExists?(username: string): boolean | Promise<boolean>;
+
+  /** The backend behind `auth: [user, pass, role?]` and `auth: [[user, pass, role?], ...]`. */
+  static fromCredentials(pairs: readonly TaskCredentialPair[]): TaskAuthBackend {
     return new StaticCredentialsBackend(pairs);
   }
 }
@@ -16,18 +29,22 @@ export abstract class TaskAuthBackend {
  * whether the user exists.
  */
 class StaticCredentialsBackend extends TaskAuthBackend {
-  private readonly users = new Map<string, Buffer>();
+  private readonly users = new Map<string, { digest: Buffer; role: TaskRole }>();
   private readonly decoy = digest('nestjs-taskflow:no-such-user');
 
-  constructor(pairs: readonly (readonly [string, string])[]) {
+  constructor(pairs: readonly TaskCredentialPair[]) {
     super();
-    for (const [user, pass] of pairs) this.users.set(user, digest(pass));
+    for (const [user, pass, role] of pairs) this.users.set(user, { digest: digest(pass), role: role ?? DEFAULT_TASK_ROLE });
   }
 
-  authenticateUser(username: string, password: string): boolean {
+  authenticateUser(username: string, password: string): TaskAuthResult {
     const expected = this.users.get(username);
-    const match = timingSafeEqual(digest(password), expected ?? this.decoy);
-    return match && expected !== undefined;
+    const match = timingSafeEqual(digest(password), expected?.digest ?? this.decoy);
+    return match && expected !== undefined ? { role: expected.role } : false;
+  }
+
+  override userExists(username: string): boolean {
+    return this.users.has(username);
   }
 }
 

@@ -1,7 +1,7 @@
 import type { ModuleMetadata, Type, InjectionToken, OptionalFactoryDependency } from '@nestjs/common';
 import type { DataSource, DataSourceOptions } from 'typeorm';
 import type { TaskObserver } from '../observers/task-observer';
-import type { TaskAuthBackend } from './task-auth-backend';
+import type { TaskAuthBackend, TaskCredentialPair } from './task-auth-backend';
 
 /** Options of the manager, accepted by both modules (SPEC §1). Durations in seconds. */
 export interface TaskManagerOptions {
@@ -37,7 +37,8 @@ export interface TaskManagerOptions {
   tablePrefix?: string;
 }
 
-export type TaskAuthCredentials = readonly [string, string];
+/** `[username, password]`, or `[username, password, role]` (role `viewer`, `operator` or `admin`; default `admin`). */
+export type TaskAuthCredentials = TaskCredentialPair;
 
 /** Admin options of TaskAdminModule (SPEC §1), on top of the manager's. */
 export interface TaskAdminOptions extends TaskManagerOptions {

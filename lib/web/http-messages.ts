@@ -23,14 +23,5 @@ export const httpMessages = {
   taskNotFound: () => 'Task not found',
   routeNotFound: (method: string, url: string) => `Cannot ${method} ${url}`,
   unregisteredOnRetry: (name: string) => `Task function ${describeValue(name)} is no longer registered in this application and cannot be retried`,
-  unauthenticated: (path: string) =>
-    `Authentication required: sign in at ${path}/auth/login or send "Authorization: Bearer <token>"`,
-  crossOrigin: () => 'Cross-origin request refused: the Origin header does not match the Host of this request',
-  loginBody: () => 'Send "username" and "password" as strings, as a form (application/x-www-form-urlencoded) or as JSON',
-  loginFieldTooLong: (name: string, max: number) => `"${name}" must be at most ${max} characters long`,
-  loginFailed: () => 'Invalid username or password',
-  loginMissing: () => 'Enter your username and password.',
-  loginThrottled: (seconds: number) => `Too many failed sign-in attempts; try again in ${seconds} s`,
-  authBackendFailed: () => 'The authentication backend failed; try again later',
   streamClosed: () => 'The server is shutting down',
 };

@@ -16,7 +16,6 @@ const MAX_TEXT = 256;
 const MAX_TAGS = 20;
 export const MAX_BULK_IDS = 5000;
 const MAX_ID_LENGTH = 128;
-const MAX_CREDENTIAL = { username: 256, password: 1024 } as const;
 
 /** Task ids are UUIDs in practice; any id of this shape is looked up. */
 const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -193,22 +192,4 @@ export function parseBulkRetryBody(body: unknown, isJson: boolean): string[] {
     }
   });
   return ids as string[];
-}
-
-export interface LoginInput {
-  username: string;
-  password: string;
-}
-
-/** `POST {path}/auth/login` body, form or JSON; null when it is not two strings of sane length. */
-export function parseLoginBody(body: unknown): LoginInput | { error: string } {
-  const username = own(body, 'username');
-  const password = own(body, 'password');
-  if (typeof username !== 'string' || typeof password !== 'string' || username === '' || password === '') {
-    return { error: httpMessages.loginBody() };
-  }
-  for (const [name, value] of [['username', username], ['password', password]] as const) {
-    if (value.length > MAX_CREDENTIAL[name]) return { error: httpMessages.loginFieldTooLong(name, MAX_CREDENTIAL[name]) };
-  }
-  return { username, password };
 }
