@@ -37,8 +37,8 @@ describe('auth', () => {
       { auth: [['admin', 's3cret'], ['ünï', 'pässwörd 🔑']], secretKey: SECRET, title: '<script>alert("t")</script>' },
       {
         tuning: { now: () => clock },
-        // Behind a trusted proxy the client address comes from X-Forwarded-For (the throttle tests use it).
-        configure: (app) => (app.getHttpAdapter().getInstance() as { set(k: string, v: unknown): void }).set('trust proxy', true),
+        // Behind one trusted proxy (a hop count) the client address comes from X-Forwarded-For (the throttle tests use it).
+        configure: (app) => (app.getHttpAdapter().getInstance() as { set(k: string, v: unknown): void }).set('trust proxy', 1),
       },
     );
     origin = h.url;
@@ -123,13 +123,13 @@ describe('auth', () => {
   });
 
   describe('JSON login', () => {
-    it('returns a bearer token: HS256 with sub, iat and exp = iat + tokenExpiry', async () => {
+    it('returns a bearer token: HS256 with sub, role, iat and exp = iat + tokenExpiry', async () => {
       const res = await request(h.server).post('/tasks/auth/login').send({ username: 'admin', password: 's3cret' }).expect(200);
-      expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'bearer', expires_in: 86400 });
+      expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'bearer', expires_in: 86400, role: 'admin' });
       expect(res.headers['cache-control']).toBe('no-store');
       const [header, payload] = res.body.access_token.split('.').slice(0, 2).map((p: string) => JSON.parse(Buffer.from(p, 'base64url').toString()));
       expect(header.alg).toBe('HS256');
-      expect(payload).toEqual({ sub: 'admin', iat: expect.any(Number), exp: payload.iat + 86400 });
+      expect(payload).toEqual({ sub: 'admin', role: 'admin', iat: expect.any(Number), exp: payload.iat + 86400 });
       await request(h.server).get('/tasks').set('Authorization', `Bearer ${res.body.access_token}`).expect(200);
     });
 
@@ -167,18 +167,22 @@ describe('auth', () => {
 
     it('refuses tampered, expired, unsigned, foreign and malformed tokens', async () => {
       const [header, payload, signature] = bearer.split('.');
-      const forged = Buffer.from(JSON.stringify({ sub: 'root', iat: now(), exp: now() + 3600 })).toString('base64url');
+      const forged = Buffer.from(JSON.stringify({ sub: 'root', role: 'admin', iat: now(), exp: now() + 3600 })).toString('base64url');
       const flipped = signature.slice(0, -2) + (signature.at(-2) === 'A' ? 'B' : 'A') + signature.at(-1);
       const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${payload}.`;
       const cases = [
         `${header}.${forged}.${signature}`,
         `${header}.${payload}.${flipped}`,
         none,
-        jwt.sign({ sub: 'admin', iat: now() - 7200, exp: now() - 3600 }),
-        jwt.sign({ sub: 'admin', iat: now(), exp: now() + 3600 }, { secret: 'another-secret' }),
-        jwt.sign({ sub: 'admin', iat: now(), exp: now() + 3600 }, { algorithm: 'HS512' }),
-        jwt.sign({ sub: 'admin', iat: now() }),
-        jwt.sign({ iat: now(), exp: now() + 3600 }),
+        jwt.sign({ sub: 'admin', role: 'admin', iat: now() - 7200, exp: now() - 3600 }),
+        jwt.sign({ sub: 'admin', role: 'admin', iat: now(), exp: now() + 3600 }, { secret: 'another-secret' }),
+        jwt.sign({ sub: 'admin', role: 'admin', iat: now(), exp: now() + 3600 }, { algorithm: 'HS512' }),
+        jwt.sign({ sub: 'admin', role: 'admin', iat: now() }),
+        jwt.sign({ role: 'admin', iat: now(), exp: now() + 3600 }),
+        // Signed with the right key but without a known role, or for a user that is not configured.
+        jwt.sign({ sub: 'admin', iat: now(), exp: now() + 3600 }),
+        jwt.sign({ sub: 'admin', role: 'root', iat: now(), exp: now() + 3600 }),
+        jwt.sign({ sub: 'mallory', role: 'admin', iat: now(), exp: now() + 3600 }),
         'not.a.token',
         'x'.repeat(5000),
       ];
@@ -204,7 +208,8 @@ describe('auth', () => {
     });
 
     it('refuses a cookie-authenticated POST or DELETE from another origin with 403', async () => {
-      for (const bad of ['http://evil.example', 'null', `${origin.replace(/:\d+$/, ':1')}`, 'https://127.0.0.1', 'garbage']) {
+      const otherScheme = origin.replace(/^http:/, 'https:');
+      for (const bad of ['http://evil.example', 'null', `${origin.replace(/:\d+$/, ':1')}`, 'https://127.0.0.1', otherScheme, 'garbage']) {
         const res = await request(h.server).post(`/tasks/${held}/cancel`).set('Cookie', cookie).set('Origin', bad).expect(403);
         standard(res.body, 403);
         await request(h.server).delete('/tasks/history?value=1&unit=day').set('Cookie', cookie).set('Origin', bad).expect(403);
@@ -220,8 +225,28 @@ describe('auth', () => {
       await request(h.server).post(`/tasks/${held}/cancel`).set('Cookie', cookie).set('Origin', origin).expect(200);
     });
 
-    it('login and logout are not origin-checked', async () => {
-      await request(h.server).post('/tasks/auth/login').set('Origin', 'http://evil.example').send({ username: 'admin', password: 's3cret' }).expect(200);
+    it('refuses a cookie-authenticated write without Origin whose Referer is foreign, and accepts its own Referer', async () => {
+      for (const bad of ['http://evil.example/page', `${origin.replace(/^http:/, 'https:')}/tasks/dashboard`, 'not a url']) {
+        const res = await request(h.server).post('/tasks/bulk-retry').set('Cookie', cookie).set('Referer', bad).send({ task_ids: [] }).expect(403);
+        standard(res.body, 403);
+      }
+      await request(h.server).post('/tasks/bulk-retry').set('Cookie', cookie).set('Referer', `${origin}/tasks/dashboard`).send({ task_ids: [] }).expect(200);
+      // The Origin, when sent, is what counts; bearer calls are not origin-checked at all.
+      await request(h.server).post('/tasks/bulk-retry').set('Cookie', cookie).set('Origin', origin).set('Referer', 'http://evil.example/').send({ task_ids: [] }).expect(200);
+      await request(h.server).post('/tasks/bulk-retry').set('Authorization', `Bearer ${bearer}`).set('Referer', 'http://evil.example/').send({ task_ids: [] }).expect(200);
+    });
+
+    it('refuses a login form posted from another site, without a cookie; JSON login and logout are not origin-checked', async () => {
+      const form = () => request(h.server).post('/tasks/auth/login').type('form');
+      for (const [header, value] of [['Origin', 'http://evil.example'], ['Referer', 'http://evil.example/login'], ['Origin', origin.replace(/^http:/, 'https:')], ['Origin', 'null']]) {
+        const res = await form().set(header, value).send({ username: 'admin', password: 's3cret' }).expect(403);
+        expect(res.headers['set-cookie']).toBeUndefined();
+        expect(res.text).toContain('posted from another site');
+      }
+      await form().set('Origin', origin).send({ username: 'admin', password: 's3cret' }).expect(302);
+      await form().set('Referer', `${origin}/tasks/auth/login`).send({ username: 'admin', password: 's3cret' }).expect(302);
+      const json = await request(h.server).post('/tasks/auth/login').set('Origin', 'http://evil.example').send({ username: 'admin', password: 's3cret' }).expect(200);
+      expect(json.headers['set-cookie']).toBeUndefined();
       await request(h.server).get('/tasks/auth/logout').set('Origin', 'http://evil.example').expect(302);
     });
   });
@@ -292,10 +317,15 @@ describe('auth settings', () => {
       const token = tokenFromCookie(set);
       await request(h.server).get('/admin/jobs').set('Cookie', `taskflow_token=${token}`).expect(200);
       // Behind the proxy the browser's origin is https://host (port 443) while Host carries no port.
-      await request(h.server).post('/admin/jobs/bulk-retry').set('Host', 'jobs.example').set('Origin', 'https://jobs.example')
+      await request(h.server).post('/admin/jobs/bulk-retry').set('Host', 'jobs.example').set('X-Forwarded-Proto', 'https').set('Origin', 'https://jobs.example')
         .set('Cookie', `taskflow_token=${token}`).send({ task_ids: [] }).expect(200);
-      await request(h.server).post('/admin/jobs/bulk-retry').set('Host', 'jobs.example').set('Origin', 'https://jobs.example:8443')
+      await request(h.server).post('/admin/jobs/bulk-retry').set('Host', 'jobs.example').set('X-Forwarded-Proto', 'https').set('Origin', 'https://jobs.example:8443')
         .set('Cookie', `taskflow_token=${token}`).send({ task_ids: [] }).expect(403);
+      // The scheme counts: the same host over plain HTTP is another origin.
+      await request(h.server).post('/admin/jobs/bulk-retry').set('Host', 'jobs.example').set('Origin', 'https://jobs.example')
+        .set('Cookie', `taskflow_token=${token}`).send({ task_ids: [] }).expect(403);
+      await request(h.server).post('/admin/jobs/bulk-retry').set('Host', 'jobs.example').set('Origin', 'http://jobs.example')
+        .set('Cookie', `taskflow_token=${token}`).send({ task_ids: [] }).expect(200);
     } finally {
       await h.close();
     }
