@@ -13,7 +13,8 @@ export abstract class TaskAuthBackend {
 
   /**
    * Optional: whether `username` is still a user. When present it is consulted on
-   * every request, so a token of a removed user is refused before it expires.
+   * every request, so a token of a removed user is refused before it expires, and a
+   * failed sign-in is audited under the username only when it names a real user.
    */
   userExists?(username: string): boolean | Promise<boolean>;
 
