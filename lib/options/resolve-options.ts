@@ -119,7 +119,7 @@ function resolveAuth(auth: TaskAdminOptions['auth']): TaskAuthBackend | null {
   }
   throw new InvalidOptionError(
     'auth',
-    'null, a [username, password] or [username, password, role] tuple of non-empty strings, a non-empty list of such tuples, or a TaskAuthBackend',
+    'null, a [username, password] pair of non-empty strings (a role may follow: [username, password, role]), a non-empty list of such pairs, or a TaskAuthBackend',
     auth,
   );
 }

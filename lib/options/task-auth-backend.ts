@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { DEFAULT_TASK_ROLE, TaskRole } from './task-role';
+import type { TaskRole } from './task-role';
 
 /** What `authenticateUser` answers: refused (`false`), accepted as admin (`true`), or accepted with a role. */
 export type TaskAuthResult = boolean | { role: TaskRole };
@@ -30,18 +30,20 @@ export abstract class TaskAuthBackend {
  * whether the user exists.
  */
 class StaticCredentialsBackend extends TaskAuthBackend {
-  private readonly users = new Map<string, { digest: Buffer; role: TaskRole }>();
+  private readonly users = new Map<string, { digest: Buffer; role: TaskRole | undefined }>();
   private readonly decoy = digest('nestjs-taskflow:no-such-user');
 
   constructor(pairs: readonly TaskCredentialPair[]) {
     super();
-    for (const [user, pass, role] of pairs) this.users.set(user, { digest: digest(pass), role: role ?? DEFAULT_TASK_ROLE });
+    for (const [user, pass, role] of pairs) this.users.set(user, { digest: digest(pass), role });
   }
 
   authenticateUser(username: string, password: string): TaskAuthResult {
     const expected = this.users.get(username);
     const match = timingSafeEqual(digest(password), expected?.digest ?? this.decoy);
-    return match && expected !== undefined ? { role: expected.role } : false;
+    if (!match || expected === undefined) return false;
+    // `true` is the default role (admin), as for any backend.
+    return expected.role === undefined ? true : { role: expected.role };
   }
 
   override userExists(username: string): boolean {
