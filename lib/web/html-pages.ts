@@ -53,7 +53,9 @@ export function setPageHeaders(response: ServerResponse): void {
   response.setHeader('Cache-Control', 'no-store');
   response.setHeader('X-Content-Type-Options', 'nosniff');
   response.setHeader('X-Frame-Options', 'DENY');
-  response.setHeader('Referrer-Policy', 'no-referrer');
+  // Not `no-referrer`: with it a browser posts the login form with `Origin: null`,
+  // which the cross-site sign-in check refuses. `same-origin` tells other sites nothing.
+  response.setHeader('Referrer-Policy', 'same-origin');
 }
 
 function page(title: string, body: string): string {
@@ -62,7 +64,7 @@ function page(title: string, body: string): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <meta name="color-scheme" content="light dark">
 <title>${title}</title>
 <style>${BASE_CSS}</style>

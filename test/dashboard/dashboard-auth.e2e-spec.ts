@@ -74,7 +74,7 @@ describeBrowser('dashboard in a browser with auth on', () => {
     await row.waitFor();
     expect(await row.locator('td').nth(3).textContent()).toBe('admin');
     expect(await row.locator('td').nth(2).textContent()).toBe(held.slice(0, 8));
-    expect(await row.locator('td').nth(4).textContent()).toBe('previous_status: running');
+    expect(await row.locator('td').nth(4).textContent()).toBe('previous_status: running, role: admin'); // the actor's role is part of the audit detail
 
     // A session that ends sends the next API call's page to the login form.
     await context.clearCookies();
