@@ -1,33 +1,34 @@
-/** Name of the session cookie (SPEC §4). */
+import { parseCookie, stringifySetCookie } from 'cookie';
+
+/** Name of the session cookie. */
 export const TOKEN_COOKIE = 'taskflow_token';
 
-const MAX_COOKIE_VALUES = 8;
+/** Longest `Cookie` header looked at; a bigger one is not parsed. */
+const MAX_COOKIE_HEADER = 16 * 1024;
 
 /**
- * Every value of cookie `name` in a `Cookie` header, in order (a browser may send
- * several cookies of one name with different paths). Parsed by hand: malformed
- * pairs and bad percent-encoding are skipped, never thrown.
+ * The first usable value of cookie `name` in a `Cookie` header (a browser may send
+ * several cookies of one name with different paths): surrounding quotes are
+ * removed, and empty values or bad percent-encoding are skipped for the next one,
+ * never thrown.
  */
-export function readCookie(header: string | string[] | undefined, name: string): string[] {
-  if (header === undefined) return [];
+export function readCookie(header: string | string[] | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
   const text = Array.isArray(header) ? header.join('; ') : header;
-  const values: string[] = [];
-  for (const part of text.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
-    let value = part.slice(eq + 1).trim();
-    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-    if (value.includes('%')) {
-      try {
-        value = decodeURIComponent(value);
-      } catch {
-        continue;
-      }
-    }
-    if (value !== '') values.push(value);
-    if (values.length >= MAX_COOKIE_VALUES) break;
+  if (text.length > MAX_COOKIE_HEADER) return undefined;
+  return parseCookie(text, { decode: decodeValue })[name];
+}
+
+/** undefined makes the parser try the next cookie of the same name. */
+function decodeValue(raw: string): string | undefined {
+  const value = raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1) : raw;
+  if (value === '') return undefined;
+  if (!value.includes('%')) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
   }
-  return values;
 }
 
 export interface TokenCookieOptions {
@@ -38,25 +39,27 @@ export interface TokenCookieOptions {
 
 /** `Set-Cookie` value of the session cookie: HttpOnly, SameSite=Strict, scoped to the admin path. */
 export function tokenCookie(token: string, options: TokenCookieOptions): string {
-  return [
-    `${TOKEN_COOKIE}=${token}`,
-    `Max-Age=${options.maxAgeSeconds}`,
-    `Path=${options.path}`,
-    'HttpOnly',
-    'SameSite=Strict',
-    ...(options.secure ? ['Secure'] : []),
-  ].join('; ');
+  return stringifySetCookie({
+    name: TOKEN_COOKIE,
+    value: token,
+    maxAge: options.maxAgeSeconds,
+    path: options.path,
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: options.secure,
+  });
 }
 
 /** `Set-Cookie` value that removes the session cookie. */
 export function clearedTokenCookie(path: string, secure: boolean): string {
-  return [
-    `${TOKEN_COOKIE}=`,
-    'Max-Age=0',
-    'Expires=Thu, 01 Jan 1970 00:00:00 GMT',
-    `Path=${path}`,
-    'HttpOnly',
-    'SameSite=Strict',
-    ...(secure ? ['Secure'] : []),
-  ].join('; ');
+  return stringifySetCookie({
+    name: TOKEN_COOKIE,
+    value: '',
+    maxAge: 0,
+    expires: new Date(0),
+    path,
+    httpOnly: true,
+    sameSite: 'strict',
+    secure,
+  });
 }

@@ -88,7 +88,7 @@ export class TaskAuthGuard implements CanActivate {
       const token = authorization.slice(7).trim();
       return token ? { token, source: 'bearer' } : null;
     }
-    const [token] = readCookie(request.headers.cookie, TOKEN_COOKIE);
+    const token = readCookie(request.headers.cookie, TOKEN_COOKIE);
     return token ? { token, source: 'cookie' } : null;
   }
 
