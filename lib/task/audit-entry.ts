@@ -1,6 +1,6 @@
 export type AuditAction = 'retry' | 'cancel' | 'bulk_retry' | 'delete_history';
 
-/** One admin action (SPEC §4). `task_id` is "bulk" for bulk actions, null for delete_history. */
+/** One admin action, as `GET {path}/audit` lists it. `task_id` is "bulk" for bulk actions, null for delete_history. */
 export interface AuditEntry {
   entry_id: string;
   action: AuditAction;
