@@ -34,7 +34,7 @@ export interface View {
 /** The list filters, as setFilters() changes them. */
 export type FilterChanges = Partial<Pick<View, 'status' | 'func' | 'since' | 'search'>>;
 
-export const DEFAULT_VIEW: Readonly<View> = {
+const DEFAULT_VIEW: Readonly<View> = {
   status: '', func: '', since: '', search: '', sort: DEFAULT_TASK_SORT, page: 1, size: 50, tab: 'tasks', dlSince: '7d', dlFunc: '', task: '',
 };
 
