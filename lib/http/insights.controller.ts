@@ -3,16 +3,13 @@ import type { ServerResponse } from 'node:http';
 import { TASKFLOW_OPTIONS } from '../constants';
 import { TaskInsights } from '../engine/task-insights.service';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
+import { DEFAULT_EXPORT_ROWS, MAX_EXPORT_ROWS } from '../task/request-limits';
 import { DeadLetterReport, FunctionInsight, MAX_THROUGHPUT_MINUTES, ThroughputReport } from '../task/task-insights';
 import { TaskRecord } from '../task/task-record';
 import { httpMessages } from '../web/http-messages';
 import { parseInteger, parseListQuery, parseSince, singleParam } from '../web/request-parsers';
 import { TaskflowExceptionFilter } from '../web/taskflow-exception.filter';
 import { exposeHeader } from './tasks.controller';
-
-/** Rows `GET {path}/export.csv` writes by default, and at most. */
-export const DEFAULT_EXPORT_ROWS = 10_000;
-export const MAX_EXPORT_ROWS = 100_000;
 
 /**
  * Read routes the dashboard uses beside SPEC §4 (documented in the README):

@@ -1,4 +1,5 @@
 import { BadRequestException, NotFoundException } from '@nestjs/common';
+import { MAX_BULK_IDS, MAX_QUERY_TEXT as MAX_TEXT, TASK_ID_PATTERN as TASK_ID } from '../task/request-limits';
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, TASK_SORTS, TaskQuery, isTaskSort } from '../task/task-query';
 import { TASK_STATUSES, isTaskStatus } from '../task/task-status';
 import { httpMessages } from './http-messages';
@@ -12,14 +13,9 @@ import { httpMessages } from './http-messages';
 
 export type QueryBag = Record<string, unknown>;
 
-const MAX_TEXT = 256;
 const MAX_TAGS = 20;
-export const MAX_BULK_IDS = 5000;
 const MAX_ID_LENGTH = 128;
 const MAX_CREDENTIAL = { username: 256, password: 1024 } as const;
-
-/** Task ids are UUIDs in practice; any id of this shape is looked up. */
-const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /** Fixed route segments that are never looked up as a task id. */
 export const RESERVED_SEGMENTS: ReadonlySet<string> = new Set([

@@ -1,33 +1,57 @@
-// Live updates: the SSE stream of SPEC §5 with reconnection and back-off; polling
-// every CONFIG.poll seconds while the stream is unavailable; pause / resume.
+// Live updates: the SSE stream with reconnection and back-off; polling every
+// CONFIG.poll seconds while the stream is unavailable; pause / resume.
+
+import type { TaskMetrics } from '../../task/task-metrics';
+import type { TaskRecord } from '../../task/task-record';
+import { CONFIG, doc } from './config';
+import { $ } from './dom';
+import { fmtNumber } from './format';
 
 /** Tasks whose changes are kept while paused; past that, resuming reloads the view. */
 const MAX_PAUSED = 2000;
 
-const live = {
-  source: null,
-  state: 'connecting',
+export type LiveState = 'connecting' | 'live' | 'disconnected' | 'polling';
+
+/** What the stream hands to the rest of the page. */
+export interface LiveHandlers {
+  /** A connection opened; `reconnected` when it is not the page's first. */
+  opened(reconnected: boolean): void;
+  /** Fetch everything again (a poll, or resuming after too many changes). */
+  refresh(): void;
+  /** A task changed (not called while paused: the change waits). */
+  record(record: TaskRecord): void;
+  /** New counters (not called while paused). */
+  metrics(metrics: TaskMetrics): void;
+}
+
+export const live = {
+  source: null as EventSource | null,
+  state: 'connecting' as LiveState,
   failures: 0,
   retryTimer: 0,
   pollTimer: 0,
   polling: false,
   everOpened: false,
+  /** The first connection opened before the first page of the table was in: load it again once it is. */
+  catchUp: false,
   paused: false,
   /** Changes received while paused: latest record per task, in arrival order. */
-  queue: new Map(),
+  queue: new Map<string, TaskRecord>(),
   /** More changes arrived while paused than are kept: resuming fetches everything instead. */
   overflow: false,
-  queuedMetrics: null,
+  queuedMetrics: null as TaskMetrics | null,
 };
 
-const LIVE_TEXT = {
+let handlers: LiveHandlers | null = null;
+
+const LIVE_TEXT: Record<LiveState, [string, string]> = {
   connecting: ['Connecting', 'Connecting to the live stream'],
   live: ['Live', 'Changes appear as they happen'],
   disconnected: ['Disconnected', 'The live stream dropped; reconnecting'],
   polling: ['Polling', ''],
 };
 
-function setLive(state, detail) {
+export function setLive(state: LiveState, detail?: string): void {
   live.state = state;
   const el = $('#live');
   el.dataset.state = state;
@@ -36,7 +60,13 @@ function setLive(state, detail) {
   el.title = detail || (state === 'polling' ? `The live stream is unavailable; refreshing every ${CONFIG.poll} s` : title);
 }
 
-function connectStream() {
+/** Opens the stream (and keeps it open, or polls) for the page's lifetime. */
+export function startLive(using: LiveHandlers): void {
+  handlers = using;
+  connectStream();
+}
+
+function connectStream(): void {
   clearTimeout(live.retryTimer);
   if (live.source) live.source.close();
   if (!live.polling) setLive(live.failures === 0 && !live.everOpened ? 'connecting' : 'disconnected');
@@ -51,23 +81,21 @@ function connectStream() {
     setLive('live');
     // A new connection starts with the live tasks only: what changed before it is
     // fetched once it is open (on the first connection, once the first page is in).
-    if (reconnected) refreshAll(true);
-    else if (table.loadedOnce) loadTasks(true);
-    else live.catchUp = true;
+    handlers!.opened(reconnected);
   };
   source.onmessage = (event) => {
-    let record;
+    let record: TaskRecord | null;
     try {
       record = JSON.parse(event.data);
-    } catch (e) {
+    } catch {
       return;
     }
     if (record && typeof record.task_id === 'string') onRecord(record);
   };
   source.addEventListener('metrics', (event) => {
     try {
-      onMetricsEvent(JSON.parse(event.data));
-    } catch (e) {
+      onMetricsEvent(JSON.parse((event as MessageEvent<string>).data));
+    } catch {
       /* ignore a malformed event */
     }
   });
@@ -84,7 +112,7 @@ function connectStream() {
   };
 }
 
-function startPolling() {
+function startPolling(): void {
   if (live.polling) {
     setLive('polling');
     return;
@@ -95,18 +123,18 @@ function startPolling() {
   live.pollTimer = setInterval(pollOnce, CONFIG.poll * 1000);
 }
 
-function stopPolling() {
+function stopPolling(): void {
   if (!live.polling) return;
   live.polling = false;
   clearInterval(live.pollTimer);
 }
 
-function pollOnce() {
+export function pollOnce(): void {
   if (live.paused || doc.hidden) return;
-  refreshAll(true);
+  handlers!.refresh();
 }
 
-function onRecord(record) {
+function onRecord(record: TaskRecord): void {
   if (live.paused) {
     if (!live.overflow) {
       live.queue.delete(record.task_id);
@@ -119,43 +147,36 @@ function onRecord(record) {
     renderPauseButton();
     return;
   }
-  applyRecord(record);
+  handlers!.record(record);
 }
 
-function applyRecord(record) {
-  tableOnRecord(record);
-  detailOnRecord(record);
-  chartOnRecord(record);
-  deadOnRecord(record);
-}
-
-function onMetricsEvent(metrics) {
+function onMetricsEvent(metrics: TaskMetrics): void {
   if (live.paused) {
     live.queuedMetrics = metrics;
     return;
   }
-  applyMetrics(metrics);
+  handlers!.metrics(metrics);
 }
 
-function togglePause() {
+export function togglePause(): void {
   live.paused = !live.paused;
   if (!live.paused) {
     const queued = [...live.queue.values()];
     live.queue.clear();
     if (live.overflow) {
       live.overflow = false;
-      refreshAll(true);
+      handlers!.refresh();
     } else {
-      for (const record of queued) applyRecord(record);
+      for (const record of queued) handlers!.record(record);
     }
-    if (live.queuedMetrics) applyMetrics(live.queuedMetrics);
+    if (live.queuedMetrics) handlers!.metrics(live.queuedMetrics);
     live.queuedMetrics = null;
     if (live.polling) pollOnce();
   }
   renderPauseButton();
 }
 
-function renderPauseButton() {
+export function renderPauseButton(): void {
   const button = $('#pause');
   button.setAttribute('aria-pressed', String(live.paused));
   const waiting = live.overflow ? `${fmtNumber(MAX_PAUSED)}+` : live.queue.size ? fmtNumber(live.queue.size) : '';

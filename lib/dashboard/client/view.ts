@@ -1,18 +1,52 @@
 // The view state, kept in the page's query string so that a link reproduces the view:
 // ?status=failed&func_name=X&since=24h&search=timeout&sort=-duration&page=2&size=50&tab=dead&dl_since=7d&task=<id>
 
-const SORTS = ['-created_at', 'created_at', '-duration', 'duration', 'func_name', '-func_name', 'status', '-status'];
+import { MAX_QUERY_TEXT, TASK_ID_PATTERN } from '../../task/request-limits';
+import { DEFAULT_TASK_SORT, TaskSort, isTaskSort } from '../../task/task-query';
+import type { TaskRecord } from '../../task/task-record';
+import { isTaskStatus } from '../../task/task-status';
+import type { QueryParams } from './api';
+import { CONFIG } from './config';
+import { parseTime } from './format';
+
 const SINCE = /^(\d{1,7})[hd]$/;
 const DL_SINCE = /^(?:(\d{1,7})[hd]|all)$/;
-const TABS = ['tasks', 'dead', 'schedules', 'registered', 'audit'];
+export const TABS = ['tasks', 'dead', 'schedules', 'registered', 'audit'] as const;
+export type Tab = (typeof TABS)[number];
 const SIZES = [25, 50, 100, 200];
-const DEFAULT_VIEW = { status: '', func: '', since: '', search: '', sort: '-created_at', page: 1, size: 50, tab: 'tasks', dlSince: '7d', dlFunc: '', task: '' };
 
-const view = Object.assign({}, DEFAULT_VIEW);
+export interface View {
+  /** A status, or '' for all. */
+  status: string;
+  func: string;
+  since: string;
+  search: string;
+  sort: TaskSort;
+  page: number;
+  size: number;
+  tab: Tab;
+  dlSince: string;
+  dlFunc: string;
+  /** Id of the task in the detail panel, or ''. */
+  task: string;
+}
 
-function readView() {
+/** The list filters, as setFilters() changes them. */
+export type FilterChanges = Partial<Pick<View, 'status' | 'func' | 'since' | 'search'>>;
+
+const DEFAULT_VIEW: Readonly<View> = {
+  status: '', func: '', since: '', search: '', sort: DEFAULT_TASK_SORT, page: 1, size: 50, tab: 'tasks', dlSince: '7d', dlFunc: '', task: '',
+};
+
+export const view: View = Object.assign({}, DEFAULT_VIEW);
+
+export function isTab(value: string): value is Tab {
+  return (TABS as readonly string[]).includes(value);
+}
+
+export function readView(): void {
   const p = new URLSearchParams(location.search);
-  const get = (k) => (p.get(k) || '').slice(0, 256);
+  const get = (k: string) => (p.get(k) || '').slice(0, MAX_QUERY_TEXT);
   const status = get('status');
   const sort = get('sort');
   const since = get('since');
@@ -21,22 +55,22 @@ function readView() {
   const size = Number(get('size'));
   const page = Number(get('page'));
   Object.assign(view, {
-    status: STATUSES.includes(status) ? status : '',
+    status: isTaskStatus(status) ? status : '',
     func: get('func_name'),
     since: SINCE.test(since) ? since : '',
     search: get('search'),
-    sort: SORTS.includes(sort) ? sort : DEFAULT_VIEW.sort,
+    sort: isTaskSort(sort) ? sort : DEFAULT_VIEW.sort,
     page: Number.isInteger(page) && page >= 1 ? page : 1,
     size: SIZES.includes(size) ? size : DEFAULT_VIEW.size,
-    tab: TABS.includes(tab) && (tab !== 'audit' || CONFIG.auth) ? tab : 'tasks',
+    tab: isTab(tab) && (tab !== 'audit' || CONFIG.auth) ? tab : 'tasks',
     dlSince: DL_SINCE.test(dlSince) ? dlSince : DEFAULT_VIEW.dlSince,
     dlFunc: get('dl_func'),
-    task: /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(get('task')) ? get('task') : '',
+    task: TASK_ID_PATTERN.test(get('task')) ? get('task') : '',
   });
 }
 
 /** Writes the view to the address bar: a new history entry, or a replacement (typing). */
-function writeView(replace) {
+export function writeView(replace: boolean): void {
   const p = new URLSearchParams();
   if (view.status) p.set('status', view.status);
   if (view.func) p.set('func_name', view.func);
@@ -57,8 +91,8 @@ function writeView(replace) {
 }
 
 /** The list filters of the view as query parameters of GET {path} (without paging). */
-function filterParams() {
-  const p = {};
+export function filterParams(): QueryParams {
+  const p: QueryParams = {};
   if (view.status) p.status = view.status;
   if (view.func) p.func_name = view.func;
   if (view.since) p.since = view.since;
@@ -66,16 +100,16 @@ function filterParams() {
   return p;
 }
 
-function hasFilters() {
+export function hasFilters(): boolean {
   return !!(view.status || view.func || view.since || view.search);
 }
 
 /** Whether a record matches the current filters, as the server decides it. */
-function matchesView(record) {
+export function matchesView(record: TaskRecord): boolean {
   if (view.status && record.status !== view.status) return false;
   if (view.func && record.func_name !== view.func) return false;
   if (view.since) {
-    const m = /^(\d+)([hd])$/.exec(view.since);
+    const m = /^(\d+)([hd])$/.exec(view.since)!;
     const cutoff = Date.now() - Number(m[1]) * (m[2] === 'h' ? 3600e3 : 86400e3);
     if (parseTime(record.created_at) < cutoff) return false;
   }
