@@ -10,6 +10,7 @@ type Next = (error?: unknown) => void;
 type Handler = (request: HttpRequest, response: HttpResponse, next: Next) => void;
 interface Layer {
   handle?: { name?: string };
+  route?: { path?: unknown; methods?: Record<string, boolean> };
 }
 interface ExpressApp {
   use(path: string, handler: Handler | ((error: unknown, request: HttpRequest, response: HttpResponse, next: Next) => void)): void;
@@ -30,7 +31,7 @@ interface ExpressAdapter {
  *   app's JSON parser (which then sees the body read and skips it), so the
  *   5,000 ids the route allows fit. Only when the app uses Nest's JSON parser: an
  *   app that parses bodies its own way keeps its own limits.
- * - Body parser errors under `{path}` become Nest's HTTP exceptions
+ * - Body parser errors under `{path}` (behind any global prefix) become Nest's HTTP exceptions
  *   (bodyParserErrorToHttp): 413/415/400 with Nest's body, not logged as failures.
  */
 @Injectable()
@@ -44,13 +45,29 @@ export class AdminBodyParsing implements OnModuleInit {
     const adapter = this.adapterHost.httpAdapter as unknown as ExpressAdapter | undefined;
     if (!adapter || adapter.getType() !== 'express') return;
     const app = adapter.getInstance();
-    this.readLargeBulkRetryBodies(adapter, app);
-    app.use(this.options.path, function taskflowBodyErrors(error: unknown, _request: HttpRequest, _response: HttpResponse, next: Next) {
+    const base = this.mountedPath(app.router?.stack ?? []);
+    this.readLargeBulkRetryBodies(adapter, app, base);
+    app.use(base, function taskflowBodyErrors(error: unknown, _request: HttpRequest, _response: HttpResponse, next: Next) {
       next(bodyParserErrorToHttp(error));
     });
   }
 
-  private readLargeBulkRetryBodies(adapter: ExpressAdapter, app: ExpressApp): void {
+  /**
+   * Where the routes of this module are served: `path` behind any global prefix, read from the
+   * route Nest registered for bulk-retry (the shortest match, in case another module instance
+   * serves a longer path ending the same way).
+   */
+  private mountedPath(stack: Layer[]): string {
+    const suffix = `${this.options.path}/bulk-retry`;
+    const paths = stack
+      .filter((layer) => layer.route?.methods?.post)
+      .map((layer) => layer.route?.path)
+      .filter((path): path is string => typeof path === 'string' && path.endsWith(suffix))
+      .sort((a, b) => a.length - b.length);
+    return paths.length > 0 ? paths[0].slice(0, -'/bulk-retry'.length) : this.options.path;
+  }
+
+  private readLargeBulkRetryBodies(adapter: ExpressAdapter, app: ExpressApp, base: string): void {
     const stack = app.router?.stack;
     const appParser = stack?.findIndex((layer) => layer.handle?.name === 'jsonParser') ?? -1;
     if (!stack || appParser < 0 || !adapter.useBodyParser) return;
@@ -58,7 +75,7 @@ export class AdminBodyParsing implements OnModuleInit {
     adapter.useBodyParser('json', false, { limit: BULK_RETRY_BODY_LIMIT });
     const parser = stack.pop()?.handle as Handler | undefined;
     if (typeof parser !== 'function') return;
-    app.use(`${this.options.path}/bulk-retry`, function taskflowBulkRetryJson(request: HttpRequest, response: HttpResponse, next: Next) {
+    app.use(`${base}/bulk-retry`, function taskflowBulkRetryJson(request: HttpRequest, response: HttpResponse, next: Next) {
       if (request.method === 'POST') parser(request, response, next);
       else next();
     });
