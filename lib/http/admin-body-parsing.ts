@@ -29,7 +29,7 @@ interface ExpressAdapter {
  *
  * - `POST {path}/bulk-retry` reads JSON up to BULK_RETRY_BODY_LIMIT, ahead of the
  *   app's JSON parser (which then sees the body read and skips it), so the
- *   5,000 ids the route allows fit. Only when the app uses express.s JSON parser: an
+ *   5,000 ids the route allows fit. Only when the app uses express's JSON parser (Nest's default): an
  *   app that parses bodies its own way keeps its own limits.
  * - Body parser errors under `{path}` (behind any global prefix) become Nest's HTTP exceptions
  *   (bodyParserErrorToHttp): 413/415/400 with Nest's body, not logged as failures.
