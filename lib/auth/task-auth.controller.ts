@@ -19,7 +19,7 @@ import { LOGGER_CONTEXT, TASKFLOW_OPTIONS } from '../constants';
 import { renderLoginPage, setPageHeaders } from '../web/html-pages';
 import { httpMessages } from '../web/http-messages';
 import { HttpRequest, hasContentType, requestPath } from '../web/http-types';
-import { parseLoginBody } from '../web/request-parsers';
+import { parseLoginBody } from '../web/pipes/login-body.pipe';
 import { TaskflowExceptionFilter } from '../web/taskflow-exception.filter';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { TaskAuthBackend } from '../options/task-auth-backend';

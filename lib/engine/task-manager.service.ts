@@ -12,7 +12,7 @@ import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { computeMetrics } from '../storage/compute-metrics';
 import { pageOf } from '../storage/task-filter';
 import { AuditEntry } from '../task/audit-entry';
-import { BulkRetryResult, DeleteHistoryResult } from '../task/bulk-retry-result';
+import { BulkRetryResult, DeleteHistoryResult, RETRY_FAILED_MAX_PER_CALL, RetryFailedResult } from '../task/bulk-retry-result';
 import { SCHEDULE_SOURCE, ScheduleSource } from './schedule-source';
 import { ScheduleInfo } from '../task/schedule-info';
 import { TaskData, TaskRecord, TaskSource } from '../task/task-record';
@@ -33,6 +33,8 @@ export interface RegisteredTaskInfo {
 }
 
 const PAGE = 5000;
+/** Candidates retry-failed replays between two yields to the event loop (about 3 ms of work). */
+const RETRY_YIELD_EVERY = 100;
 const MAX_REMEMBERED_RETRIES = 100_000;
 
 /**
@@ -134,24 +136,44 @@ export class TaskManager {
     return result;
   }
 
-  /** Retries failed and interrupted tasks created since `since` (epoch ms; null = all) not replayed before. */
-  async retryFailed(filter: { since: number | null; funcName?: string }, opts: ActorOptions = {}): Promise<BulkRetryResult> {
+  /**
+   * Retries failed and interrupted tasks created since `since` (epoch ms; null = all) not replayed
+   * before: RETRY_FAILED_MAX_PER_CALL at most, newest first; when that stops it, `remaining` counts
+   * the candidates left for the next call. Yields to the event loop after each page read and
+   * every RETRY_YIELD_EVERY candidates, so a large backlog does not hold it.
+   */
+  async retryFailed(filter: { since: number | null; funcName?: string }, opts: ActorOptions = {}): Promise<RetryFailedResult> {
     const candidates: TaskData[] = [];
     for (const status of RETRYABLE_STATUSES) {
       const query: TaskQuery = { status, funcName: filter.funcName, since: filter.since ?? undefined, limit: PAGE };
       for (let offset = 0; ; offset += PAGE) {
         const page = await this.page({ ...query, offset });
         candidates.push(...page.items);
+        // An in-memory page is a synchronous scan of every record: one per turn of the event loop.
+        await new Promise(setImmediate);
         if (page.items.length < PAGE) break;
       }
     }
     const fresh = candidates.filter((t) => !this.retried.has(t.id));
-    const result = this.retryAll(fresh, fresh.length);
+    const results: BulkRetryResult['results'] = [];
+    let tried = 0;
+    // Skipped candidates (function no longer registered) do not count towards the cap, or they could block the rest forever.
+    for (; tried < fresh.length && results.length < RETRY_FAILED_MAX_PER_CALL; tried++) {
+      if (tried > 0 && tried % RETRY_YIELD_EVERY === 0) await new Promise(setImmediate);
+      // A concurrent call may have replayed it since this one gathered its candidates.
+      if (this.retried.has(fresh[tried].id)) continue;
+      const copy = this.retryAll([fresh[tried]], 1).results[0];
+      if (copy) results.push(copy);
+    }
+    const remaining = fresh.length - tried;
+    const result: RetryFailedResult = { dispatched: results.length, skipped: tried - results.length, results };
+    if (remaining > 0) result.remaining = remaining;
     this.recordAudit('bulk_retry', 'bulk', opts, {
       since: filter.since === null ? 'all' : new Date(filter.since).toISOString(),
       func_name: filter.funcName ?? null,
       dispatched: result.dispatched,
       skipped: result.skipped,
+      remaining,
     });
     return result;
   }

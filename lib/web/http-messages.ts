@@ -1,6 +1,9 @@
 import { describeValue } from '../errors/messages';
 
-/** Every text the admin HTTP surface answers with, in one place. */
+/**
+ * Every text the admin HTTP surface answers with, in one place. Errors of the
+ * engine keep their own texts (lib/errors/messages.ts) when HTTP passes them on.
+ */
 export const httpMessages = {
   repeated: (name: string) => `Query parameter "${name}" must be given at most once`,
   notAString: (name: string) => `Query parameter "${name}" must be a single plain value`,
@@ -20,9 +23,9 @@ export const httpMessages = {
   bulkBody: () => 'Request body must be a JSON object {"task_ids": [string, ...]} sent as application/json',
   bulkIds: (max: number) => `"task_ids" must be an array of at most ${max} strings`,
   bulkId: (index: number, max: number) => `task_ids[${index}] must be a non-empty string of at most ${max} characters`,
+  exportOffset: () => 'export.csv takes no offset',
   taskNotFound: () => 'Task not found',
   routeNotFound: (method: string, url: string) => `Cannot ${method} ${url}`,
-  unregisteredOnRetry: (name: string) => `Task function ${describeValue(name)} is no longer registered in this application and cannot be retried`,
   unauthenticated: (path: string) =>
     `Authentication required: sign in at ${path}/auth/login or send "Authorization: Bearer <token>"`,
   crossOrigin: () => 'Cross-origin request refused: the Origin header does not match the Host of this request',
