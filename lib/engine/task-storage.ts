@@ -44,11 +44,6 @@ export class TaskStorage {
     return this.backend.capabilities.persistent;
   }
 
-  /** 'memory', 'sqlite', 'postgres', ... */
-  get kind(): string {
-    return this.backend.kind;
-  }
-
   /**
    * Opens a persistent backend and starts writing to it, first what was changed
    * before startup (in onModuleInit, say). Nothing to do for the memory backend.
@@ -122,7 +117,7 @@ export class TaskStorage {
    */
   async insight<T>(query: (queries: TaskInsightQueries) => Promise<T>): Promise<T> {
     const own = this.attached ? this.backend.insights : null;
-    if (own && own !== this.memoryInsights) {
+    if (own) {
       try {
         await this.history.flush();
         return await query(own);
@@ -130,6 +125,7 @@ export class TaskStorage {
         // Answered from memory below, like every read while the database is unreachable.
       }
     }
+    // The memory backend's own queries read these same records.
     return query(this.persistent ? this.memoryInsights : (this.backend.insights ?? this.memoryInsights));
   }
 }
