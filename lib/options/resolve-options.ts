@@ -7,6 +7,7 @@ import { TaskObserver } from '../observers/task-observer';
 import { InvalidOptionError } from '../errors/invalid-option.error';
 import { messages } from '../errors/messages';
 import { TaskAdminOptions, TaskAuthCredentials } from './task-options.interface';
+import { TaskBackend } from '../storage/task-backend';
 
 /** Every option with its default applied; what the rest of the package reads. */
 export interface ResolvedTaskOptions {
@@ -23,6 +24,8 @@ export interface ResolvedTaskOptions {
   publicStream: boolean;
   snapshotDb: string | null;
   database: DataSourceOptions | DataSource | null;
+  /** The user's own storage; wins over `database` and `snapshotDb`. */
+  backend: TaskBackend | null;
   snapshotInterval: number;
   requeuePending: boolean;
   retentionDays: number | null;
@@ -40,7 +43,7 @@ export interface ResolvedTaskOptions {
 
 const KNOWN_OPTIONS = new Set([
   'path', 'displayFuncArgs', 'autoInstall', 'auth', 'tokenExpiry', 'secretKey', 'pollInterval', 'title',
-  'publicStream', 'snapshotDb', 'database', 'snapshotInterval', 'requeuePending', 'retentionDays',
+  'publicStream', 'snapshotDb', 'database', 'backend', 'snapshotInterval', 'requeuePending', 'retentionDays',
   'maxConcurrentTasks', 'loggers', 'logFile', 'logLifecycle', 'encryptArgsKey', 'maxInMemory', 'maxLogLines',
   'instanceLeaseSeconds', 'shutdownGracePeriod', 'tablePrefix',
 ]);
@@ -77,6 +80,7 @@ export function resolveOptions(input: TaskAdminOptions = {}, kind: 'admin' | 'ma
     publicStream: bool(input, 'publicStream', false),
     snapshotDb: optionalString(input, 'snapshotDb'),
     database: resolveDatabase(input.database),
+    backend: resolveBackend(input.backend),
     snapshotInterval: positiveNumber(input, 'snapshotInterval', 60),
     requeuePending: bool(input, 'requeuePending', false),
     retentionDays: nullablePositive(input, 'retentionDays'),
@@ -224,4 +228,10 @@ function nullablePositiveInteger(input: object, name: string): number | null {
   if (v === undefined || v === null) return null;
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new InvalidOptionError(name, 'null or an integer of at least 1', v);
   return v;
+}
+
+function resolveBackend(backend: unknown): TaskBackend | null {
+  if (backend === undefined || backend === null) return null;
+  if (backend instanceof TaskBackend) return backend;
+  throw new InvalidOptionError('backend', 'an instance of a class extending TaskBackend', backend);
 }

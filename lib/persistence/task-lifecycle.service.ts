@@ -8,8 +8,8 @@ import {
 } from '@nestjs/common';
 import { LOGGER_CONTEXT, TASKFLOW_OPTIONS } from '../constants';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
-import { TaskPersistence } from '../persistence/task-persistence.service';
-import { TaskRuntime } from './task-runtime';
+import { TaskPersistence } from './task-persistence.service';
+import { TaskRuntime } from '../engine/task-runtime';
 
 /**
  * Startup and shutdown in SPEC §6's order. The writing half of shutdown runs in
@@ -54,6 +54,6 @@ export class TaskLifecycle implements OnApplicationBootstrap, BeforeApplicationS
     this.closed = true;
     await this.runtime.observers.close();
     await this.persistence.close();
-    this.runtime.completeStreams();
+    this.runtime.streams.complete();
   }
 }
