@@ -21,6 +21,9 @@ export interface ResolvedTaskOptions {
   pollInterval: number;
   title: string;
   publicStream: boolean;
+  maxStreamsPerAddress: number;
+  maxStreams: number;
+  streamFirstBatchSize: number;
   snapshotDb: string | null;
   database: DataSourceOptions | DataSource | null;
   snapshotInterval: number;
@@ -42,11 +45,14 @@ const KNOWN_OPTIONS = new Set([
   'path', 'displayFuncArgs', 'autoInstall', 'auth', 'tokenExpiry', 'secretKey', 'pollInterval', 'title',
   'publicStream', 'snapshotDb', 'database', 'snapshotInterval', 'requeuePending', 'retentionDays',
   'maxConcurrentTasks', 'loggers', 'logFile', 'logLifecycle', 'encryptArgsKey', 'maxInMemory', 'maxLogLines',
-  'instanceLeaseSeconds', 'shutdownGracePeriod', 'tablePrefix',
+  'instanceLeaseSeconds', 'shutdownGracePeriod', 'tablePrefix', 'maxStreamsPerAddress', 'maxStreams', 'streamFirstBatchSize',
 ]);
 
 /** Options that only make sense with the admin surface; TaskManagerModule refuses them. */
-const ADMIN_ONLY = new Set(['path', 'displayFuncArgs', 'autoInstall', 'auth', 'tokenExpiry', 'secretKey', 'pollInterval', 'title', 'publicStream']);
+const ADMIN_ONLY = new Set([
+  'path', 'displayFuncArgs', 'autoInstall', 'auth', 'tokenExpiry', 'secretKey', 'pollInterval', 'title', 'publicStream',
+  'maxStreamsPerAddress', 'maxStreams', 'streamFirstBatchSize',
+]);
 
 /** Applies defaults and validates; a bad option throws naming the option and what is allowed. */
 export function resolveOptions(input: TaskAdminOptions = {}, kind: 'admin' | 'manager' = 'admin'): ResolvedTaskOptions {
@@ -75,6 +81,9 @@ export function resolveOptions(input: TaskAdminOptions = {}, kind: 'admin' | 'ma
     pollInterval: positiveNumber(input, 'pollInterval', 30),
     title: optionalString(input, 'title') ?? 'nestjs-taskflow',
     publicStream: bool(input, 'publicStream', false),
+    maxStreamsPerAddress: positiveInteger(input, 'maxStreamsPerAddress', 10),
+    maxStreams: positiveInteger(input, 'maxStreams', 1000),
+    streamFirstBatchSize: positiveInteger(input, 'streamFirstBatchSize', 1000),
     snapshotDb: optionalString(input, 'snapshotDb'),
     database: resolveDatabase(input.database),
     snapshotInterval: positiveNumber(input, 'snapshotInterval', 60),

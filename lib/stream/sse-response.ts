@@ -1,5 +1,10 @@
 import type { ServerResponse } from 'node:http';
 
+/** Whether what was written to a response still waits for the client: write no more until 'drain'. */
+export interface WritePressure {
+  readonly backedUp: boolean;
+}
+
 /**
  * Nest's SSE sender sets `Cache-Control: private, no-cache, no-store, ...`; SPEC §5
  * says exactly `no-cache`. The headers are pinned when Nest writes them.
@@ -23,8 +28,11 @@ export function pinSseHeaders(response: ServerResponse): void {
  * what the socket holds passes the high-water mark, and 'drain' follows (emitted here
  * when the joined write went through, else by the socket). Anything else (a buffer, a
  * callback, `end()`) first sends what waits, so the order never changes.
+ *
+ * The answer tells, at once, whether the response is backed up: `writableNeedDrain`
+ * alone would only learn it at the end of the turn, when the joined chunk is written.
  */
-export function coalesceWritesPerTurn(response: ServerResponse): void {
+export function coalesceWritesPerTurn(response: ServerResponse): WritePressure {
   type Write = (chunk: unknown, encoding?: unknown, callback?: unknown) => boolean;
   const write = response.write.bind(response) as Write;
   const end = response.end.bind(response) as (...args: unknown[]) => ServerResponse;
@@ -41,9 +49,11 @@ export function coalesceWritesPerTurn(response: ServerResponse): void {
     waitingLength = 0;
     if (response.writableEnded || response.destroyed) return;
     const ok = write(chunk);
-    // A false answer means the socket backed up: its own 'drain' follows.
-    if (owesDrain && ok) response.emit('drain');
+    // A false answer means the socket backed up: its own 'drain' follows. Cleared
+    // first, so that listeners of 'drain' see the response with room.
+    const owed = owesDrain;
     owesDrain = false;
+    if (owed && ok) response.emit('drain');
   };
 
   (response as { write: unknown }).write = (chunk: unknown, encoding?: unknown, callback?: unknown) => {
@@ -64,5 +74,10 @@ export function coalesceWritesPerTurn(response: ServerResponse): void {
   (response as { end: unknown }).end = (...args: unknown[]) => {
     send();
     return end(...args);
+  };
+  return {
+    get backedUp() {
+      return owesDrain || response.writableNeedDrain;
+    },
   };
 }
