@@ -1,6 +1,8 @@
+import http from 'node:http';
 import net from 'node:net';
 import { TaskEventHub } from '../../lib/stream/task-event-hub';
 import { HttpApp, createHttpApp, gate, startHeld } from '../support/http-app';
+import { SseEvent, SseReader } from '../support/http-sse';
 
 /** Resolves once `condition` holds, polling; fails after `timeoutMs`. */
 async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
@@ -35,6 +37,22 @@ function silentClient(port: number, localAddress: string): Promise<net.Socket> {
   });
 }
 
+/** A stream request from `localAddress`: its status, and its body when it was refused. */
+function openFrom(url: string, localAddress: string): Promise<{ status: number; body: unknown; close: () => void }> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(url, { headers: { Accept: 'text/event-stream' }, agent: false, localAddress }, (response) => {
+      const close = () => request.destroy();
+      if (response.statusCode === 200) return resolve({ status: 200, body: null, close });
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text), close }));
+    });
+    request.on('error', reject);
+  });
+}
+
+const isTask = (e: SseEvent) => e.data !== undefined && e.event === undefined;
 const MB = 1024 * 1024;
 
 describe('SSE stream bounds', () => {
@@ -69,5 +87,75 @@ describe('SSE stream bounds', () => {
       process.stdout.write(`heap growth with 200 silent clients: ${(growth / MB).toFixed(1)} MB\n`);
       expect(growth).toBeLessThan(200 * MB);
     }, 120_000);
+
+    it('still sends a reading client the bounded first batch, the resync hint, then live changes', async () => {
+      const reader = await SseReader.open(`${h.url}/tasks/dashboard/stream`);
+      try {
+        const first: SseEvent[] = [];
+        for (let i = 0; i < 1000; i++) first.push(await reader.waitFor(isTask));
+        const records = first.map((e) => JSON.parse(e.data!) as { task_id: string; status: string });
+        expect(records[0].status).toBe('running');
+        expect(records.slice(1).every((r) => r.status === 'pending')).toBe(true);
+        expect(new Set(records.map((r) => r.task_id)).size).toBe(1000);
+        const ids = first.map((e) => BigInt(e.id!));
+        expect(ids.every((id, i) => i === 0 || id > ids[i - 1])).toBe(true);
+        // Oldest first: the live tasks the manager lists first are the ones sent.
+        expect(records.map((r) => r.task_id)).toEqual(h.manager.liveTasks().slice(0, 1000).map((r) => r.task_id));
+
+        const hint = reader.events[reader.events.indexOf(first[999]) + 1];
+        expect(hint.event).toBe('resync');
+        expect(JSON.parse(hint.data!)).toEqual({ latest_id: Number(hint.id), sent: 1000, omitted: 2001 });
+        expect(BigInt(hint.id!)).toBeGreaterThanOrEqual(ids[999]);
+
+        const held = records[0].task_id;
+        gate('bounds-hold').open();
+        const done = await reader.waitFor((e) => isTask(e) && JSON.parse(e.data!).task_id === held && JSON.parse(e.data!).status === 'success', 20_000);
+        expect(BigInt(done.id!)).toBeGreaterThan(BigInt(hint.id!));
+      } finally {
+        reader.close();
+      }
+    }, 60_000);
+  });
+
+  describe('caps on open streams', () => {
+    let h: HttpApp;
+    let url: string;
+    const open: { close: () => void }[] = [];
+
+    beforeAll(async () => {
+      h = await createHttpApp({ maxStreamsPerAddress: 3, maxStreams: 5 });
+      url = `${h.url}/tasks/dashboard/stream`;
+    });
+    afterEach(() => open.splice(0).forEach((s) => s.close()));
+    afterAll(() => h.close());
+
+    const accepted = async (address: string) => {
+      const stream = await openFrom(url, address);
+      open.push(stream);
+      expect(stream.status).toBe(200);
+      return stream;
+    };
+
+    it('answers 429 with Nest\'s body to one stream more than an address may hold, and 503 past the total', async () => {
+      for (let i = 0; i < 3; i++) await accepted('127.0.0.2');
+      const fourth = await openFrom(url, '127.0.0.2');
+      expect(fourth.status).toBe(429);
+      expect(fourth.body).toEqual({ statusCode: 429, message: expect.stringContaining('at most 3'), error: 'Too Many Requests' });
+
+      for (let i = 0; i < 2; i++) await accepted('127.0.0.3');
+      const sixth = await openFrom(url, '127.0.0.4');
+      expect(sixth.status).toBe(503);
+      expect(sixth.body).toEqual({ statusCode: 503, message: expect.any(String), error: 'Service Unavailable' });
+    });
+
+    it('gives a slot back when its stream closes', async () => {
+      const hub = h.app.get(TaskEventHub);
+      await until(() => hub.stats.clients === 0);
+      const streams = [await accepted('127.0.0.5'), await accepted('127.0.0.5'), await accepted('127.0.0.5')];
+      expect((await openFrom(url, '127.0.0.5')).status).toBe(429);
+      streams[0].close();
+      await until(() => hub.stats.clients === 2);
+      await accepted('127.0.0.5');
+    });
   });
 });
