@@ -1,5 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
+import { InvalidOptionError, TaskManagerModule, TaskManagerOptions } from '../../lib';
+import { resolveOptions } from '../../lib/options/resolve-options';
 import { TaskEventHub } from '../../lib/stream/task-event-hub';
 import { HttpApp, createHttpApp, gate, startHeld } from '../support/http-app';
 import { SseEvent, SseReader } from '../support/http-sse';
@@ -79,9 +81,7 @@ describe('SSE stream bounds', () => {
       const before = heapAfterGc();
       // 20 loopback addresses, 10 streams each: within the default per-address cap.
       for (let i = 0; i < 200; i++) sockets.push(await silentClient(port, `127.0.0.${2 + (i % 20)}`));
-      const t0 = Date.now();
       await until(() => hub.stats.clients === 200, 100_000);
-      process.stdout.write(`connected in ${Date.now() - t0} ms\n`);
       await new Promise((resolve) => setImmediate(resolve));
       const growth = heapAfterGc() - before;
       process.stdout.write(`heap growth with 200 silent clients: ${(growth / MB).toFixed(1)} MB\n`);
@@ -156,6 +156,25 @@ describe('SSE stream bounds', () => {
       streams[0].close();
       await until(() => hub.stats.clients === 2);
       await accepted('127.0.0.5');
+    });
+  });
+
+  describe('options', () => {
+    it('defaults to 10 streams per address, 1,000 in total and a first batch of 1,000 tasks', () => {
+      expect(resolveOptions({})).toMatchObject({ maxStreamsPerAddress: 10, maxStreams: 1000, streamFirstBatchSize: 1000 });
+    });
+
+    it.each([
+      [{ maxStreamsPerAddress: 0 }, /"maxStreamsPerAddress": expected an integer of at least 1, got 0/],
+      [{ maxStreams: 2.5 }, /"maxStreams": expected an integer of at least 1/],
+      [{ streamFirstBatchSize: '100' }, /"streamFirstBatchSize": expected an integer of at least 1/],
+    ])('rejects %j', (input, message) => {
+      expect(() => resolveOptions(input as never)).toThrow(InvalidOptionError);
+      expect(() => resolveOptions(input as never)).toThrow(message);
+    });
+
+    it('is refused by TaskManagerModule, which mounts no stream', () => {
+      expect(() => TaskManagerModule.forRoot({ maxStreams: 5 } as TaskManagerOptions)).toThrow(/"maxStreams": expected nothing/);
     });
   });
 });
