@@ -59,6 +59,12 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
   private readonly counters = { changes: 0, events: 0, coalesced: 0 };
   /** The first batch as of event `lastId`, while no event came after it. */
   private firstBatchCache: { lastId: number; frames: SseFrame[] } | null = null;
+  /**
+   * The frame each live task had in a first batch, until its next event: batches
+   * built after a change share the frames of the tasks that did not change, so a
+   * client holding an old batch holds little of its own.
+   */
+  private readonly batchFrames = new Map<string, { id: number; frame: SseFrame }>();
 
   constructor(
     private readonly manager: TaskManager,
@@ -129,6 +135,7 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
     this.flushTimer = null;
     this.pending.clear();
     this.firstBatchCache = null;
+    this.batchFrames.clear();
     this.stopTimers();
     for (const client of [...this.clients]) client.complete();
     this.clients.clear();
@@ -154,6 +161,7 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
       const id = this.events.push(snapshotTask(task));
       if (isTerminal(task.status)) this.liveIds.delete(task.id);
       else this.liveIds.set(task.id, id);
+      this.batchFrames.delete(task.id);
       this.counters.events++;
       const frame = live ? this.events.frame(id) : null;
       if (frame) frames.push(frame);
@@ -185,8 +193,9 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
   /**
    * The pending and running tasks, in the order of the events that produced their
    * state, each carrying that event's id: the batch is a replay of the latest event
-   * of each live task. A task the hub never saw carries the current id. Past
-   * `streamFirstBatchSize` tasks, the oldest are sent and a `resync` event follows.
+   * of each live task. A task the hub never saw carries the id current when it
+   * is first listed, and keeps it until it changes. Past `streamFirstBatchSize`
+   * tasks, the oldest are sent and a `resync` event follows.
    */
   private firstBatch(): SseFrame[] {
     const lastId = this.events.lastId;
@@ -196,8 +205,16 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
     const limit = this.options.streamFirstBatchSize;
     const frames: SseFrame[] = [];
     for (const { record, id } of live.slice(0, limit)) {
+      const built = this.batchFrames.get(record.task_id);
+      if (built?.id === id) {
+        frames.push(built.frame);
+        continue;
+      }
       try {
-        frames.push(taskFrame(id, record.task_id, JSON.stringify(record)));
+        const frame = taskFrame(id, record.task_id, JSON.stringify(record));
+        this.liveIds.set(record.task_id, id);
+        this.batchFrames.set(record.task_id, { id, frame });
+        frames.push(frame);
       } catch {
         // Unserialisable arguments: the task shows up with its next change.
       }

@@ -152,6 +152,10 @@ describe('TaskEventHub (without Nest)', () => {
     const after = new Client(hub);
     expect(after.tasks.map((t) => t.task_id)).toEqual([tasks[1].id, tasks[2].id]);
     expect(after.named('resync')).toEqual([]);
+    // A task that did not change keeps its frame from one batch to the next.
+    const rebuilt: SseFrame[] = [];
+    hub.connect().subscribe((f) => rebuilt.push(f));
+    expect(rebuilt[0].parts![0]).toBe(frames[0].parts![1]);
   });
 
   it('resumes after a buffered Last-Event-ID with exactly the later events, else sends the first batch', () => {
