@@ -220,7 +220,7 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
       }
     }
     if (live.length > limit) {
-      const hint = { latest_id: lastId, sent: limit, omitted: live.length - limit };
+      const hint = { latest_id: lastId, sent: frames.length, omitted: live.length - limit };
       frames.push(namedFrame('resync', JSON.stringify(hint), lastId));
     }
     this.firstBatchCache = { lastId, frames };
