@@ -119,6 +119,45 @@ describe('SSE stream bounds', () => {
     }, 60_000);
   });
 
+  describe('a first batch larger than the socket takes', () => {
+    let h: HttpApp;
+
+    beforeAll(async () => {
+      h = await createHttpApp({ maxConcurrentTasks: 1, displayFuncArgs: true, streamFirstBatchSize: 5000 });
+      await startHeld(h.manager, 'paged-hold');
+      const payload = 'y'.repeat(2000);
+      for (let i = 0; i < 2000; i++) h.manager.addTask('Jobs.ok', [`${i}-${payload}`]);
+    });
+    afterAll(async () => {
+      gate('paged-hold').open();
+      await h.close();
+    });
+
+    it('reaches a client that paused and then reads, whole and in order, page after page', async () => {
+      const hub = h.app.get(TaskEventHub);
+      const responses: http.ServerResponse[] = [];
+      (h.server as http.Server).prependListener('request', (_request, response) => responses.push(response));
+      const reader = await SseReader.open(`${h.url}/tasks/dashboard/stream`, {}, { paused: true });
+      try {
+        await until(() => hub.stats.clients === 1);
+        // Paused: the kernel buffers fill with part of the batch; the rest waits for 'drain'.
+        await until(() => responses[0]?.writableNeedDrain === true);
+        reader.resume();
+        const first: SseEvent[] = [];
+        for (let i = 0; i < 2001; i++) first.push(await reader.waitFor(isTask, 20_000));
+        const expected = h.manager.liveTasks().map((r) => r.task_id);
+        expect(first.map((e) => JSON.parse(e.data!).task_id)).toEqual(expected);
+        const ids = first.map((e) => BigInt(e.id!));
+        expect(ids.every((id, i) => i === 0 || id > ids[i - 1])).toBe(true);
+        expect(reader.events.some((e) => e.event === 'resync')).toBe(false);
+        gate('paged-hold').open();
+        await reader.waitFor((e) => isTask(e) && JSON.parse(e.data!).task_id === expected[0] && JSON.parse(e.data!).status === 'success', 20_000);
+      } finally {
+        reader.close();
+      }
+    }, 60_000);
+  });
+
   describe('caps on open streams', () => {
     let h: HttpApp;
     let url: string;
