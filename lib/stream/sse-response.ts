@@ -6,8 +6,9 @@ export interface WritePressure {
 }
 
 /**
- * Nest's SSE sender sets `Cache-Control: private, no-cache, no-store, ...`; SPEC §5
- * says exactly `no-cache`. The headers are pinned when Nest writes them.
+ * Nest's SSE sender sets `Cache-Control: private, no-cache, no-store, ...`; the
+ * stream's contract is exactly `no-cache` (and `X-Accel-Buffering: no`). The headers
+ * are pinned when Nest writes them.
  */
 export function pinSseHeaders(response: ServerResponse): void {
   const writeHead = response.writeHead.bind(response) as (status: number, headers?: Record<string, unknown>) => ServerResponse;

@@ -21,7 +21,7 @@ export interface HubStats {
 }
 
 /**
- * The one SSE hub of an admin module (SPEC §5): numbers task changes, keeps the
+ * The one SSE hub of an admin module: numbers task changes, keeps the
  * replay buffer, coalesces bursts and fans every serialised frame out to all
  * clients, so that work is done once however many dashboards are open.
  *
