@@ -22,6 +22,9 @@ export interface ResolvedTaskOptions {
   pollInterval: number;
   title: string;
   publicStream: boolean;
+  maxStreamsPerAddress: number;
+  maxStreams: number;
+  streamFirstBatchSize: number;
   snapshotDb: string | null;
   database: DataSourceOptions | DataSource | null;
   /** The user's own storage; wins over `database` and `snapshotDb`. */
@@ -45,11 +48,14 @@ const KNOWN_OPTIONS = new Set([
   'path', 'displayFuncArgs', 'autoInstall', 'auth', 'tokenExpiry', 'secretKey', 'pollInterval', 'title',
   'publicStream', 'snapshotDb', 'database', 'backend', 'snapshotInterval', 'requeuePending', 'retentionDays',
   'maxConcurrentTasks', 'loggers', 'logFile', 'logLifecycle', 'encryptArgsKey', 'maxInMemory', 'maxLogLines',
-  'instanceLeaseSeconds', 'shutdownGracePeriod', 'tablePrefix',
+  'instanceLeaseSeconds', 'shutdownGracePeriod', 'tablePrefix', 'maxStreamsPerAddress', 'maxStreams', 'streamFirstBatchSize',
 ]);
 
 /** Options that only make sense with the admin surface; TaskManagerModule refuses them. */
-const ADMIN_ONLY = new Set(['path', 'displayFuncArgs', 'autoInstall', 'auth', 'tokenExpiry', 'secretKey', 'pollInterval', 'title', 'publicStream']);
+const ADMIN_ONLY = new Set([
+  'path', 'displayFuncArgs', 'autoInstall', 'auth', 'tokenExpiry', 'secretKey', 'pollInterval', 'title', 'publicStream',
+  'maxStreamsPerAddress', 'maxStreams', 'streamFirstBatchSize',
+]);
 
 /** Applies defaults and validates; a bad option throws naming the option and what is allowed. */
 export function resolveOptions(input: TaskAdminOptions = {}, kind: 'admin' | 'manager' = 'admin'): ResolvedTaskOptions {
@@ -78,6 +84,9 @@ export function resolveOptions(input: TaskAdminOptions = {}, kind: 'admin' | 'ma
     pollInterval: positiveNumber(input, 'pollInterval', 30),
     title: optionalString(input, 'title') ?? 'nestjs-taskflow',
     publicStream: bool(input, 'publicStream', false),
+    maxStreamsPerAddress: positiveInteger(input, 'maxStreamsPerAddress', 10),
+    maxStreams: positiveInteger(input, 'maxStreams', 1000),
+    streamFirstBatchSize: positiveInteger(input, 'streamFirstBatchSize', 1000),
     snapshotDb: optionalString(input, 'snapshotDb'),
     database: resolveDatabase(input.database),
     backend: resolveBackend(input.backend),

@@ -56,6 +56,12 @@ export interface TaskAdminOptions extends TaskManagerOptions {
   pollInterval?: number;
   title?: string;
   publicStream?: boolean;
+  /** SSE streams open at once from one client address; past it, 429. Default 10. */
+  maxStreamsPerAddress?: number;
+  /** SSE streams open at once in total; past it, 503. Default 1000. */
+  maxStreams?: number;
+  /** Live tasks sent at most on connect (oldest first); the rest is announced by a `resync` event. Default 1000. */
+  streamFirstBatchSize?: number;
 }
 
 /** Options that decide which routes exist: given synchronously, even to forRootAsync. */

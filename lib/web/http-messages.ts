@@ -36,4 +36,6 @@ export const httpMessages = {
   loginThrottled: (seconds: number) => `Too many failed sign-in attempts; try again in ${seconds} s`,
   authBackendFailed: () => 'The authentication backend failed; try again later',
   streamClosed: () => 'The server is shutting down',
+  tooManyStreams: (max: number) => `Too many live streams from this address (at most ${max} at once); close one and try again`,
+  streamsFull: () => 'The server has as many live streams open as it allows; try again later',
 };
