@@ -36,7 +36,7 @@ export { TaskStatus, TASK_STATUSES } from './task/task-status';
 export { TaskQuery, TaskPage } from './task/task-query';
 export { TaskMetrics, FunctionMetrics } from './task/task-metrics';
 export { AuditEntry, AuditAction } from './task/audit-entry';
-export { BulkRetryResult, DeleteHistoryResult } from './task/bulk-retry-result';
+export { BulkRetryResult, DeleteHistoryResult, RETRY_FAILED_MAX_PER_CALL, RetryFailedResult } from './task/bulk-retry-result';
 export { ScheduleInfo } from './task/schedule-info';
 export { InvalidOptionError } from './errors/invalid-option.error';
 export { TaskDefinitionError } from './errors/task-definition.error';

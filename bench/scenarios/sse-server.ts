@@ -30,7 +30,8 @@ export interface SseServerResult {
 }
 
 scenarioMain<SseServerParams, SseServerResult>(async (p) => {
-  @Module({ imports: [TaskAdminModule.forRoot({ publicStream: true })], providers: [Noop] })
+  // Every client connects from 127.0.0.1: the per-address cap must let them all in.
+  @Module({ imports: [TaskAdminModule.forRoot({ publicStream: true, maxStreamsPerAddress: Math.max(10, p.clients) })], providers: [Noop] })
   class SseApp {}
   const app = await NestFactory.create(SseApp as Type, { logger: ['error'] });
   await app.listen(0, '127.0.0.1');

@@ -27,7 +27,7 @@ import { DEFAULT_TASK_ROLE, TaskRole, isTaskRole } from '../options/task-role';
 import { authMessages } from './auth-messages';
 import { clientAddress } from './client-address';
 import { clearedTokenCookie, tokenCookie } from './cookies';
-import { parseLoginBody } from './login-body';
+import { parseLoginBody } from './login-body.pipe';
 import { LoginThrottle } from './login-throttle';
 import { isSameOrigin } from './same-origin';
 import { TaskTokenService } from './task-token.service';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
 
@@ -8,8 +8,10 @@ import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
  * code by `npm run build`): read and compressed once per process, served under
  * content-hashed names (`app.<hash>.js`) so browsers may cache them for a year.
  *
- * The client script is the files of `assets/js/` in name order, joined into one
- * strict-mode IIFE: plain ES2020, no build step, no framework.
+ * The client script, `assets/app.js`, is built from the TypeScript modules of
+ * lib/dashboard/client by esbuild (scripts/build-dashboard.mjs: one strict-mode IIFE,
+ * ES2020, no framework) at `npm run build`, and before the tests by jest's globalSetup.
+ * Nothing is bundled at run time.
  */
 export interface DashboardAsset {
   /** Hashed file name, e.g. `app.3f9a1c2b7d.js`. */
@@ -57,12 +59,13 @@ function build(dir: string): DashboardBundle {
         'They are copied there by the package build (npm run build); reinstall the package or rebuild it.',
     );
   }
+  if (!existsSync(join(dir, 'app.js'))) {
+    throw new Error(
+      `nestjs-taskflow: the dashboard's script (app.js) is missing from ${dir}. ` +
+        'It is bundled by the package build (npm run build, or node scripts/build-dashboard.mjs in a checkout).',
+    );
+  }
   const read = (name: string) => readFileSync(join(dir, name));
-  const scripts = readdirSync(join(dir, 'js'))
-    .filter((name) => name.endsWith('.js'))
-    .sort()
-    .map((name) => `// ---- ${name}\n${readFileSync(join(dir, 'js', name), 'utf8')}`);
-  const app = Buffer.from(`/* nestjs-taskflow dashboard */\n(function () {\n'use strict';\n${scripts.join('\n')}\n})();\n`, 'utf8');
   const assets = new Map<string, DashboardAsset>();
   const add = (base: string, ext: string, body: Buffer): string => {
     const hash = createHash('sha256').update(body).digest('hex').slice(0, 12);
@@ -82,7 +85,7 @@ function build(dir: string): DashboardBundle {
     assets,
     files: {
       css: add('app', 'css', read('app.css')),
-      js: add('app', 'js', app),
+      js: add('app', 'js', read('app.js')),
       theme: add('theme', 'js', read('theme.js')),
       icon: add('favicon', 'svg', read('favicon.svg')),
     },

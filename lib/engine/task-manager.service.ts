@@ -9,10 +9,8 @@ import { messages } from '../errors/messages';
 import { TaskNotFoundError } from '../errors/task-not-found.error';
 import { UnknownTaskError } from '../errors/unknown-task.error';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
-import { computeMetrics } from '../storage/compute-metrics';
-import { pageOf } from '../storage/task-filter';
 import { AuditEntry } from '../task/audit-entry';
-import { BulkRetryResult, DeleteHistoryResult } from '../task/bulk-retry-result';
+import { BulkRetryResult, DeleteHistoryResult, RETRY_FAILED_MAX_PER_CALL, RetryFailedResult } from '../task/bulk-retry-result';
 import { SCHEDULE_SOURCE, ScheduleSource } from './schedule-source';
 import { ScheduleInfo } from '../task/schedule-info';
 import { TaskData, TaskRecord, TaskSource } from '../task/task-record';
@@ -20,9 +18,10 @@ import { TaskMetrics } from '../task/task-metrics';
 import { TaskPage, TaskQuery } from '../task/task-query';
 import { RETRYABLE_STATUSES, isTerminal } from '../task/task-status';
 import { ActorOptions, AddTaskOptions } from './add-task-options';
-import { AuditLog } from './audit-log';
+import { auditEntry } from '../storage/audit-log';
 import { assertJsonArgs, newTask, validateAddTaskOptions } from './task-factory';
 import { TaskRuntime } from './task-runtime';
+import { TaskStorage } from './task-storage';
 
 type AnyMethod = (...args: any[]) => unknown;
 
@@ -33,6 +32,8 @@ export interface RegisteredTaskInfo {
 }
 
 const PAGE = 5000;
+/** Candidates retry-failed replays between two yields to the event loop (about 3 ms of work). */
+const RETRY_YIELD_EVERY = 100;
 const MAX_REMEMBERED_RETRIES = 100_000;
 
 /**
@@ -41,7 +42,6 @@ const MAX_REMEMBERED_RETRIES = 100_000;
  */
 @Injectable()
 export class TaskManager {
-  private readonly audits = new AuditLog();
   /** Originals already replayed, so retry-failed does not replay them again. */
   private readonly retried = new Set<string>();
   private schedulerRef: ScheduleSource | null | undefined;
@@ -57,11 +57,12 @@ export class TaskManager {
     @Inject(TASKFLOW_OPTIONS) private readonly options: ResolvedTaskOptions,
     private readonly registry: TaskRegistry,
     private readonly runtime: TaskRuntime,
+    private readonly storage: TaskStorage,
     private readonly moduleRef: ModuleRef,
   ) {
-    this.events$ = runtime.changes.asObservable();
-    this.stopping$ = runtime.stopping.asObservable();
-    this.taskChanges$ = runtime.changedTasks.asObservable();
+    this.events$ = runtime.streams.changes.asObservable();
+    this.stopping$ = runtime.streams.stopping.asObservable();
+    this.taskChanges$ = runtime.streams.changedTasks.asObservable();
   }
 
   /**
@@ -88,8 +89,7 @@ export class TaskManager {
   }
 
   async metrics(): Promise<TaskMetrics> {
-    const history = this.runtime.history;
-    return history ? history.metrics() : computeMetrics(this.runtime.store.values());
+    return this.storage.metrics();
   }
 
   /** @internal A task as REST shows it. */
@@ -99,16 +99,14 @@ export class TaskManager {
 
   /** Pending and running tasks, oldest first. */
   liveTasks(): TaskRecord[] {
-    const live: TaskData[] = [];
-    for (const task of this.runtime.store.values()) if (!isTerminal(task.status)) live.push(task);
-    return live.sort((a, b) => a.createdAt - b.createdAt).map((t) => this.runtime.present(t));
+    return this.runtime.unfinishedTasks().sort((a, b) => a.createdAt - b.createdAt).map((t) => this.runtime.present(t));
   }
 
   /** Cancels a pending task (it never runs) or a running one (its signal is aborted). */
   async cancel(id: string, opts: ActorOptions = {}): Promise<TaskRecord> {
     const task = await this.find(id);
     if (!task) throw new TaskNotFoundError(id);
-    if (isTerminal(task.status) || this.runtime.store.get(id) !== task) {
+    if (!this.runtime.isLive(task)) {
       throw new InvalidTransitionError(id, 'cancel', task.status, ['pending', 'running']);
     }
     const was = this.runtime.cancel(task);
@@ -134,41 +132,57 @@ export class TaskManager {
     return result;
   }
 
-  /** Retries failed and interrupted tasks created since `since` (epoch ms; null = all) not replayed before. */
-  async retryFailed(filter: { since: number | null; funcName?: string }, opts: ActorOptions = {}): Promise<BulkRetryResult> {
+  /**
+   * Retries failed and interrupted tasks created since `since` (epoch ms; null = all) not replayed
+   * before: RETRY_FAILED_MAX_PER_CALL at most, newest first; when that stops it, `remaining` counts
+   * the candidates left for the next call. Yields to the event loop after each page read and
+   * every RETRY_YIELD_EVERY candidates, so a large backlog does not hold it.
+   */
+  async retryFailed(filter: { since: number | null; funcName?: string }, opts: ActorOptions = {}): Promise<RetryFailedResult> {
     const candidates: TaskData[] = [];
     for (const status of RETRYABLE_STATUSES) {
       const query: TaskQuery = { status, funcName: filter.funcName, since: filter.since ?? undefined, limit: PAGE };
       for (let offset = 0; ; offset += PAGE) {
         const page = await this.page({ ...query, offset });
         candidates.push(...page.items);
+        // An in-memory page is a synchronous scan of every record: one per turn of the event loop.
+        await new Promise(setImmediate);
         if (page.items.length < PAGE) break;
       }
     }
     const fresh = candidates.filter((t) => !this.retried.has(t.id));
-    const result = this.retryAll(fresh, fresh.length);
+    const results: BulkRetryResult['results'] = [];
+    let tried = 0;
+    // Skipped candidates (function no longer registered) do not count towards the cap, or they could block the rest forever.
+    for (; tried < fresh.length && results.length < RETRY_FAILED_MAX_PER_CALL; tried++) {
+      if (tried > 0 && tried % RETRY_YIELD_EVERY === 0) await new Promise(setImmediate);
+      // A concurrent call may have replayed it since this one gathered its candidates.
+      if (this.retried.has(fresh[tried].id)) continue;
+      const copy = this.retryAll([fresh[tried]], 1).results[0];
+      if (copy) results.push(copy);
+    }
+    const remaining = fresh.length - tried;
+    const result: RetryFailedResult = { dispatched: results.length, skipped: tried - results.length, results };
+    if (remaining > 0) result.remaining = remaining;
     this.recordAudit('bulk_retry', 'bulk', opts, {
       since: filter.since === null ? 'all' : new Date(filter.since).toISOString(),
       func_name: filter.funcName ?? null,
       dispatched: result.dispatched,
       skipped: result.skipped,
+      remaining,
     });
     return result;
   }
 
   /** Removes terminal records that ended before `cutoff` (epoch ms) from memory and the database. */
   async deleteHistory(cutoff: number, opts: ActorOptions = {}): Promise<DeleteHistoryResult> {
-    const { store } = this.runtime;
     const removed = new Set<string>();
-    for (const task of [...store.values()]) {
-      if (isTerminal(task.status) && (task.endTime ?? task.createdAt) < cutoff && store.delete(task.id)) {
-        this.runtime.forgetKey(task);
-        this.retried.delete(task.id);
-        removed.add(task.id);
-      }
+    for (const task of this.runtime.forgetFinishedBefore(cutoff)) {
+      this.retried.delete(task.id);
+      removed.add(task.id);
     }
     const fromStore = removed.size;
-    const fromBackend = this.runtime.history ? await this.runtime.history.deleteBefore(cutoff) : [];
+    const fromBackend = await this.storage.deleteBefore(cutoff);
     for (const id of fromBackend) removed.add(id);
     const result = { deleted: removed.size, store: fromStore, backend: fromBackend.length };
     this.recordAudit('delete_history', null, opts, { before: new Date(cutoff).toISOString(), ...result });
@@ -177,8 +191,7 @@ export class TaskManager {
 
   /** Admin actions, newest first. */
   async audit(limit = 200, offset = 0): Promise<AuditEntry[]> {
-    const history = this.runtime.history;
-    return history ? history.audit(limit, offset) : this.audits.list(limit, offset);
+    return this.storage.audit(limit, offset);
   }
 
   /** Name and options of every @BackgroundTask. */
@@ -198,7 +211,7 @@ export class TaskManager {
   async waitFor(id: string): Promise<TaskRecord> {
     const task = await this.find(id);
     if (!task) throw new TaskNotFoundError(id);
-    if (isTerminal(task.status) || this.runtime.store.get(id) !== task) return this.runtime.present(task);
+    if (!this.runtime.isLive(task)) return this.runtime.present(task);
     return this.runtime.waitFor(id);
   }
 
@@ -213,7 +226,7 @@ export class TaskManager {
    * ~10 ms group commit on its own: await this when the caller must know.
    */
   async flush(): Promise<void> {
-    await this.runtime.history?.flush();
+    await this.storage.flush();
   }
 
   /**
@@ -229,16 +242,16 @@ export class TaskManager {
     const held = options.idempotencyKey === undefined ? undefined : this.runtime.keyHolder(options.idempotencyKey);
     if (held) return held;
     const durable = this.options.requeuePending || definition.persist;
-    const cipher = this.runtime.cipher;
+    const encrypts = this.runtime.args.encrypts;
     // Encrypted arguments are JSON inside, so they must be JSON values too.
-    if (durable || (cipher && argsCipher === null)) assertJsonArgs(definition.name, args);
+    if (durable || (encrypts && argsCipher === null)) assertJsonArgs(definition.name, args);
     const task = newTask(definition.name, args, options, { priority: definition.priority, source, durable });
     if (argsCipher !== null) {
       task.args = [];
       task.argsCipher = argsCipher;
-    } else if (cipher) {
+    } else if (encrypts) {
       task.args = [];
-      task.argsCipher = cipher.encrypt(definition.name, args);
+      task.argsCipher = this.runtime.args.encrypt(definition.name, args);
     }
     this.runtime.admit(task, registered, options.eager ?? definition.eager);
     return task.id;
@@ -266,12 +279,11 @@ export class TaskManager {
   }
 
   private async find(id: string): Promise<TaskData | null> {
-    return this.runtime.store.get(id) ?? (this.runtime.history ? this.runtime.history.get(id) : null);
+    return this.runtime.live(id) ?? this.storage.get(id);
   }
 
-  private page(query: TaskQuery): Promise<TaskPage<TaskData>> | TaskPage<TaskData> {
-    const history = this.runtime.history;
-    return history ? history.list(query) : pageOf(this.runtime.store.values(), query);
+  private page(query: TaskQuery): Promise<TaskPage<TaskData>> {
+    return this.storage.list(query);
   }
 
   private retryCopy(original: TaskData): TaskData {
@@ -284,7 +296,7 @@ export class TaskManager {
     const options = { tags: original.tags, priority: original.priority ?? undefined, idempotencyKey: key };
     // The encrypted payload is copied at creation, so the first write of the copy already has it.
     const id = this.enqueue(registered, original.args, options, original.source, original.argsCipher);
-    const copy = this.runtime.store.get(id)!;
+    const copy = this.runtime.live(id)!;
     this.retried.add(original.id);
     if (this.retried.size > MAX_REMEMBERED_RETRIES) this.retried.delete(this.retried.values().next().value as string);
     return copy;
@@ -309,7 +321,6 @@ export class TaskManager {
   }
 
   private recordAudit(action: AuditEntry['action'], taskId: string | null, opts: ActorOptions, detail: Record<string, unknown>): void {
-    const entry = this.audits.record(action, taskId, opts.actor ?? 'system', opts.role === undefined ? detail : { ...detail, role: opts.role });
-    this.runtime.history?.recordAudit(entry);
+    this.storage.recordAudit(auditEntry(action, taskId, opts.actor ?? 'system', opts.role === undefined ? detail : { ...detail, role: opts.role }));
   }
 }

@@ -1,7 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Subject } from 'rxjs';
 import { LOGGER_CONTEXT, TASKFLOW_OPTIONS } from '../constants';
-import { ArgsCipher } from '../crypto/args-cipher';
 import { RegisteredTask } from '../discovery/registered-task';
 import { messages } from '../errors/messages';
 import { ObserverHub } from '../observers/observer-hub';
@@ -9,61 +7,53 @@ import { TaskLogLevel, toLifecycleEvent } from '../observers/task-observer';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { MemoryTaskStore } from '../storage/memory-task.store';
 import { TaskData, TaskRecord, toTaskRecord } from '../task/task-record';
-import { KEY_RELEASING_STATUSES, isTerminal } from '../task/task-status';
+import { isTerminal } from '../task/task-status';
 import { DispatchScope } from './dispatch-scope';
-import { PriorityQueue } from './priority-queue';
+import { formatError } from './format-error';
+import { IdempotencyKeys } from './idempotency-keys';
+import { TaskArguments } from './task-arguments';
+import { TaskChanges } from './task-changes';
 import { logTimestamp } from './task-context';
 import { ExecutionHooks, TaskExecution } from './task-execution';
-import { TaskHistory } from '../storage/task-history';
-import { TaskWaiters } from './task-waiters';
-import { formatError } from './format-error';
 import { appendLogLine } from './task-log-buffer';
-
-const PUMP_BATCH = 1000;
-
-interface QueuedTask {
-  task: TaskData;
-  registered: RegisteredTask;
-}
+import { QueuedTask, TaskQueue } from './task-queue';
+import { TaskStorage } from './task-storage';
+import { TaskWaiters } from './task-waiters';
 
 /**
- * The mechanics behind TaskManager: the in-memory store, the priority queue and
- * its concurrency cap, running executions, change notification, waiters.
+ * The life of live tasks behind TaskManager: admission, the running executions
+ * and how each ends. Its parts each hold one concern: the records in memory
+ * (MemoryTaskStore), the queue and its cap (TaskQueue), idempotency keys, change
+ * streams (TaskChanges), argument encryption (TaskArguments), waiters, and the
+ * backend (TaskStorage), which every change reaches through `changed`.
  */
 @Injectable()
 export class TaskRuntime {
   private readonly logger = new Logger(LOGGER_CONTEXT);
-  readonly store: MemoryTaskStore;
-  private readonly queue = new PriorityQueue<QueuedTask>();
   private readonly executions = new Map<string, TaskExecution>();
-  private readonly idempotency = new Map<string, string>();
+  private readonly queue: TaskQueue;
+  private readonly keys: IdempotencyKeys;
   private readonly waiters = new TaskWaiters((task) => this.present(task));
-  readonly changes = new Subject<TaskRecord>();
-  /** The changed tasks themselves, for consumers that present them later (the SSE hub coalesces first). */
-  readonly changedTasks = new Subject<TaskData>();
-  readonly stopping = new Subject<void>();
+  readonly streams = new TaskChanges((task) => this.present(task));
   readonly observers: ObserverHub;
+  readonly args: TaskArguments;
   private readonly hooks: ExecutionHooks;
-  private pumpScheduled = false;
-  /** Tasks started since the event loop last reached its check phase (see pump). */
-  private startsThisTurn = 0;
-  private runningCount = 0;
   accepting = true;
-  /** Nothing starts until startup has finished (observers ready, requeue done). */
-  private held = true;
-  /** Set by the persistence layer when a database is configured. */
-  history: TaskHistory | null = null;
   /** Resolves once startup has finished and tasks may start (unhold); the scheduler waits for it. */
   readonly started: Promise<void>;
   private markStarted!: () => void;
-  /** Decrypts `argsCipher` just before a run (`encryptArgsKey`); null without a key. */
-  readonly cipher: ArgsCipher | null;
 
-  constructor(@Inject(TASKFLOW_OPTIONS) private readonly options: ResolvedTaskOptions) {
-    this.store = new MemoryTaskStore(options.maxInMemory, (task) => this.forgetKey(task));
+  constructor(
+    @Inject(TASKFLOW_OPTIONS) private readonly options: ResolvedTaskOptions,
+    private readonly store: MemoryTaskStore,
+    private readonly storage: TaskStorage,
+  ) {
+    this.keys = new IdempotencyKeys(storage, (id) => this.store.get(id));
+    store.onEvicted((task) => this.keys.forget(task));
+    this.queue = new TaskQueue(options.maxConcurrentTasks ?? Infinity, (next) => this.start(next));
     this.observers = new ObserverHub(options.loggers);
+    this.args = new TaskArguments(options.encryptArgsKey);
     this.started = new Promise((resolve) => (this.markStarted = resolve));
-    this.cipher = options.encryptArgsKey ? new ArgsCipher(options.encryptArgsKey) : null;
     this.hooks = {
       changed: (task) => this.changed(task),
       settled: (task, attempt) => this.settled(task, attempt),
@@ -78,7 +68,7 @@ export class TaskRuntime {
   /** Stores a new task and dispatches it: now, or after the response when inside a dispatch scope. */
   admit(task: TaskData, registered: RegisteredTask, eager: boolean): void {
     if (!this.accepting) throw new Error(messages.managerStopped());
-    if (task.idempotencyKey) this.idempotency.set(task.idempotencyKey, task.id);
+    this.keys.bind(task);
     this.store.add(task);
     this.changed(task);
     this.announce(task, 0);
@@ -95,7 +85,7 @@ export class TaskRuntime {
     task.endTime = null;
     task.progress = null;
     this.store.add(task);
-    if (task.idempotencyKey) this.idempotency.set(task.idempotencyKey, task.id);
+    this.keys.bind(task);
     this.changed(task);
     // Through the key check like a new task, not straight to the queue: a crash
     // between storing a new keyed task and storing that it lost its key (one group
@@ -109,8 +99,7 @@ export class TaskRuntime {
    * aborted and it is stored as pending with no owner, for the next start.
    */
   release(task: TaskData, reason: string): void {
-    const execution = this.executions.get(task.id);
-    execution?.stop(new Error(reason));
+    this.executions.get(task.id)?.stop(new Error(reason));
     this.executions.delete(task.id);
     task.status = 'pending';
     task.startTime = null;
@@ -120,22 +109,47 @@ export class TaskRuntime {
 
   /** Lets queued tasks start (end of startup). */
   unhold(): void {
-    this.held = false;
     this.markStarted();
-    if (this.queue.size > 0) this.schedulePump();
+    this.queue.unhold();
+  }
+
+  /** The task as this instance holds it in memory, if it does. */
+  live(id: string): TaskData | undefined {
+    return this.store.get(id);
+  }
+
+  /** True for a task this instance holds that has not finished: it can be cancelled or awaited here. */
+  isLive(task: TaskData): boolean {
+    return !isTerminal(task.status) && this.store.get(task.id) === task;
+  }
+
+  /** Pending and running tasks held here. */
+  unfinishedTasks(): TaskData[] {
+    const unfinished: TaskData[] = [];
+    for (const task of this.store.values()) if (!isTerminal(task.status)) unfinished.push(task);
+    return unfinished;
+  }
+
+  /** Records held in memory (live and recently finished). */
+  get heldInMemory(): number {
+    return this.store.size;
+  }
+
+  /** Drops from memory the terminal records that ended before `cutoff`; returns them. */
+  forgetFinishedBefore(cutoff: number): TaskData[] {
+    const removed: TaskData[] = [];
+    for (const task of [...this.store.values()]) {
+      if (isTerminal(task.status) && (task.endTime ?? task.createdAt) < cutoff && this.store.delete(task.id)) {
+        this.keys.forget(task);
+        removed.push(task);
+      }
+    }
+    return removed;
   }
 
   /** The id of the live task holding `key`, if any. */
   keyHolder(key: string): string | undefined {
-    const id = this.idempotency.get(key);
-    const holder = id ? this.store.get(id) : undefined;
-    return holder && !KEY_RELEASING_STATUSES.includes(holder.status) ? holder.id : undefined;
-  }
-
-  forgetKey(task: TaskData): void {
-    if (task.idempotencyKey && this.idempotency.get(task.idempotencyKey) === task.id) {
-      this.idempotency.delete(task.idempotencyKey);
-    }
+    return this.keys.holder(key);
   }
 
   /** Cancels a live task: a pending one never starts, a running one has its signal aborted. */
@@ -144,7 +158,7 @@ export class TaskRuntime {
     if (execution) {
       execution.stop(new Error(messages.cancelled()));
       this.executions.delete(task.id);
-      this.releaseSlot();
+      this.queue.release();
     }
     task.status = 'cancelled';
     task.endTime = Date.now();
@@ -166,15 +180,14 @@ export class TaskRuntime {
   /** Stops starting tasks; returns those still pending or running. */
   stopIntake(): TaskData[] {
     this.accepting = false;
-    const unfinished: TaskData[] = [];
-    for (const task of this.store.values()) if (!isTerminal(task.status)) unfinished.push(task);
-    return unfinished;
+    this.queue.stop();
+    return this.unfinishedTasks();
   }
 
   /** Waits up to `ms` for running tasks to finish (none start meanwhile). */
   async settleRunning(ms: number): Promise<void> {
     const deadline = Date.now() + ms;
-    while (this.runningCount > 0 && Date.now() < deadline) {
+    while (this.queue.running > 0 && Date.now() < deadline) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         ...[...this.executions.keys()].map((id) => this.waitFor(id)),
@@ -193,101 +206,49 @@ export class TaskRuntime {
     return this.waiters.forDrain(this.store.unfinished);
   }
 
-  /** Ends events$ and stopping$ at shutdown. */
-  completeStreams(): void {
-    this.stopping.next();
-    this.stopping.complete();
-    this.changes.complete();
-    this.changedTasks.complete();
-  }
-
   present(task: TaskData): TaskRecord {
     return toTaskRecord(task, this.options.displayFuncArgs);
   }
 
-  /** Every change goes through here: version, write-behind, and the live stream. */
+  /** Every change goes through here: version, the backend, and the live streams. */
   changed(task: TaskData): void {
     task.version++;
-    this.history?.changed(task);
-    if (this.changedTasks.observed) this.changedTasks.next(task);
-    if (this.changes.observed) this.changes.next(this.present(task));
+    this.storage.changed(task);
+    this.streams.publish(task);
   }
 
-  /** With a database, a keyed task waits until the key is settled across instances. */
+  /** A keyed task waits until its key is settled (across instances with a persistent backend). */
   private dispatch(task: TaskData, registered: RegisteredTask): void {
-    const key = task.idempotencyKey;
-    if (!key || !this.history) return this.schedule(task, registered);
-    void this.history.reserveKey(key, task.id).then((holder) => {
-      if (holder === task.id || task.status !== 'pending') return this.schedule(task, registered);
-      task.status = 'cancelled';
-      task.endTime = Date.now();
-      task.error = `DuplicateTask: idempotency key "${key}" is held by task ${holder}`;
-      this.forgetKey(task);
-      task.idempotencyKey = null;
-      this.settled(task, 0);
-    });
-  }
-
-  private schedule(task: TaskData, registered: RegisteredTask): void {
-    if (task.status !== 'pending') return;
-    this.queue.push({ task, registered }, task.priority ?? 0);
-    this.schedulePump();
-  }
-
-  private schedulePump(): void {
-    if (this.pumpScheduled) return;
-    this.pumpScheduled = true;
-    queueMicrotask(() => this.pump());
-  }
-
-  /**
-   * Starts waiting tasks while slots are free, highest priority first. After
-   * PUMP_BATCH starts in one turn of the event loop it yields (setImmediate), so a
-   * burst of tasks cannot starve I/O: timers, the database writes, HTTP. Counted
-   * per turn, not per call: under a concurrency cap each call starts only the few
-   * tasks that fit, and tasks that settle in microtasks call it again at once, so a
-   * per-call count never reached the limit (100,000 queued no-op tasks ran in one
-   * turn before the first group commit could start).
-   */
-  private pump(): void {
-    this.pumpScheduled = false;
-    const cap = this.options.maxConcurrentTasks ?? Infinity;
-    while (this.accepting && !this.held && this.runningCount < cap) {
-      if (this.startsThisTurn >= PUMP_BATCH) {
-        this.pumpScheduled = true;
-        setImmediate(() => {
-          this.startsThisTurn = 0;
-          this.pump();
-        });
-        return;
-      }
-      const next = this.queue.pop();
-      if (!next) return;
-      if (next.task.status === 'pending') {
-        if (this.startsThisTurn++ === 0) setImmediate(() => (this.startsThisTurn = 0));
-        this.start(next);
-      }
-    }
-  }
-
-  private start({ task, registered }: QueuedTask): void {
-    // Encrypted arguments are decrypted here, only to run; a task whose payload
-    // cannot be decrypted fails at once with ArgsDecryptionError, no attempt runs.
-    let args = task.args;
-    if (task.argsCipher !== null) {
-      try {
-        args = ArgsCipher.decrypt(this.cipher, task.funcName, task.argsCipher);
-      } catch (error) {
-        const { text, stack } = formatError(error);
-        task.status = 'failed';
-        task.endTime = Date.now(); // start_time stays null: it never started
-        task.error = text;
-        task.stacktrace = stack;
+    this.keys.settle(
+      task,
+      () => {
+        if (task.status === 'pending') this.queue.push(task, registered);
+      },
+      (holder) => {
+        task.status = 'cancelled';
+        task.endTime = Date.now();
+        task.error = `DuplicateTask: idempotency key "${task.idempotencyKey}" is held by task ${holder}`;
+        this.keys.forget(task);
+        task.idempotencyKey = null;
         this.settled(task, 0);
-        return;
-      }
+      },
+    );
+  }
+
+  /** Starts one queued task; false when it failed before running (its arguments cannot be decrypted). */
+  private start({ task, registered }: QueuedTask): boolean {
+    let args: unknown[];
+    try {
+      args = this.args.forRun(task);
+    } catch (error) {
+      const { text, stack } = formatError(error);
+      task.status = 'failed';
+      task.endTime = Date.now(); // start_time stays null: it never started
+      task.error = text;
+      task.stacktrace = stack;
+      this.settled(task, 0);
+      return false;
     }
-    this.runningCount++;
     task.status = 'running';
     task.startTime = Date.now();
     const execution = new TaskExecution(task, registered, args, this.hooks);
@@ -301,17 +262,13 @@ export class TaskRuntime {
         this.executionEnded(execution);
       },
     );
+    return true;
   }
 
   private executionEnded(execution: TaskExecution): void {
     if (this.executions.get(execution.task.id) !== execution) return;
     this.executions.delete(execution.task.id);
-    this.releaseSlot();
-  }
-
-  private releaseSlot(): void {
-    this.runningCount--;
-    if (this.queue.size > 0) this.schedulePump();
+    this.queue.release();
   }
 
   private appendLog(task: TaskData, level: TaskLogLevel, message: string, extra: Record<string, unknown>, attempt: number): void {

@@ -14,7 +14,7 @@ export const messages = {
   invalidTransition: (id: string, action: string, status: string, allowed: string) =>
     `Cannot ${action} task ${id}: it is ${status} (only ${allowed} tasks can be ${action === 'retry' ? 'retried' : 'cancelled'})`,
   unregisteredOnRetry: (name: string) =>
-    `Task function "${name}" is no longer registered in this application`,
+    `Task function ${describeValue(name)} is no longer registered in this application and cannot be retried`,
   invalidArgs: (name: string, reason: string) =>
     `nestjs-taskflow: the arguments of ${name} cannot be stored: ${reason}. Pass JSON values (strings, numbers, booleans, null, plain objects and arrays).`,
   timeout: (seconds: number) => `Attempt timed out after ${seconds} s`,

@@ -7,6 +7,7 @@ import { TaskTokenService } from '../auth/task-token.service';
 import { resolvePath } from '../options/resolve-options';
 import { TaskEventHub } from '../stream/task-event-hub';
 import { DEFAULT_ADMIN_TUNING, TASKFLOW_ADMIN_TUNING } from '../options/admin-tuning';
+import { AdminBodyParsing } from './admin-body-parsing';
 import { DashboardController } from './dashboard.controller';
 import { InsightsController } from './insights.controller';
 import { TasksController } from './tasks.controller';
@@ -17,6 +18,7 @@ export const ADMIN_PROVIDERS: Provider[] = [
   TaskTokenService,
   LoginThrottle,
   TaskEventHub,
+  AdminBodyParsing,
 ];
 
 /**

@@ -1,5 +1,7 @@
 import {
   Get,
+  HttpException,
+  HttpStatus,
   Inject,
   Injectable,
   Logger,
@@ -13,13 +15,15 @@ import {
   Sse,
   UseFilters,
 } from '@nestjs/common';
-import { Observable } from 'rxjs';
+import { Observable, finalize } from 'rxjs';
 import type { ServerResponse } from 'node:http';
 import { TaskAuthRoute } from '../auth/auth-mode.decorator';
 import { LOGGER_CONTEXT, TASKFLOW_OPTIONS } from '../constants';
 import { DashboardBundle, dashboardAssets, pickEncoding } from '../dashboard/dashboard-assets';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
-import { clientMessages, coalesceWritesPerTurn, pinSseHeaders } from '../stream/sse-client';
+import { clientMessages } from '../stream/sse-client';
+import { coalesceWritesPerTurn, pinSseHeaders } from '../stream/sse-response';
+import { StreamSlots } from '../stream/stream-slots';
 import { TaskEventHub } from '../stream/task-event-hub';
 import { AdminTuning, TASKFLOW_ADMIN_TUNING } from '../options/admin-tuning';
 import { renderDashboardPage, setDashboardHeaders } from '../web/html-pages';
@@ -38,12 +42,15 @@ export class DashboardController implements OnModuleInit {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private bundle: DashboardBundle | null = null;
   private page: string | null = null;
+  private readonly streamSlots: StreamSlots;
 
   constructor(
     protected readonly hub: TaskEventHub,
     @Inject(TASKFLOW_OPTIONS) protected readonly options: ResolvedTaskOptions,
     @Inject(TASKFLOW_ADMIN_TUNING) protected readonly tuning: AdminTuning,
-  ) {}
+  ) {
+    this.streamSlots = new StreamSlots(options.maxStreams, options.maxStreamsPerAddress);
+  }
 
   /** Reads the files once at startup; a broken install is reported here, not on each request. */
   onModuleInit(): void {
@@ -103,18 +110,29 @@ export class DashboardController implements OnModuleInit {
   /**
    * The SSE stream (SPEC §5): the shared hub's events for this client, bounded in
    * memory, sent by Nest's `@Sse()`. Guards and the exception filter run first, so
-   * auth failures are 401 JSON.
+   * auth failures are 401 JSON. Streams open at once are capped per client address
+   * (429) and in total (503); the refusal is thrown before any SSE header is sent.
    */
   @Sse('dashboard/stream')
   @TaskAuthRoute('stream')
   stream(@Req() request: HttpRequest, @Res({ passthrough: true }) response: ServerResponse): Observable<MessageEvent> {
     if (this.hub.isClosed) throw new ServiceUnavailableException(httpMessages.streamClosed());
+    const slot = this.streamSlots.acquire(request.ip ?? request.socket?.remoteAddress ?? 'unknown');
+    if (slot === 'address') {
+      const message = httpMessages.tooManyStreams(this.options.maxStreamsPerAddress);
+      throw new HttpException({ statusCode: HttpStatus.TOO_MANY_REQUESTS, message, error: 'Too Many Requests' }, HttpStatus.TOO_MANY_REQUESTS);
+    }
+    if (slot === 'total') throw new ServiceUnavailableException(httpMessages.streamsFull());
+    // Nest leaves the stream unsubscribed when the client left during setup: the socket's close gives the slot back then.
+    response.once('close', slot);
+    if (response.destroyed || request.socket?.destroyed) slot();
     const header = request.headers['last-event-id'];
     const lastEventId = typeof header === 'string' ? header : undefined;
     pinSseHeaders(response);
-    coalesceWritesPerTurn(response);
+    const pressure = coalesceWritesPerTurn(response);
     request.socket?.setNoDelay(true);
-    return clientMessages(this.hub.connect(lastEventId), response, this.tuning.maxClientQueueBytes);
+    const bounds = { maxQueuedBytes: this.tuning.maxClientQueueBytes, pageBytes: this.tuning.streamPageBytes };
+    return clientMessages(this.hub.connect(lastEventId), response, pressure, bounds).pipe(finalize(slot));
   }
 
   private assets(): DashboardBundle {

@@ -1,4 +1,4 @@
-import { Body, Delete, Get, HttpCode, Inject, Injectable, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
+import { Delete, Get, HttpCode, Inject, Injectable, Param, Post, Query, Res, UseFilters } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import { TaskActorOptions } from '../auth/task-actor.decorator';
 import { TaskRequiredRole } from '../auth/task-role.decorator';
@@ -8,19 +8,19 @@ import { TaskManager } from '../engine/task-manager.service';
 import { TaskNotFoundError } from '../errors/task-not-found.error';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { AuditEntry } from '../task/audit-entry';
-import { BulkRetryResult, DeleteHistoryResult } from '../task/bulk-retry-result';
+import { BulkRetryResult, DeleteHistoryResult, RetryFailedResult } from '../task/bulk-retry-result';
 import { ScheduleInfo } from '../task/schedule-info';
 import { TaskMetrics } from '../task/task-metrics';
+import { TaskQuery } from '../task/task-query';
 import { TaskRecord } from '../task/task-record';
-import { HttpRequest, hasContentType, requestPath } from '../web/http-types';
-import {
-  parseAuditQuery,
-  parseBulkRetryBody,
-  parseHistoryQuery,
-  parseListQuery,
-  parseRetryFailedQuery,
-  parseTaskId,
-} from '../web/request-parsers';
+import { exposeHeader } from '../web/expose-header';
+import { JsonBody } from '../web/json-body.decorator';
+import { AuditPage, AuditQueryPipe } from '../web/pipes/audit-query.pipe';
+import { BulkRetryBodyPipe } from '../web/pipes/bulk-retry-body.pipe';
+import { HistoryQueryPipe } from '../web/pipes/history-query.pipe';
+import { ListQueryPipe } from '../web/pipes/list-query.pipe';
+import { RetryFailedFilter, RetryFailedQueryPipe } from '../web/pipes/retry-failed-query.pipe';
+import { TaskIdPipe } from '../web/pipes/task-id.pipe';
 import { TaskflowExceptionFilter } from '../web/taskflow-exception.filter';
 
 export interface TaskActionResult {
@@ -29,7 +29,7 @@ export interface TaskActionResult {
 }
 
 /**
- * The REST API of SPEC §4. Only parses input and calls TaskManager. Fixed paths
+ * The REST API. Pipes parse the input; the handlers only call TaskManager. Fixed paths
  * are declared before `/:task_id` so none of them is ever taken for an id. The
  * `@Controller(path)` is applied per module instance by createAdminControllers.
  */
@@ -42,8 +42,8 @@ export class TasksController {
   ) {}
 
   @Get()
-  async list(@Query() query: unknown, @Res({ passthrough: true }) response: ServerResponse): Promise<TaskRecord[]> {
-    const page = await this.manager.listTasks(parseListQuery(query, Date.now(), { searchArgs: this.options.displayFuncArgs }));
+  async list(@Query(ListQueryPipe) query: TaskQuery, @Res({ passthrough: true }) response: ServerResponse): Promise<TaskRecord[]> {
+    const page = await this.manager.listTasks(query);
     response.setHeader('X-Total-Count', String(page.total));
     exposeHeader(response, 'X-Total-Count');
     return page.items;
@@ -55,9 +55,8 @@ export class TasksController {
   }
 
   @Get('audit')
-  audit(@Query() query: unknown): Promise<AuditEntry[]> {
-    const { limit, offset } = parseAuditQuery(query);
-    return this.manager.audit(limit, offset);
+  audit(@Query(AuditQueryPipe) page: AuditPage): Promise<AuditEntry[]> {
+    return this.manager.audit(page.limit, page.offset);
   }
 
   @Get('schedules')
@@ -71,30 +70,29 @@ export class TasksController {
     return this.manager.registeredTasks();
   }
 
+  /** JSON only, so a cross-site form cannot post it. */
   @Post('bulk-retry')
   @TaskRequiredRole('operator')
   @HttpCode(200)
-  bulkRetry(@Body() body: unknown, @Req() request: HttpRequest, @TaskActorOptions() actor: ActorOptions): Promise<BulkRetryResult> {
-    const ids = parseBulkRetryBody(body, hasContentType(request, 'application/json'));
+  bulkRetry(@JsonBody(BulkRetryBodyPipe) ids: string[], @TaskActorOptions() actor: ActorOptions): Promise<BulkRetryResult> {
     return this.manager.bulkRetry(ids, actor);
   }
 
   @Post('retry-failed')
   @TaskRequiredRole('operator')
   @HttpCode(200)
-  retryFailed(@Query() query: unknown, @TaskActorOptions() actor: ActorOptions): Promise<BulkRetryResult> {
-    return this.manager.retryFailed(parseRetryFailedQuery(query, Date.now()), actor);
+  retryFailed(@Query(RetryFailedQueryPipe) filter: RetryFailedFilter, @TaskActorOptions() actor: ActorOptions): Promise<RetryFailedResult> {
+    return this.manager.retryFailed(filter, actor);
   }
 
   @Delete('history')
   @TaskRequiredRole('admin')
-  deleteHistory(@Query() query: unknown, @TaskActorOptions() actor: ActorOptions): Promise<DeleteHistoryResult> {
-    return this.manager.deleteHistory(parseHistoryQuery(query, Date.now()), actor);
+  deleteHistory(@Query(HistoryQueryPipe) cutoff: number, @TaskActorOptions() actor: ActorOptions): Promise<DeleteHistoryResult> {
+    return this.manager.deleteHistory(cutoff, actor);
   }
 
   @Get(':task_id')
-  async get(@Param('task_id') raw: unknown, @Req() request: HttpRequest): Promise<TaskRecord> {
-    const id = parseTaskId(raw, 'GET', requestPath(request));
+  async get(@Param('task_id', TaskIdPipe) id: string): Promise<TaskRecord> {
     const task = await this.manager.getTask(id);
     if (!task) throw new TaskNotFoundError(id);
     return task;
@@ -103,24 +101,16 @@ export class TasksController {
   @Post(':task_id/retry')
   @TaskRequiredRole('operator')
   @HttpCode(200)
-  async retry(@Param('task_id') raw: unknown, @Req() request: HttpRequest, @TaskActorOptions() actor: ActorOptions): Promise<TaskActionResult> {
-    const task = await this.manager.retry(parseTaskId(raw, 'POST', requestPath(request)), actor);
+  async retry(@Param('task_id', TaskIdPipe) id: string, @TaskActorOptions() actor: ActorOptions): Promise<TaskActionResult> {
+    const task = await this.manager.retry(id, actor);
     return { task_id: task.task_id, task };
   }
 
   @Post(':task_id/cancel')
   @TaskRequiredRole('operator')
   @HttpCode(200)
-  async cancel(@Param('task_id') raw: unknown, @Req() request: HttpRequest, @TaskActorOptions() actor: ActorOptions): Promise<TaskActionResult> {
-    const task = await this.manager.cancel(parseTaskId(raw, 'POST', requestPath(request)), actor);
+  async cancel(@Param('task_id', TaskIdPipe) id: string, @TaskActorOptions() actor: ActorOptions): Promise<TaskActionResult> {
+    const task = await this.manager.cancel(id, actor);
     return { task_id: task.task_id, task };
   }
-}
-
-/** Lets browsers read `name` on cross-origin responses, keeping what a CORS middleware set. */
-export function exposeHeader(response: ServerResponse, name: string): void {
-  const current = response.getHeader('Access-Control-Expose-Headers');
-  const list = current === undefined ? [] : String(current).split(',').map((h) => h.trim()).filter(Boolean);
-  if (!list.some((h) => h.toLowerCase() === name.toLowerCase())) list.push(name);
-  response.setHeader('Access-Control-Expose-Headers', list.join(', '));
 }

@@ -3,13 +3,17 @@ import { APP_INTERCEPTOR } from '@nestjs/core';
 import { TASKFLOW_OPTIONS, TASKFLOW_RAW_OPTIONS } from '../constants';
 import { TaskExplorer } from '../discovery/task.explorer';
 import { TaskRegistry } from '../discovery/task.registry';
-import { TaskLifecycle } from '../engine/task-lifecycle.service';
+import { TaskLifecycle } from '../persistence/task-lifecycle.service';
 import { TaskInsights } from '../engine/task-insights.service';
 import { TaskManager } from '../engine/task-manager.service';
 import { TaskRuntime } from '../engine/task-runtime';
+import { TaskStorage } from '../engine/task-storage';
 import { TaskflowInterceptor } from '../engine/taskflow.interceptor';
 import { InvalidOptionError } from '../errors/invalid-option.error';
-import { resolveOptions } from '../options/resolve-options';
+import { ResolvedTaskOptions, resolveOptions } from '../options/resolve-options';
+import { MemoryTaskStore } from '../storage/memory-task.store';
+import { TaskBackend } from '../storage/task-backend';
+import { createBackend } from '../persistence/create-backend';
 import { RetentionService } from '../persistence/retention.service';
 import { TaskPersistence } from '../persistence/task-persistence.service';
 import { ScheduleExplorer } from '../schedule/schedule.explorer';
@@ -18,10 +22,15 @@ import { TaskScheduler } from '../schedule/task-scheduler.service';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { TaskAdminOptions, TaskModuleAsyncOptions, TaskOptionsFactory } from '../options/task-options.interface';
 
-/** Providers shared by both modules: the engine, discovery and lifecycle. */
+/** Providers shared by both modules: storage, the engine, discovery and lifecycle. */
 export const CORE_PROVIDERS: Provider[] = [
   TaskRegistry,
   TaskExplorer,
+  // The records in memory: the runtime's live and recent tasks, and the memory backend's whole history.
+  { provide: MemoryTaskStore, useFactory: (options: ResolvedTaskOptions) => new MemoryTaskStore(options.maxInMemory), inject: [TASKFLOW_OPTIONS] },
+  // The storage token: override it (overrideProvider(TaskBackend)) or set the `backend` option to use your own.
+  { provide: TaskBackend, useFactory: createBackend, inject: [TASKFLOW_OPTIONS, MemoryTaskStore] },
+  TaskStorage,
   TaskRuntime,
   TaskManager,
   TaskInsights,

@@ -15,6 +15,8 @@ export interface AdminTuning {
   replayBufferSize: number;
   /** Bytes that may wait for a client that does not read; past it the client is dropped. */
   maxClientQueueBytes: number;
+  /** Bytes of SSE events handed to a client's response per turn of the event loop while it has room. */
+  streamPageBytes: number;
   /** Failed logins for one username from one address before 429 (SPEC §4: 5). */
   loginMaxFailures: number;
   /** The window those failures are counted in (SPEC §4: 15 min). */
@@ -35,6 +37,7 @@ export const DEFAULT_ADMIN_TUNING: AdminTuning = {
   flushWindowMs: 50,
   replayBufferSize: 1_000,
   maxClientQueueBytes: 4 * 1024 * 1024,
+  streamPageBytes: 64 * 1024,
   loginMaxFailures: 5,
   loginWindowMs: 15 * 60 * 1000,
   loginAddressMaxFailures: 20,

@@ -8,6 +8,7 @@ import { TaskObserver } from '../observers/task-observer';
 import { InvalidOptionError } from '../errors/invalid-option.error';
 import { messages } from '../errors/messages';
 import { TaskAdminOptions, TaskAuthCredentials } from './task-options.interface';
+import { TaskBackend } from '../storage/task-backend';
 
 /** Every option with its default applied; what the rest of the package reads. */
 export interface ResolvedTaskOptions {
@@ -22,8 +23,13 @@ export interface ResolvedTaskOptions {
   pollInterval: number;
   title: string;
   publicStream: boolean;
+  maxStreamsPerAddress: number;
+  maxStreams: number;
+  streamFirstBatchSize: number;
   snapshotDb: string | null;
   database: DataSourceOptions | DataSource | null;
+  /** The user's own storage; wins over `database` and `snapshotDb`. */
+  backend: TaskBackend | null;
   snapshotInterval: number;
   requeuePending: boolean;
   retentionDays: number | null;
@@ -41,13 +47,16 @@ export interface ResolvedTaskOptions {
 
 const KNOWN_OPTIONS = new Set([
   'path', 'displayFuncArgs', 'autoInstall', 'auth', 'tokenExpiry', 'secretKey', 'pollInterval', 'title',
-  'publicStream', 'snapshotDb', 'database', 'snapshotInterval', 'requeuePending', 'retentionDays',
+  'publicStream', 'snapshotDb', 'database', 'backend', 'snapshotInterval', 'requeuePending', 'retentionDays',
   'maxConcurrentTasks', 'loggers', 'logFile', 'logLifecycle', 'encryptArgsKey', 'maxInMemory', 'maxLogLines',
-  'instanceLeaseSeconds', 'shutdownGracePeriod', 'tablePrefix',
+  'instanceLeaseSeconds', 'shutdownGracePeriod', 'tablePrefix', 'maxStreamsPerAddress', 'maxStreams', 'streamFirstBatchSize',
 ]);
 
 /** Options that only make sense with the admin surface; TaskManagerModule refuses them. */
-const ADMIN_ONLY = new Set(['path', 'displayFuncArgs', 'autoInstall', 'auth', 'tokenExpiry', 'secretKey', 'pollInterval', 'title', 'publicStream']);
+const ADMIN_ONLY = new Set([
+  'path', 'displayFuncArgs', 'autoInstall', 'auth', 'tokenExpiry', 'secretKey', 'pollInterval', 'title', 'publicStream',
+  'maxStreamsPerAddress', 'maxStreams', 'streamFirstBatchSize',
+]);
 
 /** Applies defaults and validates; a bad option throws naming the option and what is allowed. */
 export function resolveOptions(input: TaskAdminOptions = {}, kind: 'admin' | 'manager' = 'admin'): ResolvedTaskOptions {
@@ -76,8 +85,12 @@ export function resolveOptions(input: TaskAdminOptions = {}, kind: 'admin' | 'ma
     pollInterval: positiveNumber(input, 'pollInterval', 30),
     title: optionalString(input, 'title') ?? 'nestjs-taskflow',
     publicStream: bool(input, 'publicStream', false),
+    maxStreamsPerAddress: positiveInteger(input, 'maxStreamsPerAddress', 10),
+    maxStreams: positiveInteger(input, 'maxStreams', 1000),
+    streamFirstBatchSize: positiveInteger(input, 'streamFirstBatchSize', 1000),
     snapshotDb: optionalString(input, 'snapshotDb'),
     database: resolveDatabase(input.database),
+    backend: resolveBackend(input.backend),
     snapshotInterval: positiveNumber(input, 'snapshotInterval', 60),
     requeuePending: bool(input, 'requeuePending', false),
     retentionDays: nullablePositive(input, 'retentionDays'),
@@ -231,4 +244,10 @@ function nullablePositiveInteger(input: object, name: string): number | null {
   if (v === undefined || v === null) return null;
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new InvalidOptionError(name, 'null or an integer of at least 1', v);
   return v;
+}
+
+function resolveBackend(backend: unknown): TaskBackend | null {
+  if (backend === undefined || backend === null) return null;
+  if (backend instanceof TaskBackend) return backend;
+  throw new InvalidOptionError('backend', 'an instance of a class extending TaskBackend', backend);
 }

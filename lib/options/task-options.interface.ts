@@ -1,6 +1,7 @@
 import type { ModuleMetadata, Type, InjectionToken, OptionalFactoryDependency } from '@nestjs/common';
 import type { DataSource, DataSourceOptions } from 'typeorm';
 import type { TaskObserver } from '../observers/task-observer';
+import type { TaskBackend } from '../storage/task-backend';
 import type { TaskAuthBackend, TaskCredentialPair } from './task-auth-backend';
 
 /** Options of the manager, accepted by both modules (SPEC §1). Durations in seconds. */
@@ -9,6 +10,11 @@ export interface TaskManagerOptions {
   snapshotDb?: string;
   /** A shared database: TypeORM options or an existing DataSource. Wins over `snapshotDb`. */
   database?: DataSourceOptions | DataSource;
+  /**
+   * Your own storage: an instance of a class extending TaskBackend. Wins over
+   * `database` and `snapshotDb`. Default: TypeORM with one of those, else memory.
+   */
+  backend?: TaskBackend;
   /** Upper bound (s) on how long a finished record may stay unwritten. Default 60. */
   snapshotInterval?: number;
   /** Unfinished tasks survive restarts and crashes. Default false. */
@@ -51,6 +57,12 @@ export interface TaskAdminOptions extends TaskManagerOptions {
   pollInterval?: number;
   title?: string;
   publicStream?: boolean;
+  /** SSE streams open at once from one client address; past it, 429. Default 10. */
+  maxStreamsPerAddress?: number;
+  /** SSE streams open at once in total; past it, 503. Default 1000. */
+  maxStreams?: number;
+  /** Live tasks sent at most on connect (oldest first); the rest is announced by a `resync` event. Default 1000. */
+  streamFirstBatchSize?: number;
 }
 
 /** Options that decide which routes exist: given synchronously, even to forRootAsync. */

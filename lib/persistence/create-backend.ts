@@ -1,13 +1,17 @@
 import type { DataSource, DataSourceOptions } from 'typeorm';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
+import { MemoryTaskBackend } from '../storage/memory-task.backend';
+import { MemoryTaskStore } from '../storage/memory-task.store';
 import { TaskBackend } from '../storage/task-backend';
 
 /**
- * The backend the options ask for, or null for memory only. TypeORM and the
- * drivers are optional peers, loaded only here, when a database is configured.
+ * The backend the options ask for: the user's own (`backend`), TypeORM with
+ * `database` or `snapshotDb`, else memory over the engine's own records. TypeORM
+ * and the drivers are optional peers, loaded only here, when a database is configured.
  */
-export function createBackend(options: ResolvedTaskOptions): TaskBackend | null {
-  if (!options.database && !options.snapshotDb) return null;
+export function createBackend(options: ResolvedTaskOptions, store: MemoryTaskStore): TaskBackend {
+  if (options.backend) return options.backend;
+  if (!options.database && !options.snapshotDb) return new MemoryTaskBackend(store);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { TypeOrmTaskBackend, sqliteOptions } = require('./typeorm') as typeof import('./typeorm');
   const source = options.database ?? sqliteOptions(options.snapshotDb!);

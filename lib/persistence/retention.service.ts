@@ -3,7 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { LOGGER_CONTEXT, TASKFLOW_OPTIONS } from '../constants';
 import { TaskManager } from '../engine/task-manager.service';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
-import { TaskPersistence } from './task-persistence.service';
+import { TaskStorage } from '../engine/task-storage';
 
 const FIRST_ROUND_MS = 30_000;
 const ROUND_MS = 6 * 3600_000;
@@ -26,7 +26,7 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
   constructor(
     @Inject(TASKFLOW_OPTIONS) private readonly options: ResolvedTaskOptions,
     private readonly manager: TaskManager,
-    private readonly persistence: TaskPersistence,
+    private readonly storage: TaskStorage,
     private readonly scheduler: SchedulerRegistry,
   ) {}
 
@@ -61,8 +61,8 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
     const days = this.options.retentionDays;
     if (days === null) return;
     try {
-      const backend = this.persistence.database;
-      if (backend && !(await backend.tryAcquireLease('taskflow:retention', this.persistence.instanceId, LEASE_SECONDS))) return;
+      // Across instances one round per lease; the memory backend's lease is this instance's own.
+      if (!(await this.storage.tryAcquireLease('taskflow:retention', LEASE_SECONDS))) return;
       const result = await this.manager.deleteHistory(now - days * 86_400_000, { actor: 'retention' });
       if (result.deleted > 0) this.logger.log(`Retention pruned ${result.deleted} task record(s) older than ${days} day(s)`);
     } catch (error) {

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { TaskPersistence } from '../persistence/task-persistence.service';
+import { TaskStorage } from '../engine/task-storage';
 
 /** Waits before the 2nd, 3rd and 4th try of a lease whose call failed. */
 const LEASE_RETRY_DELAYS_MS = [1_000, 5_000, 15_000];
@@ -17,20 +17,18 @@ export class ScheduleLeases {
   private readonly wakers = new Set<() => void>();
 
   constructor(
-    private readonly persistence: TaskPersistence,
+    private readonly storage: TaskStorage,
     private readonly logger: Logger,
     private readonly isRunning: () => boolean,
   ) {}
 
-  /** True when this instance holds `name` (always true without a database). */
+  /** True when this instance holds `name` (the memory backend's leases are this instance's alone). */
   async take(name: string, ttlSeconds: number, periodMs: number): Promise<boolean> {
-    const backend = this.persistence.database;
-    if (!backend) return true;
     const deadline = Date.now() + periodMs / 2;
     const callTimeout = Math.max(1_000, Math.min(LEASE_CALL_TIMEOUT_MS, periodMs / 2));
     for (let attempt = 0; ; attempt++) {
       try {
-        const won = await bounded(backend.tryAcquireLease(name, this.persistence.instanceId, ttlSeconds), callTimeout);
+        const won = await bounded(this.storage.tryAcquireLease(name, ttlSeconds), callTimeout);
         if (this.failing) {
           this.failing = false;
           this.logger.log('Schedule leases work again');
@@ -57,14 +55,14 @@ export class ScheduleLeases {
 
   /** Renews a lease this instance holds; a failure is left to its expiry. */
   renew(name: string, ttlSeconds: number): void {
-    this.persistence.database?.tryAcquireLease(name, this.persistence.instanceId, ttlSeconds).catch((error) => {
+    this.storage.tryAcquireLease(name, ttlSeconds).catch((error) => {
       this.logger.debug?.(`Could not renew ${name}: ${String(error)}`);
     });
   }
 
   /** Gives a lease back (a ttl of 0 ends it now). */
   release(name: string): void {
-    this.persistence.database?.tryAcquireLease(name, this.persistence.instanceId, 0).catch((error) => {
+    this.storage.tryAcquireLease(name, 0).catch((error) => {
       this.logger.debug?.(`Could not release ${name} (it expires on its own): ${String(error)}`);
     });
   }

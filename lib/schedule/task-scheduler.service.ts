@@ -6,8 +6,8 @@ import { RegisteredTask } from '../discovery/registered-task';
 import { TaskRegistry } from '../discovery/task.registry';
 import { TaskManager } from '../engine/task-manager.service';
 import { TaskRuntime } from '../engine/task-runtime';
+import { TaskStorage } from '../engine/task-storage';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
-import { TaskPersistence } from '../persistence/task-persistence.service';
 import { ScheduleInfo } from '../task/schedule-info';
 import { TaskData } from '../task/task-record';
 import { TaskStatus, isTerminal } from '../task/task-status';
@@ -82,10 +82,10 @@ export class TaskScheduler implements OnApplicationBootstrap, BeforeApplicationS
     private readonly registry: TaskRegistry,
     private readonly manager: TaskManager,
     private readonly runtime: TaskRuntime,
-    private readonly persistence: TaskPersistence,
+    private readonly storage: TaskStorage,
     private readonly timers: SchedulerRegistry,
   ) {
-    this.leases = new ScheduleLeases(persistence, this.logger, () => this.running);
+    this.leases = new ScheduleLeases(storage, this.logger, () => this.running);
   }
 
   /** @internal Called by the explorer at module init, once per @ScheduledTask. */
@@ -113,8 +113,7 @@ export class TaskScheduler implements OnApplicationBootstrap, BeforeApplicationS
     if (this.stopped) return;
     this.running = true;
     for (const entry of this.entries.values()) this.start(entry);
-    const backend = this.persistence.database;
-    if (backend && [...this.entries.values()].some((e) => !e.definition.overlap)) {
+    if ([...this.entries.values()].some((e) => !e.definition.overlap)) {
       this.heartbeat = setInterval(() => this.renewRunLeases(), Math.max(1000, (this.options.instanceLeaseSeconds * 1000) / 3));
       this.heartbeat.unref();
       this.timers.addInterval('taskflow:schedules:heartbeat', this.heartbeat);
@@ -150,16 +149,16 @@ export class TaskScheduler implements OnApplicationBootstrap, BeforeApplicationS
    */
   async list(): Promise<ScheduleInfo[]> {
     const infos = this.snapshot();
-    const history = this.runtime.history;
-    if (!history) return infos;
+    // Only a persistent backend is shared with other instances that may have fired them.
+    if (!this.storage.persistent) return infos;
     await Promise.all(
       infos.map(async (info) => {
         try {
-          const page = await history.list({ funcName: info.func_name, limit: 50 });
+          const page = await this.storage.list({ funcName: info.func_name, limit: 50 });
           const latest = page.items.find((t) => t.source === 'scheduled');
           if (!latest) return;
-          const own = info.last_task_id ? this.runtime.store.get(info.last_task_id) : undefined;
-          const newest: TaskData = own && own.createdAt >= latest.createdAt ? own : this.runtime.store.get(latest.id) ?? latest;
+          const own = info.last_task_id ? this.runtime.live(info.last_task_id) : undefined;
+          const newest: TaskData = own && own.createdAt >= latest.createdAt ? own : this.runtime.live(latest.id) ?? latest;
           info.last_run = new Date(newest.createdAt).toISOString();
           info.last_status = newest.status;
           info.last_task_id = newest.id;
@@ -172,7 +171,7 @@ export class TaskScheduler implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   private info(entry: ScheduleEntry): ScheduleInfo {
-    const live = entry.lastTaskId ? this.runtime.store.get(entry.lastTaskId) : undefined;
+    const live = entry.lastTaskId ? this.runtime.live(entry.lastTaskId) : undefined;
     const nextRun = entry.clock?.nextRun ?? null;
     return {
       func_name: entry.definition.name,
@@ -215,13 +214,11 @@ export class TaskScheduler implements OnApplicationBootstrap, BeforeApplicationS
       return;
     }
     let runLease = false;
-    if (this.persistence.database) {
-      const periodMs = periodSeconds(definition.trigger, Date.now()) * 1000;
-      if (!(await this.leases.take(leaseName, leaseSeconds, periodMs))) return;
-      if (!definition.overlap) {
-        if (!(await this.leases.take(this.runLeaseName(entry), this.options.instanceLeaseSeconds, periodMs))) return;
-        runLease = true;
-      }
+    const periodMs = periodSeconds(definition.trigger, Date.now()) * 1000;
+    if (!(await this.leases.take(leaseName, leaseSeconds, periodMs))) return;
+    if (!definition.overlap) {
+      if (!(await this.leases.take(this.runLeaseName(entry), this.options.instanceLeaseSeconds, periodMs))) return;
+      runLease = true;
     }
     // Another firing of this schedule here may have enqueued while we waited for the database.
     // (The run lease is per instance: give it back only when no run of ours is live.)
@@ -238,7 +235,7 @@ export class TaskScheduler implements OnApplicationBootstrap, BeforeApplicationS
       return;
     }
     entry.lastTaskId = id;
-    entry.lastRun = this.runtime.store.get(id)?.createdAt ?? Date.now();
+    entry.lastRun = this.runtime.live(id)?.createdAt ?? Date.now();
     entry.lastStatus = 'pending';
     entry.runLeaseHeld = runLease;
     this.emit();
@@ -255,7 +252,7 @@ export class TaskScheduler implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   private previousRunLive(entry: ScheduleEntry): boolean {
-    const last = entry.lastTaskId ? this.runtime.store.get(entry.lastTaskId) : undefined;
+    const last = entry.lastTaskId ? this.runtime.live(entry.lastTaskId) : undefined;
     return !!last && !isTerminal(last.status);
   }
 

@@ -25,8 +25,8 @@ export class DatabaseHistory implements TaskHistory {
   private auditChain: Promise<void> = Promise.resolve();
 
   constructor(
-    readonly backend: TaskBackend,
-    readonly writer: WriteBehind,
+    private readonly backend: TaskBackend,
+    private readonly writer: WriteBehind,
     private readonly memory: MemoryTaskStore,
     private readonly instanceId: string,
   ) {}
@@ -74,6 +74,10 @@ export class DatabaseHistory implements TaskHistory {
 
   flush(): Promise<void> {
     return this.writer.flush();
+  }
+
+  close(deadlineMs: number): Promise<void> {
+    return this.writer.stop(deadlineMs);
   }
 
   async reserveKey(key: string, taskId: string): Promise<string> {

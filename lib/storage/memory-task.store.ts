@@ -13,11 +13,14 @@ export class MemoryTaskStore {
   private head = 0;
   private readonly finished = new Set<string>();
   private unfinishedCount = 0;
+  private readonly evictionListeners: ((task: TaskData) => void)[] = [];
 
-  constructor(
-    private readonly maxFinished: number,
-    private readonly onEvict: (task: TaskData) => void = () => undefined,
-  ) {}
+  constructor(private readonly maxFinished: number) {}
+
+  /** Calls `listener` with each finished record pushed out by newer ones. */
+  onEvicted(listener: (task: TaskData) => void): void {
+    this.evictionListeners.push(listener);
+  }
 
   get size(): number {
     return this.tasks.size;
@@ -68,7 +71,7 @@ export class MemoryTaskStore {
       if (!this.finished.delete(oldest)) continue; // deleted meanwhile
       const evicted = this.tasks.get(oldest);
       this.tasks.delete(oldest);
-      if (evicted) this.onEvict(evicted);
+      if (evicted) for (const listener of this.evictionListeners) listener(evicted);
     }
     if (this.head > 1024 && this.head * 2 > this.finishedOrder.length) {
       this.finishedOrder = this.finishedOrder.slice(this.head);

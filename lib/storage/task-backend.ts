@@ -2,16 +2,37 @@ import { AuditEntry } from '../task/audit-entry';
 import { TaskData } from '../task/task-record';
 import { TaskMetrics } from '../task/task-metrics';
 import { TaskPage, TaskQuery } from '../task/task-query';
+import { TaskInsightQueries } from './insight-queries';
+
+/** What a backend can do, declared rather than discovered. */
+export interface BackendCapabilities {
+  /**
+   * True when records live outside this process (a database): every change is
+   * written behind in batches, reads go to the backend (and fall back to memory
+   * when it cannot be reached), idempotency keys, leases and recovery of another
+   * instance's tasks span every instance using it. False for the memory backend:
+   * it reads the records the engine already keeps, nothing is written to it, and
+   * claims return nothing.
+   */
+  readonly persistent: boolean;
+}
 
 /**
- * Where task history lives beyond process memory. An abstract class so it can be
- * the DI token (as nestjs/throttler does with its storage); one implementation per
- * kind of store. Every method may reject on a database error: the engine retries
- * and never lets that reach the host app.
+ * Where task history is kept: everything the engine asks of storage. An abstract
+ * class so it is the DI token (as nestjs/throttler does with its storage): the
+ * module provides the memory one, the TypeORM one when `database`/`snapshotDb` is
+ * set, or the user's own (`backend` option, or `overrideProvider(TaskBackend)`).
+ * Every method may reject on a database error: the engine retries and never lets
+ * that reach the host app.
  */
 export abstract class TaskBackend {
-  /** 'sqlite' | 'postgres' | 'mysql' | 'mariadb': shown in logs and the dashboard. */
+  /** 'memory' | 'sqlite' | 'postgres' | 'mysql' | 'mariadb' | a custom name: shown in logs and the dashboard. */
   abstract readonly kind: string;
+
+  abstract readonly capabilities: BackendCapabilities;
+
+  /** The dashboard's bounded queries, or null when this backend has none. */
+  abstract readonly insights: TaskInsightQueries | null;
 
   /** Connects (unless given an initialized DataSource) and creates or migrates tables. */
   abstract open(): Promise<void>;

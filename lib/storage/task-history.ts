@@ -4,8 +4,9 @@ import { TaskMetrics } from '../task/task-metrics';
 import { TaskPage, TaskQuery } from '../task/task-query';
 
 /**
- * The database side as the manager sees it: it is told of every change (and
- * writes them behind, in batches) and answers reads over the whole history.
+ * The backend as the engine uses it: it is told of every change and answers
+ * reads over the whole history. DatabaseHistory writes changes behind in batches
+ * and falls back to memory; MemoryHistory reads a backend that holds nothing else.
  */
 export interface TaskHistory {
   changed(task: TaskData): void;
@@ -20,4 +21,6 @@ export interface TaskHistory {
   reserveKey(key: string, taskId: string): Promise<string>;
   /** Writes every queued change now. */
   flush(): Promise<void>;
+  /** Final writes at shutdown, for at most `deadlineMs`. */
+  close(deadlineMs: number): Promise<void>;
 }

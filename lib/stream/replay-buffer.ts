@@ -2,7 +2,7 @@ import { TaskData } from '../task/task-record';
 import { SseFrame } from './sse-frame';
 
 /**
- * The last `capacity` task events, for `Last-Event-ID` replay (SPEC §5).
+ * The last `capacity` task events, for `Last-Event-ID` replay.
  *
  * Most events are never read back, and while no client is connected nobody reads
  * them at all: presenting and serialising each one at once cost the request that

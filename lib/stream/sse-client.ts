@@ -2,29 +2,44 @@ import type { MessageEvent } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import { Observable } from 'rxjs';
 import { SseFrame, commentFrame } from './sse-frame';
+import type { WritePressure } from './sse-response';
+
+export interface ClientBounds {
+  /** Bytes of live events that may wait for a client that does not read; past it the stream ends. */
+  maxQueuedBytes: number;
+  /** Bytes handed to Nest in one turn of the event loop, at most, while the response is not backed up. */
+  pageBytes: number;
+}
 
 /**
  * One client's stream as Nest's `@Sse()` sends it, with memory bounded per client.
  *
- * Frames go straight through while the response is not backed up. Once it is
- * (Nest's stream stops at the socket's high-water mark and would otherwise queue
- * every later event), they wait here, keyed by task, where a newer state replaces
- * the waiting one and moves to the end (ids stay increasing; comments are dropped),
- * until the socket drains. When what waits passes `maxQueuedBytes`, the client gets
- * a final comment and the stream ends; an EventSource reconnects with its Last-Event-ID.
+ * Nothing is handed to Nest while the response is backed up: Nest's sender would
+ * queue every such event for the client. So:
+ * - the first batch (the frames emitted while subscribing: live tasks or a replay)
+ *   is sent in pages of about `pageBytes`, each once the previous one has left; the
+ *   frames that wait are the hub's own, shared by every client, and this client
+ *   only holds its place in them;
+ * - a live frame goes straight through when nothing waits and the response has
+ *   room, else it waits here, keyed by task, where a newer state replaces the
+ *   waiting one and moves to the end (ids stay increasing; comments are dropped).
+ *   When what waits passes `maxQueuedBytes`, the client gets a final comment and
+ *   the stream ends; an EventSource reconnects with its Last-Event-ID.
  */
-export function clientMessages(frames: Observable<SseFrame>, response: ServerResponse, maxQueuedBytes: number): Observable<MessageEvent> {
+export function clientMessages(frames: Observable<SseFrame>, response: ServerResponse, pressure: WritePressure, bounds: ClientBounds): Observable<MessageEvent> {
   return new Observable<MessageEvent>((subscriber) => {
+    let backlog: readonly SseFrame[] = [];
+    let sent = 0;
     let queue: Map<string, SseFrame> | null = null;
     let queuedBytes = 0;
-    /** The first batch (live tasks, or a replay) is bounded by itself: never queued or dropped. */
-    let initial = true;
+    let subscribing = true;
+    let pumpTimer: NodeJS.Immediate | null = null;
 
     const emit = (frame: SseFrame) => {
       if (frame.message) subscriber.next(frame.message);
       else for (const part of frame.parts ?? []) emit(part);
     };
-    const hasRoom = () => !response.writableNeedDrain;
+    const idle = () => sent >= backlog.length && queue === null;
     const enqueue = (frame: SseFrame) => {
       if (frame.key === null) return;
       queue ??= new Map();
@@ -36,26 +51,51 @@ export function clientMessages(frames: Observable<SseFrame>, response: ServerRes
       queue.set(frame.key, frame);
       queuedBytes += frame.size;
     };
-    const drain = () => {
-      if (queue === null) return;
-      for (const [key, frame] of queue) {
-        if (!hasRoom()) return;
+    /** One page: the rest of the first batch first, then what waits, until the page is full or the response backs up. */
+    const pump = () => {
+      pumpTimer = null;
+      if (subscriber.closed) return;
+      let budget = bounds.pageBytes;
+      while (budget > 0 && !pressure.backedUp && sent < backlog.length) {
+        const frame = backlog[sent++];
         emit(frame);
-        queue.delete(key);
-        queuedBytes -= frame.size;
+        budget -= frame.size;
       }
-      queue = null;
-      queuedBytes = 0;
+      if (sent >= backlog.length) backlog = [];
+      if (queue !== null && sent >= backlog.length) {
+        for (const [key, frame] of queue) {
+          if (budget <= 0 || pressure.backedUp) break;
+          emit(frame);
+          queue.delete(key);
+          queuedBytes -= frame.size;
+          budget -= frame.size;
+        }
+        if (queue.size === 0) {
+          queue = null;
+          queuedBytes = 0;
+        }
+      }
+      // Backed up: 'drain' calls again. Else the page was full: go on next turn.
+      if (!idle() && !pressure.backedUp) pumpTimer = setImmediate(pump);
     };
-    response.on('drain', drain);
+    const onDrain = () => {
+      if (pumpTimer === null && !idle()) pump();
+    };
+    response.on('drain', onDrain);
 
     const subscription = frames.subscribe({
       next: (frame) => {
         if (subscriber.closed) return;
-        if (queue === null && (initial || hasRoom())) return emit(frame);
+        if (subscribing) {
+          const parts = frame.parts ?? [frame];
+          backlog = backlog.length === 0 ? parts : [...backlog, ...parts];
+          return;
+        }
+        if (idle() && !pressure.backedUp) return emit(frame);
         for (const part of frame.parts ?? [frame]) enqueue(part);
-        if (queuedBytes > maxQueuedBytes) {
+        if (queuedBytes > bounds.maxQueuedBytes) {
           queue = null;
+          backlog = [];
           emit(commentFrame('dropped: the client did not keep up; reconnect to resume'));
           subscriber.complete();
         }
@@ -63,77 +103,12 @@ export function clientMessages(frames: Observable<SseFrame>, response: ServerRes
       error: (error) => subscriber.error(error),
       complete: () => subscriber.complete(),
     });
-    initial = false;
+    subscribing = false;
+    if (!subscriber.closed) pump();
     return () => {
       subscription.unsubscribe();
-      response.off('drain', drain);
+      if (pumpTimer) clearImmediate(pumpTimer);
+      response.off('drain', onDrain);
     };
   });
-}
-
-/**
- * Nest's SSE sender sets `Cache-Control: private, no-cache, no-store, ...`; SPEC §5
- * says exactly `no-cache`. The headers are pinned when Nest writes them.
- */
-export function pinSseHeaders(response: ServerResponse): void {
-  const writeHead = response.writeHead.bind(response) as (status: number, headers?: Record<string, unknown>) => ServerResponse;
-  (response as { writeHead: unknown }).writeHead = (status: number, headers: Record<string, unknown> = {}) => {
-    const { Pragma: _pragma, Expire: _expire, ...rest } = headers;
-    return writeHead(status, { ...rest, 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
-  };
-}
-
-/**
- * Nest writes each SSE message with its own `response.write()` on its own tick, and
- * Node sends each write as an HTTP chunk (4 buffers) and flushes the socket per tick:
- * one `writev` per event per client, which is where a burst's CPU went (250,000
- * syscalls for 2,500 events to 100 clients). Here the strings Nest writes during one
- * turn of the event loop are joined and sent as one chunk at its end.
- *
- * Backpressure holds as before: `write()` answers false once what waits here plus
- * what the socket holds passes the high-water mark, and 'drain' follows (emitted here
- * when the joined write went through, else by the socket). Anything else (a buffer, a
- * callback, `end()`) first sends what waits, so the order never changes.
- */
-export function coalesceWritesPerTurn(response: ServerResponse): void {
-  type Write = (chunk: unknown, encoding?: unknown, callback?: unknown) => boolean;
-  const write = response.write.bind(response) as Write;
-  const end = response.end.bind(response) as (...args: unknown[]) => ServerResponse;
-  let waiting: string[] = [];
-  let waitingLength = 0;
-  let scheduled = false;
-  let owesDrain = false;
-
-  const send = () => {
-    scheduled = false;
-    if (waiting.length === 0) return;
-    const chunk = waiting.length === 1 ? waiting[0] : waiting.join('');
-    waiting = [];
-    waitingLength = 0;
-    if (response.writableEnded || response.destroyed) return;
-    const ok = write(chunk);
-    // A false answer means the socket backed up: its own 'drain' follows.
-    if (owesDrain && ok) response.emit('drain');
-    owesDrain = false;
-  };
-
-  (response as { write: unknown }).write = (chunk: unknown, encoding?: unknown, callback?: unknown) => {
-    if (typeof chunk !== 'string' || typeof encoding === 'function' || callback !== undefined) {
-      send();
-      return write(chunk, encoding, callback);
-    }
-    waiting.push(chunk);
-    waitingLength += chunk.length;
-    if (!scheduled) {
-      scheduled = true;
-      setImmediate(send);
-    }
-    const room = waitingLength + response.writableLength < response.writableHighWaterMark;
-    if (!room) owesDrain = true;
-    return room;
-  };
-  (response as { end: unknown }).end = (...args: unknown[]) => {
-    send();
-    return end(...args);
-  };
 }

@@ -1,9 +1,10 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { Observable, Subscriber, Subscription } from 'rxjs';
-import { LOGGER_CONTEXT } from '../constants';
+import { LOGGER_CONTEXT, TASKFLOW_OPTIONS } from '../constants';
 import { TaskManager } from '../engine/task-manager.service';
 import { TaskScheduler } from '../schedule/task-scheduler.service';
 import { AdminTuning, TASKFLOW_ADMIN_TUNING } from '../options/admin-tuning';
+import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { TaskData, snapshotTask } from '../task/task-record';
 import { isTerminal } from '../task/task-status';
 import { ReplayBuffer } from './replay-buffer';
@@ -20,7 +21,7 @@ export interface HubStats {
 }
 
 /**
- * The one SSE hub of an admin module (SPEC §5): numbers task changes, keeps the
+ * The one SSE hub of an admin module: numbers task changes, keeps the
  * replay buffer, coalesces bursts and fans every serialised frame out to all
  * clients, so that work is done once however many dashboards are open.
  *
@@ -30,6 +31,11 @@ export interface HubStats {
  *   of this run: it is older than the buffer and the client gets the first batch.
  * - The last `replayBufferSize` events are kept for `Last-Event-ID`, each presented
  *   and serialised only once a client needs it (see ReplayBuffer).
+ * - The first batch holds at most `streamFirstBatchSize` live tasks, oldest event
+ *   first; when tasks were left out, a named `resync` event follows it,
+ *   `{"latest_id", "sent", "omitted"}`, telling the client to read the rest through
+ *   REST. The batch is built once per state and shared by the clients that
+ *   connect while nothing changes.
  * - A `metrics` event at most every `metricsIntervalMs`, only after a change;
  *   a `: keep-alive` comment every `keepAliveMs`. Timers run only while clients are connected.
  */
@@ -51,11 +57,20 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
   private lastMetricsAt = -Infinity;
   private closed = false;
   private readonly counters = { changes: 0, events: 0, coalesced: 0 };
+  /** The first batch as of event `lastId`, while no event came after it. */
+  private firstBatchCache: { lastId: number; frames: SseFrame[] } | null = null;
+  /**
+   * The frame each live task had in a first batch, until its next event: batches
+   * built after a change share the frames of the tasks that did not change, so a
+   * client holding an old batch holds little of its own.
+   */
+  private readonly batchFrames = new Map<string, { id: number; frame: SseFrame }>();
 
   constructor(
     private readonly manager: TaskManager,
     @Inject(TASKFLOW_ADMIN_TUNING) private readonly tuning: AdminTuning,
     private readonly scheduler: TaskScheduler,
+    @Inject(TASKFLOW_OPTIONS) private readonly options: Pick<ResolvedTaskOptions, 'streamFirstBatchSize'>,
   ) {
     this.events = new ReplayBuffer(Math.max(1, tuning.replayBufferSize), Date.now() * 1000, (id, state) => this.render(id, state));
   }
@@ -119,6 +134,8 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
     this.pending.clear();
+    this.firstBatchCache = null;
+    this.batchFrames.clear();
     this.stopTimers();
     for (const client of [...this.clients]) client.complete();
     this.clients.clear();
@@ -144,11 +161,13 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
       const id = this.events.push(snapshotTask(task));
       if (isTerminal(task.status)) this.liveIds.delete(task.id);
       else this.liveIds.set(task.id, id);
+      this.batchFrames.delete(task.id);
       this.counters.events++;
       const frame = live ? this.events.frame(id) : null;
       if (frame) frames.push(frame);
     }
     this.pending.clear();
+    this.firstBatchCache = null;
     // One buffer per flush, shared by every client: one write per client however large the burst.
     if (frames.length > 0) this.broadcast(batchFrame(frames));
     this.metricsDirty = true;
@@ -172,21 +191,39 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /**
-   * Every pending and running task, in the order of the events that produced their
+   * The pending and running tasks, in the order of the events that produced their
    * state, each carrying that event's id: the batch is a replay of the latest event
-   * of each live task. A task the hub never saw carries the current id.
+   * of each live task. A task the hub never saw carries the id current when it
+   * is first listed, and keeps it until it changes. Past `streamFirstBatchSize`
+   * tasks, the oldest are sent and a `resync` event follows.
    */
   private firstBatch(): SseFrame[] {
-    const live = this.manager.liveTasks().map((record) => ({ record, id: this.liveIds.get(record.task_id) ?? this.events.lastId }));
+    const lastId = this.events.lastId;
+    if (this.firstBatchCache?.lastId === lastId) return this.firstBatchCache.frames;
+    const live = this.manager.liveTasks().map((record) => ({ record, id: this.liveIds.get(record.task_id) ?? lastId }));
     live.sort((a, b) => a.id - b.id);
+    const limit = this.options.streamFirstBatchSize;
     const frames: SseFrame[] = [];
-    for (const { record, id } of live) {
+    for (const { record, id } of live.slice(0, limit)) {
+      const built = this.batchFrames.get(record.task_id);
+      if (built?.id === id) {
+        frames.push(built.frame);
+        continue;
+      }
       try {
-        frames.push(taskFrame(id, record.task_id, JSON.stringify(record)));
+        const frame = taskFrame(id, record.task_id, JSON.stringify(record));
+        this.liveIds.set(record.task_id, id);
+        this.batchFrames.set(record.task_id, { id, frame });
+        frames.push(frame);
       } catch {
         // Unserialisable arguments: the task shows up with its next change.
       }
     }
+    if (live.length > limit) {
+      const hint = { latest_id: lastId, sent: frames.length, omitted: live.length - limit };
+      frames.push(namedFrame('resync', JSON.stringify(hint), lastId));
+    }
+    this.firstBatchCache = { lastId, frames };
     return frames;
   }
 

@@ -1,6 +1,6 @@
 export type AuditAction = 'retry' | 'cancel' | 'bulk_retry' | 'delete_history' | 'login' | 'login_failed';
 
-/** One admin action (SPEC §4). `task_id` is "bulk" for bulk actions, null for delete_history and sign-ins. */
+/** One admin action, as `GET {path}/audit` lists it. `task_id` is "bulk" for bulk actions, null for delete_history and sign-ins. */
 export interface AuditEntry {
   entry_id: string;
   action: AuditAction;

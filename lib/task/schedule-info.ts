@@ -1,6 +1,6 @@
 import { TaskStatus } from './task-status';
 
-/** One row of GET {path}/schedules (SPEC §4). */
+/** One row of GET {path}/schedules. */
 export interface ScheduleInfo {
   func_name: string;
   trigger: string;

@@ -3,7 +3,7 @@ import { TaskStatus } from './task-status';
 
 /**
  * Read models of the dashboard's insight routes (`GET {path}/insights/...`). Times
- * are ISO-8601 UTC strings, durations seconds, like the task record (SPEC §3).
+ * are ISO-8601 UTC strings, durations seconds, like the task record.
  */
 
 /** One minute of `GET {path}/insights/throughput`: tasks that finished in it, by status. */

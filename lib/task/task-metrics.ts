@@ -1,4 +1,4 @@
-/** `GET {path}/metrics` (SPEC §4). */
+/** `GET {path}/metrics`. */
 export interface FunctionMetrics {
   total: number;
   success: number;

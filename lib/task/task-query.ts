@@ -24,7 +24,7 @@ export function isTaskSort(value: unknown): value is TaskSort {
   return typeof value === 'string' && (TASK_SORTS as readonly string[]).includes(value);
 }
 
-/** Filters and paging of `GET {path}` and `TaskManager.listTasks` (SPEC §4). */
+/** Filters and paging of `GET {path}` and `TaskManager.listTasks`. */
 export interface TaskQuery {
   status?: TaskStatus;
   /** Exact registered name. */

@@ -3,7 +3,7 @@ import { TaskStatus, isTerminal } from './task-status';
 export type TaskSource = 'manual' | 'scheduled';
 
 /**
- * The record as REST and SSE show it (SPEC §3). Keys are in contract order; `args`
+ * The record as REST and SSE show it. Keys are in contract order; `args`
  * is present only with `displayFuncArgs`.
  */
 export interface TaskRecord {

@@ -1,6 +1,9 @@
 import { describeValue } from '../errors/messages';
 
-/** Every text the admin HTTP surface answers with, in one place. */
+/**
+ * Every text the admin HTTP surface answers with, in one place. Errors of the
+ * engine keep their own texts (lib/errors/messages.ts) when HTTP passes them on.
+ */
 export const httpMessages = {
   repeated: (name: string) => `Query parameter "${name}" must be given at most once`,
   notAString: (name: string) => `Query parameter "${name}" must be a single plain value`,
@@ -20,8 +23,11 @@ export const httpMessages = {
   bulkBody: () => 'Request body must be a JSON object {"task_ids": [string, ...]} sent as application/json',
   bulkIds: (max: number) => `"task_ids" must be an array of at most ${max} strings`,
   bulkId: (index: number, max: number) => `task_ids[${index}] must be a non-empty string of at most ${max} characters`,
+  exportOffset: () => 'export.csv takes no offset',
   taskNotFound: () => 'Task not found',
   routeNotFound: (method: string, url: string) => `Cannot ${method} ${url}`,
   unregisteredOnRetry: (name: string) => `Task function ${describeValue(name)} is no longer registered in this application and cannot be retried`,
   streamClosed: () => 'The server is shutting down',
+  tooManyStreams: (max: number) => `Too many live streams from this address (at most ${max} at once); close one and try again`,
+  streamsFull: () => 'The server has as many live streams open as it allows; try again later',
 };

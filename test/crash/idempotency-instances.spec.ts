@@ -7,8 +7,8 @@
 import { Injectable } from '@nestjs/common';
 import { BackgroundTask, TaskManager, TaskRecord, getTaskContext } from '../../lib';
 import { pollUntil } from '../support/crash-child';
-import { TaskTable, describeEachOf } from '../support/crash-db';
-import { uniquePrefix } from '../support/databases';
+import { describeEachOf } from '../support/crash-db';
+import { useCrashSuite } from '../support/crash-suite';
 import { createPersistentApp } from '../support/persistent-app';
 
 @Injectable()
@@ -26,9 +26,10 @@ class KeyedJobs {
 const KEYS = 30;
 
 describeEachOf(['postgres', 'mysql'], 'idempotency across two instances', (target) => {
+  const suite = useCrashSuite(target.options);
+
   it('runs one task per key when two instances add it at the same time', async () => {
-    const prefix = uniquePrefix();
-    const direct = await TaskTable.open(target.options, prefix);
+    const { prefix, table: direct } = suite;
     const options = { requeuePending: true };
     const [a, b] = await Promise.all([
       createPersistentApp(target.options, prefix, options, { providers: [KeyedJobs] }),
@@ -73,7 +74,6 @@ describeEachOf(['postgres', 'mysql'], 'idempotency across two instances', (targe
       console.log(`[${target.name}] ${KEYS} keys added by both instances in the same tick: instance A won ${winsA}, B won ${KEYS - winsA}; each key ran once`);
     } finally {
       await Promise.all([a.app.close(), b.app.close()]);
-      await direct.dropAndClose();
     }
   });
 });

@@ -7,9 +7,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { TaskData } from '../../lib';
-import { CrashChild, killAllChildren } from '../support/crash-child';
-import { TaskTable, describeEachOf } from '../support/crash-db';
-import { DatabaseName, uniquePrefix } from '../support/databases';
+import { CrashChild } from '../support/crash-child';
+import { describeEachOf } from '../support/crash-db';
+import { useCrashSuite } from '../support/crash-suite';
+import type { DatabaseName } from '../support/databases';
 import type { ProbeReport } from './fixtures/startup-probe';
 
 const ROWS = 100_000;
@@ -55,33 +56,24 @@ async function probe(name: string, database: unknown, prefix: string): Promise<P
 const DATABASES: DatabaseName[] = process.env.TASKFLOW_LARGE_HISTORY_PG ? ['sqlite', 'postgres'] : ['sqlite'];
 
 describeEachOf(DATABASES, 'restart on a large history', (target) => {
-  const emptyPrefix = uniquePrefix();
-  const bigPrefix = uniquePrefix();
-  let empty: TaskTable;
-  let big: TaskTable;
+  const empty = useCrashSuite(target.options);
+  const big = useCrashSuite(target.options);
   let seedMs = 0;
 
   beforeAll(async () => {
-    empty = await TaskTable.open(target.options, emptyPrefix);
-    big = await TaskTable.open(target.options, bigPrefix);
     const t0 = Date.now();
     const base = Date.now() - ROWS * 10 - 60_000;
     for (let start = 0; start < ROWS; start += BATCH) {
       const batch: TaskData[] = [];
       for (let i = start; i < start + BATCH; i++) batch.push(finished(i, base));
-      await big.backend.saveBatch(batch);
+      await big.table.backend.saveBatch(batch);
     }
     seedMs = Date.now() - t0;
   }, 120_000);
-  afterEach(() => killAllChildren());
-  afterAll(async () => {
-    await empty?.dropAndClose();
-    await big?.dropAndClose();
-  });
 
   it('starts without loading the history, and still lists and counts all of it', async () => {
-    const emptyReport = await probe('empty', target.options, emptyPrefix);
-    const bigReport = await probe('100k', target.options, bigPrefix);
+    const emptyReport = await probe('empty', target.options, empty.prefix);
+    const bigReport = await probe('100k', target.options, big.prefix);
 
     expect(emptyReport.listTotal).toBe(0);
     expect(bigReport.listTotal).toBe(ROWS);

@@ -5,41 +5,28 @@
  * recover them only once A's lease has run out, both claiming at the same time;
  * every task runs exactly once across B and C.
  */
-import { ChildEvent, CrashChild, CrashTaskKind, Ledger, killAllChildren, pollUntil } from '../support/crash-child';
-import { TaskTable, describeEachOf } from '../support/crash-db';
-import { uniquePrefix } from '../support/databases';
-
-type Accepted = Extract<ChildEvent, { ev: 'accepted' }>;
+import { CrashChild, CrashTaskKind } from '../support/crash-child';
+import { describeEachOf } from '../support/crash-db';
+import { acceptedTasks, untilSettled, untilStoredAndRunning, useCrashSuite } from '../support/crash-suite';
 
 const N = 1500;
 const LEASE_SECONDS = 2;
 
 describeEachOf(['postgres', 'mysql'], 'recovery across instances', (target) => {
-  const prefix = uniquePrefix();
-  let table: TaskTable;
-
-  beforeAll(async () => {
-    table = await TaskTable.open(target.options, prefix);
-  });
-  afterEach(() => killAllChildren());
-  afterAll(async () => {
-    await killAllChildren();
-    await table?.dropAndClose();
-  });
+  const suite = useCrashSuite(target.options);
+  const { prefix } = suite;
 
   it("recovers a killed instance's tasks after its lease, once each, with two instances claiming at once", async () => {
-    const ledger = new Ledger();
+    const { table } = suite;
+    const ledger = suite.ledger();
     const plan: CrashTaskKind[] = Array.from({ length: N }, (_, i) => (i === 0 ? 'blocker' : i === 1 ? 'resumable' : 'quick'));
     const options = { requeuePending: true, maxConcurrentTasks: 2, instanceLeaseSeconds: LEASE_SECONDS };
     const a = CrashChild.start('A', { database: target.options, prefix, ledger: ledger.file, hostname: 'remote-host-a', block: true, options, plan });
     const readyA = await a.waitForEvent('ready');
     await a.waitForEvent('all-accepted');
-    const tasks = a.events.filter((e): e is Accepted => e.ev === 'accepted');
+    const tasks = acceptedTasks(a);
     const [blocker, resumable] = [tasks[0].id, tasks[1].id];
-    await pollUntil('A\'s tasks stored, its blockers running', async () => {
-      const rows = await table.byId();
-      return tasks.every((t) => rows.has(t.id)) && rows.get(blocker)?.status === 'running' && rows.get(resumable)?.status === 'running';
-    });
+    await untilStoredAndRunning(table, tasks, [blocker, resumable], "A's tasks stored, its blockers running");
     const killedAt = await a.kill();
     const leaseA = (await table.backend.listInstances()).find((i) => i.id === readyA.instance)!;
     expect(leaseA).toBeDefined();
@@ -52,15 +39,7 @@ describeEachOf(['postgres', 'mysql'], 'recovery across instances', (target) => {
     const c = CrashChild.start('C', peer);
     const [readyB, readyC] = await Promise.all([b.waitForEvent('ready'), c.waitForEvent('ready')]);
 
-    const after = await pollUntil(
-      'every task of A terminal',
-      async () => {
-        const rows = await table.byId();
-        return tasks.every((t) => ['success', 'interrupted'].includes(rows.get(t.id)?.status ?? '')) ? rows : undefined;
-      },
-      20_000,
-      50,
-    );
+    const after = await untilSettled(table, tasks, 'every task of A terminal', 20_000, 50);
     const drainedAt = Date.now();
     await Promise.all([b.close(), c.close()]);
 
@@ -95,6 +74,5 @@ describeEachOf(['postgres', 'mysql'], 'recovery across instances', (target) => {
         `(${firstRecovered - leaseA.leaseUntil} ms after the lease ended); all ${N} settled ${drainedAt - killedAt} ms after the kill; ` +
         `completed by B ${byB}, by C ${byC}`,
     );
-    ledger.dispose();
   });
 });

@@ -10,8 +10,8 @@ import { Injectable, LoggerService } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { BackgroundTask, TaskManager, TaskManagerModule } from '../../lib';
 import { pollUntil } from '../support/crash-child';
-import { TaskTable, describeEachOf, serverAddress, throughPort } from '../support/crash-db';
-import { uniquePrefix } from '../support/databases';
+import { describeEachOf, serverAddress, throughPort } from '../support/crash-db';
+import { useCrashSuite } from '../support/crash-suite';
 import { Gate } from '../support/gate';
 import { TcpProxy } from '../support/tcp-proxy';
 
@@ -76,9 +76,10 @@ const OUTAGE = /Cannot write task history/;
 const RECOVERY = /Database reachable again/;
 
 describeEachOf(['postgres', 'mysql'], 'database outage', (target) => {
+  const suite = useCrashSuite(target.options);
+
   it('keeps running tasks through an outage, logs it once, and writes everything once the database is back', async () => {
-    const prefix = uniquePrefix();
-    const direct = await TaskTable.open(target.options, prefix);
+    const { prefix, table: direct } = suite;
     const proxy = new TcpProxy(serverAddress(target.options));
     const port = await proxy.start();
     const logger = new CapturingLogger();
@@ -167,7 +168,6 @@ describeEachOf(['postgres', 'mysql'], 'database outage', (target) => {
       proxy.restore();
       await app.close();
       await proxy.stop();
-      await direct.dropAndClose();
     }
   });
 });

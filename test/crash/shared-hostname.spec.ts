@@ -7,11 +7,9 @@
  * tasks it is running. Needs `unshare --pid --fork` (root); skipped otherwise.
  */
 import { spawnSync } from 'node:child_process';
-import { ChildEvent, CrashChild, Ledger, killAllChildren, pollUntil } from '../support/crash-child';
-import { TaskTable } from '../support/crash-db';
-import { databaseTargets, uniquePrefix } from '../support/databases';
-
-type Accepted = Extract<ChildEvent, { ev: 'accepted' }>;
+import { CrashChild } from '../support/crash-child';
+import { acceptedTasks, untilStoredAndRunning, useCrashSuite } from '../support/crash-suite';
+import { databaseTargets } from '../support/databases';
 
 const UNSHARE = ['unshare', '--pid', '--fork', '--kill-child'];
 const unshareWorks = spawnSync(UNSHARE[0], [...UNSHARE.slice(1), 'true'], { timeout: 5000 }).status === 0;
@@ -19,30 +17,18 @@ const sqlite = databaseTargets().find((t) => t.name === 'sqlite')!;
 
 (unshareWorks ? describe : describe.skip)('instances sharing a hostname across PID namespaces [sqlite]', () => {
   if (!unshareWorks) console.warn('Skipping the PID-namespace test: `unshare --pid --fork` is not permitted here (needs root).');
-  const prefix = uniquePrefix();
-  let table: TaskTable;
-
-  beforeAll(async () => {
-    table = await TaskTable.open(sqlite.options, prefix);
-  });
-  afterEach(() => killAllChildren());
-  afterAll(async () => {
-    await killAllChildren();
-    await table?.dropAndClose();
-    sqlite.dispose();
-  });
+  const suite = useCrashSuite(sqlite.options, () => sqlite.dispose());
+  const { prefix } = suite;
 
   it("does not take a live peer with the same hostname and pid for a dead process, nor claim its tasks", async () => {
-    const ledger = new Ledger();
+    const { table } = suite;
+    const ledger = suite.ledger();
     const common = { database: sqlite.options, prefix, ledger: ledger.file, hostname: 'shared-host', options: { requeuePending: true, maxConcurrentTasks: 2 } };
     const a = CrashChild.start('A', { ...common, ledgerPid: 101, block: true, plan: ['blocker', 'resumable', 'quick', 'quick', 'quick'] }, { wrapper: UNSHARE });
     const readyA = await a.waitForEvent('ready');
     await a.waitForEvent('all-accepted');
-    const tasks = a.events.filter((e): e is Accepted => e.ev === 'accepted');
-    await pollUntil('A running its blockers, its other tasks stored', async () => {
-      const rows = await table.byId();
-      return tasks.every((t) => rows.has(t.id)) && rows.get(tasks[0].id)?.status === 'running' && rows.get(tasks[1].id)?.status === 'running';
-    });
+    const tasks = acceptedTasks(a);
+    await untilStoredAndRunning(table, tasks, [tasks[0].id, tasks[1].id], 'A running its blockers, its other tasks stored');
     expect(readyA.pid).toBe(1);
 
     // B: same hostname, also pid 1, another namespace. Its startup recovery is over when it is ready.
@@ -61,6 +47,5 @@ const sqlite = databaseTargets().find((t) => t.name === 'sqlite')!;
     const instances = (await table.backend.listInstances()).map((i) => i.id);
     expect(instances).toEqual(expect.arrayContaining([readyA.instance, readyB.instance]));
     await Promise.all([a.close(), b.close()]);
-    ledger.dispose();
   });
 });

@@ -6,12 +6,11 @@
  * caught running become `interrupted` (or run again with requeueOnInterrupt), once.
  */
 import type { TaskData } from '../../lib';
-import { ChildEvent, CrashChild, CrashTaskKind, Ledger, killAllChildren, pollUntil } from '../support/crash-child';
+import { ChildEvent, CrashChild, CrashTaskKind, pollUntil } from '../support/crash-child';
 import { TaskTable } from '../support/crash-db';
+import { acceptedTasks, untilSettled, useCrashSuite } from '../support/crash-suite';
 import { describeEachDatabase, uniquePrefix } from '../support/databases';
 import { blankTask } from '../support/task-data';
-
-type Accepted = Extract<ChildEvent, { ev: 'accepted' }>;
 
 const N = 200;
 const BLOCKER = 20;
@@ -35,34 +34,22 @@ function orphanRow(funcName: string, owner: string): TaskData {
   return blankTask({ funcName, args: [0], durable: true, owner });
 }
 
-function accepted(child: CrashChild): Accepted[] {
-  return child.events.filter((e): e is Accepted => e.ev === 'accepted');
-}
-
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
 describeEachDatabase('SIGKILL crash safety', (target) => {
-  const prefix = uniquePrefix();
-  let table: TaskTable;
-
-  beforeAll(async () => {
-    table = await TaskTable.open(target.options, prefix);
-  });
-  afterEach(() => killAllChildren());
-  afterAll(async () => {
-    await killAllChildren();
-    await table?.dropAndClose();
-  });
+  const suite = useCrashSuite(target.options);
+  const { prefix } = suite;
 
   it('loses no accepted task: pending ones run once after a restart, those caught running become interrupted or run again', async () => {
-    const ledger = new Ledger();
+    const { table } = suite;
+    const ledger = suite.ledger();
     const common = { database: target.options, prefix, ledger: ledger.file, options: { requeuePending: true, maxConcurrentTasks: 2 } };
     const first = CrashChild.start('first', { ...common, block: true, plan: plan() });
     await first.waitForEvent('all-accepted');
-    const tasks = accepted(first);
+    const tasks = acceptedTasks(first);
     expect(tasks).toHaveLength(N);
     const blocker = tasks[BLOCKER].id;
     const resumable = tasks[RESUMABLE].id;
@@ -98,14 +85,7 @@ describeEachDatabase('SIGKILL crash safety', (target) => {
     const ready = await second.waitForEvent('ready');
     await second.waitForEvent('drained');
     const drainedAt = Date.now();
-    const after = await pollUntil(
-      'every task terminal in the database',
-      async () => {
-        const rows = await table.byId();
-        return tasks.every((t) => ['success', 'interrupted'].includes(rows.get(t.id)?.status ?? '')) ? rows : undefined;
-      },
-      15_000,
-    );
+    const after = await untilSettled(table, tasks, 'every task terminal in the database', 15_000);
     await second.close();
 
     const done = ledger.doneCounts();
@@ -138,11 +118,11 @@ describeEachDatabase('SIGKILL crash safety', (target) => {
         `running state visible ${runningSeenAt - running.t} ms after the task started; killed ${killedAt - tasks[N - 1].t} ms after the last addTask; ` +
         `restart: ready after ${ready.t - restartedAt} ms (child startup ${ready.startupMs} ms), drained after ${drainedAt - restartedAt} ms`,
     );
-    ledger.dispose();
   });
 
   it('a recovered task caught running by a second crash becomes interrupted, not run a third time', async () => {
-    const ledger = new Ledger();
+    const { table } = suite;
+    const ledger = suite.ledger();
     const common = { database: target.options, prefix, ledger: ledger.file, options: { requeuePending: true, maxConcurrentTasks: 2 } };
     // What a crashed instance on another host leaves behind: a durable pending row whose owner holds no lease.
     const orphan = orphanRow('Crash.blocker', 'crashed-host/4242/deadbeef');
@@ -168,13 +148,13 @@ describeEachDatabase('SIGKILL crash safety', (target) => {
     expect(row).toMatchObject({ status: 'interrupted', error: 'Interrupted: the instance running it stopped' });
     expect(ledger.read().filter((l) => l.id === orphan.id).map((l) => [l.what, l.pid])).toEqual([['start', recovering.pid]]);
     console.log(`[${target.name}] recovered task: running state in the database ${seenRunning - started.t} ms after it started`);
-    ledger.dispose();
   });
 
   it('a duplicate of a keyed task left pending by a crash does not run when recovered', async () => {
     // A crash between writing a new keyed task and writing that it lost the key to
     // another task (the "DuplicateTask" cancel, one group commit later) leaves this:
-    const ledger = new Ledger();
+    const { table } = suite;
+    const ledger = suite.ledger();
     const key = `order-${prefix}`;
     const winner = { ...orphanRow('Crash.keyed', 'crashed-host/4242/deadbeef'), status: 'success' as const, idempotencyKey: key, args: [key], startTime: Date.now(), endTime: Date.now(), owner: null };
     const loser = { ...orphanRow('Crash.keyed', 'crashed-host/4242/deadbeef'), idempotencyKey: key, args: [key] };
@@ -195,19 +175,18 @@ describeEachDatabase('SIGKILL crash safety', (target) => {
     expect(rows.get(loser.id)).toMatchObject({ status: 'cancelled', error: `DuplicateTask: idempotency key "${key}" is held by task ${winner.id}` });
     expect([rows.get(own.id)?.status, rows.get(unreserved.id)?.status]).toEqual(['success', 'success']);
     expect(ledger.read().map((l) => l.id).sort()).toEqual([own.id, unreserved.id].sort());
-    ledger.dispose();
   });
 
   it('a kill in the middle of a stream of addTask calls loses only tasks accepted within the durability window', async () => {
     const streamPrefix = uniquePrefix();
     const streamTable = await TaskTable.open(target.options, streamPrefix);
-    const ledger = new Ledger();
+    const ledger = suite.ledger();
     const common = { database: target.options, prefix: streamPrefix, ledger: ledger.file, options: { requeuePending: true, maxConcurrentTasks: 2 } };
     try {
       const first = CrashChild.start('streaming', { ...common, plan: Array<CrashTaskKind>(400).fill('quick'), addEveryMs: 1 });
       await first.waitFor((e) => e.ev === 'accepted' && e.i === 150, 20_000, 'the 150th task');
       const killedAt = await first.kill();
-      const tasks = accepted(first);
+      const tasks = acceptedTasks(first);
       const atKill = await streamTable.byId();
 
       const second = CrashChild.start('restarted', { ...common, reportDrain: true });
@@ -247,7 +226,6 @@ describeEachDatabase('SIGKILL crash safety', (target) => {
       );
       expect(lost.every((t) => killedAt - t.t <= DURABLE_AFTER_MS)).toBe(true);
     } finally {
-      ledger.dispose();
       await streamTable.dropAndClose();
     }
   });

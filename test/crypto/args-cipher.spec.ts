@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
 import { ArgsDecryptionError } from '../../lib';
 import { ArgsCipher } from '../../lib/crypto/args-cipher';
 import { toTaskRecord } from '../../lib/task/task-record';
@@ -48,7 +49,6 @@ describe('ArgsCipher (AES-256-GCM)', () => {
   });
 
   it('does not show the key when inspected', () => {
-    const { inspect } = require('node:util') as typeof import('node:util');
     expect(inspect(cipher, { showHidden: true, depth: 5 })).not.toContain(key.toString('hex').slice(0, 16));
     expect(JSON.stringify(cipher)).not.toContain(key.toString('base64').slice(0, 16));
   });

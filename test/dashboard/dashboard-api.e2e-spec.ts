@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { TaskData, TaskRecord } from '../../lib';
-import { csvCell } from '../../lib/http/insights.controller';
+import { csvCell } from '../../lib/http/task-csv';
 import { comparator, pageOf } from '../../lib/storage/task-filter';
 import { TASK_SORTS } from '../../lib/task/task-query';
 import { errorSignature } from '../../lib/engine/task-insights.service';

@@ -33,6 +33,7 @@ class Flaky {
 
   @BackgroundTask()
   async throwsString(): Promise<void> {
+    // eslint-disable-next-line no-throw-literal -- a non-Error rejection is the case under test
     throw 'plain text';
   }
 }

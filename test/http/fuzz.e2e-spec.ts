@@ -142,7 +142,7 @@ async function fuzz(h: HttpApp, base: string, seedValue: number, count: number, 
     try {
       result = await send(h.url, req);
     } catch (error) {
-      throw new Error(`request #${i} (seed ${seedValue}) failed: ${req.method} ${req.path.slice(0, 200)}: ${String(error)}`);
+      throw new Error(`request #${i} (seed ${seedValue}) failed: ${req.method} ${req.path.slice(0, 200)}: ${String(error)}`, { cause: error });
     }
     if (result.status >= 500) {
       throw new Error(`request #${i} (seed ${seedValue}) answered ${result.status}: ${req.method} ${req.path.slice(0, 200)} ${JSON.stringify(req.headers).slice(0, 200)} body=${(req.body ?? '').slice(0, 100)} -> ${result.body.slice(0, 300)}`);

@@ -8,7 +8,7 @@
  */
 import { INestApplication, Injectable } from '@nestjs/common';
 import { ScheduledTask, getTaskContext } from '../../lib';
-import { TaskPersistence } from '../../lib/persistence/task-persistence.service';
+import { TaskBackend } from '../../lib/storage/task-backend';
 import { TypeOrmTaskBackend } from '../../lib/persistence/typeorm';
 import { describeEachDatabase, uniquePrefix } from '../support/databases';
 import { Gate } from '../support/gate';
@@ -51,7 +51,7 @@ class LeaseLog {
   private waiters: { check: () => boolean; resolve: () => void }[] = [];
 
   watch(label: string, app: INestApplication): void {
-    const backend = app.get(TaskPersistence).database!;
+    const backend = app.get(TaskBackend);
     const original = backend.tryAcquireLease.bind(backend);
     backend.tryAcquireLease = async (name, holder, ttl) => {
       const won = await original(name, holder, ttl);

@@ -10,7 +10,6 @@ import {
   TaskManagerOptions,
   TaskRecord,
 } from '../../lib';
-import { TaskPersistence } from '../../lib/persistence/task-persistence.service';
 import { TaskScheduler } from '../../lib/schedule/task-scheduler.service';
 import { Gate } from '../support/gate';
 
@@ -310,7 +309,7 @@ describe('@ScheduledTask (fake timers)', () => {
         }),
       };
       const stub = (nest: INestApplication) =>
-        jest.spyOn(nest.get(TaskPersistence), 'database', 'get').mockReturnValue(backend as unknown as TaskBackend);
+        jest.spyOn(nest.get(TaskBackend), 'tryAcquireLease').mockImplementation(backend.tryAcquireLease);
       return { calls, stub };
     }
 

@@ -3,12 +3,18 @@ import * as net from 'node:net';
 /**
  * A TCP proxy in front of a database server, to simulate an outage: `cut()`
  * destroys every open connection and refuses new ones (they are accepted and reset
- * at once, like a server that went away); `restore()` lets connections through again.
+ * at once, like a server that went away); `blackhole()` lets nothing through in either
+ * direction and resets nothing (a partition that drops packets: queries hang, new
+ * connections never answer); `restore()` lets connections through again, and what a
+ * black hole held back flows on, as TCP retransmission would deliver it.
  */
 export class TcpProxy {
   private server: net.Server | null = null;
   private readonly sockets = new Set<net.Socket>();
   private isCut = false;
+  private isBlackholed = false;
+  /** Connection pairs, to stop and restart their flow. */
+  private readonly pairs = new Set<{ client: net.Socket; upstream: net.Socket | null }>();
   /** Connections accepted and passed through. */
   passed = 0;
   /** Connection attempts refused while cut. */
@@ -41,8 +47,26 @@ export class TcpProxy {
     this.sockets.clear();
   }
 
+  /** Stops every byte in both directions, without closing anything. */
+  blackhole(): void {
+    this.isBlackholed = true;
+    for (const pair of this.pairs) {
+      pair.client.unpipe();
+      pair.client.pause();
+      pair.upstream?.unpipe();
+      pair.upstream?.pause();
+    }
+  }
+
+  get blackholed(): boolean {
+    return this.isBlackholed;
+  }
+
   restore(): void {
     this.isCut = false;
+    if (!this.isBlackholed) return;
+    this.isBlackholed = false;
+    for (const pair of this.pairs) this.flow(pair);
   }
 
   async stop(): Promise<void> {
@@ -60,18 +84,34 @@ export class TcpProxy {
       return;
     }
     this.passed++;
-    const upstream = net.connect(this.target.port, this.target.host);
-    const pair = [client, upstream];
-    for (const socket of pair) {
-      this.sockets.add(socket);
-      socket.setNoDelay(true);
-      socket.on('error', () => undefined);
-      socket.on('close', () => {
-        this.sockets.delete(socket);
-        for (const other of pair) if (other !== socket) other.destroy();
-      });
+    const pair: { client: net.Socket; upstream: net.Socket | null } = { client, upstream: null };
+    this.pairs.add(pair);
+    this.track(client, pair);
+    // A connection made during a black hole is held: its upstream opens when the hole ends.
+    if (this.isBlackholed) client.pause();
+    else this.flow(pair);
+  }
+
+  private flow(pair: { client: net.Socket; upstream: net.Socket | null }): void {
+    if (pair.client.destroyed) return;
+    if (!pair.upstream) {
+      pair.upstream = net.connect(this.target.port, this.target.host);
+      this.track(pair.upstream, pair);
     }
-    client.pipe(upstream);
-    upstream.pipe(client);
+    pair.client.pipe(pair.upstream);
+    pair.upstream.pipe(pair.client);
+    pair.client.resume();
+    pair.upstream.resume();
+  }
+
+  private track(socket: net.Socket, pair: { client: net.Socket; upstream: net.Socket | null }): void {
+    this.sockets.add(socket);
+    socket.setNoDelay(true);
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      this.pairs.delete(pair);
+      for (const other of [pair.client, pair.upstream]) if (other && other !== socket) other.destroy();
+    });
   }
 }

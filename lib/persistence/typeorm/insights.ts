@@ -1,10 +1,22 @@
+import { FailureRow, FunctionAggregate, StatusCountRow, TaskInsightQueries } from '../../storage/insight-queries';
 import { TaskStatus } from '../../task/task-status';
 import { Connection, Sql } from './connection';
 import { Dialect } from './dialect';
 import { percentile } from './metrics';
 import { TableNames } from './schema';
 import { num } from './task-rows';
-import { TypeOrmTaskBackend } from './typeorm.backend';
+import type { DataSource } from 'typeorm';
+
+export type { FailureRow, FunctionAggregate, StatusCountRow } from '../../storage/insight-queries';
+
+const MINUTE_MS = 60_000;
+
+/** What the queries need of the backend: its DataSource, kind and tables. */
+export interface InsightSource {
+  readonly kind: string;
+  readonly source: DataSource;
+  readonly tableNames: Readonly<TableNames>;
+}
 
 /**
  * The dashboard's insight queries on the TypeORM backend. Each is bounded whatever
@@ -17,37 +29,11 @@ import { TypeOrmTaskBackend } from './typeorm.backend';
  * - dead letters: the newest failed / interrupted rows, each status read in index
  *   order on (status, created_at, id) with a LIMIT.
  */
-export interface StatusCountRow {
-  /** Minutes since `from`. */
-  minute: number;
-  status: string;
-  count: number;
-}
-
-export interface FunctionAggregate {
-  funcName: string;
-  counts: Partial<Record<TaskStatus, number>>;
-  avg: number | null;
-  p50: number | null;
-  p95: number | null;
-}
-
-export interface FailureRow {
-  id: string;
-  funcName: string;
-  status: TaskStatus;
-  error: string | null;
-  createdAt: number;
-  endTime: number | null;
-}
-
-const MINUTE_MS = 60_000;
-
-export class TypeOrmInsights {
+export class TypeOrmInsights implements TaskInsightQueries {
   private readonly connection: Connection;
   private readonly tables: TableNames;
 
-  constructor(backend: TypeOrmTaskBackend) {
+  constructor(backend: InsightSource) {
     const family = backend.kind === 'mariadb' || backend.kind === 'mysql' ? 'mysql' : backend.kind === 'postgres' ? 'postgres' : 'sqlite';
     // Same DataSource as the backend: on SQLite the per-DataSource mutex serialises us with it.
     this.connection = new Connection(backend.source, new Dialect(family));

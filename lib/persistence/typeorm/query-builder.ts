@@ -1,5 +1,6 @@
 import { DEFAULT_LIST_LIMIT, DEFAULT_TASK_SORT, MAX_LIST_LIMIT, TaskQuery, TaskSort } from '../../task/task-query';
 import { Dialect } from './dialect';
+import { searchable } from './task-rows';
 
 /**
  * WHERE clause of listTasks. `q`, `search` and tags use LIKE with `!` as the escape character
@@ -39,12 +40,12 @@ export function buildFilter(query: TaskQuery, dialect: Dialect): TaskFilter {
   const q = query.q ?? '';
   if (q !== '') {
     clauses.push(`search_text LIKE ? ${LIKE_ESCAPE}`);
-    params.push(dialect.text(`%${escapeLike(q.toLowerCase())}%`));
+    params.push(dialect.text(`%${escapeLike(searchable(q).toLowerCase())}%`));
   }
   const search = query.search ?? '';
   if (search !== '') {
     // search_text is stored lowercased; tags and args are lowercased here (ASCII only on SQLite).
-    const pattern = dialect.text(`%${escapeLike(search.toLowerCase())}%`);
+    const pattern = dialect.text(`%${escapeLike(searchable(search).toLowerCase())}%`);
     const parts = [`search_text LIKE ? ${LIKE_ESCAPE}`, `LOWER(tags) LIKE ? ${LIKE_ESCAPE}`];
     params.push(pattern, pattern);
     if (query.searchArgs) {

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Worker } from 'node:worker_threads';
 import type { DataSource } from 'typeorm';
 import { LOGGER_CONTEXT } from '../../constants';
-import type { Sql, SqlResult } from './connection';
+import type { Sql, SqlResult } from './sql';
 import { Dialect } from './dialect';
 import { Mutex } from './mutex';
 import { sqliteWriterMain } from './sqlite-writer.worker';

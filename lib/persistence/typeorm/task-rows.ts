@@ -48,8 +48,23 @@ export function durationOf(task: Pick<TaskData, 'startTime' | 'endTime'>): numbe
 }
 
 export function searchTextOf(task: Pick<TaskData, 'id' | 'funcName' | 'error'>): string {
-  return [task.id, task.funcName, task.error ?? ''].join(SEARCH_SEPARATOR).toLowerCase();
+  return [task.id, task.funcName, task.error ?? ''].map(searchable).join(SEARCH_SEPARATOR).toLowerCase();
 }
+
+/**
+ * Control characters as every database can hold and match them: each becomes its own
+ * private-use character (U+E000 + its code), in the stored search text and in the searched
+ * pattern alike. SQLite ended a LIKE pattern at a NUL (`q=%00` matched every row) and
+ * PostgreSQL text cannot hold one; mapping them the same way on all three makes a search for
+ * one match the same rows everywhere (those containing that very character, as in memory),
+ * and keeps the field separator, itself a control character, out of reach of any pattern.
+ */
+export function searchable(text: string): string {
+  return CONTROL_CHARACTERS.test(text) ? text.replace(CONTROL_CHARACTERS_ALL, (c) => String.fromCharCode(0xe000 + c.charCodeAt(0))) : text;
+}
+
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+const CONTROL_CHARACTERS_ALL = /[\u0000-\u001f\u007f]/g;
 
 /** Parameters of one row, in WRITE_COLUMNS order. */
 export function toRowParams(task: TaskData, dialect: Dialect): unknown[] {

@@ -4,12 +4,14 @@ import { AuditEntry } from '../../task/audit-entry';
 import { TaskMetrics } from '../../task/task-metrics';
 import { TaskPage, TaskQuery } from '../../task/task-query';
 import { TaskData } from '../../task/task-record';
+import { TaskInsightQueries } from '../../storage/insight-queries';
 import { TaskBackend } from '../../storage/task-backend';
 import * as audit from './audit';
 import * as claims from './claims';
 import { Connection } from './connection';
 import { BackendKind, Dialect, SqlFamily } from './dialect';
 import * as idempotency from './idempotency';
+import { TypeOrmInsights } from './insights';
 import * as leases from './leases';
 import { dropTables, migrate, TableNames, tableNames } from './schema';
 import * as reads from './task-reads';
@@ -47,6 +49,8 @@ export class TypeOrmTaskBackend extends TaskBackend {
   private detectedKind: BackendKind;
   private connection: Connection | null = null;
   private opening: Promise<void> | null = null;
+  private insightQueries: TypeOrmInsights | null = null;
+  readonly capabilities = { persistent: true } as const;
 
   constructor(source: DataSourceOptions | DataSource, opts: TypeOrmTaskBackendOptions = {}) {
     super();
@@ -66,6 +70,11 @@ export class TypeOrmTaskBackend extends TaskBackend {
   /** 'sqlite' | 'postgres' | 'mysql' | 'mariadb' (MySQL vs MariaDB is read from the server at open()). */
   get kind(): string {
     return this.detectedKind;
+  }
+
+  /** Bounded queries on the indexes and aggregate tables (see TypeOrmInsights). */
+  get insights(): TaskInsightQueries {
+    return (this.insightQueries ??= new TypeOrmInsights(this));
   }
 
   /** The table names in use (for logs and tools). */

@@ -1,0 +1,56 @@
+// Jest, as four projects run by one `npm test` (`jest --runInBand`), each also on its own:
+//   unit     test/unit/**: no server, no child process, no browser (`npm run test:unit`)
+//   e2e      the rest of test/: Nest apps over real HTTP and real databases (`npm run test:e2e`)
+//   crash    test/crash/**: child-process apps killed and restarted (`npm run test:crash`)
+//   browser  the suites that drive Chromium through test/support/browser.ts (`npm run test:browser`)
+const fs = require('node:fs');
+const path = require('node:path');
+
+const TEST_DIR = path.join(__dirname, 'test');
+const SPEC = /\.(spec|e2e-spec)\.ts$/;
+
+function specFiles(dir) {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === 'fixtures' ? [] : specFiles(full);
+    return SPEC.test(entry.name) ? [full] : [];
+  });
+}
+
+/** A suite is a browser suite when it imports the Chromium harness: found, not listed, so new ones join by themselves. */
+const USES_BROWSER = /from '(\.\.\/)+support\/browser'/;
+const browserSuites = specFiles(TEST_DIR).filter((file) => USES_BROWSER.test(fs.readFileSync(file, 'utf8')));
+
+const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const exactly = (file) => `^${escape(file)}$`;
+const under = (folder) => `^${escape(path.join(TEST_DIR, folder) + path.sep)}`;
+const specsUnder = (folder) => under(folder) + `.*${SPEC.source}`;
+
+function project(displayName, fields) {
+  return {
+    displayName,
+    preset: 'ts-jest',
+    testEnvironment: 'node',
+    rootDir: __dirname,
+    roots: ['<rootDir>/test'],
+    testRegex: SPEC.source,
+    // `cookie` (v2) ships ES modules only; Node >= 20.19 requires it natively, Jest (before Node 24.9) must transform it.
+    transform: { '^.+\\.ts$': 'ts-jest', '^.+/node_modules/cookie/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true } }] },
+    transformIgnorePatterns: ['/node_modules/(?!cookie/)'],
+    ...fields,
+  };
+}
+
+/** @type {import('jest').Config} */
+module.exports = {
+  testTimeout: 30000,
+  // Bundles the dashboard's script before any suite serves it (the bundle is not committed).
+  globalSetup: path.join(TEST_DIR, 'support', 'dashboard-global-setup.ts'),
+  projects: [
+    project('unit', { testRegex: specsUnder('unit') }),
+    project('e2e', { testPathIgnorePatterns: ['/node_modules/', under('unit'), under('crash'), ...browserSuites.map(exactly)] }),
+    project('crash', { testRegex: specsUnder('crash') }),
+    // A pattern that matches no file when there is no browser suite (an empty list would mean the default).
+    project('browser', { testRegex: browserSuites.length ? browserSuites.map(exactly) : ['^$'] }),
+  ],
+};

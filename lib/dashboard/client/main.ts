@@ -1,0 +1,119 @@
+// Start-up and the bits that tie the views together: the entry point of the bundle.
+
+import { chartOnRecord, refreshThroughput, renderChart } from './chart';
+import { CONFIG, doc } from './config';
+import { applyMetrics, refreshMetrics } from './counters';
+import { deadOnRecord, bindDeadLetters, loadDeadLetters } from './dead-letters';
+import { closeDetail, detail, detailFunctionsChanged, detailOnRecord, loadDetail, openDetail } from './detail';
+import { $ } from './dom';
+import { setFilters, syncFilterControls } from './filters';
+import { onFunctionsLoaded, refreshFunctions, refreshFunctionsSoon } from './functions';
+import { loadSchedules } from './info-tabs';
+import { live, pollOnce, renderPauseButton, startLive, togglePause } from './live';
+import { bindPageActions } from './page-actions';
+import { clearSelection } from './selection';
+import { loadTasks, tableOnRecord } from './table';
+import { bindTable } from './table-bindings';
+import { table } from './table-state';
+import { bindTabs, switchTab } from './tabs';
+import { renderThemeButton, toggleTheme, watchSystemTheme } from './theme';
+import { perFrame } from './util';
+import { View, readView, view } from './view';
+
+let refreshing: Promise<unknown> | null = null;
+
+/** Everything on screen, fetched again (after a reconnection, a bulk action, or a poll). */
+function refreshAll(quiet?: boolean): Promise<unknown> {
+  if (refreshing) return refreshing;
+  const jobs: Promise<unknown>[] = [loadTasks(quiet), refreshMetrics(), refreshThroughput()];
+  if (detail.id) jobs.push(loadDetail());
+  if (view.tab === 'dead') jobs.push(loadDeadLetters());
+  else if (view.tab === 'schedules') jobs.push(loadSchedules());
+  refreshFunctionsSoon();
+  refreshing = Promise.all(jobs).finally(() => {
+    refreshing = null;
+  });
+  return refreshing;
+}
+
+const LIST_KEYS: (keyof View)[] = ['status', 'func', 'since', 'search', 'sort', 'page', 'size'];
+
+function onPopState(): void {
+  const before = Object.assign({}, view);
+  readView();
+  syncFilterControls();
+  if (before.tab !== view.tab) switchTab(view.tab, true);
+  const listChanged = LIST_KEYS.some((k) => before[k] !== view[k]);
+  if (listChanged) {
+    clearSelection();
+    void loadTasks();
+  }
+  if (view.tab === 'dead' && (before.dlSince !== view.dlSince || before.dlFunc !== view.dlFunc)) void loadDeadLetters();
+  if (view.task && view.task !== detail.id) void openDetail(view.task);
+  else if (!view.task && detail.id) closeDetail(true);
+}
+
+function start(): void {
+  bindPageActions({ openDetail: (id, opener) => void openDetail(id, opener), setFilters, refreshAll });
+  onFunctionsLoaded(detailFunctionsChanged);
+  readView();
+  if (CONFIG.auth) {
+    $('#signout').hidden = false;
+    $('#tab-audit').hidden = false;
+  }
+  renderThemeButton();
+  renderPauseButton();
+  syncFilterControls();
+  bindTable();
+  bindTabs();
+  bindDeadLetters();
+  $('#pause').addEventListener('click', togglePause);
+  $('#theme-toggle').addEventListener('click', toggleTheme);
+  $('#detail-close').addEventListener('click', () => closeDetail());
+  doc.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape' || $<HTMLDialogElement>('#confirm').open) return;
+    if (!$('#detail').hidden) {
+      event.preventDefault();
+      closeDetail();
+    }
+  });
+  window.addEventListener('popstate', onPopState);
+  watchSystemTheme();
+  if (window.ResizeObserver) new ResizeObserver(perFrame(renderChart)).observe($('#chart'));
+  doc.addEventListener('visibilitychange', () => {
+    if (!doc.hidden && live.polling) pollOnce();
+  });
+
+  // The table first (it is what "interactive" waits for), the rest beside it.
+  const first = loadTasks();
+  void refreshMetrics();
+  void refreshThroughput();
+  void refreshFunctions();
+  if (view.tab !== 'tasks') switchTab(view.tab, true);
+  if (view.task) void openDetail(view.task);
+  void first.then(() => {
+    performance.mark('tf-interactive');
+    doc.body.dataset.ready = '1';
+  });
+  startLive({
+    opened(reconnected) {
+      if (reconnected) void refreshAll(true);
+      else if (table.loadedOnce) void loadTasks(true);
+      else live.catchUp = true;
+    },
+    refresh: () => void refreshAll(true),
+    record(record) {
+      tableOnRecord(record);
+      detailOnRecord(record);
+      chartOnRecord(record);
+      deadOnRecord(record);
+    },
+    metrics: applyMetrics,
+  });
+  // The chart's window moves on every minute even when nothing happens.
+  setInterval(() => {
+    if (!doc.hidden) void refreshThroughput();
+  }, 60000);
+}
+
+start();

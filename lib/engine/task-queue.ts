@@ -1,0 +1,92 @@
+import { RegisteredTask } from '../discovery/registered-task';
+import { TaskData } from '../task/task-record';
+import { PriorityQueue } from './priority-queue';
+
+const PUMP_BATCH = 1000;
+
+export interface QueuedTask {
+  task: TaskData;
+  registered: RegisteredTask;
+}
+
+/**
+ * Pending tasks in priority order and the concurrency cap. Nothing starts while
+ * held (startup) or once intake stopped; `start` is called for each task that may
+ * run and says whether it took a slot (one that fails before running does not).
+ */
+export class TaskQueue {
+  private readonly queue = new PriorityQueue<QueuedTask>();
+  private pumpScheduled = false;
+  /** Tasks started since the event loop last reached its check phase (see pump). */
+  private startsThisTurn = 0;
+  private runningCount = 0;
+  private held = true;
+  private stopped = false;
+
+  constructor(
+    private readonly cap: number,
+    private readonly start: (next: QueuedTask) => boolean,
+  ) {}
+
+  /** Tasks holding a slot. */
+  get running(): number {
+    return this.runningCount;
+  }
+
+  push(task: TaskData, registered: RegisteredTask): void {
+    this.queue.push({ task, registered }, task.priority ?? 0);
+    this.schedulePump();
+  }
+
+  /** Lets tasks start (end of startup). */
+  unhold(): void {
+    this.held = false;
+    if (this.queue.size > 0) this.schedulePump();
+  }
+
+  /** No task starts from now on (shutdown). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** A running task gave its slot back. */
+  release(): void {
+    this.runningCount--;
+    if (this.queue.size > 0) this.schedulePump();
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    queueMicrotask(() => this.pump());
+  }
+
+  /**
+   * Starts waiting tasks while slots are free, highest priority first. After
+   * PUMP_BATCH starts in one turn of the event loop it yields (setImmediate), so a
+   * burst of tasks cannot starve I/O: timers, the database writes, HTTP. Counted
+   * per turn, not per call: under a concurrency cap each call starts only the few
+   * tasks that fit, and tasks that settle in microtasks call it again at once, so a
+   * per-call count never reached the limit (100,000 queued no-op tasks ran in one
+   * turn before the first group commit could start).
+   */
+  private pump(): void {
+    this.pumpScheduled = false;
+    while (!this.stopped && !this.held && this.runningCount < this.cap) {
+      if (this.startsThisTurn >= PUMP_BATCH) {
+        this.pumpScheduled = true;
+        setImmediate(() => {
+          this.startsThisTurn = 0;
+          this.pump();
+        });
+        return;
+      }
+      const next = this.queue.pop();
+      if (!next) return;
+      if (next.task.status === 'pending') {
+        if (this.startsThisTurn++ === 0) setImmediate(() => (this.startsThisTurn = 0));
+        if (this.start(next)) this.runningCount++;
+      }
+    }
+  }
+}

@@ -1,0 +1,131 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { TASKFLOW_OPTIONS } from '../constants';
+import type { ResolvedTaskOptions } from '../options/resolve-options';
+import { DatabaseHistory } from '../storage/database-history';
+import { TaskInsightQueries } from '../storage/insight-queries';
+import { newInstanceId } from '../storage/instance-identity';
+import { MemoryHistory } from '../storage/memory-history';
+import { MemoryInsights } from '../storage/memory-insights';
+import { MemoryTaskBackend } from '../storage/memory-task.backend';
+import { MemoryTaskStore } from '../storage/memory-task.store';
+import { TaskBackend } from '../storage/task-backend';
+import { TaskHistory } from '../storage/task-history';
+import { WriteBehind } from '../storage/write-behind';
+import { AuditEntry } from '../task/audit-entry';
+import { TaskData } from '../task/task-record';
+import { TaskMetrics } from '../task/task-metrics';
+import { TaskPage, TaskQuery } from '../task/task-query';
+
+/**
+ * The engine's one door to the TaskBackend. A persistent backend is read through
+ * memory until it is open (startup), then through a write-behind with a memory
+ * fallback; a memory backend is read directly. Callers never ask which.
+ */
+@Injectable()
+export class TaskStorage {
+  /** `host/pid/random[/scope]`: the owner of this instance's tasks and holder of its leases. */
+  readonly instanceId = newInstanceId();
+  private history: TaskHistory;
+  private attached = false;
+  private readonly memoryInsights: MemoryInsights;
+
+  constructor(
+    @Inject(TASKFLOW_OPTIONS) private readonly options: ResolvedTaskOptions,
+    private readonly backend: TaskBackend,
+    private readonly store: MemoryTaskStore,
+  ) {
+    this.memoryInsights = new MemoryInsights(store);
+    // Until open(), a persistent backend is not connected: memory answers, as the backend will after a failure.
+    this.history = new MemoryHistory(this.persistent ? new MemoryTaskBackend(store) : backend);
+  }
+
+  /** Records outlive this process and are shared by every instance (see BackendCapabilities). */
+  get persistent(): boolean {
+    return this.backend.capabilities.persistent;
+  }
+
+  /**
+   * Opens a persistent backend and starts writing to it, first what was changed
+   * before startup (in onModuleInit, say). Nothing to do for the memory backend.
+   */
+  async open(): Promise<void> {
+    if (!this.persistent || this.attached) return;
+    await this.backend.open();
+    const writer = new WriteBehind(this.backend, this.options.snapshotInterval * 1000);
+    this.history = new DatabaseHistory(this.backend, writer, this.store, this.instanceId);
+    this.attached = true;
+    for (const task of this.store.values()) this.history.changed(task);
+  }
+
+  /** Final writes at shutdown, for at most `deadlineMs`. */
+  close(deadlineMs: number): Promise<void> {
+    return this.history.close(deadlineMs);
+  }
+
+  changed(task: TaskData): void {
+    this.history.changed(task);
+  }
+
+  get(id: string): Promise<TaskData | null> {
+    return this.history.get(id);
+  }
+
+  list(query: TaskQuery): Promise<TaskPage<TaskData>> {
+    return this.history.list(query);
+  }
+
+  metrics(): Promise<TaskMetrics> {
+    return this.history.metrics();
+  }
+
+  deleteBefore(cutoff: number): Promise<string[]> {
+    return this.history.deleteBefore(cutoff);
+  }
+
+  recordAudit(entry: AuditEntry): void {
+    this.history.recordAudit(entry);
+  }
+
+  audit(limit: number, offset: number): Promise<AuditEntry[]> {
+    return this.history.audit(limit, offset);
+  }
+
+  reserveKey(key: string, taskId: string): Promise<string> {
+    return this.history.reserveKey(key, taskId);
+  }
+
+  flush(): Promise<void> {
+    return this.history.flush();
+  }
+
+  /** A named lease held by this instance (see TaskBackend.tryAcquireLease); a ttl of 0 gives it back. */
+  tryAcquireLease(name: string, ttlSeconds: number): Promise<boolean> {
+    return this.backend.tryAcquireLease(name, this.instanceId, ttlSeconds);
+  }
+
+  /**
+   * True when the backend was asked for bounded insight queries and has none: the
+   * dashboard then derives them from listings and metrics over its whole history.
+   */
+  get lacksInsights(): boolean {
+    return this.attached && this.backend.insights === null;
+  }
+
+  /**
+   * Runs an insight query on the backend (after writing what is queued, as every
+   * read does), or on memory when it has none, is not open, or fails.
+   */
+  async insight<T>(query: (queries: TaskInsightQueries) => Promise<T>): Promise<T> {
+    const own = this.attached ? this.backend.insights : null;
+    if (own) {
+      try {
+        await this.history.flush();
+        return await query(own);
+      } catch {
+        // Answered from memory below, like every read while the database is unreachable.
+      }
+    }
+    // The memory backend's own queries read these same records.
+    return query(this.persistent ? this.memoryInsights : (this.backend.insights ?? this.memoryInsights));
+  }
+}

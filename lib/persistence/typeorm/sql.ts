@@ -1,0 +1,45 @@
+import type { QueryRunner } from 'typeorm';
+import { Dialect } from './dialect';
+
+export interface SqlResult {
+  rows: Record<string, unknown>[];
+  affected: number;
+}
+
+/** Runs one statement (with `?` placeholders) on the session or transaction at hand. */
+export interface Sql {
+  readonly dialect: Dialect;
+  /**
+   * Statements may be issued without awaiting the one before: they run in the order
+   * issued, and after one fails the others fail too and the transaction rolls back
+   * (the SQLite writer thread, where each awaited reply costs an event-loop turn).
+   */
+  readonly pipelined?: boolean;
+  run(sql: string, params?: readonly unknown[]): Promise<SqlResult>;
+  /**
+   * Runs one single-row write statement once per parameter list, in order; resolves
+   * with the rows changed. SQLite only (undefined elsewhere): a prepared statement on
+   * the driver's own handle, stepped in a loop inside the current transaction. It
+   * skips TypeORM's per-query work (parameter copy, logging, subscriber broadcast) and
+   * the 11,500-parameter multi-row statements: saveBatch of 100,000 new rows went from
+   * ~59,000 to ~71,000 rows/s (BENCHMARKS.md); the rest is SQLite's own index upkeep.
+   */
+  runEach?(sql: string, rows: readonly (readonly unknown[])[]): Promise<number>;
+  /** The same for a single-row SELECT: the row each parameter list finds, if any (SQLite only). */
+  getEach?(sql: string, rows: readonly (readonly unknown[])[]): Promise<(Record<string, unknown> | undefined)[]>;
+}
+
+/** Sql over a TypeORM QueryRunner: `?` placeholders translated for the dialect. */
+export function runnerSql(runner: QueryRunner, dialect: Dialect): Sql {
+  return {
+    dialect,
+    async run(text: string, params: readonly unknown[] = []): Promise<SqlResult> {
+      const result = await runner.query(dialect.placeholders(text), params as unknown[], true);
+      const records = (result as { records?: unknown }).records;
+      return {
+        rows: Array.isArray(records) ? (records as Record<string, unknown>[]) : [],
+        affected: Number((result as { affected?: unknown }).affected ?? 0) || 0,
+      };
+    },
+  };
+}

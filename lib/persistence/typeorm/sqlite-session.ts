@@ -1,0 +1,149 @@
+import type { DataSource } from 'typeorm';
+import { Dialect } from './dialect';
+import { Mutex } from './mutex';
+import { Sql, runnerSql } from './sql';
+import { SqliteWriter } from './sqlite-writer';
+
+/** The synchronous handle better-sqlite3 exposes under TypeORM's driver. */
+interface RawSqlite {
+  exec(sql: string): unknown;
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+  prepare?(sql: string): RawStatement;
+}
+
+interface RawStatement {
+  run(...params: unknown[]): { changes: number };
+  get(...params: unknown[]): unknown;
+}
+
+/** Prepared statements of runEach, per better-sqlite3 handle (a re-initialised DataSource has a new one). */
+const rawStatements = new WeakMap<object, Map<string, RawStatement>>();
+const mutexes = new WeakMap<object, Mutex>();
+/** The SQLite writer thread of each DataSource (null: writes stay on its own handle). */
+const writers = new WeakMap<object, Promise<SqliteWriter | null>>();
+
+/**
+ * How Connection talks to a SQLite DataSource. TypeORM shares ONE connection (and
+ * one QueryRunner) per DataSource, so every call is serialised by a per-DataSource
+ * mutex, and every write runs in `BEGIN IMMEDIATE` so that the file's write lock is
+ * taken up front. That lock is acquired with the busy timeout set to 0 and retried
+ * with asynchronous back-off (up to the DataSource's `timeout`, default 5 s):
+ * better-sqlite3 waits for a busy file synchronously, which would freeze the event
+ * loop, and deadlock when two DataSources in one process (tests, two managers) share
+ * a file. On a WAL file, write transactions run on a writer thread with its own
+ * handle (SqliteWriter), so neither the wait for the lock nor the writing itself
+ * holds the event loop, and reads no longer queue behind writes. Schema changes stay
+ * on the DataSource's handle.
+ */
+export class SqliteSession {
+  /** Ends the DataSource's SQLite writer thread, if any; later writes use the DataSource's handle. */
+  static async closeWriter(dataSource: DataSource): Promise<void> {
+    const writer = writers.get(dataSource);
+    writers.set(dataSource, Promise.resolve(null));
+    await (await writer)?.close();
+  }
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly dialect: Dialect,
+  ) {}
+
+  read<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.mutex().run(() => fn(this.sql()));
+  }
+
+  /** Write transactions go to the DataSource's writer thread when it has one (see SqliteWriter). */
+  async write<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    const writer = await this.writer();
+    return writer?.alive ? writer.transaction(this.dialect, fn) : this.mainThreadWrite(fn);
+  }
+
+  /** A write transaction on the DataSource's own handle (schema changes). */
+  mainThreadWrite<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.mutex().run(async () => {
+      const sql = this.sql();
+      await this.begin(sql);
+      try {
+        const result = await fn(sql);
+        await sql.run('COMMIT');
+        return result;
+      } catch (error) {
+        await sql.run('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  private sql(): Sql {
+    const sql = runnerSql(this.dataSource.createQueryRunner(), this.dialect);
+    const raw = this.raw();
+    if (!raw || typeof raw.prepare !== 'function') return sql;
+    const prepared = (text: string): RawStatement => {
+      let cache = rawStatements.get(raw);
+      if (!cache) rawStatements.set(raw, (cache = new Map()));
+      let statement = cache.get(text);
+      if (!statement) cache.set(text, (statement = raw.prepare!(text)));
+      return statement;
+    };
+    return {
+      ...sql,
+      async runEach(text: string, rows: readonly (readonly unknown[])[]): Promise<number> {
+        const statement = prepared(text);
+        let changes = 0;
+        for (const params of rows) changes += statement.run(...params).changes;
+        return changes;
+      },
+      async getEach(text: string, rows: readonly (readonly unknown[])[]): Promise<(Record<string, unknown> | undefined)[]> {
+        const statement = prepared(text);
+        return rows.map((params) => statement.get(...params) as Record<string, unknown> | undefined);
+      },
+    };
+  }
+
+  private raw(): RawSqlite | undefined {
+    return (this.dataSource.driver as unknown as { databaseConnection?: RawSqlite }).databaseConnection;
+  }
+
+  private mutex(): Mutex {
+    let mutex = mutexes.get(this.dataSource);
+    if (!mutex) {
+      mutex = new Mutex();
+      mutexes.set(this.dataSource, mutex);
+    }
+    return mutex;
+  }
+
+  private writer(): Promise<SqliteWriter | null> {
+    let writer = writers.get(this.dataSource);
+    if (!writer) {
+      const raw = this.raw();
+      writer = raw && typeof raw.pragma === 'function' ? SqliteWriter.start(this.dataSource, raw).catch(() => null) : Promise.resolve(null);
+      writers.set(this.dataSource, writer);
+    }
+    return writer;
+  }
+
+  private async begin(sql: Sql): Promise<void> {
+    const raw = this.raw();
+    if (!raw || typeof raw.pragma !== 'function' || typeof raw.exec !== 'function') {
+      await sql.run('BEGIN IMMEDIATE');
+      return;
+    }
+    const configured = Number((this.dataSource.options as { timeout?: unknown }).timeout ?? 5000);
+    const deadline = Date.now() + (Number.isFinite(configured) && configured > 0 ? configured : 5000);
+    for (let attempt = 1; ; attempt++) {
+      const previous = Number(raw.pragma('busy_timeout', { simple: true })) || 0;
+      raw.pragma('busy_timeout = 0');
+      try {
+        raw.exec('BEGIN IMMEDIATE');
+        return;
+      } catch (error) {
+        const code = String((error as { code?: unknown }).code ?? '');
+        if (!code.startsWith('SQLITE_BUSY') || Date.now() >= deadline) throw error;
+      } finally {
+        raw.pragma(`busy_timeout = ${previous}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(25, attempt) * (0.5 + Math.random())));
+    }
+  }
+}

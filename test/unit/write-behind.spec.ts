@@ -1,0 +1,161 @@
+import { Logger } from '@nestjs/common';
+import { newTask } from '../../lib/engine/task-factory';
+import { MemoryTaskBackend } from '../../lib/storage/memory-task.backend';
+import { MemoryTaskStore } from '../../lib/storage/memory-task.store';
+import { WriteBehind } from '../../lib/storage/write-behind';
+import { TaskData } from '../../lib/task/task-record';
+
+const INTERVAL_MS = 60_000;
+
+/** A backend whose saveBatch is recorded and can be made to fail (a database outage). */
+class RecordingBackend extends MemoryTaskBackend {
+  readonly batches: TaskData[][] = [];
+  down = false;
+  attempts = 0;
+
+  constructor() {
+    super(new MemoryTaskStore(10));
+  }
+
+  override async saveBatch(tasks: readonly TaskData[]): Promise<void> {
+    this.attempts++;
+    if (this.down) throw new Error('connection refused');
+    this.batches.push([...tasks]);
+  }
+
+  written(): string[] {
+    return this.batches.flat().map((t) => `${t.id.slice(0, 4)}:${t.status}`);
+  }
+}
+
+function task(status: TaskData['status'] = 'pending', version = 1): TaskData {
+  const t = newTask('fn', [], {}, { priority: null, source: 'manual', durable: false });
+  t.status = status;
+  t.version = version;
+  return t;
+}
+
+const tag = (t: TaskData) => `${t.id.slice(0, 4)}:${t.status}`;
+
+describe('WriteBehind', () => {
+  let backend: RecordingBackend;
+  let writer: WriteBehind;
+
+  beforeAll(() => Logger.overrideLogger(false));
+  afterAll(() => Logger.overrideLogger(['log', 'error', 'warn']));
+
+  beforeEach(() => {
+    jest.useFakeTimers({ now: Date.parse('2026-05-01T00:00:00Z') });
+    backend = new RecordingBackend();
+    writer = new WriteBehind(backend, INTERVAL_MS);
+  });
+
+  afterEach(async () => {
+    backend.down = false;
+    await writer.stop(0);
+    jest.useRealTimers();
+  });
+
+  it('writes new tasks together in one batch after the group-commit window', async () => {
+    const a = task();
+    const b = task();
+    writer.changed(a);
+    writer.changed(b);
+    await jest.advanceTimersByTimeAsync(9);
+    expect(backend.batches).toHaveLength(0);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(backend.batches.map((batch) => batch.map(tag))).toEqual([[tag(a), tag(b)]]);
+    expect(writer.backlog).toBe(0);
+  });
+
+  it('writes a snapshot: later changes to the live object do not alter what was handed over', async () => {
+    const a = task();
+    writer.changed(a);
+    await jest.advanceTimersByTimeAsync(10);
+    a.status = 'running';
+    expect(backend.batches[0][0]).not.toBe(a);
+    expect(backend.batches[0][0].status).toBe('pending');
+  });
+
+  it('holds other changes (a non-durable task running) for the snapshot interval, and a finish promptly', async () => {
+    const a = task('running', 3);
+    writer.changed(a);
+    await jest.advanceTimersByTimeAsync(INTERVAL_MS - 1);
+    expect(backend.batches).toHaveLength(0);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(backend.written()).toEqual([tag(a)]);
+    a.status = 'success';
+    a.version++;
+    writer.changed(a);
+    await jest.advanceTimersByTimeAsync(10);
+    expect(backend.written()).toEqual([`${a.id.slice(0, 4)}:running`, tag(a)]);
+  });
+
+  it('keeps changes during an outage, retries with back-off, and writes everything once the database is back', async () => {
+    backend.down = true;
+    const a = task();
+    writer.changed(a);
+    await jest.advanceTimersByTimeAsync(10);
+    expect(backend.attempts).toBe(1);
+    expect(writer.healthy).toBe(false);
+    // A prompt change while failing does not pull the retry forward.
+    const b = task('success', 2);
+    writer.changed(b);
+    await jest.advanceTimersByTimeAsync(499);
+    expect(backend.attempts).toBe(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(backend.attempts).toBe(2);
+    // Second failure: the next try is 1 s later.
+    await jest.advanceTimersByTimeAsync(999);
+    expect(backend.attempts).toBe(2);
+    backend.down = false;
+    await jest.advanceTimersByTimeAsync(1);
+    expect(backend.attempts).toBe(3);
+    expect(backend.written().sort()).toEqual([tag(a), tag(b)].sort());
+    expect(writer.healthy).toBe(true);
+    expect(writer.backlog).toBe(0);
+  });
+
+  it('flush() resolves once what is queued is written, and rejects while the database is down', async () => {
+    const a = task('running', 4);
+    writer.changed(a);
+    // flush() writes at once (a 0 ms timer), not after the snapshot interval.
+    const flushed = writer.flush();
+    await jest.advanceTimersByTimeAsync(0);
+    await flushed;
+    expect(backend.written()).toEqual([tag(a)]);
+    await expect(writer.flush()).resolves.toBeUndefined();
+
+    backend.down = true;
+    writer.changed(task());
+    const failed = expect(writer.flush()).rejects.toThrow('connection refused');
+    await jest.advanceTimersByTimeAsync(0);
+    await failed;
+    expect(writer.backlog).toBe(1);
+  });
+
+  it('stop() writes what is left, and gives up after its deadline when the database stays down', async () => {
+    const a = task('running', 5);
+    writer.changed(a);
+    await writer.stop(1_000);
+    expect(backend.written()).toEqual([tag(a)]);
+
+    const other = new WriteBehind(backend, INTERVAL_MS);
+    backend.down = true;
+    other.changed(task());
+    const stopped = other.stop(2_000);
+    let done = false;
+    void stopped.then(() => (done = true));
+    await jest.advanceTimersByTimeAsync(1_500);
+    expect(done).toBe(false);
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(done).toBe(true);
+    expect(other.backlog).toBe(1);
+    // Stopped: a change no longer schedules a write.
+    const attempts = backend.attempts;
+    backend.down = false;
+    other.changed(task());
+    await jest.advanceTimersByTimeAsync(INTERVAL_MS);
+    expect(backend.attempts).toBe(attempts);
+  });
+});
