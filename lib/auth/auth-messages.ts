@@ -9,9 +9,7 @@ export const authMessages = {
   loginThrottled: (seconds: number) => `Too many failed sign-in attempts; try again in ${seconds} s`,
   loginCrossOrigin: () => 'Sign-in refused: the form was posted from another site',
   authBackendFailed: () => 'The authentication backend failed; try again later',
-  unauthenticated: (path: string) =>
-    `Authentication required: sign in at ${path}/auth/login or send "Authorization: Bearer <token>"`,
+  unauthenticated: (path: string) => `Authentication required: sign in at ${path}/auth/login or send "Authorization: Bearer <token>"`,
   crossOrigin: () => 'Cross-origin request refused: the Origin (or Referer) does not match the scheme, host and port of this request',
-  roleRequired: (required: TaskRole, actual: TaskRole) =>
-    `This action requires the "${required}" role; you are signed in as "${actual}"`,
+  roleRequired: (required: TaskRole, actual: TaskRole) => `This action requires the "${required}" role; you are signed in as "${actual}"`,
 };

@@ -83,7 +83,10 @@ export class LoginThrottle {
   retryAfter(address: string, username: string): number {
     const now = this.tuning.now();
     const since = now - this.tuning.loginWindowMs;
-    return Math.max(this.pairWait(this.pairs.recent(LoginThrottle.key(address, username), since), now), this.addressWait(this.addresses.recent(addressBucket(address), since), now));
+    return Math.max(
+      this.pairWait(this.pairs.recent(LoginThrottle.key(address, username), since), now),
+      this.addressWait(this.addresses.recent(addressBucket(address), since), now),
+    );
   }
 
   /** Number of (address, username) pairs tracked. */
@@ -121,5 +124,8 @@ export function addressBucket(address: string): string {
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
   const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  return `${groups.slice(0, 4).map((g) => g.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.toLowerCase().replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }

@@ -163,7 +163,7 @@ export class TaskAuthController {
    * the wrong field, and the audit is readable by every viewer.
    */
   private async auditFailure(backend: TaskAuthBackend, username: string, address: string): Promise<void> {
-    let known = false;
+    let known: boolean;
     try {
       known = backend.userExists ? (await backend.userExists(username)) === true : false;
     } catch {

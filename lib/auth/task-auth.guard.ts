@@ -70,10 +70,7 @@ export class TaskAuthGuard implements CanActivate {
   }
 
   protected getMode(context: ExecutionContext): TaskAuthMode {
-    return (
-      this.reflector.getAllAndOverride<TaskAuthMode | undefined>(TASKFLOW_AUTH_MODE, [context.getHandler(), context.getClass()]) ??
-      'api'
-    );
+    return this.reflector.getAllAndOverride<TaskAuthMode | undefined>(TASKFLOW_AUTH_MODE, [context.getHandler(), context.getClass()]) ?? 'api';
   }
 
   /** True when the route needs no token: auth off, a public route, or the stream with `publicStream`. */
@@ -115,4 +112,3 @@ export class TaskAuthGuard implements CanActivate {
     throw new ForbiddenException(authMessages.roleRequired(required, principal.role));
   }
 }
-

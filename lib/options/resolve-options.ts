@@ -46,16 +46,50 @@ export interface ResolvedTaskOptions {
 }
 
 const KNOWN_OPTIONS = new Set([
-  'path', 'displayFuncArgs', 'autoInstall', 'auth', 'tokenExpiry', 'secretKey', 'pollInterval', 'title',
-  'publicStream', 'snapshotDb', 'database', 'backend', 'snapshotInterval', 'requeuePending', 'retentionDays',
-  'maxConcurrentTasks', 'loggers', 'logFile', 'logLifecycle', 'encryptArgsKey', 'maxInMemory', 'maxLogLines',
-  'instanceLeaseSeconds', 'shutdownGracePeriod', 'tablePrefix', 'maxStreamsPerAddress', 'maxStreams', 'streamFirstBatchSize',
+  'path',
+  'displayFuncArgs',
+  'autoInstall',
+  'auth',
+  'tokenExpiry',
+  'secretKey',
+  'pollInterval',
+  'title',
+  'publicStream',
+  'snapshotDb',
+  'database',
+  'backend',
+  'snapshotInterval',
+  'requeuePending',
+  'retentionDays',
+  'maxConcurrentTasks',
+  'loggers',
+  'logFile',
+  'logLifecycle',
+  'encryptArgsKey',
+  'maxInMemory',
+  'maxLogLines',
+  'instanceLeaseSeconds',
+  'shutdownGracePeriod',
+  'tablePrefix',
+  'maxStreamsPerAddress',
+  'maxStreams',
+  'streamFirstBatchSize',
 ]);
 
 /** Options that only make sense with the admin surface; TaskManagerModule refuses them. */
 const ADMIN_ONLY = new Set([
-  'path', 'displayFuncArgs', 'autoInstall', 'auth', 'tokenExpiry', 'secretKey', 'pollInterval', 'title', 'publicStream',
-  'maxStreamsPerAddress', 'maxStreams', 'streamFirstBatchSize',
+  'path',
+  'displayFuncArgs',
+  'autoInstall',
+  'auth',
+  'tokenExpiry',
+  'secretKey',
+  'pollInterval',
+  'title',
+  'publicStream',
+  'maxStreamsPerAddress',
+  'maxStreams',
+  'streamFirstBatchSize',
 ]);
 
 /** Applies defaults and validates; a bad option throws naming the option and what is allowed. */
@@ -118,7 +152,11 @@ export function resolvePath(path: unknown = '/tasks'): string {
 function resolveTablePrefix(prefix: unknown): string {
   if (prefix === undefined) return 'taskflow_';
   if (typeof prefix !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,30}$/.test(prefix)) {
-    throw new InvalidOptionError('tablePrefix', 'letters, digits and underscores, starting with a letter or underscore, at most 31 characters', prefix);
+    throw new InvalidOptionError(
+      'tablePrefix',
+      'letters, digits and underscores, starting with a letter or underscore, at most 31 characters',
+      prefix,
+    );
   }
   return prefix;
 }
@@ -139,11 +177,7 @@ function resolveAuth(auth: TaskAdminOptions['auth']): TaskAuthBackend | null {
 
 /** Shape only: two or three non-empty strings (the role is checked by checkRole, for a precise message). */
 function isPair(value: unknown): value is TaskAuthCredentials {
-  return (
-    Array.isArray(value) &&
-    (value.length === 2 || value.length === 3) &&
-    value.every((part) => typeof part === 'string' && part.length > 0)
-  );
+  return Array.isArray(value) && (value.length === 2 || value.length === 3) && value.every((part) => typeof part === 'string' && part.length > 0);
 }
 
 function checkRole(pair: TaskAuthCredentials): TaskAuthCredentials {
@@ -156,7 +190,7 @@ function checkRole(pair: TaskAuthCredentials): TaskAuthCredentials {
 
 function resolveDatabase(db: unknown): DataSourceOptions | DataSource | null {
   if (db === undefined || db === null) return null;
-  if (typeof db === 'object' && db !== null && 'type' in (db as object) || isDataSource(db)) {
+  if ((typeof db === 'object' && db !== null && 'type' in (db as object)) || isDataSource(db)) {
     return db as DataSourceOptions | DataSource;
   }
   throw new InvalidOptionError('database', 'TypeORM DataSourceOptions (with a `type`) or a DataSource', db);

@@ -34,7 +34,14 @@ describe('auth', () => {
 
   beforeAll(async () => {
     h = await createHttpApp(
-      { auth: [['admin', 's3cret'], ['ünï', 'pässwörd 🔑']], secretKey: SECRET, title: '<script>alert("t")</script>' },
+      {
+        auth: [
+          ['admin', 's3cret'],
+          ['ünï', 'pässwörd 🔑'],
+        ],
+        secretKey: SECRET,
+        title: '<script>alert("t")</script>',
+      },
       {
         tuning: { now: () => clock },
         // Behind one trusted proxy (a hop count) the client address comes from X-Forwarded-For (the throttle tests use it).
@@ -127,14 +134,22 @@ describe('auth', () => {
       const res = await request(h.server).post('/tasks/auth/login').send({ username: 'admin', password: 's3cret' }).expect(200);
       expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'bearer', expires_in: 86400, role: 'admin' });
       expect(res.headers['cache-control']).toBe('no-store');
-      const [header, payload] = res.body.access_token.split('.').slice(0, 2).map((p: string) => JSON.parse(Buffer.from(p, 'base64url').toString()));
+      const [header, payload] = res.body.access_token
+        .split('.')
+        .slice(0, 2)
+        .map((p: string) => JSON.parse(Buffer.from(p, 'base64url').toString()));
       expect(header.alg).toBe('HS256');
       expect(payload).toEqual({ sub: 'admin', role: 'admin', iat: expect.any(Number), exp: payload.iat + 86400 });
       await request(h.server).get('/tasks').set('Authorization', `Bearer ${res.body.access_token}`).expect(200);
     });
 
     it('answers 401 with the standard body on bad credentials, also for unicode and unknown users', async () => {
-      for (const [username, password] of [['admin', 'wrong'], ['admin', 'pässwörd 🔑'], ['nobody', 's3cret'], ['ünï', 'x']]) {
+      for (const [username, password] of [
+        ['admin', 'wrong'],
+        ['admin', 'pässwörd 🔑'],
+        ['nobody', 's3cret'],
+        ['ünï', 'x'],
+      ]) {
         const res = await request(h.server).post('/tasks/auth/login').send({ username, password }).expect(401);
         standard(res.body, 401);
       }
@@ -149,7 +164,11 @@ describe('auth', () => {
       ['text/plain', 'username=admin&password=s3cret', 'text/plain'],
       ['malformed JSON', '{"username":', 'application/json'],
     ])('answers 400 to %s', async (_label, body, type) => {
-      const res = await request(h.server).post('/tasks/auth/login').set('Content-Type', type).send(body as object).expect(400);
+      const res = await request(h.server)
+        .post('/tasks/auth/login')
+        .set('Content-Type', type)
+        .send(body as object)
+        .expect(400);
       standard(res.body, 400);
     });
   });
@@ -220,7 +239,12 @@ describe('auth', () => {
 
     it('lets reads, bearer calls, same-origin and origin-less writes through', async () => {
       await request(h.server).get('/tasks').set('Cookie', cookie).set('Origin', 'http://evil.example').expect(200);
-      await request(h.server).post('/tasks/bulk-retry').set('Authorization', `Bearer ${bearer}`).set('Origin', 'http://evil.example').send({ task_ids: [] }).expect(200);
+      await request(h.server)
+        .post('/tasks/bulk-retry')
+        .set('Authorization', `Bearer ${bearer}`)
+        .set('Origin', 'http://evil.example')
+        .send({ task_ids: [] })
+        .expect(200);
       await request(h.server).post('/tasks/bulk-retry').set('Cookie', cookie).send({ task_ids: [] }).expect(200);
       await request(h.server).post(`/tasks/${held}/cancel`).set('Cookie', cookie).set('Origin', origin).expect(200);
     });
@@ -230,22 +254,47 @@ describe('auth', () => {
         const res = await request(h.server).post('/tasks/bulk-retry').set('Cookie', cookie).set('Referer', bad).send({ task_ids: [] }).expect(403);
         standard(res.body, 403);
       }
-      await request(h.server).post('/tasks/bulk-retry').set('Cookie', cookie).set('Referer', `${origin}/tasks/dashboard`).send({ task_ids: [] }).expect(200);
+      await request(h.server)
+        .post('/tasks/bulk-retry')
+        .set('Cookie', cookie)
+        .set('Referer', `${origin}/tasks/dashboard`)
+        .send({ task_ids: [] })
+        .expect(200);
       // The Origin, when sent, is what counts; bearer calls are not origin-checked at all.
-      await request(h.server).post('/tasks/bulk-retry').set('Cookie', cookie).set('Origin', origin).set('Referer', 'http://evil.example/').send({ task_ids: [] }).expect(200);
-      await request(h.server).post('/tasks/bulk-retry').set('Authorization', `Bearer ${bearer}`).set('Referer', 'http://evil.example/').send({ task_ids: [] }).expect(200);
+      await request(h.server)
+        .post('/tasks/bulk-retry')
+        .set('Cookie', cookie)
+        .set('Origin', origin)
+        .set('Referer', 'http://evil.example/')
+        .send({ task_ids: [] })
+        .expect(200);
+      await request(h.server)
+        .post('/tasks/bulk-retry')
+        .set('Authorization', `Bearer ${bearer}`)
+        .set('Referer', 'http://evil.example/')
+        .send({ task_ids: [] })
+        .expect(200);
     });
 
     it('refuses a login form posted from another site, without a cookie; JSON login and logout are not origin-checked', async () => {
       const form = () => request(h.server).post('/tasks/auth/login').type('form');
-      for (const [header, value] of [['Origin', 'http://evil.example'], ['Referer', 'http://evil.example/login'], ['Origin', origin.replace(/^http:/, 'https:')], ['Origin', 'null']]) {
+      for (const [header, value] of [
+        ['Origin', 'http://evil.example'],
+        ['Referer', 'http://evil.example/login'],
+        ['Origin', origin.replace(/^http:/, 'https:')],
+        ['Origin', 'null'],
+      ]) {
         const res = await form().set(header, value).send({ username: 'admin', password: 's3cret' }).expect(403);
         expect(res.headers['set-cookie']).toBeUndefined();
         expect(res.text).toContain('posted from another site');
       }
       await form().set('Origin', origin).send({ username: 'admin', password: 's3cret' }).expect(302);
       await form().set('Referer', `${origin}/tasks/auth/login`).send({ username: 'admin', password: 's3cret' }).expect(302);
-      const json = await request(h.server).post('/tasks/auth/login').set('Origin', 'http://evil.example').send({ username: 'admin', password: 's3cret' }).expect(200);
+      const json = await request(h.server)
+        .post('/tasks/auth/login')
+        .set('Origin', 'http://evil.example')
+        .send({ username: 'admin', password: 's3cret' })
+        .expect(200);
       expect(json.headers['set-cookie']).toBeUndefined();
       await request(h.server).get('/tasks/auth/logout').set('Origin', 'http://evil.example').expect(302);
     });
@@ -280,7 +329,12 @@ describe('auth', () => {
       expect(Number(blocked.headers['retry-after'])).toBe(900);
       clock += 60_000;
       expect(Number((await attempt('ADMIN', 's3cret').expect(429)).headers['retry-after'])).toBe(840);
-      const form = await request(h.server).post('/tasks/auth/login').set('X-Forwarded-For', '10.0.0.1').type('form').send({ username: 'admin', password: 's3cret' }).expect(429);
+      const form = await request(h.server)
+        .post('/tasks/auth/login')
+        .set('X-Forwarded-For', '10.0.0.1')
+        .type('form')
+        .send({ username: 'admin', password: 's3cret' })
+        .expect(429);
       expect(form.text).toContain('Too many failed sign-in attempts');
       expect(form.headers['retry-after']).toBeDefined();
       // Another user from the same address, and the same user from another address, are not affected.
@@ -305,11 +359,19 @@ describe('auth', () => {
 
 describe('auth settings', () => {
   it('sets Secure on the cookie behind an HTTPS proxy when express trusts it', async () => {
-    const h = await createHttpApp({ auth: ['u', 'p'], secretKey: SECRET, path: '/admin/jobs' }, {
-      configure: (app) => (app.getHttpAdapter().getInstance() as { set(k: string, v: unknown): void }).set('trust proxy', true),
-    });
+    const h = await createHttpApp(
+      { auth: ['u', 'p'], secretKey: SECRET, path: '/admin/jobs' },
+      {
+        configure: (app) => (app.getHttpAdapter().getInstance() as { set(k: string, v: unknown): void }).set('trust proxy', true),
+      },
+    );
     try {
-      const res = await request(h.server).post('/admin/jobs/auth/login').set('X-Forwarded-Proto', 'https').type('form').send({ username: 'u', password: 'p' }).expect(302);
+      const res = await request(h.server)
+        .post('/admin/jobs/auth/login')
+        .set('X-Forwarded-Proto', 'https')
+        .type('form')
+        .send({ username: 'u', password: 'p' })
+        .expect(302);
       expect(res.headers.location).toBe('/admin/jobs/dashboard');
       const set = cookieOf(res);
       expect(set).toContain('Secure');
@@ -317,15 +379,37 @@ describe('auth settings', () => {
       const token = tokenFromCookie(set);
       await request(h.server).get('/admin/jobs').set('Cookie', `taskflow_token=${token}`).expect(200);
       // Behind the proxy the browser's origin is https://host (port 443) while Host carries no port.
-      await request(h.server).post('/admin/jobs/bulk-retry').set('Host', 'jobs.example').set('X-Forwarded-Proto', 'https').set('Origin', 'https://jobs.example')
-        .set('Cookie', `taskflow_token=${token}`).send({ task_ids: [] }).expect(200);
-      await request(h.server).post('/admin/jobs/bulk-retry').set('Host', 'jobs.example').set('X-Forwarded-Proto', 'https').set('Origin', 'https://jobs.example:8443')
-        .set('Cookie', `taskflow_token=${token}`).send({ task_ids: [] }).expect(403);
+      await request(h.server)
+        .post('/admin/jobs/bulk-retry')
+        .set('Host', 'jobs.example')
+        .set('X-Forwarded-Proto', 'https')
+        .set('Origin', 'https://jobs.example')
+        .set('Cookie', `taskflow_token=${token}`)
+        .send({ task_ids: [] })
+        .expect(200);
+      await request(h.server)
+        .post('/admin/jobs/bulk-retry')
+        .set('Host', 'jobs.example')
+        .set('X-Forwarded-Proto', 'https')
+        .set('Origin', 'https://jobs.example:8443')
+        .set('Cookie', `taskflow_token=${token}`)
+        .send({ task_ids: [] })
+        .expect(403);
       // The scheme counts: the same host over plain HTTP is another origin.
-      await request(h.server).post('/admin/jobs/bulk-retry').set('Host', 'jobs.example').set('Origin', 'https://jobs.example')
-        .set('Cookie', `taskflow_token=${token}`).send({ task_ids: [] }).expect(403);
-      await request(h.server).post('/admin/jobs/bulk-retry').set('Host', 'jobs.example').set('Origin', 'http://jobs.example')
-        .set('Cookie', `taskflow_token=${token}`).send({ task_ids: [] }).expect(200);
+      await request(h.server)
+        .post('/admin/jobs/bulk-retry')
+        .set('Host', 'jobs.example')
+        .set('Origin', 'https://jobs.example')
+        .set('Cookie', `taskflow_token=${token}`)
+        .send({ task_ids: [] })
+        .expect(403);
+      await request(h.server)
+        .post('/admin/jobs/bulk-retry')
+        .set('Host', 'jobs.example')
+        .set('Origin', 'http://jobs.example')
+        .set('Cookie', `taskflow_token=${token}`)
+        .send({ task_ids: [] })
+        .expect(200);
     } finally {
       await h.close();
     }

@@ -47,7 +47,13 @@ describe('login throttle over HTTP', () => {
 
     beforeAll(async () => {
       h = await createHttpApp(
-        { auth: [['admin', 's3cret'], ['ops', 'ops-pass', 'operator']], secretKey: SECRET },
+        {
+          auth: [
+            ['admin', 's3cret'],
+            ['ops', 'ops-pass', 'operator'],
+          ],
+          secretKey: SECRET,
+        },
         { tuning: { now: () => clock }, configure: trusting(1) },
       );
     });
@@ -99,9 +105,17 @@ describe('login throttle over HTTP', () => {
 
     it('a rotating X-Forwarded-For does not reset the count', async () => {
       for (let i = 0; i < 5; i++) {
-        await request(h.server).post('/tasks/auth/login').set('X-Forwarded-For', `203.0.113.${i}`).send({ username: 'admin', password: 'x' }).expect(401);
+        await request(h.server)
+          .post('/tasks/auth/login')
+          .set('X-Forwarded-For', `203.0.113.${i}`)
+          .send({ username: 'admin', password: 'x' })
+          .expect(401);
       }
-      const res = await request(h.server).post('/tasks/auth/login').set('X-Forwarded-For', '198.51.100.7').send({ username: 'admin', password: 's3cret' }).expect(429);
+      const res = await request(h.server)
+        .post('/tasks/auth/login')
+        .set('X-Forwarded-For', '198.51.100.7')
+        .send({ username: 'admin', password: 's3cret' })
+        .expect(429);
       expect(Number(res.headers['retry-after'])).toBe(900);
     });
   });
@@ -110,10 +124,22 @@ describe('login throttle over HTTP', () => {
     const h = await createHttpApp({ auth: ['admin', 's3cret'], secretKey: SECRET }, { tuning: { now: () => 0 }, configure: trusting('loopback') });
     try {
       for (let i = 0; i < 5; i++) {
-        await request(h.server).post('/tasks/auth/login').set('X-Forwarded-For', '203.0.113.1').send({ username: 'admin', password: 'x' }).expect(401);
+        await request(h.server)
+          .post('/tasks/auth/login')
+          .set('X-Forwarded-For', '203.0.113.1')
+          .send({ username: 'admin', password: 'x' })
+          .expect(401);
       }
-      await request(h.server).post('/tasks/auth/login').set('X-Forwarded-For', '203.0.113.1').send({ username: 'admin', password: 's3cret' }).expect(429);
-      await request(h.server).post('/tasks/auth/login').set('X-Forwarded-For', '203.0.113.2').send({ username: 'admin', password: 's3cret' }).expect(200);
+      await request(h.server)
+        .post('/tasks/auth/login')
+        .set('X-Forwarded-For', '203.0.113.1')
+        .send({ username: 'admin', password: 's3cret' })
+        .expect(429);
+      await request(h.server)
+        .post('/tasks/auth/login')
+        .set('X-Forwarded-For', '203.0.113.2')
+        .send({ username: 'admin', password: 's3cret' })
+        .expect(200);
     } finally {
       await h.close();
     }

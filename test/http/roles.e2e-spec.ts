@@ -21,10 +21,19 @@ describe('roles', () => {
 
   beforeAll(async () => {
     h = await createHttpApp({
-      auth: [['vera', 'view-pass', 'viewer'], ['otto', 'op-pass', 'operator'], ['ada', 'admin-pass', 'admin'], ['dan', 'default-pass']],
+      auth: [
+        ['vera', 'view-pass', 'viewer'],
+        ['otto', 'op-pass', 'operator'],
+        ['ada', 'admin-pass', 'admin'],
+        ['dan', 'default-pass'],
+      ],
       secretKey: SECRET,
     });
-    for (const [role, username, password] of [['viewer', 'vera', 'view-pass'], ['operator', 'otto', 'op-pass'], ['admin', 'ada', 'admin-pass']] as const) {
+    for (const [role, username, password] of [
+      ['viewer', 'vera', 'view-pass'],
+      ['operator', 'otto', 'op-pass'],
+      ['admin', 'ada', 'admin-pass'],
+    ] as const) {
       const res = await request(h.server).post('/tasks/auth/login').send({ username, password }).expect(200);
       expect(res.body.role).toBe(role);
       tokens[role] = res.body.access_token;
@@ -33,7 +42,10 @@ describe('roles', () => {
   });
   afterAll(() => h.close());
 
-  const get = (path: string): Route['send'] => (authorization) => request(h.server).get(path).set('Authorization', authorization);
+  const get =
+    (path: string): Route['send'] =>
+    (authorization) =>
+      request(h.server).get(path).set('Authorization', authorization);
   const routes = (): Route[] => [
     { name: 'GET {path}', needs: 'viewer', send: get('/tasks') },
     { name: 'GET /metrics', needs: 'viewer', send: get('/tasks/metrics') },
@@ -60,9 +72,20 @@ describe('roles', () => {
     {
       name: 'POST /:task_id/cancel',
       needs: 'operator',
-      send: async (a) => request(h.server).post(`/tasks/${await startHeld(h.manager, `roles-${Math.random()}`)}/cancel`).set('Authorization', a),
+      send: async (a) =>
+        request(h.server)
+          .post(`/tasks/${await startHeld(h.manager, `roles-${Math.random()}`)}/cancel`)
+          .set('Authorization', a),
     },
-    { name: 'POST /bulk-retry', needs: 'operator', send: (a) => request(h.server).post('/tasks/bulk-retry').set('Authorization', a).send({ task_ids: [failedId] }) },
+    {
+      name: 'POST /bulk-retry',
+      needs: 'operator',
+      send: (a) =>
+        request(h.server)
+          .post('/tasks/bulk-retry')
+          .set('Authorization', a)
+          .send({ task_ids: [failedId] }),
+    },
     { name: 'POST /retry-failed', needs: 'operator', send: (a) => request(h.server).post('/tasks/retry-failed?since=all').set('Authorization', a) },
     { name: 'DELETE /history', needs: 'admin', send: (a) => request(h.server).delete('/tasks/history?value=1&unit=day').set('Authorization', a) },
   ];
@@ -77,7 +100,11 @@ describe('roles', () => {
       expect(res.status).toBe(200);
     } else {
       expect(res.status).toBe(403);
-      expect(res.body).toEqual({ statusCode: 403, message: `This action requires the "${route.needs}" role; you are signed in as "${role}"`, error: 'Forbidden' });
+      expect(res.body).toEqual({
+        statusCode: 403,
+        message: `This action requires the "${route.needs}" role; you are signed in as "${role}"`,
+        error: 'Forbidden',
+      });
     }
   });
 
@@ -105,7 +132,15 @@ describe('roles', () => {
       expect.objectContaining({ action: 'login_failed', task_id: null, actor: 'otto', detail: { address } }),
       expect.objectContaining({ action: 'login', task_id: null, actor: 'otto', detail: { address, role: 'operator' } }),
     ]);
-    for (const entry of audit.body) expect(entry).toEqual({ entry_id: expect.any(String), action: entry.action, task_id: entry.task_id, actor: entry.actor, timestamp: expect.any(String), detail: entry.detail });
+    for (const entry of audit.body)
+      expect(entry).toEqual({
+        entry_id: expect.any(String),
+        action: entry.action,
+        task_id: entry.task_id,
+        actor: entry.actor,
+        timestamp: expect.any(String),
+        detail: entry.detail,
+      });
   });
 
   it('refuses a token without a valid role, and one whose user is not configured', async () => {
@@ -113,14 +148,21 @@ describe('roles', () => {
     const jwt = new JwtService({ secret: SECRET });
     const now = Math.floor(Date.now() / 1000);
     for (const payload of [{ sub: 'ada' }, { sub: 'ada', role: 'superuser' }, { sub: 'ada', role: 7 }, { sub: 'eve', role: 'admin' }]) {
-      await request(h.server).get('/tasks').set('Authorization', `Bearer ${jwt.sign({ ...payload, iat: now, exp: now + 60 })}`).expect(401);
+      await request(h.server)
+        .get('/tasks')
+        .set('Authorization', `Bearer ${jwt.sign({ ...payload, iat: now, exp: now + 60 })}`)
+        .expect(401);
     }
   });
 });
 
 describe('roles from a TaskAuthBackend', () => {
   class Directory extends TaskAuthBackend {
-    readonly users = new Map<string, TaskAuthResult>([['root', true], ['watcher', { role: 'viewer' }], ['broken', { role: 'owner' as TaskRole }]]);
+    readonly users = new Map<string, TaskAuthResult>([
+      ['root', true],
+      ['watcher', { role: 'viewer' }],
+      ['broken', { role: 'owner' as TaskRole }],
+    ]);
     exists = true;
     authenticateUser(username: string, password: string): TaskAuthResult {
       return password === 'pw' ? (this.users.get(username) ?? false) : false;
@@ -152,7 +194,13 @@ describe('roles from a TaskAuthBackend', () => {
 describe('roles in options', () => {
   it.each<[string, unknown]>([
     ['an unknown role', ['ops', 'pw', 'superuser']],
-    ['a role in a list', [['a', 'pw'], ['ops', 'pw', 'Operator']]],
+    [
+      'a role in a list',
+      [
+        ['a', 'pw'],
+        ['ops', 'pw', 'Operator'],
+      ],
+    ],
     ['an empty role', ['ops', 'pw', '']],
     ['four elements', ['ops', 'pw', 'viewer', 'x']],
   ])('refuses %s at startup, naming the option', (_label, auth) => {
@@ -160,6 +208,8 @@ describe('roles in options', () => {
   });
 
   it('names the role and the allowed ones', () => {
-    expect(() => TaskAdminModule.forRoot({ auth: ['ops', 'pw', 'superuser' as TaskRole] })).toThrow(/auth \(role of user "ops"\).*viewer, operator, admin.*superuser/);
+    expect(() => TaskAdminModule.forRoot({ auth: ['ops', 'pw', 'superuser' as TaskRole] })).toThrow(
+      /auth \(role of user "ops"\).*viewer, operator, admin.*superuser/,
+    );
   });
 });

@@ -18,7 +18,12 @@ describe('session cookie', () => {
     const cleared = clearedTokenCookie('/admin/jobs', false);
     expect(cleared).toMatch(/^taskflow_token=; /);
     expect(cleared.split('; ').sort()).toEqual([
-      'Expires=Thu, 01 Jan 1970 00:00:00 GMT', 'HttpOnly', 'Max-Age=0', 'Path=/admin/jobs', 'SameSite=Strict', 'taskflow_token=',
+      'Expires=Thu, 01 Jan 1970 00:00:00 GMT',
+      'HttpOnly',
+      'Max-Age=0',
+      'Path=/admin/jobs',
+      'SameSite=Strict',
+      'taskflow_token=',
     ]);
   });
 });
