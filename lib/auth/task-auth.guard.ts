@@ -55,10 +55,7 @@ export class TaskAuthGuard implements CanActivate {
   }
 
   protected getMode(context: ExecutionContext): TaskAuthMode {
-    return (
-      this.reflector.getAllAndOverride<TaskAuthMode | undefined>(TASKFLOW_AUTH_MODE, [context.getHandler(), context.getClass()]) ??
-      'api'
-    );
+    return this.reflector.getAllAndOverride<TaskAuthMode | undefined>(TASKFLOW_AUTH_MODE, [context.getHandler(), context.getClass()]) ?? 'api';
   }
 
   /** True when the route needs no token: auth off, a public route, or the stream with `publicStream`. */
@@ -126,7 +123,7 @@ function parseHost(host: string): { hostname: string; port: string | null } | nu
     const url = new URL(`http://${host}`);
     if (url.pathname !== '/' || url.username || url.search) return null;
     const explicit = /:(\d+)$/.test(host) && !host.endsWith(']');
-    return { hostname: url.hostname, port: explicit ? (url.port || '80') : null };
+    return { hostname: url.hostname, port: explicit ? url.port || '80' : null };
   } catch {
     return null;
   }

@@ -16,7 +16,7 @@ import { ScheduleInfo } from '../task/schedule-info';
 import { TaskData, TaskRecord, TaskSource } from '../task/task-record';
 import { TaskMetrics } from '../task/task-metrics';
 import { TaskPage, TaskQuery } from '../task/task-query';
-import { RETRYABLE_STATUSES, isTerminal } from '../task/task-status';
+import { RETRYABLE_STATUSES } from '../task/task-status';
 import { ActorOptions, AddTaskOptions } from './add-task-options';
 import { auditEntry } from '../storage/audit-log';
 import { assertJsonArgs, newTask, validateAddTaskOptions } from './task-factory';
@@ -70,7 +70,10 @@ export class TaskManager {
    * decorated method (`this.svc.method`) or its registered name; `args` are checked
    * against its parameters.
    */
-  addTask<F extends AnyMethod>(fn: F, ...rest: Parameters<F> extends [] ? [args?: [], options?: AddTaskOptions] : [args: Parameters<F>, options?: AddTaskOptions]): string;
+  addTask<F extends AnyMethod>(
+    fn: F,
+    ...rest: Parameters<F> extends [] ? [args?: [], options?: AddTaskOptions] : [args: Parameters<F>, options?: AddTaskOptions]
+  ): string;
   addTask(name: string, args?: unknown[], options?: AddTaskOptions): string;
   addTask(fnOrName: AnyMethod | string, args: unknown[] = [], options: AddTaskOptions = {}): string {
     return this.enqueue(this.resolve(fnOrName), args, options, 'manual');
@@ -99,7 +102,10 @@ export class TaskManager {
 
   /** Pending and running tasks, oldest first. */
   liveTasks(): TaskRecord[] {
-    return this.runtime.unfinishedTasks().sort((a, b) => a.createdAt - b.createdAt).map((t) => this.runtime.present(t));
+    return this.runtime
+      .unfinishedTasks()
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .map((t) => this.runtime.present(t));
   }
 
   /** Cancels a pending task (it never runs) or a running one (its signal is aborted). */

@@ -38,10 +38,5 @@ export function createAdminControllers(path: string, guard: Type<CanActivate> = 
     if (guarded) UseGuards(guard)(subclass);
     return subclass;
   };
-  return [
-    mount(TaskAuthController, false),
-    mount(DashboardController, true),
-    mount(InsightsController, true),
-    mount(TasksController, true),
-  ];
+  return [mount(TaskAuthController, false), mount(DashboardController, true), mount(InsightsController, true), mount(TasksController, true)];
 }

@@ -45,16 +45,50 @@ export interface ResolvedTaskOptions {
 }
 
 const KNOWN_OPTIONS = new Set([
-  'path', 'displayFuncArgs', 'autoInstall', 'auth', 'tokenExpiry', 'secretKey', 'pollInterval', 'title',
-  'publicStream', 'snapshotDb', 'database', 'backend', 'snapshotInterval', 'requeuePending', 'retentionDays',
-  'maxConcurrentTasks', 'loggers', 'logFile', 'logLifecycle', 'encryptArgsKey', 'maxInMemory', 'maxLogLines',
-  'instanceLeaseSeconds', 'shutdownGracePeriod', 'tablePrefix', 'maxStreamsPerAddress', 'maxStreams', 'streamFirstBatchSize',
+  'path',
+  'displayFuncArgs',
+  'autoInstall',
+  'auth',
+  'tokenExpiry',
+  'secretKey',
+  'pollInterval',
+  'title',
+  'publicStream',
+  'snapshotDb',
+  'database',
+  'backend',
+  'snapshotInterval',
+  'requeuePending',
+  'retentionDays',
+  'maxConcurrentTasks',
+  'loggers',
+  'logFile',
+  'logLifecycle',
+  'encryptArgsKey',
+  'maxInMemory',
+  'maxLogLines',
+  'instanceLeaseSeconds',
+  'shutdownGracePeriod',
+  'tablePrefix',
+  'maxStreamsPerAddress',
+  'maxStreams',
+  'streamFirstBatchSize',
 ]);
 
 /** Options that only make sense with the admin surface; TaskManagerModule refuses them. */
 const ADMIN_ONLY = new Set([
-  'path', 'displayFuncArgs', 'autoInstall', 'auth', 'tokenExpiry', 'secretKey', 'pollInterval', 'title', 'publicStream',
-  'maxStreamsPerAddress', 'maxStreams', 'streamFirstBatchSize',
+  'path',
+  'displayFuncArgs',
+  'autoInstall',
+  'auth',
+  'tokenExpiry',
+  'secretKey',
+  'pollInterval',
+  'title',
+  'publicStream',
+  'maxStreamsPerAddress',
+  'maxStreams',
+  'streamFirstBatchSize',
 ]);
 
 /** Applies defaults and validates; a bad option throws naming the option and what is allowed. */
@@ -108,7 +142,7 @@ export function resolveOptions(input: TaskAdminOptions = {}, kind: 'admin' | 'ma
 
 /** Normalises to a leading slash and no trailing slash: '/tasks', '/admin/jobs'. */
 export function resolvePath(path: unknown = '/tasks'): string {
-  if (typeof path !== 'string' || !/^\/?[A-Za-z0-9._~\-]+(\/[A-Za-z0-9._~\-]+)*\/?$/.test(path)) {
+  if (typeof path !== 'string' || !/^\/?[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*\/?$/.test(path)) {
     throw new InvalidOptionError('path', "a URL path of one or more segments such as '/tasks' or '/admin/jobs'", path);
   }
   return '/' + path.replace(/^\/+|\/+$/g, '');
@@ -117,7 +151,11 @@ export function resolvePath(path: unknown = '/tasks'): string {
 function resolveTablePrefix(prefix: unknown): string {
   if (prefix === undefined) return 'taskflow_';
   if (typeof prefix !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,30}$/.test(prefix)) {
-    throw new InvalidOptionError('tablePrefix', 'letters, digits and underscores, starting with a letter or underscore, at most 31 characters', prefix);
+    throw new InvalidOptionError(
+      'tablePrefix',
+      'letters, digits and underscores, starting with a letter or underscore, at most 31 characters',
+      prefix,
+    );
   }
   return prefix;
 }
@@ -149,7 +187,7 @@ function isPair(value: unknown): value is TaskAuthCredentials {
 
 function resolveDatabase(db: unknown): DataSourceOptions | DataSource | null {
   if (db === undefined || db === null) return null;
-  if (typeof db === 'object' && db !== null && 'type' in (db as object) || isDataSource(db)) {
+  if ((typeof db === 'object' && db !== null && 'type' in (db as object)) || isDataSource(db)) {
     return db as DataSourceOptions | DataSource;
   }
   throw new InvalidOptionError('database', 'TypeORM DataSourceOptions (with a `type`) or a DataSource', db);

@@ -83,6 +83,4 @@ export interface TaskModuleAsyncOptions<T> extends Pick<ModuleMetadata, 'imports
 
 export type TaskManagerAsyncOptions = TaskModuleAsyncOptions<TaskManagerOptions>;
 
-export interface TaskAdminAsyncOptions
-  extends TaskModuleAsyncOptions<Omit<TaskAdminOptions, 'path' | 'autoInstall'>>,
-    TaskAdminRouteOptions {}
+export interface TaskAdminAsyncOptions extends TaskModuleAsyncOptions<Omit<TaskAdminOptions, 'path' | 'autoInstall'>>, TaskAdminRouteOptions {}

@@ -1,11 +1,4 @@
-import {
-  BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  Logger,
-  OnApplicationBootstrap,
-  OnApplicationShutdown,
-} from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { LOGGER_CONTEXT, TASKFLOW_OPTIONS } from '../constants';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { TaskPersistence } from './task-persistence.service';

@@ -82,8 +82,7 @@ export interface LoginPageInput {
   username?: string;
 }
 
-const LOGO =
-  '<svg viewBox="0 0 32 32" aria-hidden="true"><rect width="32" height="32" rx="8"/><path d="M7 17h4l3-7 4 13 3-6h4"/></svg>';
+const LOGO = '<svg viewBox="0 0 32 32" aria-hidden="true"><rect width="32" height="32" rx="8"/><path d="M7 17h4l3-7 4 13 3-6h4"/></svg>';
 
 /** The server-rendered sign-in form; works without JavaScript. */
 export function renderLoginPage(input: LoginPageInput): string {

@@ -8,8 +8,7 @@ export const httpMessages = {
   repeated: (name: string) => `Query parameter "${name}" must be given at most once`,
   notAString: (name: string) => `Query parameter "${name}" must be a single plain value`,
   tooLong: (name: string, max: number) => `"${name}" must be at most ${max} characters long`,
-  invalidStatus: (got: string, allowed: readonly string[]) =>
-    `Invalid status ${describeValue(got)}: use one of ${allowed.join(', ')}`,
+  invalidStatus: (got: string, allowed: readonly string[]) => `Invalid status ${describeValue(got)}: use one of ${allowed.join(', ')}`,
   invalidSort: (got: string, allowed: readonly string[]) =>
     `Invalid sort ${describeValue(got)}: use one of ${allowed.join(', ')} (a leading '-' sorts descending)`,
   invalidSince: (got: string) => `Invalid since value ${describeValue(got)}: use '<N>h', '<N>d' or 'all'`,
@@ -26,8 +25,7 @@ export const httpMessages = {
   exportOffset: () => 'export.csv takes no offset',
   taskNotFound: () => 'Task not found',
   routeNotFound: (method: string, url: string) => `Cannot ${method} ${url}`,
-  unauthenticated: (path: string) =>
-    `Authentication required: sign in at ${path}/auth/login or send "Authorization: Bearer <token>"`,
+  unauthenticated: (path: string) => `Authentication required: sign in at ${path}/auth/login or send "Authorization: Bearer <token>"`,
   crossOrigin: () => 'Cross-origin request refused: the Origin header does not match the Host of this request',
   loginBody: () => 'Send "username" and "password" as strings, as a form (application/x-www-form-urlencoded) or as JSON',
   loginFieldTooLong: (name: string, max: number) => `"${name}" must be at most ${max} characters long`,

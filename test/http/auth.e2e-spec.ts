@@ -34,7 +34,14 @@ describe('auth', () => {
 
   beforeAll(async () => {
     h = await createHttpApp(
-      { auth: [['admin', 's3cret'], ['ünï', 'pässwörd 🔑']], secretKey: SECRET, title: '<script>alert("t")</script>' },
+      {
+        auth: [
+          ['admin', 's3cret'],
+          ['ünï', 'pässwörd 🔑'],
+        ],
+        secretKey: SECRET,
+        title: '<script>alert("t")</script>',
+      },
       {
         tuning: { now: () => clock },
         // Behind a trusted proxy the client address comes from X-Forwarded-For (the throttle tests use it).
@@ -127,14 +134,22 @@ describe('auth', () => {
       const res = await request(h.server).post('/tasks/auth/login').send({ username: 'admin', password: 's3cret' }).expect(200);
       expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'bearer', expires_in: 86400 });
       expect(res.headers['cache-control']).toBe('no-store');
-      const [header, payload] = res.body.access_token.split('.').slice(0, 2).map((p: string) => JSON.parse(Buffer.from(p, 'base64url').toString()));
+      const [header, payload] = res.body.access_token
+        .split('.')
+        .slice(0, 2)
+        .map((p: string) => JSON.parse(Buffer.from(p, 'base64url').toString()));
       expect(header.alg).toBe('HS256');
       expect(payload).toEqual({ sub: 'admin', iat: expect.any(Number), exp: payload.iat + 86400 });
       await request(h.server).get('/tasks').set('Authorization', `Bearer ${res.body.access_token}`).expect(200);
     });
 
     it('answers 401 with the standard body on bad credentials, also for unicode and unknown users', async () => {
-      for (const [username, password] of [['admin', 'wrong'], ['admin', 'pässwörd 🔑'], ['nobody', 's3cret'], ['ünï', 'x']]) {
+      for (const [username, password] of [
+        ['admin', 'wrong'],
+        ['admin', 'pässwörd 🔑'],
+        ['nobody', 's3cret'],
+        ['ünï', 'x'],
+      ]) {
         const res = await request(h.server).post('/tasks/auth/login').send({ username, password }).expect(401);
         standard(res.body, 401);
       }
@@ -149,7 +164,11 @@ describe('auth', () => {
       ['text/plain', 'username=admin&password=s3cret', 'text/plain'],
       ['malformed JSON', '{"username":', 'application/json'],
     ])('answers 400 to %s', async (_label, body, type) => {
-      const res = await request(h.server).post('/tasks/auth/login').set('Content-Type', type).send(body as object).expect(400);
+      const res = await request(h.server)
+        .post('/tasks/auth/login')
+        .set('Content-Type', type)
+        .send(body as object)
+        .expect(400);
       standard(res.body, 400);
     });
   });
@@ -215,13 +234,22 @@ describe('auth', () => {
 
     it('lets reads, bearer calls, same-origin and origin-less writes through', async () => {
       await request(h.server).get('/tasks').set('Cookie', cookie).set('Origin', 'http://evil.example').expect(200);
-      await request(h.server).post('/tasks/bulk-retry').set('Authorization', `Bearer ${bearer}`).set('Origin', 'http://evil.example').send({ task_ids: [] }).expect(200);
+      await request(h.server)
+        .post('/tasks/bulk-retry')
+        .set('Authorization', `Bearer ${bearer}`)
+        .set('Origin', 'http://evil.example')
+        .send({ task_ids: [] })
+        .expect(200);
       await request(h.server).post('/tasks/bulk-retry').set('Cookie', cookie).send({ task_ids: [] }).expect(200);
       await request(h.server).post(`/tasks/${held}/cancel`).set('Cookie', cookie).set('Origin', origin).expect(200);
     });
 
     it('login and logout are not origin-checked', async () => {
-      await request(h.server).post('/tasks/auth/login').set('Origin', 'http://evil.example').send({ username: 'admin', password: 's3cret' }).expect(200);
+      await request(h.server)
+        .post('/tasks/auth/login')
+        .set('Origin', 'http://evil.example')
+        .send({ username: 'admin', password: 's3cret' })
+        .expect(200);
       await request(h.server).get('/tasks/auth/logout').set('Origin', 'http://evil.example').expect(302);
     });
   });
@@ -255,7 +283,12 @@ describe('auth', () => {
       expect(Number(blocked.headers['retry-after'])).toBe(900);
       clock += 60_000;
       expect(Number((await attempt('ADMIN', 's3cret').expect(429)).headers['retry-after'])).toBe(840);
-      const form = await request(h.server).post('/tasks/auth/login').set('X-Forwarded-For', '10.0.0.1').type('form').send({ username: 'admin', password: 's3cret' }).expect(429);
+      const form = await request(h.server)
+        .post('/tasks/auth/login')
+        .set('X-Forwarded-For', '10.0.0.1')
+        .type('form')
+        .send({ username: 'admin', password: 's3cret' })
+        .expect(429);
       expect(form.text).toContain('Too many failed sign-in attempts');
       expect(form.headers['retry-after']).toBeDefined();
       // Another user from the same address, and the same user from another address, are not affected.
@@ -280,11 +313,19 @@ describe('auth', () => {
 
 describe('auth settings', () => {
   it('sets Secure on the cookie behind an HTTPS proxy when express trusts it', async () => {
-    const h = await createHttpApp({ auth: ['u', 'p'], secretKey: SECRET, path: '/admin/jobs' }, {
-      configure: (app) => (app.getHttpAdapter().getInstance() as { set(k: string, v: unknown): void }).set('trust proxy', true),
-    });
+    const h = await createHttpApp(
+      { auth: ['u', 'p'], secretKey: SECRET, path: '/admin/jobs' },
+      {
+        configure: (app) => (app.getHttpAdapter().getInstance() as { set(k: string, v: unknown): void }).set('trust proxy', true),
+      },
+    );
     try {
-      const res = await request(h.server).post('/admin/jobs/auth/login').set('X-Forwarded-Proto', 'https').type('form').send({ username: 'u', password: 'p' }).expect(302);
+      const res = await request(h.server)
+        .post('/admin/jobs/auth/login')
+        .set('X-Forwarded-Proto', 'https')
+        .type('form')
+        .send({ username: 'u', password: 'p' })
+        .expect(302);
       expect(res.headers.location).toBe('/admin/jobs/dashboard');
       const set = cookieOf(res);
       expect(set).toContain('Secure');
@@ -292,10 +333,20 @@ describe('auth settings', () => {
       const token = tokenFromCookie(set);
       await request(h.server).get('/admin/jobs').set('Cookie', `taskflow_token=${token}`).expect(200);
       // Behind the proxy the browser's origin is https://host (port 443) while Host carries no port.
-      await request(h.server).post('/admin/jobs/bulk-retry').set('Host', 'jobs.example').set('Origin', 'https://jobs.example')
-        .set('Cookie', `taskflow_token=${token}`).send({ task_ids: [] }).expect(200);
-      await request(h.server).post('/admin/jobs/bulk-retry').set('Host', 'jobs.example').set('Origin', 'https://jobs.example:8443')
-        .set('Cookie', `taskflow_token=${token}`).send({ task_ids: [] }).expect(403);
+      await request(h.server)
+        .post('/admin/jobs/bulk-retry')
+        .set('Host', 'jobs.example')
+        .set('Origin', 'https://jobs.example')
+        .set('Cookie', `taskflow_token=${token}`)
+        .send({ task_ids: [] })
+        .expect(200);
+      await request(h.server)
+        .post('/admin/jobs/bulk-retry')
+        .set('Host', 'jobs.example')
+        .set('Origin', 'https://jobs.example:8443')
+        .set('Cookie', `taskflow_token=${token}`)
+        .send({ task_ids: [] })
+        .expect(403);
     } finally {
       await h.close();
     }

@@ -32,7 +32,10 @@ export function parseLoginBody(body: unknown): LoginInput | LoginBodyError {
   if (typeof username !== 'string' || typeof password !== 'string' || username === '' || password === '') {
     return { error: httpMessages.loginBody() };
   }
-  for (const [name, value] of [['username', username], ['password', password]] as const) {
+  for (const [name, value] of [
+    ['username', username],
+    ['password', password],
+  ] as const) {
     if (value.length > MAX_CREDENTIAL[name]) return { error: httpMessages.loginFieldTooLong(name, MAX_CREDENTIAL[name]) };
   }
   return { username, password };

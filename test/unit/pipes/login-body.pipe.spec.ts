@@ -7,7 +7,10 @@ describe('LoginBodyPipe', () => {
 
   it('returns the two strings', () => {
     expect(pipe.transform({ username: 'admin', password: 's3cret', extra: 1 })).toEqual({ username: 'admin', password: 's3cret' });
-    expect(pipe.transform({ username: 'u'.repeat(256), password: 'p'.repeat(1024) })).toEqual({ username: 'u'.repeat(256), password: 'p'.repeat(1024) });
+    expect(pipe.transform({ username: 'u'.repeat(256), password: 'p'.repeat(1024) })).toEqual({
+      username: 'u'.repeat(256),
+      password: 'p'.repeat(1024),
+    });
   });
 
   it.each<[string, unknown]>([
