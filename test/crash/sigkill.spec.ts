@@ -16,7 +16,7 @@ const N = 200;
 const BLOCKER = 20;
 const RESUMABLE = 21;
 /**
- * What the library promises about durability (SPEC §6): an accepted task is written
+ * What the library promises about durability: an accepted task is written
  * "before addTask returns or within the same short batch": a 10 ms group-commit
  * window, plus the commit itself, plus (when a batch is being written as the task
  * arrives) the batch before it. Tasks accepted longer ago than this before a SIGKILL

@@ -50,7 +50,7 @@ describe('SSE stream', () => {
   afterEach(() => readers.splice(0).forEach((r) => r.close()));
   afterAll(() => h.close());
 
-  it('sends the SPEC headers', async () => {
+  it('sends the contract headers', async () => {
     const sse = await open();
     expect(sse.status).toBe(200);
     expect(sse.headers['content-type']).toBe('text/event-stream');

@@ -192,7 +192,7 @@ async function durationsByFunction(sql: Sql, t: TableNames): Promise<Map<string,
   return out;
 }
 
-/** SPEC §4's metrics object, from the aggregate tables only. */
+/** The metrics object of `GET {path}/metrics`, from the aggregate tables only. */
 export async function readMetrics(sql: Sql, t: TableNames): Promise<TaskMetrics> {
   const countRows = await sql.run(`SELECT func_name, status, cnt FROM ${sql.dialect.id(t.counts)} WHERE cnt <> 0`);
   const histogramRows = await sql.run(
