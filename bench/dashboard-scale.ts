@@ -7,7 +7,7 @@
  *   npx tsc --ignoreConfig --outDir $out --rootDir . --module commonjs --target ES2022 \
  *     --esModuleInterop --experimentalDecorators --emitDecoratorMetadata --skipLibCheck \
  *     --types node bench/dashboard-scale.ts && \
- *   cp -r lib/dashboard/assets $out/lib/dashboard/ && \
+ *   node scripts/build-dashboard.mjs --copy $out/lib/dashboard/assets && \
  *   node $out/bench/dashboard-scale.js [rows]
  *
  * (Built under node_modules/.cache so it is never committed and finds the packages.)

@@ -541,8 +541,14 @@ function table(): string {
 }
 
 async function main(): Promise<void> {
-  // The dashboard's files sit next to the compiled module (as `npm run build` copies them).
-  fs.cpSync(path.join(ROOT, 'lib', 'dashboard', 'assets'), path.join(ROOT, '.bench-run', 'lib', 'dashboard', 'assets'), { recursive: true });
+  // The dashboard's files, its bundled script included, sit next to the compiled module (as `npm run build` puts them).
+  execFileSync(
+    process.execPath,
+    [path.join(ROOT, 'scripts', 'build-dashboard.mjs'), '--copy', path.join(ROOT, '.bench-run', 'lib', 'dashboard', 'assets')],
+    {
+      stdio: 'inherit',
+    },
+  );
   const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
   log(
     `${command}: ${QUICK ? 'QUICK mode (smaller N, fewer repetitions)' : 'full mode'}; ${os.cpus().length} cores, load ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`,
