@@ -7,7 +7,7 @@
  *   npx tsc --ignoreConfig --outDir $out --rootDir . --module commonjs --target ES2022 \
  *     --esModuleInterop --experimentalDecorators --emitDecoratorMetadata --skipLibCheck \
  *     --types node bench/dashboard-scale.ts && \
- *   cp -r lib/dashboard/assets $out/lib/dashboard/ && \
+ *   node scripts/build-dashboard.mjs --copy $out/lib/dashboard/assets && \
  *   node $out/bench/dashboard-scale.js [rows]
  *
  * (Built under node_modules/.cache so it is never committed and finds the packages.)
@@ -60,21 +60,23 @@ function batchOf(start: number, count: number, now: number, rand: () => number):
     const failed = rand() < p.failRate;
     const n = start + i;
     const error = failed ? p.errors[n % p.errors.length](n) : null;
-    tasks.push(taskData({
-      funcName: p.name,
-      status: failed ? 'failed' : 'success',
-      createdAt,
-      startTime: createdAt + 10,
-      endTime: createdAt + 10 + durationMs,
-      error,
-      stacktrace: error ? `${error}\n    at ${p.name} (src/app.ts:10:5)` : null,
-      retriesUsed: failed ? 2 : 0,
-      logs: ['2026-01-01T00:00:00 started', '2026-01-01T00:00:01 working', '2026-01-01T00:00:02 done'],
-      tags: { tenant: `t${n % 50}` },
-      source: p.scheduled ? 'scheduled' : 'manual',
-      priority: p.priority,
-      args: [{ id: n }],
-    }));
+    tasks.push(
+      taskData({
+        funcName: p.name,
+        status: failed ? 'failed' : 'success',
+        createdAt,
+        startTime: createdAt + 10,
+        endTime: createdAt + 10 + durationMs,
+        error,
+        stacktrace: error ? `${error}\n    at ${p.name} (src/app.ts:10:5)` : null,
+        retriesUsed: failed ? 2 : 0,
+        logs: ['2026-01-01T00:00:00 started', '2026-01-01T00:00:01 working', '2026-01-01T00:00:02 done'],
+        tags: { tenant: `t${n % 50}` },
+        source: p.scheduled ? 'scheduled' : 'manual',
+        priority: p.priority,
+        args: [{ id: n }],
+      }),
+    );
   }
   return tasks;
 }
@@ -95,10 +97,14 @@ async function seed(file: string, now: number): Promise<void> {
     if ((i / BATCH) % 20 === 0) process.stdout.write(`\r  seeded ${(i + BATCH).toLocaleString()} rows`);
   }
   await backend.close();
-  console.log(`\r  seeded ${ROWS.toLocaleString()} rows in ${((Date.now() - started) / 1000).toFixed(0)} s; file ${(fs.statSync(file).size / 1e6).toFixed(0)} MB`);
+  console.log(
+    `\r  seeded ${ROWS.toLocaleString()} rows in ${((Date.now() - started) / 1000).toFixed(0)} s; file ${(fs.statSync(file).size / 1e6).toFixed(0)} MB`,
+  );
 }
 
-async function loadTimes(page: Page): Promise<{ responseEnd: number; domContentLoaded: number; firstTable: number; interactive: number; load: number }> {
+async function loadTimes(
+  page: Page,
+): Promise<{ responseEnd: number; domContentLoaded: number; firstTable: number; interactive: number; load: number }> {
   await page.waitForSelector('body[data-ready="1"]', { timeout: 30_000 });
   return page.evaluate(() => {
     const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
@@ -171,8 +177,10 @@ async function main(): Promise<void> {
 
     await page.goto(dashboard);
     const cold = await loadTimes(page);
-    console.log(`\ncold load (empty cache): response ${cold.responseEnd.toFixed(0)} ms, DOMContentLoaded ${cold.domContentLoaded.toFixed(0)} ms, ` +
-      `first table ${cold.firstTable.toFixed(0)} ms, interactive ${cold.interactive.toFixed(0)} ms, load ${cold.load.toFixed(0)} ms`);
+    console.log(
+      `\ncold load (empty cache): response ${cold.responseEnd.toFixed(0)} ms, DOMContentLoaded ${cold.domContentLoaded.toFixed(0)} ms, ` +
+        `first table ${cold.firstTable.toFixed(0)} ms, interactive ${cold.interactive.toFixed(0)} ms, load ${cold.load.toFixed(0)} ms`,
+    );
 
     const warm: { firstTable: number; interactive: number; domContentLoaded: number }[] = [];
     for (let i = 0; i < 10; i++) {
@@ -211,7 +219,14 @@ async function main(): Promise<void> {
     }
 
     console.log('\nread routes (fetch from the page, 5 runs):');
-    for (const route of ['?limit=50', '/metrics', '/insights/throughput?minutes=60', '/insights/functions', '/insights/dead-letters?since=7d', '/insights/dead-letters?since=1h']) {
+    for (const route of [
+      '?limit=50',
+      '/metrics',
+      '/insights/throughput?minutes=60',
+      '/insights/functions',
+      '/insights/dead-letters?since=7d',
+      '/insights/dead-letters?since=1h',
+    ]) {
       console.log(`  GET /tasks${route.padEnd(36)} ${stats(await fetchTime(page, `${base}/tasks${route}`))}`);
     }
     console.log(`\npage errors: ${errors.length ? errors.join('; ') : 'none'}`);

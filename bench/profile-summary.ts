@@ -52,7 +52,10 @@ export function summarise(file: string, top = 30, filter = ''): string {
   const lines: string[] = [`profile ${file}: ${(totalUs / 1000).toFixed(0)} ms sampled`];
   const show = (title: string, m: Map<string, number>) => {
     lines.push(title);
-    const rows = [...m.entries()].filter(([k]) => !filter || k.includes(filter)).sort((a, b) => b[1] - a[1]).slice(0, top);
+    const rows = [...m.entries()]
+      .filter(([k]) => !filter || k.includes(filter))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top);
     for (const [k, us] of rows) lines.push(`  ${(us / 1000).toFixed(1).padStart(8)} ms ${((100 * us) / totalUs).toFixed(1).padStart(5)}%  ${k}`);
   };
   show('self time:', self);

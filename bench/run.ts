@@ -27,15 +27,50 @@ import type { ThroughputParams, ThroughputResult } from './scenarios/throughput'
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
 const WRITE = !args.includes('--no-write');
-const ONLY = (args.find((a) => a.startsWith('--only='))?.slice(7).split(',') ?? []).filter(Boolean);
+const ONLY = (
+  args
+    .find((a) => a.startsWith('--only='))
+    ?.slice(7)
+    .split(',') ?? []
+).filter(Boolean);
 const ROOT = path.resolve(__dirname, '..', '..');
 const CACHE = path.join(ROOT, '.bench-cache');
 /** Hand-written findings (profiles, changes, proposals), appended to BENCHMARKS.md as they are. */
 const NOTES = path.join(ROOT, 'bench', 'NOTES.md');
 
 const CONFIG = QUICK
-  ? { engineN: 20_000, engineReps: 3, durableN: 10_000, durableReps: 2, latencyRate: 200, latencySeconds: 1.5, httpSeconds: 2, httpReps: 2, httpSqlite: false, historyRows: 100_000, historyReps: 10, sseTasks: 2_500, sseReps: 1, memoryN: 100_000 }
-  : { engineN: 100_000, engineReps: 5, durableN: 100_000, durableReps: 3, latencyRate: 200, latencySeconds: 5, httpSeconds: 10, httpReps: 3, httpSqlite: true, historyRows: 1_000_000, historyReps: 30, sseTasks: 2_500, sseReps: 3, memoryN: 1_000_000 };
+  ? {
+      engineN: 20_000,
+      engineReps: 3,
+      durableN: 10_000,
+      durableReps: 2,
+      latencyRate: 200,
+      latencySeconds: 1.5,
+      httpSeconds: 2,
+      httpReps: 2,
+      httpSqlite: false,
+      historyRows: 100_000,
+      historyReps: 10,
+      sseTasks: 2_500,
+      sseReps: 1,
+      memoryN: 100_000,
+    }
+  : {
+      engineN: 100_000,
+      engineReps: 5,
+      durableN: 100_000,
+      durableReps: 3,
+      latencyRate: 200,
+      latencySeconds: 5,
+      httpSeconds: 10,
+      httpReps: 3,
+      httpSqlite: true,
+      historyRows: 1_000_000,
+      historyReps: 30,
+      sseTasks: 2_500,
+      sseReps: 3,
+      memoryN: 1_000_000,
+    };
 const CAP = 32;
 const SSE_CLIENTS = 100;
 
@@ -129,8 +164,24 @@ async function durable(): Promise<void> {
     target: '>= 5x BullMQ c32',
     met: sq / b32 >= 5,
   });
-  rows.push({ id: '2b', what: `Durable: same, PostgreSQL`, ours: perSec(pg), baseline: `${perSec(b32)} (BullMQ c32)`, ratio: `${(pg / b32).toFixed(2)}x`, target: '(report)', met: null });
-  rows.push({ id: '2c', what: `Durable: SQLite vs BullMQ concurrency 1`, ours: perSec(sq), baseline: `${perSec(b1)} (BullMQ c1)`, ratio: `${(sq / b1).toFixed(2)}x`, target: '(report)', met: null });
+  rows.push({
+    id: '2b',
+    what: `Durable: same, PostgreSQL`,
+    ours: perSec(pg),
+    baseline: `${perSec(b32)} (BullMQ c32)`,
+    ratio: `${(pg / b32).toFixed(2)}x`,
+    target: '(report)',
+    met: null,
+  });
+  rows.push({
+    id: '2c',
+    what: `Durable: SQLite vs BullMQ concurrency 1`,
+    ours: perSec(sq),
+    baseline: `${perSec(b1)} (BullMQ c1)`,
+    ratio: `${(sq / b1).toFixed(2)}x`,
+    target: '(report)',
+    met: null,
+  });
 
   // Latency at a steady rate.
   const lat: Record<string, { p50: number; p99: number }> = {};
@@ -167,11 +218,22 @@ async function durable(): Promise<void> {
       `options (completed jobs kept, as our history keeps records), queue obliterated after. ${CONFIG.durableReps} repetitions, ` +
       `medians.\n\n` +
       `${row('SQLite', res.sqlite)}\n${row('PostgreSQL', res.postgres)}\n` +
-      `- BullMQ c32: ${list(bull.c32.map((b) => b.perSecond), perSec)} (adds took ${list(bull.c32.map((b) => b.addSeconds), (s) => `${s.toFixed(2)} s`)})\n` +
-      `- BullMQ c1: ${list(bull.c1.map((b) => b.perSecond), perSec)}\n\n` +
+      `- BullMQ c32: ${list(
+        bull.c32.map((b) => b.perSecond),
+        perSec,
+      )} (adds took ${list(
+        bull.c32.map((b) => b.addSeconds),
+        (s) => `${s.toFixed(2)} s`,
+      )})\n` +
+      `- BullMQ c1: ${list(
+        bull.c1.map((b) => b.perSecond),
+        perSec,
+      )}\n\n` +
       `Latency: tasks added at a steady ${rate}/s for ${seconds} s (no burst); latency = the task's own start stamp minus the ` +
       `time just before \`addTask\` / \`queue.add\`.\n\n| store | p50 | p99 |\n|---|---|---|\n` +
-      Object.entries(lat).map(([k, v]) => `| ${k} | ${ms(v.p50, 3)} | ${ms(v.p99, 3)} |`).join('\n') +
+      Object.entries(lat)
+        .map(([k, v]) => `| ${k} | ${ms(v.p50, 3)} | ${ms(v.p99, 3)} |`)
+        .join('\n') +
       '\n',
   );
 }
@@ -185,7 +247,8 @@ async function httpSolo(store: HttpServerParams['store'], route: 'plain', reps: 
     onMessage: (m, send) => {
       const { url } = m as { url: string };
       void (async () => {
-        const run = (seconds: number) => autocannon({ url: `${url}/bench/${route}?email=someone%40example.com`, method: 'POST', connections: 32, duration: seconds });
+        const run = (seconds: number) =>
+          autocannon({ url: `${url}/bench/${route}?email=someone%40example.com`, method: 'POST', connections: 32, duration: seconds });
         await run(2);
         for (let r = 0; r < reps; r++) out.push((await run(CONFIG.httpSeconds)).requests.average);
         send({ stop: true });
@@ -285,7 +348,9 @@ async function history(): Promise<void> {
     log(`history ${store}: ${seeded.reused ? 'reused the seeded history' : `seeded ${fmt(rowsN)} rows in ${seeded.seedSeconds!.toFixed(1)} s`}`);
     const q = await runChild<HistoryResult>('history', { ...base, mode: 'query', reps: CONFIG.historyReps, searchReps: QUICK ? 3 : 5 });
     const t = (x: Timing) => `p50 ${ms(x.p50)} / p99 ${ms(x.p99)}`;
-    log(`history ${store}: startup ${ms(q.startupMs!, 0)}, RSS ${fmt(q.rssMB!)} MB; first page ${t(q.firstPage!)}; filtered ${t(q.filtered!)}; search ${t(q.search!)}; metrics ${t(q.metrics!)}`);
+    log(
+      `history ${store}: startup ${ms(q.startupMs!, 0)}, RSS ${fmt(q.rssMB!)} MB; first page ${t(q.firstPage!)}; filtered ${t(q.filtered!)}; search ${t(q.search!)}; metrics ${t(q.metrics!)}`,
+    );
     const name = store === 'sqlite' ? 'SQLite' : 'PostgreSQL';
     const worst = Math.max(q.firstPage!.p50, q.metrics!.p50);
     rows.push({
@@ -343,13 +408,20 @@ async function sse(): Promise<void> {
         sendToServer = send;
         const msg = m as { ready?: boolean; url?: string; bursting?: boolean };
         if (msg.ready) {
-          clientsDone = runChild<SseClientsResult>('sse-clients', { url: msg.url!, clients: SSE_CLIENTS, tasks: CONFIG.sseTasks } satisfies SseClientsParams, {
-            onMessage: (cm, csend) => {
-              sendToClients = csend;
-              if ((cm as { connected?: boolean }).connected) sendToServer({ burst: true });
+          clientsDone = runChild<SseClientsResult>(
+            'sse-clients',
+            { url: msg.url!, clients: SSE_CLIENTS, tasks: CONFIG.sseTasks } satisfies SseClientsParams,
+            {
+              onMessage: (cm, csend) => {
+                sendToClients = csend;
+                if ((cm as { connected?: boolean }).connected) sendToServer({ burst: true });
+              },
             },
-          });
-          clientsDone.then(() => sendToServer({ seen: true }), () => sendToServer({ seen: true }));
+          );
+          clientsDone.then(
+            () => sendToServer({ seen: true }),
+            () => sendToServer({ seen: true }),
+          );
         }
         if (msg.bursting) sendToClients({ bursting: true });
       },
@@ -386,8 +458,20 @@ async function sse(): Promise<void> {
       `| bytes per client | ${fmt(m((x) => x.clients.bytesPerClient))} |\n` +
       `| delivery lag p50 / p99 / max | ${ms(m((x) => x.clients.lagP50Ms))} / ${ms(m((x) => x.clients.lagP99Ms))} / ${ms(m((x) => x.clients.lagMaxMs))} |\n` +
       `| lag p99 of success events | ${ms(m((x) => x.clients.successLagP99Ms))} |\n` +
-      `| burst: all tasks done (server) / every client saw every success | ${ms(m((x) => x.server.drainMs), 0)} / ${ms(m((x) => x.clients.allSeenMs), 0)} |\n` +
-      `| server CPU during the burst (user+system) | ${ms(m((x) => x.server.cpuMs), 0)} over ${ms(m((x) => x.server.wallMs), 0)} wall |\n` +
+      `| burst: all tasks done (server) / every client saw every success | ${ms(
+        m((x) => x.server.drainMs),
+        0,
+      )} / ${ms(
+        m((x) => x.clients.allSeenMs),
+        0,
+      )} |\n` +
+      `| server CPU during the burst (user+system) | ${ms(
+        m((x) => x.server.cpuMs),
+        0,
+      )} over ${ms(
+        m((x) => x.server.wallMs),
+        0,
+      )} wall |\n` +
       `| server RSS before / peak / after | ${fmt(m((x) => x.server.rssBeforeMB))} / ${fmt(m((x) => x.server.rssPeakMB))} / ${fmt(m((x) => x.server.rssAfterMB))} MB |\n`,
   );
 }
@@ -398,9 +482,13 @@ async function memory(): Promise<void> {
   const n = CONFIG.memoryN;
   const out: Record<string, ThroughputResult> = {};
   for (const store of ['memory', 'sqlite'] as const) {
-    const t = await runChild<ThroughputResult>('throughput', { mode: 'memory', store, n, cap: CAP, batch: 10_000 } satisfies ThroughputParams, { timeoutMs: 1_200_000 });
+    const t = await runChild<ThroughputResult>('throughput', { mode: 'memory', store, n, cap: CAP, batch: 10_000 } satisfies ThroughputParams, {
+      timeoutMs: 1_200_000,
+    });
     out[store] = t;
-    log(`memory ${store}: ${fmt(n)} tasks in ${t.flushSeconds.toFixed(1)} s; RSS after ${fmt(t.rssMB)} MB, peak ${fmt(t.peakRssMB)} MB, heap ${fmt(t.heapMB)} MB`);
+    log(
+      `memory ${store}: ${fmt(n)} tasks in ${t.flushSeconds.toFixed(1)} s; RSS after ${fmt(t.rssMB)} MB, peak ${fmt(t.peakRssMB)} MB, heap ${fmt(t.heapMB)} MB`,
+    );
   }
   for (const store of ['memory', 'sqlite'] as const) {
     const t = out[store];
@@ -419,7 +507,10 @@ async function memory(): Promise<void> {
       `time and drained; RSS after a forced GC at the end, and the peak sampled every 50 ms.\n\n` +
       `| | time | RSS after | peak RSS | heap after |${out.sqlite?.dbFileMB ? ' db file |' : ''}\n|---|---|---|---|---|${out.sqlite?.dbFileMB ? '---|' : ''}\n` +
       (['memory', 'sqlite'] as const)
-        .map((s) => `| ${s === 'memory' ? 'memory only' : 'SQLite, requeuePending'} | ${out[s].flushSeconds.toFixed(1)} s | ${fmt(out[s].rssMB)} MB | ${fmt(out[s].peakRssMB)} MB | ${fmt(out[s].heapMB)} MB |${out.sqlite?.dbFileMB ? ` ${s === 'sqlite' ? fmt(out[s].dbFileMB!) + ' MB' : ''} |` : ''}`)
+        .map(
+          (s) =>
+            `| ${s === 'memory' ? 'memory only' : 'SQLite, requeuePending'} | ${out[s].flushSeconds.toFixed(1)} s | ${fmt(out[s].rssMB)} MB | ${fmt(out[s].peakRssMB)} MB | ${fmt(out[s].heapMB)} MB |${out.sqlite?.dbFileMB ? ` ${s === 'sqlite' ? fmt(out[s].dbFileMB!) + ' MB' : ''} |` : ''}`,
+        )
         .join('\n') +
       '\n',
   );
@@ -450,10 +541,18 @@ function table(): string {
 }
 
 async function main(): Promise<void> {
-  // The dashboard's files sit next to the compiled module (as `npm run build` copies them).
-  fs.cpSync(path.join(ROOT, 'lib', 'dashboard', 'assets'), path.join(ROOT, '.bench-run', 'lib', 'dashboard', 'assets'), { recursive: true });
+  // The dashboard's files, its bundled script included, sit next to the compiled module (as `npm run build` puts them).
+  execFileSync(
+    process.execPath,
+    [path.join(ROOT, 'scripts', 'build-dashboard.mjs'), '--copy', path.join(ROOT, '.bench-run', 'lib', 'dashboard', 'assets')],
+    {
+      stdio: 'inherit',
+    },
+  );
   const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
-  log(`${command}: ${QUICK ? 'QUICK mode (smaller N, fewer repetitions)' : 'full mode'}; ${os.cpus().length} cores, load ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`);
+  log(
+    `${command}: ${QUICK ? 'QUICK mode (smaller N, fewer repetitions)' : 'full mode'}; ${os.cpus().length} cores, load ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`,
+  );
   const scenarios: [string, () => Promise<void>][] = [
     ['engine', engine],
     ['durable', durable],

@@ -17,7 +17,10 @@ export function emailFailureRateFromEnv(env: NodeJS.ProcessEnv = process.env): n
 /** What an SMTP server says when it is briefly unavailable. */
 export class SmtpTransientError extends Error {
   override readonly name = 'SmtpTransientError';
-  constructor(readonly code: number, message: string) {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
     super(`${code} ${message}`);
   }
 }

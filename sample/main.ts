@@ -13,7 +13,9 @@ async function bootstrap(): Promise<void> {
   const base = `http://localhost:${actualPort}`;
   const logger = new Logger('Sample');
   logger.log(`Listening on ${base}  (GET ${base}/ lists the demo endpoints with curl examples)`);
-  logger.log(`Dashboard: ${base}/tasks/dashboard  (sign in as ${process.env.TASKFLOW_USER ?? 'admin'}; the password is TASKFLOW_PASSWORD, default "admin")`);
+  logger.log(
+    `Dashboard: ${base}/tasks/dashboard  (sign in as ${process.env.TASKFLOW_USER ?? 'admin'}; the password is TASKFLOW_PASSWORD, default "admin")`,
+  );
   logger.log(`API:       ${base}/tasks`);
 }
 

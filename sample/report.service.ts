@@ -18,7 +18,14 @@ export class ReportService {
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, stepMs);
-        signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+        signal?.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
       });
       if (signal?.aborted) continue; // logged at the top of the next round
       reportProgress((i + 1) / SECTIONS.length, `Section ${i + 1}/${SECTIONS.length}: ${section}`);

@@ -76,7 +76,10 @@ class BareQueue {
       const job = this.jobs[this.head];
       this.jobs[this.head++] = undefined as never;
       this.running++;
-      job().then(() => this.done(), () => this.done());
+      job().then(
+        () => this.done(),
+        () => this.done(),
+      );
     }
   }
 

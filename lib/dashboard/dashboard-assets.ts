@@ -94,7 +94,7 @@ function build(dir: string): DashboardBundle {
 
 /** The encoding to send for an Accept-Encoding header: br, gzip or none. */
 export function pickEncoding(header: string | string[] | undefined): 'br' | 'gzip' | null {
-  const text = (Array.isArray(header) ? header.join(',') : header ?? '').toLowerCase();
+  const text = (Array.isArray(header) ? header.join(',') : (header ?? '')).toLowerCase();
   const accepts = (name: string) =>
     text.split(',').some((part) => {
       const [token, ...params] = part.trim().split(';');

@@ -6,7 +6,7 @@ export function formatError(error: unknown): { text: string; stack: string | nul
   }
   let detail: string;
   try {
-    detail = typeof error === 'string' ? error : JSON.stringify(error) ?? String(error);
+    detail = typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error));
   } catch {
     detail = String(error);
   }

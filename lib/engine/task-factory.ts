@@ -4,7 +4,12 @@ import { messages } from '../errors/messages';
 import { TaskData, TaskSource } from '../task/task-record';
 import { AddTaskOptions } from './add-task-options';
 
-export function newTask(funcName: string, args: unknown[], options: AddTaskOptions, extra: { priority: number | null; source: TaskSource; durable: boolean }): TaskData {
+export function newTask(
+  funcName: string,
+  args: unknown[],
+  options: AddTaskOptions,
+  extra: { priority: number | null; source: TaskSource; durable: boolean },
+): TaskData {
   return {
     id: randomUUID(),
     funcName,
@@ -69,7 +74,9 @@ function jsonProblem(value: unknown, path: string, seen: Set<object>): string | 
   }
   seen.add(value);
   try {
-    const entries = Array.isArray(value) ? value.map((v, i) => [`${path}[${i}]`, v] as const) : Object.entries(value).map(([k, v]) => [`${path}.${k}`, v] as const);
+    const entries = Array.isArray(value)
+      ? value.map((v, i) => [`${path}[${i}]`, v] as const)
+      : Object.entries(value).map(([k, v]) => [`${path}.${k}`, v] as const);
     for (const [p, v] of entries) {
       const problem = jsonProblem(v, p, seen);
       if (problem) return problem;

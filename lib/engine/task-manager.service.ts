@@ -16,7 +16,7 @@ import { ScheduleInfo } from '../task/schedule-info';
 import { TaskData, TaskRecord, TaskSource } from '../task/task-record';
 import { TaskMetrics } from '../task/task-metrics';
 import { TaskPage, TaskQuery } from '../task/task-query';
-import { RETRYABLE_STATUSES, isTerminal } from '../task/task-status';
+import { RETRYABLE_STATUSES } from '../task/task-status';
 import { ActorOptions, AddTaskOptions } from './add-task-options';
 import { auditEntry } from '../storage/audit-log';
 import { assertJsonArgs, newTask, validateAddTaskOptions } from './task-factory';

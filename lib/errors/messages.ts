@@ -1,7 +1,6 @@
 /** Every error text of the package, in one place. */
 export const messages = {
-  invalidOption: (option: string, allowed: string, got: string) =>
-    `nestjs-taskflow: invalid option "${option}": expected ${allowed}, got ${got}.`,
+  invalidOption: (option: string, allowed: string, got: string) => `nestjs-taskflow: invalid option "${option}": expected ${allowed}, got ${got}.`,
   duplicateTaskName: (name: string, first: string, second: string) =>
     `nestjs-taskflow: two background tasks are named "${name}" (${first} and ${second}); give one of them @BackgroundTask({ name: '...' }).`,
   requestScoped: (where: string) =>
@@ -13,8 +12,7 @@ export const messages = {
   taskNotFound: (id: string) => `Task ${id} not found`,
   invalidTransition: (id: string, action: string, status: string, allowed: string) =>
     `Cannot ${action} task ${id}: it is ${status} (only ${allowed} tasks can be ${action === 'retry' ? 'retried' : 'cancelled'})`,
-  unregisteredOnRetry: (name: string) =>
-    `Task function ${describeValue(name)} is no longer registered in this application and cannot be retried`,
+  unregisteredOnRetry: (name: string) => `Task function ${describeValue(name)} is no longer registered in this application and cannot be retried`,
   invalidArgs: (name: string, reason: string) =>
     `nestjs-taskflow: the arguments of ${name} cannot be stored: ${reason}. Pass JSON values (strings, numbers, booleans, null, plain objects and arrays).`,
   timeout: (seconds: number) => `Attempt timed out after ${seconds} s`,
@@ -24,11 +22,9 @@ export const messages = {
     `the arguments of ${name} are encrypted (key id ${keyId}) but no encryptArgsKey is configured; start the app with the key they were encrypted with`,
   argsOtherKey: (name: string, keyId: string, current: string) =>
     `the arguments of ${name} were encrypted with another key (key id ${keyId}; the configured encryptArgsKey has id ${current}). Was the key rotated? Tasks encrypted with the old key cannot run with the new one`,
-  argsTampered: (name: string) =>
-    `the encrypted arguments of ${name} failed authentication: they were altered, or encrypted under another task name`,
+  argsTampered: (name: string) => `the encrypted arguments of ${name} failed authentication: they were altered, or encrypted under another task name`,
   argsUnreadable: (name: string) => `the encrypted arguments of ${name} are not a payload this version can read`,
-  scheduleTrigger: (where: string) =>
-    `nestjs-taskflow: @ScheduledTask on ${where} needs exactly one of "every" (seconds) or "cron" (5 fields).`,
+  scheduleTrigger: (where: string) => `nestjs-taskflow: @ScheduledTask on ${where} needs exactly one of "every" (seconds) or "cron" (5 fields).`,
   scheduleOption: (where: string, option: string, allowed: string, got: string) =>
     `nestjs-taskflow: @ScheduledTask option "${option}" on ${where} must be ${allowed}, got ${got}.`,
   scheduleCron: (where: string, expression: string, reason: string) =>
@@ -39,8 +35,7 @@ export const messages = {
     `nestjs-taskflow: ${where} has both @ScheduledTask and @BackgroundTask; keep only @ScheduledTask (it registers the method as a background task too).`,
   scheduleRequestScoped: (where: string) =>
     `nestjs-taskflow: @ScheduledTask on ${where}, which is request-scoped; scheduled tasks must live on singleton providers.`,
-  duplicateFileLogger: (file: string) =>
-    `two FileLoggers write to ${file}; give each its own file (or pass one FileLogger)`,
+  duplicateFileLogger: (file: string) => `two FileLoggers write to ${file}; give each its own file (or pass one FileLogger)`,
 };
 
 export function describeValue(value: unknown): string {

@@ -34,7 +34,7 @@ import { TaskflowExceptionFilter } from '../web/taskflow-exception.filter';
 /**
  * `GET {path}/dashboard` (redirects to the login page without a session), its static
  * files under `{path}/dashboard/assets/` (public, content-hashed, cached for a year)
- * and its SSE stream (SPEC §5).
+ * and its SSE stream.
  */
 @Injectable()
 @UseFilters(TaskflowExceptionFilter)
@@ -108,7 +108,7 @@ export class DashboardController implements OnModuleInit {
   }
 
   /**
-   * The SSE stream (SPEC §5): the shared hub's events for this client, bounded in
+   * The SSE stream: the shared hub's events for this client, bounded in
    * memory, sent by Nest's `@Sse()`. Guards and the exception filter run first, so
    * auth failures are 401 JSON. Streams open at once are capped per client address
    * (429) and in total (503); the refusal is thrown before any SSE header is sent.

@@ -8,8 +8,19 @@ import { TaskRecord } from '../task/task-record';
  */
 
 const HEADER = [
-  'task_id', 'func_name', 'status', 'source', 'priority', 'created_at', 'start_time', 'end_time', 'duration_seconds',
-  'retries_used', 'progress', 'tags', 'error',
+  'task_id',
+  'func_name',
+  'status',
+  'source',
+  'priority',
+  'created_at',
+  'start_time',
+  'end_time',
+  'duration_seconds',
+  'retries_used',
+  'progress',
+  'tags',
+  'error',
 ];
 
 export type CsvValue = string | number | null;
@@ -22,8 +33,19 @@ export function csvHeader(withArgs: boolean): string[] {
 /** The cells of one record, in the order of csvHeader. */
 export function csvRow(r: TaskRecord, withArgs: boolean): CsvValue[] {
   const row: CsvValue[] = [
-    r.task_id, r.func_name, r.status, r.source, r.priority, r.created_at, r.start_time, r.end_time, r.duration,
-    r.retries_used, r.progress, JSON.stringify(r.tags), r.error,
+    r.task_id,
+    r.func_name,
+    r.status,
+    r.source,
+    r.priority,
+    r.created_at,
+    r.start_time,
+    r.end_time,
+    r.duration,
+    r.retries_used,
+    r.progress,
+    JSON.stringify(r.tags),
+    r.error,
   ];
   if (withArgs) row.push(safeJson(r.args ?? []));
   return row;

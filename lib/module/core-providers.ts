@@ -72,7 +72,11 @@ export function asyncOptionsProviders<T extends object>(
       useFactory: (raw: T) => {
         const fromFactory = (raw ?? {}) as TaskAdminOptions;
         if (fromFactory.autoInstall !== undefined && fromFactory.autoInstall !== (routeOptions.autoInstall ?? false)) {
-          throw new InvalidOptionError('autoInstall', 'given to forRootAsync beside `path`, not by the factory (it decides a global interceptor)', fromFactory.autoInstall);
+          throw new InvalidOptionError(
+            'autoInstall',
+            'given to forRootAsync beside `path`, not by the factory (it decides a global interceptor)',
+            fromFactory.autoInstall,
+          );
         }
         return resolveOptions({ ...fromFactory, ...definedOnly(routeOptions) } as TaskAdminOptions, kind);
       },

@@ -49,8 +49,10 @@ export class FileLogger extends TaskObserver {
     super();
     if (typeof file !== 'string' || file.length === 0) throw new TypeError('FileLogger: path must be a non-empty string');
     const { maxBytes = 10 * 1024 * 1024, backups = 5, logLifecycle = false, minLevel = 'info' } = options;
-    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1024) throw new TypeError(`FileLogger: maxBytes must be an integer of at least 1024, got ${maxBytes}`);
-    if (!Number.isSafeInteger(backups) || backups < 0 || backups > 1000) throw new TypeError(`FileLogger: backups must be an integer from 0 to 1000, got ${backups}`);
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1024)
+      throw new TypeError(`FileLogger: maxBytes must be an integer of at least 1024, got ${maxBytes}`);
+    if (!Number.isSafeInteger(backups) || backups < 0 || backups > 1000)
+      throw new TypeError(`FileLogger: backups must be an integer from 0 to 1000, got ${backups}`);
     if (typeof logLifecycle !== 'boolean') throw new TypeError('FileLogger: logLifecycle must be true or false');
     this.path = path.resolve(file);
     this.maxBytes = maxBytes;

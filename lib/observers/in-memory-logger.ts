@@ -18,7 +18,8 @@ export class InMemoryLogger extends TaskObserver {
   constructor(options: InMemoryLoggerOptions = {}) {
     super();
     const { minLevel = 'debug', maxEvents = 10_000 } = options;
-    if (!Number.isSafeInteger(maxEvents) || maxEvents < 1) throw new TypeError(`InMemoryLogger: maxEvents must be an integer of at least 1, got ${maxEvents}`);
+    if (!Number.isSafeInteger(maxEvents) || maxEvents < 1)
+      throw new TypeError(`InMemoryLogger: maxEvents must be an integer of at least 1, got ${maxEvents}`);
     this.minLevel = checkLevel('InMemoryLogger', minLevel);
     this.maxEvents = maxEvents;
   }

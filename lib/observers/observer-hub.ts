@@ -90,6 +90,8 @@ export class ObserverHub {
     if (!always && this.reported.has(observer)) return;
     this.reported.add(observer);
     const name = observer.constructor?.name ?? 'observer';
-    this.logger.warn(`Task observer ${name} failed (further failures of it are not logged): ${error instanceof Error ? error.message : String(error)}`);
+    this.logger.warn(
+      `Task observer ${name} failed (further failures of it are not logged): ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }

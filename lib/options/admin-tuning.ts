@@ -1,25 +1,26 @@
 /**
  * Internal knobs of the admin surface. Not options of the module: the defaults are
- * the contract (SPEC §4-5); tests override this provider to run in milliseconds.
+ * the documented behaviour of the stream and the login; tests override this provider
+ * to run in milliseconds.
  */
 export const TASKFLOW_ADMIN_TUNING = Symbol('TASKFLOW_ADMIN_TUNING');
 
 export interface AdminTuning {
-  /** Period of the `: keep-alive` comment on SSE streams (SPEC §5: 15 s). */
+  /** Period of the `: keep-alive` comment on SSE streams (15 s). */
   keepAliveMs: number;
-  /** Smallest gap between two `metrics` events (SPEC §5: 1 s). */
+  /** Smallest gap between two `metrics` events (1 s). */
   metricsIntervalMs: number;
-  /** Changes of one task within this window are merged into one event (SPEC §5: at most 100 ms). */
+  /** Changes of one task within this window are merged into one event (at most 100 ms). */
   flushWindowMs: number;
-  /** Events kept for `Last-Event-ID` replay (SPEC §5: at least 1000). */
+  /** Events kept for `Last-Event-ID` replay (at least 1000). */
   replayBufferSize: number;
   /** Bytes that may wait for a client that does not read; past it the client is dropped. */
   maxClientQueueBytes: number;
   /** Bytes of SSE events handed to a client's response per turn of the event loop while it has room. */
   streamPageBytes: number;
-  /** Failed logins for one username from one address before 429 (SPEC §4: 5). */
+  /** Failed logins for one username from one address before 429 (5). */
   loginMaxFailures: number;
-  /** The window those failures are counted in (SPEC §4: 15 min). */
+  /** The window those failures are counted in (15 min). */
   loginWindowMs: number;
   /** Failed logins from one address, over all usernames, before each further attempt waits (password spraying). */
   loginAddressMaxFailures: number;

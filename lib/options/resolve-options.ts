@@ -143,7 +143,7 @@ export function resolveOptions(input: TaskAdminOptions = {}, kind: 'admin' | 'ma
 
 /** Normalises to a leading slash and no trailing slash: '/tasks', '/admin/jobs'. */
 export function resolvePath(path: unknown = '/tasks'): string {
-  if (typeof path !== 'string' || !/^\/?[A-Za-z0-9._~\-]+(\/[A-Za-z0-9._~\-]+)*\/?$/.test(path)) {
+  if (typeof path !== 'string' || !/^\/?[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*\/?$/.test(path)) {
     throw new InvalidOptionError('path', "a URL path of one or more segments such as '/tasks' or '/admin/jobs'", path);
   }
   return '/' + path.replace(/^\/+|\/+$/g, '');

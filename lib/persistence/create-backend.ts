@@ -29,7 +29,11 @@ function isDataSource(value: object): value is DataSource {
  */
 function withTimeouts(source: DataSourceOptions): DataSourceOptions {
   if (source.type === 'postgres') {
-    return { ...source, connectTimeoutMS: source.connectTimeoutMS ?? 10_000, extra: { keepAlive: true, query_timeout: 60_000, ...(source.extra ?? {}) } };
+    return {
+      ...source,
+      connectTimeoutMS: source.connectTimeoutMS ?? 10_000,
+      extra: { keepAlive: true, query_timeout: 60_000, ...(source.extra ?? {}) },
+    };
   }
   if (source.type === 'mysql' || source.type === 'mariadb') {
     return { ...source, connectTimeout: source.connectTimeout ?? 10_000, extra: { enableKeepAlive: true, ...(source.extra ?? {}) } };

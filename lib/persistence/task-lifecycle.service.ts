@@ -1,18 +1,13 @@
-import {
-  BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  Logger,
-  OnApplicationBootstrap,
-  OnApplicationShutdown,
-} from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { LOGGER_CONTEXT, TASKFLOW_OPTIONS } from '../constants';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { TaskPersistence } from './task-persistence.service';
 import { TaskRuntime } from '../engine/task-runtime';
 
 /**
- * Startup and shutdown in SPEC §6's order. The writing half of shutdown runs in
+ * Startup (open the database, requeue, start writing, start observers) and shutdown
+ * (stop writing, write finished tasks, hand back unfinished ones, close observers,
+ * close the database), in that order. The writing half of shutdown runs in
  * beforeApplicationShutdown, so it finishes before TypeORM's own module destroys
  * a DataSource the application shares with us (in its onApplicationShutdown).
  */

@@ -4,9 +4,7 @@ import { describeValue, messages } from '../errors/messages';
 import { cronProblem, nextCronSlot } from './cron';
 
 /** When a schedule fires. */
-export type ScheduleTrigger =
-  | { kind: 'every'; seconds: number }
-  | { kind: 'cron'; expression: string; timezone: string };
+export type ScheduleTrigger = { kind: 'every'; seconds: number } | { kind: 'cron'; expression: string; timezone: string };
 
 /** A validated @ScheduledTask, with defaults applied. */
 export interface ScheduleDefinition {
@@ -51,7 +49,8 @@ export function toScheduleDefinition(options: ScheduledTaskOptions, location: st
     trigger = { kind: 'every', seconds: every as number };
   } else {
     if (typeof cron !== 'string' || cron.trim() === '') fail('cron', "a 5-field cron expression such as '0 9 * * *'");
-    if (timezone !== undefined && (typeof timezone !== 'string' || timezone.trim() === '')) fail('timezone', "an IANA timezone such as 'Europe/Paris'");
+    if (timezone !== undefined && (typeof timezone !== 'string' || timezone.trim() === ''))
+      fail('timezone', "an IANA timezone such as 'Europe/Paris'");
     const expression = (cron as string).trim().replace(/\s+/g, ' ');
     const zone = (timezone as string | undefined)?.trim() ?? 'UTC';
     const problem = cronProblem(expression, zone);

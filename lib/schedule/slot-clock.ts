@@ -63,12 +63,18 @@ export class SlotClock {
 
   /** Waits for the next interval boundary, then ticks on an interval from there. */
   private align(delay: number): void {
-    const timeout = setTimeout(() => {
-      this.timers.deleteTimeout(this.names.align);
-      if (this.stopped) return;
-      this.timers.addInterval(this.names.tick, setInterval(() => this.intervalTick(), this.everyMs()));
-      this.intervalTick();
-    }, Math.max(0, delay));
+    const timeout = setTimeout(
+      () => {
+        this.timers.deleteTimeout(this.names.align);
+        if (this.stopped) return;
+        this.timers.addInterval(
+          this.names.tick,
+          setInterval(() => this.intervalTick(), this.everyMs()),
+        );
+        this.intervalTick();
+      },
+      Math.max(0, delay),
+    );
     this.timers.addTimeout(this.names.align, timeout);
   }
 

@@ -137,9 +137,7 @@ export class TaskScheduler implements OnApplicationBootstrap, BeforeApplicationS
 
   /** This instance's view of every schedule, by name. */
   snapshot(): ScheduleInfo[] {
-    return [...this.entries.values()]
-      .map((entry) => this.info(entry))
-      .sort((a, b) => a.func_name.localeCompare(b.func_name));
+    return [...this.entries.values()].map((entry) => this.info(entry)).sort((a, b) => a.func_name.localeCompare(b.func_name));
   }
 
   /**
@@ -158,7 +156,7 @@ export class TaskScheduler implements OnApplicationBootstrap, BeforeApplicationS
           const latest = page.items.find((t) => t.source === 'scheduled');
           if (!latest) return;
           const own = info.last_task_id ? this.runtime.live(info.last_task_id) : undefined;
-          const newest: TaskData = own && own.createdAt >= latest.createdAt ? own : this.runtime.live(latest.id) ?? latest;
+          const newest: TaskData = own && own.createdAt >= latest.createdAt ? own : (this.runtime.live(latest.id) ?? latest);
           info.last_run = new Date(newest.createdAt).toISOString();
           info.last_status = newest.status;
           info.last_task_id = newest.id;

@@ -2,7 +2,7 @@ import { TaskData } from '../task/task-record';
 import { FunctionMetrics, StatusSummary, TaskMetrics } from '../task/task-metrics';
 import { TaskStatus } from '../task/task-status';
 
-/** SPEC §4 metrics over records held in memory. */
+/** The metrics of `GET {path}/metrics` over records held in memory. */
 export function computeMetrics(tasks: Iterable<TaskData>): TaskMetrics {
   const counts: Record<TaskStatus, number> = { pending: 0, running: 0, success: 0, failed: 0, interrupted: 0, cancelled: 0 };
   const durations: number[] = [];

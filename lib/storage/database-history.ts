@@ -38,15 +38,24 @@ export class DatabaseHistory implements TaskHistory {
   }
 
   async get(id: string): Promise<TaskData | null> {
-    return this.read(() => this.backend.getTask(id), () => this.memory.get(id) ?? null);
+    return this.read(
+      () => this.backend.getTask(id),
+      () => this.memory.get(id) ?? null,
+    );
   }
 
   async list(query: TaskQuery): Promise<TaskPage<TaskData>> {
-    return this.read(() => this.backend.listTasks(query), () => pageOf(this.memory.values(), query));
+    return this.read(
+      () => this.backend.listTasks(query),
+      () => pageOf(this.memory.values(), query),
+    );
   }
 
   async metrics(): Promise<TaskMetrics> {
-    return this.read(() => this.backend.metrics(), () => computeMetrics(this.memory.values()));
+    return this.read(
+      () => this.backend.metrics(),
+      () => computeMetrics(this.memory.values()),
+    );
   }
 
   async deleteBefore(cutoff: number): Promise<string[]> {

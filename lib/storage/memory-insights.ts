@@ -34,7 +34,10 @@ export class MemoryInsights implements TaskInsightQueries {
       if (task.startTime !== null && task.endTime !== null) e.durations.push(Math.max(0, task.endTime - task.startTime) / 1000);
     }
     return [...byName.entries()].map(([funcName, e]) => {
-      const summary = summarize(e.counts, e.durations.sort((a, b) => a - b));
+      const summary = summarize(
+        e.counts,
+        e.durations.sort((a, b) => a - b),
+      );
       return { funcName, counts: e.counts, avg: summary.avg_duration_seconds, p50: summary.p50_duration_seconds, p95: summary.p95_duration_seconds };
     });
   }

@@ -1,7 +1,7 @@
 import { TaskData } from '../task/task-record';
 import { DEFAULT_LIST_LIMIT, DEFAULT_TASK_SORT, TaskPage, TaskQuery, TaskSort } from '../task/task-query';
 
-/** The list filters of SPEC §4 as a predicate, shared by every in-memory listing. */
+/** The filters of `GET {path}` (status, func_name, q, tag, since) as a predicate, shared by every in-memory listing. */
 export function matchesQuery(task: TaskData, query: TaskQuery): boolean {
   if (query.status !== undefined && task.status !== query.status) return false;
   if (query.funcName !== undefined && task.funcName !== query.funcName) return false;

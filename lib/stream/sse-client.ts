@@ -26,7 +26,12 @@ export interface ClientBounds {
  *   When what waits passes `maxQueuedBytes`, the client gets a final comment and
  *   the stream ends; an EventSource reconnects with its Last-Event-ID.
  */
-export function clientMessages(frames: Observable<SseFrame>, response: ServerResponse, pressure: WritePressure, bounds: ClientBounds): Observable<MessageEvent> {
+export function clientMessages(
+  frames: Observable<SseFrame>,
+  response: ServerResponse,
+  pressure: WritePressure,
+  bounds: ClientBounds,
+): Observable<MessageEvent> {
   return new Observable<MessageEvent>((subscriber) => {
     let backlog: readonly SseFrame[] = [];
     let sent = 0;

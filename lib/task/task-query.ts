@@ -5,16 +5,7 @@ import { TaskStatus } from './task-status';
  * prefixed with `-`. Equal keys are always ordered newest first (created_at, then
  * id, descending); tasks without a duration come last in both duration orders.
  */
-export const TASK_SORTS = [
-  '-created_at',
-  'created_at',
-  '-duration',
-  'duration',
-  'func_name',
-  '-func_name',
-  'status',
-  '-status',
-] as const;
+export const TASK_SORTS = ['-created_at', 'created_at', '-duration', 'duration', 'func_name', '-func_name', 'status', '-status'] as const;
 
 export type TaskSort = (typeof TASK_SORTS)[number];
 

@@ -71,8 +71,7 @@ export function toTaskRecord(task: TaskData, withArgs: boolean): TaskRecord {
     created_at: iso(task.createdAt),
     start_time: task.startTime === null ? null : iso(task.startTime),
     end_time: task.endTime === null ? null : iso(task.endTime),
-    duration:
-      task.startTime !== null && task.endTime !== null ? (task.endTime - task.startTime) / 1000 : null,
+    duration: task.startTime !== null && task.endTime !== null ? (task.endTime - task.startTime) / 1000 : null,
     retries_used: task.retriesUsed,
     error: task.error,
     logs: task.logs.slice(),

@@ -1,11 +1,4 @@
-import {
-  ArgumentsHost,
-  BadRequestException,
-  Catch,
-  ConflictException,
-  HttpException,
-  NotFoundException,
-} from '@nestjs/common';
+import { ArgumentsHost, BadRequestException, Catch, ConflictException, HttpException, NotFoundException } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import type { ServerResponse } from 'node:http';
 import { InvalidTransitionError } from '../errors/invalid-transition.error';

@@ -54,11 +54,7 @@ async function main() {
     }
   }
   Injectable()(FlakyService);
-  BackgroundTask({ retries: 1 })(
-    FlakyService.prototype,
-    'work',
-    Object.getOwnPropertyDescriptor(FlakyService.prototype, 'work'),
-  );
+  BackgroundTask({ retries: 1 })(FlakyService.prototype, 'work', Object.getOwnPropertyDescriptor(FlakyService.prototype, 'work'));
 
   class SmokeModule {}
   Module({ imports: [TaskManagerModule.forRoot({})], providers: [FlakyService] })(SmokeModule);
@@ -76,7 +72,9 @@ async function main() {
     assert(record.func_name === 'FlakyService.work', `func_name ${record.func_name}`);
     assert(svc.calls === 2, `the method ran ${svc.calls} times`);
     assert(record.logs.includes('--- Retry 1 ---'), `logs ${JSON.stringify(record.logs)}`);
-    console.log(`smoke: NestJS ${coreVersion} (core) / ${commonVersion} (common), Node ${process.version}: task ${id} ${record.status}, retries_used ${record.retries_used}`);
+    console.log(
+      `smoke: NestJS ${coreVersion} (core) / ${commonVersion} (common), Node ${process.version}: task ${id} ${record.status}, retries_used ${record.retries_used}`,
+    );
   } finally {
     await app.close();
   }

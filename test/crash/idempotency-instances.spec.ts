@@ -42,7 +42,9 @@ describeEachOf(['postgres', 'mysql'], 'idempotency across two instances', (targe
       const [jobsA, jobsB] = [a.app.get(KeyedJobs), b.app.get(KeyedJobs)];
       // Same tick, alternating which instance asks first.
       const pairs = keys.map((key, i) =>
-        i % 2 === 0 ? { key, idA: add(a.manager, jobsA, key), idB: add(b.manager, jobsB, key) } : { key, idB: add(b.manager, jobsB, key), idA: add(a.manager, jobsA, key) },
+        i % 2 === 0
+          ? { key, idA: add(a.manager, jobsA, key), idB: add(b.manager, jobsB, key) }
+          : { key, idB: add(b.manager, jobsB, key), idA: add(a.manager, jobsA, key) },
       );
       const records = await Promise.all(
         pairs.map(async (p) => ({ ...p, recA: await a.manager.waitFor(p.idA), recB: await b.manager.waitFor(p.idB) })),
@@ -67,11 +69,17 @@ describeEachOf(['postgres', 'mysql'], 'idempotency across two instances', (targe
       }
       const rows = await pollUntil('every record stored', async () => {
         const all = await direct.byId();
-        return records.every((r) => ['success', 'cancelled'].includes(all.get(r.idA)?.status ?? '') && ['success', 'cancelled'].includes(all.get(r.idB)?.status ?? '')) ? all : undefined;
+        return records.every(
+          (r) => ['success', 'cancelled'].includes(all.get(r.idA)?.status ?? '') && ['success', 'cancelled'].includes(all.get(r.idB)?.status ?? ''),
+        )
+          ? all
+          : undefined;
       });
       for (const { idA, idB } of records) expect([rows.get(idA)!.status, rows.get(idB)!.status].sort()).toEqual(['cancelled', 'success']);
       expect(await a.manager.metrics()).toMatchObject({ total: 2 * KEYS, success: KEYS, cancelled: KEYS });
-      console.log(`[${target.name}] ${KEYS} keys added by both instances in the same tick: instance A won ${winsA}, B won ${KEYS - winsA}; each key ran once`);
+      console.log(
+        `[${target.name}] ${KEYS} keys added by both instances in the same tick: instance A won ${winsA}, B won ${KEYS - winsA}; each key ran once`,
+      );
     } finally {
       await Promise.all([a.app.close(), b.app.close()]);
     }

@@ -97,4 +97,3 @@ describeEachOf(DATABASES, 'restart on a large history', (target) => {
     );
   });
 });
-

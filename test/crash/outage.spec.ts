@@ -130,7 +130,18 @@ describeEachOf(['postgres', 'mysql'], 'database outage', (target) => {
       expect(listed.items.filter((t) => t.status === 'running')).toHaveLength(5);
       expect(await manager.getTask(during[0])).toMatchObject({ status: 'success' });
       expect(await manager.metrics()).toMatchObject({ total: 20, success: 15, running: 5 });
-      expect(await status([...before, ...stepIds.slice(0, 5)])).toEqual(['success', 'success', 'success', 'success', 'success', 'running', 'running', 'running', 'running', 'running']);
+      expect(await status([...before, ...stepIds.slice(0, 5)])).toEqual([
+        'success',
+        'success',
+        'success',
+        'success',
+        'success',
+        'running',
+        'running',
+        'running',
+        'running',
+        'running',
+      ]);
       expect(await status(during)).toEqual(['missing', 'missing', 'missing', 'missing', 'missing']);
 
       // More tasks finish: they wait for the back-off retry instead of forcing one each.
@@ -144,7 +155,12 @@ describeEachOf(['postgres', 'mysql'], 'database outage', (target) => {
       const restoredAt = Date.now();
       proxy.restore();
       const all = [...before, ...stepIds, ...during];
-      const storedAt = await pollUntil('every record in the database', async () => ((await status(all)).every((s) => s === 'success') ? Date.now() : undefined), 35_000, 20);
+      const storedAt = await pollUntil(
+        'every record in the database',
+        async () => ((await status(all)).every((s) => s === 'success') ? Date.now() : undefined),
+        35_000,
+        20,
+      );
       expect(proxy.refused).toBe(refusedBefore);
       expect(storedAt - lastRefused).toBeGreaterThanOrEqual(900);
       await pollUntil('the recovery logged', () => logger.matching(RECOVERY).length > 0, 5_000);

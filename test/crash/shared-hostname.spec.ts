@@ -20,11 +20,21 @@ const sqlite = databaseTargets().find((t) => t.name === 'sqlite')!;
   const suite = useCrashSuite(sqlite.options, () => sqlite.dispose());
   const { prefix } = suite;
 
-  it("does not take a live peer with the same hostname and pid for a dead process, nor claim its tasks", async () => {
+  it('does not take a live peer with the same hostname and pid for a dead process, nor claim its tasks', async () => {
     const { table } = suite;
     const ledger = suite.ledger();
-    const common = { database: sqlite.options, prefix, ledger: ledger.file, hostname: 'shared-host', options: { requeuePending: true, maxConcurrentTasks: 2 } };
-    const a = CrashChild.start('A', { ...common, ledgerPid: 101, block: true, plan: ['blocker', 'resumable', 'quick', 'quick', 'quick'] }, { wrapper: UNSHARE });
+    const common = {
+      database: sqlite.options,
+      prefix,
+      ledger: ledger.file,
+      hostname: 'shared-host',
+      options: { requeuePending: true, maxConcurrentTasks: 2 },
+    };
+    const a = CrashChild.start(
+      'A',
+      { ...common, ledgerPid: 101, block: true, plan: ['blocker', 'resumable', 'quick', 'quick', 'quick'] },
+      { wrapper: UNSHARE },
+    );
     const readyA = await a.waitForEvent('ready');
     await a.waitForEvent('all-accepted');
     const tasks = acceptedTasks(a);

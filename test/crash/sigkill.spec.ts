@@ -16,7 +16,7 @@ const N = 200;
 const BLOCKER = 20;
 const RESUMABLE = 21;
 /**
- * What the library promises about durability (SPEC §6): an accepted task is written
+ * What the library promises about durability: an accepted task is written
  * "before addTask returns or within the same short batch": a 10 ms group-commit
  * window, plus the commit itself, plus (when a batch is being written as the task
  * arrives) the batch before it. Tasks accepted longer ago than this before a SIGKILL
@@ -132,10 +132,15 @@ describeEachDatabase('SIGKILL crash safety', (target) => {
     const started = await recovering.waitFor<Extract<ChildEvent, { ev: 'running' }>>((e) => e.ev === 'running' && e.id === orphan.id);
     // A task that started running is recorded as running promptly (not after
     // snapshotInterval): a crash now must not make it run again.
-    const seenRunning = await pollUntil('the recovered task running in the database', async () => {
-      const row = (await table.byId()).get(orphan.id);
-      return row?.status === 'running' ? Date.now() : undefined;
-    }, 5_000, 2);
+    const seenRunning = await pollUntil(
+      'the recovered task running in the database',
+      async () => {
+        const row = (await table.byId()).get(orphan.id);
+        return row?.status === 'running' ? Date.now() : undefined;
+      },
+      5_000,
+      2,
+    );
     await recovering.kill();
 
     const third = CrashChild.start('third', { ...common, block: false, reportDrain: true });
@@ -146,7 +151,12 @@ describeEachDatabase('SIGKILL crash safety', (target) => {
     });
     await third.close();
     expect(row).toMatchObject({ status: 'interrupted', error: 'Interrupted: the instance running it stopped' });
-    expect(ledger.read().filter((l) => l.id === orphan.id).map((l) => [l.what, l.pid])).toEqual([['start', recovering.pid]]);
+    expect(
+      ledger
+        .read()
+        .filter((l) => l.id === orphan.id)
+        .map((l) => [l.what, l.pid]),
+    ).toEqual([['start', recovering.pid]]);
     console.log(`[${target.name}] recovered task: running state in the database ${seenRunning - started.t} ms after it started`);
   });
 
@@ -156,7 +166,15 @@ describeEachDatabase('SIGKILL crash safety', (target) => {
     const { table } = suite;
     const ledger = suite.ledger();
     const key = `order-${prefix}`;
-    const winner = { ...orphanRow('Crash.keyed', 'crashed-host/4242/deadbeef'), status: 'success' as const, idempotencyKey: key, args: [key], startTime: Date.now(), endTime: Date.now(), owner: null };
+    const winner = {
+      ...orphanRow('Crash.keyed', 'crashed-host/4242/deadbeef'),
+      status: 'success' as const,
+      idempotencyKey: key,
+      args: [key],
+      startTime: Date.now(),
+      endTime: Date.now(),
+      owner: null,
+    };
     const loser = { ...orphanRow('Crash.keyed', 'crashed-host/4242/deadbeef'), idempotencyKey: key, args: [key] };
     // ...beside keyed tasks that did hold their key, or whose reservation had not happened yet.
     const own = { ...orphanRow('Crash.keyed', 'crashed-host/4242/deadbeef'), idempotencyKey: `${key}-own`, args: [`${key}-own`] };
@@ -165,7 +183,13 @@ describeEachDatabase('SIGKILL crash safety', (target) => {
     expect(await table.backend.reserveIdempotencyKey(key, winner.id)).toBe(winner.id);
     expect(await table.backend.reserveIdempotencyKey(own.idempotencyKey, own.id)).toBe(own.id);
 
-    const child = CrashChild.start('recovering', { database: target.options, prefix, ledger: ledger.file, options: { requeuePending: true }, reportDrain: true });
+    const child = CrashChild.start('recovering', {
+      database: target.options,
+      prefix,
+      ledger: ledger.file,
+      options: { requeuePending: true },
+      reportDrain: true,
+    });
     await child.waitForEvent('drained');
     const rows = await pollUntil('the recovered keyed tasks settled', async () => {
       const all = await table.byId();
@@ -174,7 +198,12 @@ describeEachDatabase('SIGKILL crash safety', (target) => {
     await child.close();
     expect(rows.get(loser.id)).toMatchObject({ status: 'cancelled', error: `DuplicateTask: idempotency key "${key}" is held by task ${winner.id}` });
     expect([rows.get(own.id)?.status, rows.get(unreserved.id)?.status]).toEqual(['success', 'success']);
-    expect(ledger.read().map((l) => l.id).sort()).toEqual([own.id, unreserved.id].sort());
+    expect(
+      ledger
+        .read()
+        .map((l) => l.id)
+        .sort(),
+    ).toEqual([own.id, unreserved.id].sort());
   });
 
   it('a kill in the middle of a stream of addTask calls loses only tasks accepted within the durability window', async () => {
@@ -206,7 +235,8 @@ describeEachDatabase('SIGKILL crash safety', (target) => {
       const done = ledger.doneCounts();
       const lost = tasks.filter((t) => !after.has(t.id));
       // Everything accepted before the window is in the database and ran.
-      for (const t of tasks) if (killedAt - t.t > DURABLE_AFTER_MS) expect({ id: t.id, stored: after.get(t.id)?.status }).toEqual({ id: t.id, stored: 'success' });
+      for (const t of tasks)
+        if (killedAt - t.t > DURABLE_AFTER_MS) expect({ id: t.id, stored: after.get(t.id)?.status }).toEqual({ id: t.id, stored: 'success' });
       // Tasks not completed before the kill were run by the restarted app exactly once.
       const notDoneByFirst = [...after.keys()].filter((id) => !byFirst.has(id));
       for (const id of notDoneByFirst) expect({ id, done: done.get(id) }).toEqual({ id, done: 1 });
@@ -230,4 +260,3 @@ describeEachDatabase('SIGKILL crash safety', (target) => {
     }
   });
 });
-

@@ -35,7 +35,12 @@ async function storedRow(target: DatabaseTarget, prefix: string, id: string): Pr
   const ds = new DataSource(target.options);
   await ds.initialize();
   try {
-    const row = await ds.createQueryBuilder().select('*').from(`${prefix}tasks`, 't').where('t.id = :id', { id }).getRawOne<Record<string, unknown>>();
+    const row = await ds
+      .createQueryBuilder()
+      .select('*')
+      .from(`${prefix}tasks`, 't')
+      .where('t.id = :id', { id })
+      .getRawOne<Record<string, unknown>>();
     if (!row) throw new Error(`task ${id} is not stored in ${prefix}tasks`);
     return row;
   } finally {
@@ -54,7 +59,12 @@ describeEachDatabase('argument encryption at rest', (target) => {
 
   it('stores only ciphertext (read back from the database directly), decrypts to run, and keeps args out of the API and observers', async () => {
     const memory = new InMemoryLogger();
-    const { app, manager } = await createPersistentApp(target.options, prefix, { encryptArgsKey: KEY, requeuePending: true, loggers: [memory] }, { providers: [Billing] });
+    const { app, manager } = await createPersistentApp(
+      target.options,
+      prefix,
+      { encryptArgsKey: KEY, requeuePending: true, loggers: [memory] },
+      { providers: [Billing] },
+    );
     const id = manager.addTask(app.get(Billing).charge, [SECRET, { id: 7, amount: 12.5 }]);
     const record = await manager.waitFor(id);
     expect(record.status).toBe('success');
@@ -71,7 +81,12 @@ describeEachDatabase('argument encryption at rest', (target) => {
   });
 
   it('retries, bulk retries and requeues with the encrypted payload (the copy is written encrypted from its first write)', async () => {
-    const first = await createPersistentApp(target.options, prefix, { encryptArgsKey: KEY, requeuePending: true, maxConcurrentTasks: 1 }, { providers: [Billing] });
+    const first = await createPersistentApp(
+      target.options,
+      prefix,
+      { encryptArgsKey: KEY, requeuePending: true, maxConcurrentTasks: 1 },
+      { providers: [Billing] },
+    );
     const billing = first.app.get(Billing);
     Billing.failuresLeft = 2;
     const failedA = await first.manager.waitFor(first.manager.addTask(billing.charge, [SECRET, { id: 1, amount: 1 }]));
@@ -112,7 +127,12 @@ describeEachDatabase('argument encryption at rest', (target) => {
   it('fails a task whose arguments were encrypted with another key, or with no key configured, with a clear error and no attempt', async () => {
     async function leavePending(): Promise<string> {
       Billing.gate = new Gate();
-      const app = await createPersistentApp(target.options, prefix, { encryptArgsKey: KEY, requeuePending: true, maxConcurrentTasks: 1 }, { providers: [Billing] });
+      const app = await createPersistentApp(
+        target.options,
+        prefix,
+        { encryptArgsKey: KEY, requeuePending: true, maxConcurrentTasks: 1 },
+        { providers: [Billing] },
+      );
       app.manager.addTask(app.app.get(Billing).blocker);
       const id = app.manager.addTask(app.app.get(Billing).charge, [SECRET, { id: 9, amount: 9 }]);
       await app.app.close();
@@ -121,18 +141,27 @@ describeEachDatabase('argument encryption at rest', (target) => {
     }
 
     const rotated = await leavePending();
-    const withOtherKey = await createPersistentApp(target.options, prefix, { encryptArgsKey: OTHER_KEY, requeuePending: true }, { providers: [Billing] });
+    const withOtherKey = await createPersistentApp(
+      target.options,
+      prefix,
+      { encryptArgsKey: OTHER_KEY, requeuePending: true },
+      { providers: [Billing] },
+    );
     const failed = await withOtherKey.manager.waitFor(rotated);
     await withOtherKey.app.close();
     expect(failed).toMatchObject({ status: 'failed', retries_used: 0, start_time: null });
-    expect(failed.error).toMatch(/^ArgsDecryptionError: the arguments of Billing\.charge were encrypted with another key \(key id [0-9a-f]{8}; the configured encryptArgsKey has id [0-9a-f]{8}\)\. Was the key rotated\?/);
+    expect(failed.error).toMatch(
+      /^ArgsDecryptionError: the arguments of Billing\.charge were encrypted with another key \(key id [0-9a-f]{8}; the configured encryptArgsKey has id [0-9a-f]{8}\)\. Was the key rotated\?/,
+    );
     expect(failed.end_time).not.toBeNull();
 
     const keyless = await leavePending();
     const withoutKey = await createPersistentApp(target.options, prefix, { requeuePending: true }, { providers: [Billing] });
     const failedToo = await withoutKey.manager.waitFor(keyless);
     await withoutKey.app.close();
-    expect(failedToo.error).toMatch(/^ArgsDecryptionError: the arguments of Billing\.charge are encrypted \(key id [0-9a-f]{8}\) but no encryptArgsKey is configured/);
+    expect(failedToo.error).toMatch(
+      /^ArgsDecryptionError: the arguments of Billing\.charge are encrypted \(key id [0-9a-f]{8}\) but no encryptArgsKey is configured/,
+    );
     expect(Billing.received).toEqual([]);
   });
 });

@@ -49,10 +49,20 @@ describe('dashboard page and assets', () => {
       await request(h.server).get(url).set('If-None-Match', etag).expect(304);
       const gz = await request(h.server).get(url).set('Accept-Encoding', 'gzip').expect(200);
       expect(gz.headers['content-encoding']).toBe('gzip');
-      const br = await request(h.server).get(url).set('Accept-Encoding', 'gzip, br').buffer(true).parse((r, cb) => { r.on('data', () => undefined); r.on('end', () => cb(null, null)); }).expect(200);
+      const br = await request(h.server)
+        .get(url)
+        .set('Accept-Encoding', 'gzip, br')
+        .buffer(true)
+        .parse((r, cb) => {
+          r.on('data', () => undefined);
+          r.on('end', () => cb(null, null));
+        })
+        .expect(200);
       expect(br.headers['content-encoding']).toBe('br');
     }
-    const js = await request(h.server).get(urls.find((u) => /app\.[0-9a-f]+\.js$/.test(u))!).set('Accept-Encoding', 'identity');
+    const js = await request(h.server)
+      .get(urls.find((u) => /app\.[0-9a-f]+\.js$/.test(u))!)
+      .set('Accept-Encoding', 'identity');
     expect(js.text).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/);
     expect(js.text).not.toMatch(/https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
     await request(h.server).get('/tasks/dashboard/assets/app.000000000000.js').expect(404);
@@ -128,7 +138,10 @@ describe('dashboard read routes on SQLite', () => {
       // Ties on every key (same created_at) are ordered by id in the database.
       const normalise = (list: { id: string; createdAt: number }[]) => list.map((t) => `${t.createdAt}`);
       expect(normalise(res.body.map((r: TaskRecord) => ({ id: r.task_id, createdAt: Date.parse(r.created_at) })))).toEqual(normalise(expected));
-      expect([sort, ...res.body.map((r: TaskRecord) => `${r.status} ${r.duration}`)]).toEqual([sort, ...expected.map((t) => `${t.status} ${t.startTime !== null && t.endTime !== null ? (t.endTime - t.startTime) / 1000 : null}`)]);
+      expect([sort, ...res.body.map((r: TaskRecord) => `${r.status} ${r.duration}`)]).toEqual([
+        sort,
+        ...expected.map((t) => `${t.status} ${t.startTime !== null && t.endTime !== null ? (t.endTime - t.startTime) / 1000 : null}`),
+      ]);
       expect(res.headers['x-total-count']).toBe(String(seeded.length));
     }
     const tied = (await request(h.server).get('/tasks').query({ limit: '2' }).expect(200)).body as TaskRecord[];
@@ -227,7 +240,9 @@ describe('dashboard read routes on SQLite', () => {
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(res.headers['content-disposition']).toMatch(/^attachment; filename="tasks-[0-9TZ-]+\.csv"$/);
     const lines = res.text.split('\r\n');
-    expect(lines[0]).toBe('task_id,func_name,status,source,priority,created_at,start_time,end_time,duration_seconds,retries_used,progress,tags,error,args');
+    expect(lines[0]).toBe(
+      'task_id,func_name,status,source,priority,created_at,start_time,end_time,duration_seconds,retries_used,progress,tags,error,args',
+    );
     expect(lines).toHaveLength(6 + 2);
     expect(lines[7]).toBe('');
     const oldest = seeded.filter((t) => t.funcName === 'Jobs.fail').sort((a, b) => a.createdAt - b.createdAt)[0];
@@ -257,7 +272,9 @@ describe('dashboard read routes on SQLite', () => {
     expect(errorSignature('Error: mail to bob@example.com bounced', 'failed')).toBe('Error: mail to <email> bounced');
     expect(errorSignature('Error: HTTP 503 after 30000 ms', 'failed')).toBe('Error: HTTP 503 after <n> ms');
     expect(errorSignature('Error: request failed with status code 404', 'failed')).toBe('Error: request failed with status code 404');
-    expect(errorSignature('ValidationError: row 17 of batch 3001 (v2): bad #9', 'failed')).toBe('ValidationError: row <n> of batch <n> (v2): bad #<n>');
+    expect(errorSignature('ValidationError: row 17 of batch 3001 (v2): bad #9', 'failed')).toBe(
+      'ValidationError: row <n> of batch <n> (v2): bad #<n>',
+    );
     expect(errorSignature(null, 'interrupted')).toBe('Interrupted (no error recorded)');
   });
 });

@@ -111,10 +111,23 @@ describeBrowser('dashboard in a browser over a SQLite history', () => {
     await page.click('#tab-registered');
     await page.locator('.reg-card').first().waitFor();
     expect(await page.locator('.reg-card h3').allTextContents()).toEqual([
-      'BillingService.charge', 'CacheService.warm', 'EmailService.sendWelcome', 'ImportService.importRows',
-      'Jobs.chatty', 'Jobs.fail', 'Jobs.hold', 'Jobs.ok', 'ReportService.generate', 'WebhookService.deliver',
+      'BillingService.charge',
+      'CacheService.warm',
+      'EmailService.sendWelcome',
+      'ImportService.importRows',
+      'Jobs.chatty',
+      'Jobs.fail',
+      'Jobs.hold',
+      'Jobs.ok',
+      'ReportService.generate',
+      'WebhookService.deliver',
     ]);
-    expect(await page.locator('.reg-card', { hasText: 'WebhookService.deliver' }).locator('.pill').allTextContents()).toEqual(['5 retries', '2 s delay', '×3 back-off', '10 s timeout']);
+    expect(await page.locator('.reg-card', { hasText: 'WebhookService.deliver' }).locator('.pill').allTextContents()).toEqual([
+      '5 retries',
+      '2 s delay',
+      '×3 back-off',
+      '10 s timeout',
+    ]);
     await page.click('#tab-schedules');
     await page.locator('#sched-body .placeholder', { hasText: 'No scheduled tasks yet' }).waitFor();
 
@@ -159,11 +172,17 @@ describeBrowser('dashboard in a browser over a SQLite history', () => {
 
     await page.selectOption('#f-status', 'success');
     await page.waitForFunction(() => new URLSearchParams(location.search).get('status') === 'success');
-    await page.waitForFunction(() => [...document.querySelectorAll('#tasks-body tr[data-id] .c-status .badge')].every((b) => b.textContent === 'success'));
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('#tasks-body tr[data-id] .c-status .badge')].every((b) => b.textContent === 'success'),
+    );
 
     await page.goBack();
     await page.waitForFunction(() => (document.querySelector('#f-status') as HTMLSelectElement).value === 'failed');
-    await page.waitForFunction((ids) => JSON.stringify([...document.querySelectorAll('#tasks-body tr[data-id]')].map((r) => (r as HTMLElement).dataset.id)) === JSON.stringify(ids), searched.ids);
+    await page.waitForFunction(
+      (ids) =>
+        JSON.stringify([...document.querySelectorAll('#tasks-body tr[data-id]')].map((r) => (r as HTMLElement).dataset.id)) === JSON.stringify(ids),
+      searched.ids,
+    );
 
     const link = page.url();
     const other = await open();

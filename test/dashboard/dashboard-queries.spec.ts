@@ -28,7 +28,8 @@ describeEachDatabase('dashboard queries', (target) => {
   });
 
   /** Rows as comparable keys: equal created_at ties (one pair) are ordered by id in SQL, by arrival in memory. */
-  const key = (t: TaskData) => `${t.createdAt} ${t.funcName} ${t.status} ${t.startTime !== null && t.endTime !== null ? t.endTime - t.startTime : null}`;
+  const key = (t: TaskData) =>
+    `${t.createdAt} ${t.funcName} ${t.status} ${t.startTime !== null && t.endTime !== null ? t.endTime - t.startTime : null}`;
 
   it('sorts, filters and pages as the in-memory listing does', async () => {
     const queries: TaskQuery[] = [];
@@ -93,7 +94,11 @@ describeEachDatabase('dashboard queries', (target) => {
     expect(groups.map((g) => g.count)).toEqual([6, 3, 1]);
     const limited = await insights.failures(['failed'], null, 'Jobs.fail', 2);
     expect(limited.map((r) => r.id)).toEqual(
-      seeded.filter((t) => t.funcName === 'Jobs.fail').sort((a, b) => b.createdAt - a.createdAt).slice(0, 2).map((t) => t.id),
+      seeded
+        .filter((t) => t.funcName === 'Jobs.fail')
+        .sort((a, b) => b.createdAt - a.createdAt)
+        .slice(0, 2)
+        .map((t) => t.id),
     );
   });
 });

@@ -44,14 +44,51 @@ interface FunctionProfile {
 
 /** Functions of a plausible application (registered by `SeededJobs` in the tests). */
 export const PROFILES: FunctionProfile[] = [
-  { name: 'EmailService.sendWelcome', weight: 30, minMs: 60, maxMs: 450, failRate: 0.01, errors: [() => 'SmtpError: 421 Service not available, closing transmission channel'], priority: 5 },
-  { name: 'BillingService.charge', weight: 18, minMs: 180, maxMs: 1600, failRate: 0.08, errors: [(n) => `CardDeclinedError: card ending ${1000 + (n % 9000)} was declined for order #${20000 + n}`], priority: 9 },
-  { name: 'WebhookService.deliver', weight: 20, minMs: 90, maxMs: 3200, failRate: 0.12, errors: [
-    (n) => `FetchError: connect ETIMEDOUT 10.1.${n % 200}.${(n * 7) % 250}:443`,
-    () => 'HttpError: 502 Bad Gateway from hooks.example.com',
-  ], priority: null },
-  { name: 'ImportService.importRows', weight: 8, minMs: 900, maxMs: 9000, failRate: 0.1, errors: [(n) => `ValidationError: row ${100 + n} of batch ${3000 + n}: email is required`], priority: null },
-  { name: 'ReportService.generate', weight: 4, minMs: 2500, maxMs: 48000, failRate: 0.04, errors: [() => 'TimeoutError: attempt exceeded 60 s'], priority: 2 },
+  {
+    name: 'EmailService.sendWelcome',
+    weight: 30,
+    minMs: 60,
+    maxMs: 450,
+    failRate: 0.01,
+    errors: [() => 'SmtpError: 421 Service not available, closing transmission channel'],
+    priority: 5,
+  },
+  {
+    name: 'BillingService.charge',
+    weight: 18,
+    minMs: 180,
+    maxMs: 1600,
+    failRate: 0.08,
+    errors: [(n) => `CardDeclinedError: card ending ${1000 + (n % 9000)} was declined for order #${20000 + n}`],
+    priority: 9,
+  },
+  {
+    name: 'WebhookService.deliver',
+    weight: 20,
+    minMs: 90,
+    maxMs: 3200,
+    failRate: 0.12,
+    errors: [(n) => `FetchError: connect ETIMEDOUT 10.1.${n % 200}.${(n * 7) % 250}:443`, () => 'HttpError: 502 Bad Gateway from hooks.example.com'],
+    priority: null,
+  },
+  {
+    name: 'ImportService.importRows',
+    weight: 8,
+    minMs: 900,
+    maxMs: 9000,
+    failRate: 0.1,
+    errors: [(n) => `ValidationError: row ${100 + n} of batch ${3000 + n}: email is required`],
+    priority: null,
+  },
+  {
+    name: 'ReportService.generate',
+    weight: 4,
+    minMs: 2500,
+    maxMs: 48000,
+    failRate: 0.04,
+    errors: [() => 'TimeoutError: attempt exceeded 60 s'],
+    priority: 2,
+  },
   { name: 'CacheService.warm', weight: 6, minMs: 40, maxMs: 320, failRate: 0, errors: [], priority: null, scheduled: true },
 ];
 
@@ -81,27 +118,36 @@ export function realisticHistory(now: number, count: number, seed = 42): TaskDat
     if (r > 0.996) status = 'interrupted';
     else if (r > 0.992) status = 'cancelled';
     const n = Math.floor(rand() * 5000);
-    const error = status === 'failed' ? p.errors[Math.floor(rand() * p.errors.length)](n) : status === 'interrupted' ? 'Interrupted: the application shut down' : null;
+    const error =
+      status === 'failed'
+        ? p.errors[Math.floor(rand() * p.errors.length)](n)
+        : status === 'interrupted'
+          ? 'Interrupted: the application shut down'
+          : null;
     const retries = status === 'failed' ? 2 : rand() < 0.05 ? 1 : 0;
     const logs = [`${iso(startTime)} started ${p.name.split('.')[1]}`];
     for (let a = 1; a <= retries; a++) logs.push(`${iso(startTime)} ${error ?? 'transient error'}`, `--- Retry ${a} ---`);
     if (status === 'success') logs.push(`${iso(startTime + durationMs)} done`);
-    tasks.push(taskData({
-      funcName: p.name,
-      status,
-      createdAt,
-      startTime: status === 'cancelled' ? null : startTime,
-      endTime: status === 'cancelled' ? createdAt + 200 : startTime + durationMs,
-      error,
-      stacktrace: error ? `${error}\n    at ${p.name} (src/${p.name.split('.')[0].toLowerCase()}.ts:${20 + (n % 80)}:11)\n    at TaskExecution.runAttempt (node_modules/nestjs-taskflow/dist/lib/engine/task-execution.js:125:36)` : null,
-      logs,
-      retriesUsed: retries,
-      tags: { tenant: ['acme', 'globex', 'initech', 'umbrella'][n % 4], ...(p.scheduled ? {} : { origin: n % 3 ? 'api' : 'admin' }) },
-      source: p.scheduled ? 'scheduled' : 'manual',
-      priority: p.priority,
-      progress: p.name === 'ReportService.generate' ? 1 : null,
-      args: p.name === 'EmailService.sendWelcome' ? [`user${n}@example.com`] : [{ id: n }],
-    }));
+    tasks.push(
+      taskData({
+        funcName: p.name,
+        status,
+        createdAt,
+        startTime: status === 'cancelled' ? null : startTime,
+        endTime: status === 'cancelled' ? createdAt + 200 : startTime + durationMs,
+        error,
+        stacktrace: error
+          ? `${error}\n    at ${p.name} (src/${p.name.split('.')[0].toLowerCase()}.ts:${20 + (n % 80)}:11)\n    at TaskExecution.runAttempt (node_modules/nestjs-taskflow/dist/lib/engine/task-execution.js:125:36)`
+          : null,
+        logs,
+        retriesUsed: retries,
+        tags: { tenant: ['acme', 'globex', 'initech', 'umbrella'][n % 4], ...(p.scheduled ? {} : { origin: n % 3 ? 'api' : 'admin' }) },
+        source: p.scheduled ? 'scheduled' : 'manual',
+        priority: p.priority,
+        progress: p.name === 'ReportService.generate' ? 1 : null,
+        args: p.name === 'EmailService.sendWelcome' ? [`user${n}@example.com`] : [{ id: n }],
+      }),
+    );
   }
   return tasks;
 }
@@ -120,33 +166,63 @@ export function history(now: number): TaskData[] {
   let unique = 0;
   const created = (minutesAgo: number) => at(minutesAgo) - ++unique;
   for (let i = 0; i < 12; i++) {
-    tasks.push(taskData({
-      funcName: 'Jobs.ok', status: 'success', createdAt: created(50 - i * 4), startTime: at(50 - i * 4, 10), endTime: at(50 - i * 4, 10 + (i + 1) * 100),
-      tags: { tenant: i % 2 ? 'acme' : 'globex' }, args: [`user${i}@example.com`], logs: ['2026-01-01T00:00:00 ok'],
-    }));
+    tasks.push(
+      taskData({
+        funcName: 'Jobs.ok',
+        status: 'success',
+        createdAt: created(50 - i * 4),
+        startTime: at(50 - i * 4, 10),
+        endTime: at(50 - i * 4, 10 + (i + 1) * 100),
+        tags: { tenant: i % 2 ? 'acme' : 'globex' },
+        args: [`user${i}@example.com`],
+        logs: ['2026-01-01T00:00:00 ok'],
+      }),
+    );
   }
   for (let i = 0; i < 6; i++) {
-    tasks.push(taskData({
-      funcName: 'Jobs.fail', status: 'failed', createdAt: created(40 - i * 5), startTime: at(40 - i * 5, 5), endTime: at(40 - i * 5, 5 + 2000 + i),
-      error: `TypeError: bad input #${1000 + i}`, stacktrace: `TypeError: bad input #${1000 + i}\n    at Jobs.fail (jobs.ts:1:1)`,
-      tags: { tenant: 'acme' }, args: [`=HYPERLINK("http://evil.example","x${i}")`], retriesUsed: 2,
-    }));
+    tasks.push(
+      taskData({
+        funcName: 'Jobs.fail',
+        status: 'failed',
+        createdAt: created(40 - i * 5),
+        startTime: at(40 - i * 5, 5),
+        endTime: at(40 - i * 5, 5 + 2000 + i),
+        error: `TypeError: bad input #${1000 + i}`,
+        stacktrace: `TypeError: bad input #${1000 + i}\n    at Jobs.fail (jobs.ts:1:1)`,
+        tags: { tenant: 'acme' },
+        args: [`=HYPERLINK("http://evil.example","x${i}")`],
+        retriesUsed: 2,
+      }),
+    );
   }
   for (let i = 0; i < 3; i++) {
-    tasks.push(taskData({
-      funcName: 'Jobs.ok', status: 'failed', createdAt: created(30 - i), startTime: at(30 - i, 5), endTime: at(30 - i, 400),
-      error: `Error: connect ECONNREFUSED 10.0.0.${i + 1}:5432`,
-    }));
+    tasks.push(
+      taskData({
+        funcName: 'Jobs.ok',
+        status: 'failed',
+        createdAt: created(30 - i),
+        startTime: at(30 - i, 5),
+        endTime: at(30 - i, 400),
+        error: `Error: connect ECONNREFUSED 10.0.0.${i + 1}:5432`,
+      }),
+    );
   }
-  tasks.push(taskData({
-    funcName: 'Jobs.hold', status: 'interrupted', createdAt: created(20), startTime: at(20, 1), endTime: at(19),
-    error: '=HYPERLINK("http://evil.example","Interrupted")',
-  }));
+  tasks.push(
+    taskData({
+      funcName: 'Jobs.hold',
+      status: 'interrupted',
+      createdAt: created(20),
+      startTime: at(20, 1),
+      endTime: at(19),
+      error: '=HYPERLINK("http://evil.example","Interrupted")',
+    }),
+  );
   tasks.push(taskData({ funcName: 'Jobs.ok', status: 'cancelled', createdAt: created(10), startTime: null, endTime: at(10, 50) }));
-  tasks.push(taskData({ funcName: 'Old.gone', status: 'success', createdAt: at(60 * 24 * 3), startTime: at(60 * 24 * 3, 1), endTime: at(60 * 24 * 3, 7000) }));
+  tasks.push(
+    taskData({ funcName: 'Old.gone', status: 'success', createdAt: at(60 * 24 * 3), startTime: at(60 * 24 * 3, 1), endTime: at(60 * 24 * 3, 7000) }),
+  );
   // Two created in the same millisecond: ties are broken by id.
   tasks.push(taskData({ funcName: 'Jobs.ok', status: 'success', createdAt: at(5), startTime: at(5, 1), endTime: at(5, 51) }));
   tasks.push(taskData({ funcName: 'Jobs.ok', status: 'success', createdAt: at(5), startTime: at(5, 1), endTime: at(5, 51) }));
   return tasks;
 }
-

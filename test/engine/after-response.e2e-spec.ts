@@ -22,7 +22,10 @@ class Work {
 @Controller('intercepted')
 @UseInterceptors(TaskflowInterceptor)
 class InterceptedController {
-  constructor(private readonly tasks: TaskManager, private readonly work: Work) {}
+  constructor(
+    private readonly tasks: TaskManager,
+    private readonly work: Work,
+  ) {}
 
   @Post('deferred')
   async deferred() {
@@ -43,7 +46,10 @@ class InterceptedController {
 
 @Controller('plain')
 class PlainController {
-  constructor(private readonly tasks: TaskManager, private readonly work: Work) {}
+  constructor(
+    private readonly tasks: TaskManager,
+    private readonly work: Work,
+  ) {}
 
   @Post()
   async plain() {
@@ -56,7 +62,10 @@ class PlainController {
 
 @Controller('global')
 class UndecoratedController {
-  constructor(private readonly tasks: TaskManager, private readonly work: Work) {}
+  constructor(
+    private readonly tasks: TaskManager,
+    private readonly work: Work,
+  ) {}
 
   @Post()
   async enqueue() {

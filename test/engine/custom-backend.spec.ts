@@ -106,7 +106,10 @@ async function runThrough(manager: TaskManager, backend: MapBackend): Promise<vo
   expect((await manager.waitFor(id)).status).toBe('success');
   await manager.flush();
   // Written behind in batches (a group commit may fold creation, start and finish into one row).
-  const statuses = backend.batches.flat().filter((t) => t.id === id).map((t) => t.status);
+  const statuses = backend.batches
+    .flat()
+    .filter((t) => t.id === id)
+    .map((t) => t.status);
   expect(statuses[statuses.length - 1]).toBe('success');
   // The rows written are snapshots, the backend's own from then on.
   expect(backend.rows.get(id)).toMatchObject({ id, funcName: 'Jobs.double', status: 'success', args: [21] });

@@ -58,9 +58,7 @@ describe('discovery of @BackgroundTask', () => {
   });
 
   it('rejects duplicate names at startup, naming both classes and methods', async () => {
-    await expect(boot([Mailer, OtherMailer])).rejects.toThrow(
-      /two background tasks are named "Mailer\.send" \(Mailer\.send and OtherMailer\.send\)/,
-    );
+    await expect(boot([Mailer, OtherMailer])).rejects.toThrow(/two background tasks are named "Mailer\.send" \(Mailer\.send and OtherMailer\.send\)/);
   });
 
   it('rejects the decorator on a request-scoped provider, naming class and method', async () => {

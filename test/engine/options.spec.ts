@@ -9,10 +9,25 @@ describe('option validation', () => {
   it('applies the defaults of SPEC §1', () => {
     const o = resolveOptions({});
     expect(o).toMatchObject({
-      path: '/tasks', displayFuncArgs: false, autoInstall: false, auth: null, tokenExpiry: 86400, pollInterval: 30,
-      title: 'nestjs-taskflow', publicStream: false, snapshotDb: null, database: null, snapshotInterval: 60,
-      requeuePending: false, retentionDays: null, maxConcurrentTasks: null, loggers: [], logFile: null,
-      logLifecycle: false, encryptArgsKey: null, maxInMemory: 10000,
+      path: '/tasks',
+      displayFuncArgs: false,
+      autoInstall: false,
+      auth: null,
+      tokenExpiry: 86400,
+      pollInterval: 30,
+      title: 'nestjs-taskflow',
+      publicStream: false,
+      snapshotDb: null,
+      database: null,
+      snapshotInterval: 60,
+      requeuePending: false,
+      retentionDays: null,
+      maxConcurrentTasks: null,
+      loggers: [],
+      logFile: null,
+      logLifecycle: false,
+      encryptArgsKey: null,
+      maxInMemory: 10000,
     });
     expect(o.secretKeyGenerated).toBe(true);
     expect(o.secretKey.length).toBeGreaterThanOrEqual(32);
@@ -39,7 +54,12 @@ describe('option validation', () => {
   it('normalises path and accepts credentials as a pair or a list', () => {
     expect(resolveOptions({ path: 'admin/jobs/' }).path).toBe('/admin/jobs');
     expect(resolveOptions({ auth: ['a', 'b'] }).auth!.authenticateUser('a', 'b')).toBe(true);
-    const many = resolveOptions({ auth: [['a', 'b'], ['c', 'd']] }).auth!;
+    const many = resolveOptions({
+      auth: [
+        ['a', 'b'],
+        ['c', 'd'],
+      ],
+    }).auth!;
     expect(many.authenticateUser('c', 'd')).toBe(true);
     expect(many.authenticateUser('c', 'b')).toBe(false);
     expect(many.authenticateUser('nobody', 'b')).toBe(false);
@@ -52,7 +72,9 @@ describe('option validation', () => {
   it('fails startup when an async factory returns a bad option', async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [TaskManagerModule.forRootAsync({ useFactory: () => ({ maxInMemory: 0 }) })],
-    }).compile().catch((e) => e);
+    })
+      .compile()
+      .catch((e) => e);
     expect(String(moduleRef)).toMatch(/"maxInMemory"/);
   });
 });

@@ -73,8 +73,22 @@ describe('TaskManager API', () => {
     const sub = manager.events$.subscribe((r) => events.push(r.status));
     const pending = await manager.getTask(id);
     expect(Object.keys(pending!)).toEqual([
-      'task_id', 'func_name', 'status', 'created_at', 'start_time', 'end_time', 'duration', 'retries_used',
-      'error', 'logs', 'stacktrace', 'tags', 'source', 'priority', 'executor', 'progress',
+      'task_id',
+      'func_name',
+      'status',
+      'created_at',
+      'start_time',
+      'end_time',
+      'duration',
+      'retries_used',
+      'error',
+      'logs',
+      'stacktrace',
+      'tags',
+      'source',
+      'priority',
+      'executor',
+      'progress',
     ]);
     const record = await manager.waitFor(id);
     sub.unsubscribe();

@@ -17,14 +17,60 @@ function generator(seed: number, base: string, token: string | null) {
   const chance = (p: number) => rand() < p;
 
   const weird = [
-    '', '%20', '%00', '%ZZ', '%E0%A4%A', '%C0%AF', '..', '%2e%2e%2f', '__proto__', 'constructor', 'prototype',
-    '%F0%9F%92%A3', '%E2%80%AE', 'null', 'undefined', 'NaN', 'Infinity', '-1', '0', '1e309', '9'.repeat(40),
-    'a'.repeat(3000), '%27%20OR%201%3D1--', '%3Cscript%3E', '%0d%0aX-Injected:%201', '1.5', '0x10', '+5', 'true',
-    '3fa85f64-5717-4562-b3fc-2c963f66afa6', '3FA85F64-5717-4562-B3FC-2C963F66AFA6', '[]', '{}', '%5B%5D',
+    '',
+    '%20',
+    '%00',
+    '%ZZ',
+    '%E0%A4%A',
+    '%C0%AF',
+    '..',
+    '%2e%2e%2f',
+    '__proto__',
+    'constructor',
+    'prototype',
+    '%F0%9F%92%A3',
+    '%E2%80%AE',
+    'null',
+    'undefined',
+    'NaN',
+    'Infinity',
+    '-1',
+    '0',
+    '1e309',
+    '9'.repeat(40),
+    'a'.repeat(3000),
+    '%27%20OR%201%3D1--',
+    '%3Cscript%3E',
+    '%0d%0aX-Injected:%201',
+    '1.5',
+    '0x10',
+    '+5',
+    'true',
+    '3fa85f64-5717-4562-b3fc-2c963f66afa6',
+    '3FA85F64-5717-4562-B3FC-2C963F66AFA6',
+    '[]',
+    '{}',
+    '%5B%5D',
   ];
   const keys = [
-    'status', 'func_name', 'q', 'tag', 'since', 'limit', 'offset', 'value', 'unit', 'task_ids', '__proto__',
-    'constructor', '__proto__[polluted]', 'constructor[prototype][polluted]', 'status[]', 'limit[$gt]', 'tag[0]', 'a[b][c]',
+    'status',
+    'func_name',
+    'q',
+    'tag',
+    'since',
+    'limit',
+    'offset',
+    'value',
+    'unit',
+    'task_ids',
+    '__proto__',
+    'constructor',
+    '__proto__[polluted]',
+    'constructor[prototype][polluted]',
+    'status[]',
+    'limit[$gt]',
+    'tag[0]',
+    'a[b][c]',
   ];
   const badValues: Record<string, string[]> = {
     status: ['done', 'PENDING', 'success%00', ''],
@@ -36,20 +82,56 @@ function generator(seed: number, base: string, token: string | null) {
     tag: ['nocolon', ':x', ''],
   };
   const segments = [
-    '', '/metrics', '/audit', '/schedules', '/registered', '/bulk-retry', '/retry-failed', '/history', '/dashboard',
-    '/dashboard/stream', '/auth/login', '/auth/logout', '/auth', '/auth/login/extra', '/metrics/extra',
+    '',
+    '/metrics',
+    '/audit',
+    '/schedules',
+    '/registered',
+    '/bulk-retry',
+    '/retry-failed',
+    '/history',
+    '/dashboard',
+    '/dashboard/stream',
+    '/auth/login',
+    '/auth/logout',
+    '/auth',
+    '/auth/login/extra',
+    '/metrics/extra',
   ];
   const methods = ['GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'HEAD', 'OPTIONS'];
   const jsonBodies = [
-    '{"task_ids": "abc"}', '{"task_ids": [1, 2]}', '{"task_ids": [null]}', '{"task_ids": {"0": "a"}}',
-    '{"__proto__": {"polluted": true}}', '{"constructor": {"prototype": {"polluted": true}}}',
-    '{"task_ids": ["' + 'x'.repeat(500) + '"]}', '[]', '"str"', '42', 'null', 'true', '{', '{"a":', '{"task_ids": [',
-    '[' .repeat(2000) + ']'.repeat(2000), '{"username": ["a"], "password": {"$ne": 1}}', '{"username": "admin"}',
-    '{"username": "' + 'u'.repeat(5000) + '", "password": "p"}', '\u0000\u0001garbage', '{"task_ids": ["\\ud800"]}',
+    '{"task_ids": "abc"}',
+    '{"task_ids": [1, 2]}',
+    '{"task_ids": [null]}',
+    '{"task_ids": {"0": "a"}}',
+    '{"__proto__": {"polluted": true}}',
+    '{"constructor": {"prototype": {"polluted": true}}}',
+    '{"task_ids": ["' + 'x'.repeat(500) + '"]}',
+    '[]',
+    '"str"',
+    '42',
+    'null',
+    'true',
+    '{',
+    '{"a":',
+    '{"task_ids": [',
+    '['.repeat(2000) + ']'.repeat(2000),
+    '{"username": ["a"], "password": {"$ne": 1}}',
+    '{"username": "admin"}',
+    '{"username": "' + 'u'.repeat(5000) + '", "password": "p"}',
+    '\u0000\u0001garbage',
+    '{"task_ids": ["\\ud800"]}',
   ];
   const types = [
-    'application/json', 'application/json; charset=utf-16', 'application/x-www-form-urlencoded', 'text/plain',
-    'multipart/form-data; boundary=x', 'application/xml', '', 'application/json; charset=latin1', 'application/merge-patch+json',
+    'application/json',
+    'application/json; charset=utf-16',
+    'application/x-www-form-urlencoded',
+    'text/plain',
+    'multipart/form-data; boundary=x',
+    'application/xml',
+    '',
+    'application/json; charset=latin1',
+    'application/merge-patch+json',
   ];
 
   const query = (): string => {
@@ -67,11 +149,22 @@ function generator(seed: number, base: string, token: string | null) {
   };
 
   const routes: [string, () => string][] = [
-    ['GET', () => ''], ['GET', () => '/metrics'], ['GET', () => '/audit'], ['GET', () => '/schedules'],
-    ['GET', () => '/registered'], ['GET', () => `/${pick(weird)}`], ['POST', () => `/${pick(weird)}/retry`],
-    ['POST', () => `/${pick(weird)}/cancel`], ['POST', () => '/bulk-retry'], ['POST', () => '/retry-failed'],
-    ['DELETE', () => '/history'], ['GET', () => '/dashboard'], ['HEAD', () => '/dashboard/stream'],
-    ['GET', () => '/auth/login'], ['POST', () => '/auth/login'], ['GET', () => '/auth/logout'],
+    ['GET', () => ''],
+    ['GET', () => '/metrics'],
+    ['GET', () => '/audit'],
+    ['GET', () => '/schedules'],
+    ['GET', () => '/registered'],
+    ['GET', () => `/${pick(weird)}`],
+    ['POST', () => `/${pick(weird)}/retry`],
+    ['POST', () => `/${pick(weird)}/cancel`],
+    ['POST', () => '/bulk-retry'],
+    ['POST', () => '/retry-failed'],
+    ['DELETE', () => '/history'],
+    ['GET', () => '/dashboard'],
+    ['HEAD', () => '/dashboard/stream'],
+    ['GET', () => '/auth/login'],
+    ['POST', () => '/auth/login'],
+    ['GET', () => '/auth/logout'],
   ];
 
   return (): FuzzRequest => {
@@ -90,16 +183,33 @@ function generator(seed: number, base: string, token: string | null) {
     const headers: Record<string, string> = {};
     if (token && chance(0.6)) headers.Authorization = `Bearer ${token}`;
     else if (chance(0.2)) headers.Authorization = pick(['Bearer', 'Bearer x.y.z', 'Basic Zm9vOmJhcg==', `Bearer ${'a'.repeat(6000)}`]);
-    if (chance(0.2)) headers.Cookie = pick(['taskflow_token=%ZZ', 'taskflow_token="', `taskflow_token=${token ?? 'x'}; taskflow_token=junk`, '=;;=', 'a'.repeat(2000)]);
+    if (chance(0.2))
+      headers.Cookie = pick([
+        'taskflow_token=%ZZ',
+        'taskflow_token="',
+        `taskflow_token=${token ?? 'x'}; taskflow_token=junk`,
+        '=;;=',
+        'a'.repeat(2000),
+      ]);
     if (chance(0.15)) headers.Origin = pick(['http://evil.example', 'null', 'garbage', 'http://[::1', 'file://']);
     if (chance(0.1)) headers['Last-Event-ID'] = pick(weird).slice(0, 100);
     let body: string | undefined;
     if (method !== 'GET' && method !== 'HEAD' && chance(0.7)) {
       const type = pick(types);
       if (type) headers['Content-Type'] = type;
-      body = type === 'application/x-www-form-urlencoded'
-        ? pick(['username=a&username=b&password=c', 'task_ids[]=a', '__proto__[polluted]=1', 'a[b][c][d][e][f]=1', '%ZZ=1', 'username=admin&password=' + 'p'.repeat(2000)])
-        : chance(0.05) ? 'x'.repeat(200 * 1024) : pick(jsonBodies);
+      body =
+        type === 'application/x-www-form-urlencoded'
+          ? pick([
+              'username=a&username=b&password=c',
+              'task_ids[]=a',
+              '__proto__[polluted]=1',
+              'a[b][c][d][e][f]=1',
+              '%ZZ=1',
+              'username=admin&password=' + 'p'.repeat(2000),
+            ])
+          : chance(0.05)
+            ? 'x'.repeat(200 * 1024)
+            : pick(jsonBodies);
     }
     return { method, path, headers, body };
   };
@@ -145,7 +255,9 @@ async function fuzz(h: HttpApp, base: string, seedValue: number, count: number, 
       throw new Error(`request #${i} (seed ${seedValue}) failed: ${req.method} ${req.path.slice(0, 200)}: ${String(error)}`, { cause: error });
     }
     if (result.status >= 500) {
-      throw new Error(`request #${i} (seed ${seedValue}) answered ${result.status}: ${req.method} ${req.path.slice(0, 200)} ${JSON.stringify(req.headers).slice(0, 200)} body=${(req.body ?? '').slice(0, 100)} -> ${result.body.slice(0, 300)}`);
+      throw new Error(
+        `request #${i} (seed ${seedValue}) answered ${result.status}: ${req.method} ${req.path.slice(0, 200)} ${JSON.stringify(req.headers).slice(0, 200)} body=${(req.body ?? '').slice(0, 100)} -> ${result.body.slice(0, 300)}`,
+      );
     }
     statuses.set(result.status, (statuses.get(result.status) ?? 0) + 1);
   }
@@ -184,7 +296,8 @@ describe('fuzz: malformed requests on every route', () => {
     );
     try {
       const held = await seed(h, 'fuzz-auth');
-      const token = (await request(h.server).post('/admin/jobs/auth/login').send({ username: 'admin', password: 's3cret' }).expect(200)).body.access_token;
+      const token = (await request(h.server).post('/admin/jobs/auth/login').send({ username: 'admin', password: 's3cret' }).expect(200)).body
+        .access_token;
       const before = await snapshot(h);
       const statuses = await fuzz(h, '/admin/jobs', 777, 400, token);
       expect(await snapshot(h)).toEqual(before);

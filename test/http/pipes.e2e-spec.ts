@@ -31,7 +31,10 @@ describe('pipes behind the admin routes', () => {
     const ids = Array.from({ length: 5000 }, (_, i) => `${'x'.repeat(120)}-${i}`);
     const res = await request(h.server).post('/api/tasks/bulk-retry').send({ task_ids: ids }).expect(200);
     expect(res.body).toEqual({ dispatched: 0, skipped: 5000, results: [] });
-    const big = await request(h.server).post('/api/tasks/retry-failed').send({ pad: 'x'.repeat(200 * 1024) }).expect(413);
+    const big = await request(h.server)
+      .post('/api/tasks/retry-failed')
+      .send({ pad: 'x'.repeat(200 * 1024) })
+      .expect(413);
     expect(big.body).toEqual({ statusCode: 413, error: 'Payload Too Large', message: expect.any(String) });
   });
 });

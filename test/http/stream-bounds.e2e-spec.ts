@@ -102,7 +102,12 @@ describe('SSE stream bounds', () => {
         const ids = first.map((e) => BigInt(e.id!));
         expect(ids.every((id, i) => i === 0 || id > ids[i - 1])).toBe(true);
         // Oldest first: the live tasks the manager lists first are the ones sent.
-        expect(records.map((r) => r.task_id)).toEqual(h.manager.liveTasks().slice(0, 1000).map((r) => r.task_id));
+        expect(records.map((r) => r.task_id)).toEqual(
+          h.manager
+            .liveTasks()
+            .slice(0, 1000)
+            .map((r) => r.task_id),
+        );
 
         const hint = reader.events[reader.events.indexOf(first[999]) + 1];
         expect(hint.event).toBe('resync');
@@ -111,7 +116,10 @@ describe('SSE stream bounds', () => {
 
         const held = records[0].task_id;
         gate('bounds-hold').open();
-        const done = await reader.waitFor((e) => isTask(e) && JSON.parse(e.data!).task_id === held && JSON.parse(e.data!).status === 'success', 20_000);
+        const done = await reader.waitFor(
+          (e) => isTask(e) && JSON.parse(e.data!).task_id === held && JSON.parse(e.data!).status === 'success',
+          20_000,
+        );
         expect(BigInt(done.id!)).toBeGreaterThan(BigInt(hint.id!));
       } finally {
         reader.close();
@@ -177,7 +185,7 @@ describe('SSE stream bounds', () => {
       return stream;
     };
 
-    it('answers 429 with Nest\'s body to one stream more than an address may hold, and 503 past the total', async () => {
+    it("answers 429 with Nest's body to one stream more than an address may hold, and 503 past the total", async () => {
       for (let i = 0; i < 3; i++) await accepted('127.0.0.2');
       const fourth = await openFrom(url, '127.0.0.2');
       expect(fourth.status).toBe(429);

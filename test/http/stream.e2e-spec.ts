@@ -50,7 +50,7 @@ describe('SSE stream', () => {
   afterEach(() => readers.splice(0).forEach((r) => r.close()));
   afterAll(() => h.close());
 
-  it('sends the SPEC headers', async () => {
+  it('sends the contract headers', async () => {
     const sse = await open();
     expect(sse.status).toBe(200);
     expect(sse.headers['content-type']).toBe('text/event-stream');
@@ -226,7 +226,9 @@ describe('SSE stream', () => {
     // It carries the id of the latest task event, so it never moves the client's Last-Event-ID elsewhere.
     const taskIds = sse.events.filter((e) => e.event === undefined && e.id !== undefined).map((e) => e.id);
     expect(metrics.id).toBe(taskIds[taskIds.length - 1]);
-    expect(JSON.parse(metrics.data!)).toEqual(expect.objectContaining({ total: expect.any(Number), success: expect.any(Number), by_function: expect.any(Object) }));
+    expect(JSON.parse(metrics.data!)).toEqual(
+      expect.objectContaining({ total: expect.any(Number), success: expect.any(Number), by_function: expect.any(Object) }),
+    );
     expect(first.status).toBe('success');
     for (let i = 0; i < 4; i++) {
       await runToEnd(h.manager, 'Jobs.ok', `m-burst-${i}`);
@@ -257,7 +259,7 @@ describe('SSE stream', () => {
     const forTask = sse.events.filter(taskEvent(id));
     expect(changes).toBeGreaterThan(200);
     expect(forTask.length).toBeLessThan(10);
-    expect((h.app.get(TaskEventHub).stats.coalesced)).toBeGreaterThan(190);
+    expect(h.app.get(TaskEventHub).stats.coalesced).toBeGreaterThan(190);
   });
 
   it('accepts the session on the stream when auth is on', async () => {
@@ -311,4 +313,3 @@ describe('SSE stream', () => {
     await sse.waitForEnd(2000);
   });
 });
-

@@ -30,8 +30,21 @@ describe('REST API without auth (path /tasks)', () => {
       expect(res.headers['x-total-count']).toBe('3');
       expect(res.headers['access-control-expose-headers']).toMatch(/X-Total-Count/i);
       expect(Object.keys(res.body[0]).slice(0, 15)).toEqual([
-        'task_id', 'func_name', 'status', 'created_at', 'start_time', 'end_time', 'duration', 'retries_used',
-        'error', 'logs', 'stacktrace', 'tags', 'source', 'priority', 'executor',
+        'task_id',
+        'func_name',
+        'status',
+        'created_at',
+        'start_time',
+        'end_time',
+        'duration',
+        'retries_used',
+        'error',
+        'logs',
+        'stacktrace',
+        'tags',
+        'source',
+        'priority',
+        'executor',
       ]);
       expect(res.body[0].args).toBeUndefined();
     });

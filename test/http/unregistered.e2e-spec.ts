@@ -33,7 +33,10 @@ describe('retry of a task whose function is no longer registered', () => {
       expect((await request(second.server).get(`/tasks/${id}`).expect(200)).body.func_name).toBe('Legacy.removed');
       const res = await request(second.server).post(`/tasks/${id}/retry`).expect(409);
       expect(res.body).toEqual({ statusCode: 409, error: 'Conflict', message: expect.stringMatching(/Legacy\.removed.*no longer registered/) });
-      const bulk = await request(second.server).post('/tasks/bulk-retry').send({ task_ids: [id] }).expect(200);
+      const bulk = await request(second.server)
+        .post('/tasks/bulk-retry')
+        .send({ task_ids: [id] })
+        .expect(200);
       expect(bulk.body).toEqual({ dispatched: 0, skipped: 1, results: [] });
       expect((await request(second.server).get('/tasks').expect(200)).body).toHaveLength(1);
     } finally {

@@ -38,7 +38,12 @@ function lifecycleEvent(extra: Partial<TaskLifecycleEvent> = {}): TaskLifecycleE
 }
 
 function lines(file: string): string[] {
-  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '') : [];
+  return fs.existsSync(file)
+    ? fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+    : [];
 }
 
 @Injectable()
@@ -162,7 +167,9 @@ describe('FileLogger', () => {
           `RUNNING [${ok.slice(0, 8)}] Email.send attempt=1 tags=source=signup`,
           `RUNNING [${ko.slice(0, 8)}] Email.fail attempt=1`,
           expect.stringMatching(new RegExp(`^SUCCESS \\[${ok.slice(0, 8)}\\] Email\\.send attempt=1 duration=\\d\\.\\d{3}s tags=source=signup$`)),
-          expect.stringMatching(new RegExp(`^FAILED \\[${ko.slice(0, 8)}\\] Email\\.fail attempt=1 duration=\\d\\.\\d{3}s error="TypeError: bad\\\\naddress"$`)),
+          expect.stringMatching(
+            new RegExp(`^FAILED \\[${ko.slice(0, 8)}\\] Email\\.fail attempt=1 duration=\\d\\.\\d{3}s error="TypeError: bad\\\\naddress"$`),
+          ),
         ]),
       );
       expect(written).toHaveLength(7);
@@ -182,7 +189,9 @@ describe('FileLogger', () => {
     it('refuses two FileLoggers on one file', () => {
       const file = path.join(dir, 'twice.log');
       expect(() => TaskManagerModule.forRoot({ loggers: [new FileLogger(file), new FileLogger(file)] })).toThrow(InvalidOptionError);
-      expect(() => TaskManagerModule.forRoot({ loggers: [new FileLogger(file), new FileLogger(file)] })).toThrow(/two FileLoggers write to .*twice\.log/);
+      expect(() => TaskManagerModule.forRoot({ loggers: [new FileLogger(file), new FileLogger(file)] })).toThrow(
+        /two FileLoggers write to .*twice\.log/,
+      );
     });
   });
 });

@@ -213,7 +213,10 @@ describe('reportProgress reaches observers as a log line only with a message', (
 
   it('logs the message with the fraction in extra', async () => {
     const memory = new InMemoryLogger();
-    const moduleRef = await Test.createTestingModule({ imports: [TaskManagerModule.forRoot({ loggers: [memory] })], providers: [Progressing] }).compile();
+    const moduleRef = await Test.createTestingModule({
+      imports: [TaskManagerModule.forRoot({ loggers: [memory] })],
+      providers: [Progressing],
+    }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
     await app.init();
     const manager = app.get(TaskManager);
@@ -274,12 +277,19 @@ describeEachDatabase('observers start before any requeued or scheduled task runs
     Requeued.gate.open();
     SlowStartup.order = [];
 
-    const second = await createPersistentApp(target.options, prefix, { requeuePending: true, loggers: [new SlowStartup()] }, { providers: [Requeued, StartupSchedule] });
+    const second = await createPersistentApp(
+      target.options,
+      prefix,
+      { requeuePending: true, loggers: [new SlowStartup()] },
+      { providers: [Requeued, StartupSchedule] },
+    );
     expect(await second.manager.waitFor(waiting)).toMatchObject({ status: 'success' });
     const [schedule] = await second.manager.schedules();
     await second.manager.waitFor(schedule.last_task_id!);
     await second.app.close();
     expect(SlowStartup.order[0]).toBe('observer started');
-    expect(SlowStartup.order).toEqual(expect.arrayContaining(['running Requeued.later', 'ran requeued', 'log later requeued', 'running StartupSchedule.atStartup', 'ran scheduled']));
+    expect(SlowStartup.order).toEqual(
+      expect.arrayContaining(['running Requeued.later', 'ran requeued', 'log later requeued', 'running StartupSchedule.atStartup', 'ran scheduled']),
+    );
   });
 });

@@ -100,7 +100,15 @@ describeEachDatabase('persistence lifecycle', (target) => {
     const backend = new TypeOrmTaskBackend(target.options, { tablePrefix: prefix });
     await backend.open();
     const row = (id: string, status: 'pending' | 'running', durable: boolean): TaskData =>
-      blankTask({ id, funcName: 'Jobs.record', status, startTime: status === 'running' ? Date.now() : null, args: [id, { n: 9, s: 'dead' }], durable, owner: 'gone-host/4242/deadbeef' });
+      blankTask({
+        id,
+        funcName: 'Jobs.record',
+        status,
+        startTime: status === 'running' ? Date.now() : null,
+        args: [id, { n: 9, s: 'dead' }],
+        durable,
+        owner: 'gone-host/4242/deadbeef',
+      });
     const ids = [`orphan-a-${prefix}`, `orphan-b-${prefix}`, `orphan-c-${prefix}`];
     await backend.saveBatch([row(ids[0], 'pending', true), row(ids[1], 'running', false), row(ids[2], 'pending', false)]);
     await backend.close();

@@ -24,8 +24,7 @@ describe('SQLite writer thread', () => {
     await connection.transaction((sql) => sql.run('CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)'));
     return { source, connection };
   };
-  const values = async (connection: Connection) =>
-    (await connection.read((sql) => sql.run('SELECT v FROM t ORDER BY id'))).rows.map((row) => row.v);
+  const values = async (connection: Connection) => (await connection.read((sql) => sql.run('SELECT v FROM t ORDER BY id'))).rows.map((row) => row.v);
 
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-writer-'));

@@ -65,7 +65,7 @@ describe('metrics without window functions (MySQL 5.7 / MariaDB < 10.2 path)', (
     const tasks: TaskData[] = [];
     for (let i = 0; i < 300; i++) {
       const funcName = `F${i % 4}`;
-      const ms = Math.round(3 + (i * 7919) % 20_000);
+      const ms = Math.round(3 + ((i * 7919) % 20_000));
       tasks.push(
         blankTask({
           funcName,

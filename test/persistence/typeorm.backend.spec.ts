@@ -151,10 +151,7 @@ describeEachDatabase('TypeOrmTaskBackend', (target: DatabaseTarget) => {
       expect((await backend.getTask(id))?.status).toBe('failed');
       // several copies of one task in a batch: the highest version wins
       const twin = randomUUID();
-      await backend.saveBatch([
-        task({ id: twin, status: 'running', version: 5 }),
-        task({ id: twin, status: 'pending', version: 4 }),
-      ]);
+      await backend.saveBatch([task({ id: twin, status: 'running', version: 5 }), task({ id: twin, status: 'pending', version: 4 })]);
       expect((await backend.getTask(twin))?.version).toBe(5);
       const metrics = await backend.metrics();
       expect(metrics.total).toBe(2);
@@ -175,9 +172,11 @@ describeEachDatabase('TypeOrmTaskBackend', (target: DatabaseTarget) => {
       const ids = Array.from({ length: 300 }, () => randomUUID());
       const batches = (status: TaskData['status'], version: number) =>
         Array.from({ length: 6 }, (_, b) =>
-          ids.slice(b * 50, b * 50 + 50).map((id) =>
-            status === 'success' ? finished('Race.fn', status, 250, { id, version }) : task({ id, funcName: 'Race.fn', status, version }),
-          ),
+          ids
+            .slice(b * 50, b * 50 + 50)
+            .map((id) =>
+              status === 'success' ? finished('Race.fn', status, 250, { id, version }) : task({ id, funcName: 'Race.fn', status, version }),
+            ),
         );
       const started = Date.now();
       await Promise.all([
@@ -282,12 +281,12 @@ describeEachDatabase('TypeOrmTaskBackend', (target: DatabaseTarget) => {
     });
 
     it('matches every tag exactly, including quotes, wildcards, backslashes and unicode', async () => {
-      const special = { 'we"ird': 'va"l\\ue', 'pct%': '100%', 'und_er': 'a_b', 'ключ': 'значение 🚀', 'a:b': 'c:d' };
+      const special = { 'we"ird': 'va"l\\ue', 'pct%': '100%', und_er: 'a_b', ключ: 'значение 🚀', 'a:b': 'c:d' };
       const match = task({ createdAt: BASE + 10, tags: { ...special, source: 'signup' } });
       const partial = task({ createdAt: BASE + 9, tags: { 'we"ird': 'va"l\\ue' } });
       const lookalikes = task({
         createdAt: BASE + 8,
-        tags: { 'pct%': '100x', 'und_er': 'aXb', 'x"pct%': '100%', 'a"und_er': 'a_b', source: 'signupX' },
+        tags: { 'pct%': '100x', und_er: 'aXb', 'x"pct%': '100%', 'a"und_er': 'a_b', source: 'signupX' },
       });
       const escapedKey = task({ createdAt: BASE + 7, tags: { 'x"source': 'signup' } });
       await backend.saveBatch([match, partial, lookalikes, escapedKey]);
@@ -297,13 +296,13 @@ describeEachDatabase('TypeOrmTaskBackend', (target: DatabaseTarget) => {
       expect(bySpecial.total).toBe(1);
       expect((await backend.listTasks({ tags: { 'we"ird': 'va"l\\ue' } })).total).toBe(2);
       expect((await backend.listTasks({ tags: { 'pct%': '100%' } })).items.map((t) => t.id)).toEqual([match.id]);
-      expect((await backend.listTasks({ tags: { 'und_er': 'a_b' } })).items.map((t) => t.id)).toEqual([match.id]);
+      expect((await backend.listTasks({ tags: { und_er: 'a_b' } })).items.map((t) => t.id)).toEqual([match.id]);
       // `{"x\"source":"signup"}` contains `"source":"signup"`: excluded by the exact check
       const source = await backend.listTasks({ tags: { source: 'signup' } });
       expect(source.items.map((t) => t.id)).toEqual([match.id]);
       expect(source.total).toBe(1);
       expect((await backend.listTasks({ tags: { source: 'SIGNUP' } })).total).toBe(0);
-      expect((await backend.listTasks({ tags: { 'ключ': 'значение 🚀', 'a:b': 'c:d' }, status: 'pending' })).total).toBe(1);
+      expect((await backend.listTasks({ tags: { ключ: 'значение 🚀', 'a:b': 'c:d' }, status: 'pending' })).total).toBe(1);
       const paged = await backend.listTasks({ tags: { 'we"ird': 'va"l\\ue' }, limit: 1, offset: 1 });
       expect(paged).toMatchObject({ total: 2 });
       expect(paged.items.map((t) => t.id)).toEqual([partial.id]);
@@ -551,9 +550,7 @@ describeEachDatabase('TypeOrmTaskBackend', (target: DatabaseTarget) => {
       );
       expect(results.filter(Boolean)).toHaveLength(1);
       await backend.tryAcquireLease('expired', 'old', -10);
-      const retake = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => (i % 2 ? other : backend).tryAcquireLease('expired', `new-${i}`, 60)),
-      );
+      const retake = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? other : backend).tryAcquireLease('expired', `new-${i}`, 60)));
       expect(retake.filter(Boolean)).toHaveLength(1);
     });
 
@@ -574,7 +571,13 @@ describeEachDatabase('TypeOrmTaskBackend', (target: DatabaseTarget) => {
       const e1 = audit({ timestamp: new Date(BASE).toISOString(), detail: { note: 'first "one" ü' } });
       const e2 = audit({ timestamp: new Date(BASE + 1000).toISOString(), action: 'cancel' });
       const e3 = audit({ timestamp: new Date(BASE + 1000).toISOString(), action: 'bulk_retry', task_id: 'bulk', detail: { ids: ['a', 'b'] } });
-      const e4 = audit({ timestamp: new Date(BASE + 2000).toISOString(), action: 'delete_history', task_id: null, actor: 'admin', detail: { deleted: 3 } });
+      const e4 = audit({
+        timestamp: new Date(BASE + 2000).toISOString(),
+        action: 'delete_history',
+        task_id: null,
+        actor: 'admin',
+        detail: { deleted: 3 },
+      });
       for (const e of [e1, e2, e3, e4]) await backend.appendAudit(e);
       await backend.appendAudit(e1); // the same entry again is ignored
       expect(await backend.listAudit(10, 0)).toEqual([e4, e3, e2, e1]);

@@ -119,11 +119,7 @@ describe('@ScheduledTask (fake timers)', () => {
     await advanceTo('2026-04-30T10:01:30.000Z');
     await manager.drain();
     const fired = await records(manager, 'Every30.poll');
-    expect(fired.map((r) => r.tags.schedule_slot)).toEqual([
-      '2026-04-30T10:00:30.000Z',
-      '2026-04-30T10:01:00.000Z',
-      '2026-04-30T10:01:30.000Z',
-    ]);
+    expect(fired.map((r) => r.tags.schedule_slot)).toEqual(['2026-04-30T10:00:30.000Z', '2026-04-30T10:01:00.000Z', '2026-04-30T10:01:30.000Z']);
     expect(fired.every((r) => r.source === 'scheduled' && r.status === 'success')).toBe(true);
     expect(app.get(Every30).runs).toBe(3);
     expect(await manager.schedules()).toEqual([
@@ -272,7 +268,9 @@ describe('@ScheduledTask (fake timers)', () => {
     let manager: TaskManager;
     ({ app, manager } = await boot('2026-04-30T10:00:10.000Z', [Every30]));
     const seen: { next_run: string | null; last_status: string | null }[] = [];
-    const subscription = app.get(TaskScheduler).schedules$.subscribe((list) => seen.push({ next_run: list[0].next_run, last_status: list[0].last_status }));
+    const subscription = app
+      .get(TaskScheduler)
+      .schedules$.subscribe((list) => seen.push({ next_run: list[0].next_run, last_status: list[0].last_status }));
     await advanceTo('2026-04-30T10:00:30.000Z');
     await manager.drain();
     await jest.advanceTimersByTimeAsync(0);
@@ -308,8 +306,7 @@ describe('@ScheduledTask (fake timers)', () => {
           return decide(name, ttl);
         }),
       };
-      const stub = (nest: INestApplication) =>
-        jest.spyOn(nest.get(TaskBackend), 'tryAcquireLease').mockImplementation(backend.tryAcquireLease);
+      const stub = (nest: INestApplication) => jest.spyOn(nest.get(TaskBackend), 'tryAcquireLease').mockImplementation(backend.tryAcquireLease);
       return { calls, stub };
     }
 
@@ -392,20 +389,160 @@ describe('@ScheduledTask declared wrongly: startup errors naming class and metho
   }
 
   const cases: [string, () => any, RegExp][] = [
-    ['neither every nor cron', () => { @Injectable() class Neither { @ScheduledTask({} as any) async run() {} } return Neither; }, /Neither\.run needs exactly one of "every" \(seconds\) or "cron"/],
-    ['both every and cron', () => { @Injectable() class Both { @ScheduledTask({ every: 5, cron: '* * * * *' }) async run() {} } return Both; }, /Both\.run needs exactly one of/],
-    ['a cron field out of range', () => { @Injectable() class BadCron { @ScheduledTask({ cron: '61 * * * *' }) async run() {} } return BadCron; }, /BadCron\.run has an invalid cron expression "61 \* \* \* \*": .*out of range.*5 fields/],
-    ['six fields (seconds)', () => { @Injectable() class Six { @ScheduledTask({ cron: '0 0 9 * * *' }) async run() {} } return Six; }, /Six\.run has an invalid cron expression "0 0 9 \* \* \*": expected 5 fields, got 6/],
-    ['an alias', () => { @Injectable() class Alias { @ScheduledTask({ cron: '@daily' }) async run() {} } return Alias; }, /Alias\.run has an invalid cron expression "@daily": expected 5 fields, got an alias/],
-    ['an unknown timezone', () => { @Injectable() class Mars { @ScheduledTask({ cron: '0 9 * * *', timezone: 'Mars/Olympus' }) async run() {} } return Mars; }, /Mars\.run has an unknown timezone "Mars\/Olympus"/],
-    ['a timezone with every', () => { @Injectable() class TzEvery { @ScheduledTask({ every: 5, timezone: 'UTC' }) async run() {} } return TzEvery; }, /option "timezone" on TzEvery\.run must be left out with "every"/],
-    ['every below 1 s', () => { @Injectable() class Fast { @ScheduledTask({ every: 0.5 }) async run() {} } return Fast; }, /option "every" on Fast\.run must be a number of seconds from 1 to 2147483 .*, got 0\.5/],
-    ['every beyond what a timer holds', () => { @Injectable() class Monthly { @ScheduledTask({ every: 30 * 86400 }) async run() {} } return Monthly; }, /option "every" on Monthly\.run must be a number of seconds from 1 to 2147483 \(about 24 days; use cron for longer periods\), got 2592000/],
-    ['an unknown option', () => { @Injectable() class Typo { @ScheduledTask({ every: 5, runOnStart: true } as any) async run() {} } return Typo; }, /option "runOnStart" on Typo\.run must be left out: it is not an option/],
-    ['a non-boolean flag', () => { @Injectable() class Flag { @ScheduledTask({ every: 5, overlap: 'yes' } as any) async run() {} } return Flag; }, /option "overlap" on Flag\.run must be true or false/],
-    ['@BackgroundTask below it', () => { @Injectable() class Below { @ScheduledTask({ every: 5 }) @BackgroundTask() async run() {} } return Below; }, /Below\.run has both @ScheduledTask and @BackgroundTask/],
-    ['@BackgroundTask above it', () => { @Injectable() class Above { @BackgroundTask() @ScheduledTask({ every: 5 }) async run() {} } return Above; }, /Above\.run has both @ScheduledTask and @BackgroundTask/],
-    ['a request-scoped provider', () => { @Injectable({ scope: Scope.REQUEST }) class PerRequest { @ScheduledTask({ every: 5 }) async run() {} } return PerRequest; }, /PerRequest\.run, which is request-scoped/],
+    [
+      'neither every nor cron',
+      () => {
+        @Injectable()
+        class Neither {
+          @ScheduledTask({} as any) async run() {}
+        }
+        return Neither;
+      },
+      /Neither\.run needs exactly one of "every" \(seconds\) or "cron"/,
+    ],
+    [
+      'both every and cron',
+      () => {
+        @Injectable()
+        class Both {
+          @ScheduledTask({ every: 5, cron: '* * * * *' }) async run() {}
+        }
+        return Both;
+      },
+      /Both\.run needs exactly one of/,
+    ],
+    [
+      'a cron field out of range',
+      () => {
+        @Injectable()
+        class BadCron {
+          @ScheduledTask({ cron: '61 * * * *' }) async run() {}
+        }
+        return BadCron;
+      },
+      /BadCron\.run has an invalid cron expression "61 \* \* \* \*": .*out of range.*5 fields/,
+    ],
+    [
+      'six fields (seconds)',
+      () => {
+        @Injectable()
+        class Six {
+          @ScheduledTask({ cron: '0 0 9 * * *' }) async run() {}
+        }
+        return Six;
+      },
+      /Six\.run has an invalid cron expression "0 0 9 \* \* \*": expected 5 fields, got 6/,
+    ],
+    [
+      'an alias',
+      () => {
+        @Injectable()
+        class Alias {
+          @ScheduledTask({ cron: '@daily' }) async run() {}
+        }
+        return Alias;
+      },
+      /Alias\.run has an invalid cron expression "@daily": expected 5 fields, got an alias/,
+    ],
+    [
+      'an unknown timezone',
+      () => {
+        @Injectable()
+        class Mars {
+          @ScheduledTask({ cron: '0 9 * * *', timezone: 'Mars/Olympus' }) async run() {}
+        }
+        return Mars;
+      },
+      /Mars\.run has an unknown timezone "Mars\/Olympus"/,
+    ],
+    [
+      'a timezone with every',
+      () => {
+        @Injectable()
+        class TzEvery {
+          @ScheduledTask({ every: 5, timezone: 'UTC' }) async run() {}
+        }
+        return TzEvery;
+      },
+      /option "timezone" on TzEvery\.run must be left out with "every"/,
+    ],
+    [
+      'every below 1 s',
+      () => {
+        @Injectable()
+        class Fast {
+          @ScheduledTask({ every: 0.5 }) async run() {}
+        }
+        return Fast;
+      },
+      /option "every" on Fast\.run must be a number of seconds from 1 to 2147483 .*, got 0\.5/,
+    ],
+    [
+      'every beyond what a timer holds',
+      () => {
+        @Injectable()
+        class Monthly {
+          @ScheduledTask({ every: 30 * 86400 }) async run() {}
+        }
+        return Monthly;
+      },
+      /option "every" on Monthly\.run must be a number of seconds from 1 to 2147483 \(about 24 days; use cron for longer periods\), got 2592000/,
+    ],
+    [
+      'an unknown option',
+      () => {
+        @Injectable()
+        class Typo {
+          @ScheduledTask({ every: 5, runOnStart: true } as any) async run() {}
+        }
+        return Typo;
+      },
+      /option "runOnStart" on Typo\.run must be left out: it is not an option/,
+    ],
+    [
+      'a non-boolean flag',
+      () => {
+        @Injectable()
+        class Flag {
+          @ScheduledTask({ every: 5, overlap: 'yes' } as any) async run() {}
+        }
+        return Flag;
+      },
+      /option "overlap" on Flag\.run must be true or false/,
+    ],
+    [
+      '@BackgroundTask below it',
+      () => {
+        @Injectable()
+        class Below {
+          @ScheduledTask({ every: 5 }) @BackgroundTask() async run() {}
+        }
+        return Below;
+      },
+      /Below\.run has both @ScheduledTask and @BackgroundTask/,
+    ],
+    [
+      '@BackgroundTask above it',
+      () => {
+        @Injectable()
+        class Above {
+          @BackgroundTask() @ScheduledTask({ every: 5 }) async run() {}
+        }
+        return Above;
+      },
+      /Above\.run has both @ScheduledTask and @BackgroundTask/,
+    ],
+    [
+      'a request-scoped provider',
+      () => {
+        @Injectable({ scope: Scope.REQUEST })
+        class PerRequest {
+          @ScheduledTask({ every: 5 }) async run() {}
+        }
+        return PerRequest;
+      },
+      /PerRequest\.run, which is request-scoped/,
+    ],
   ];
 
   it.each(cases)('%s', async (_title, make, message) => {

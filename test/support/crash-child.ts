@@ -17,7 +17,11 @@ let warmed = false;
  */
 export function warmTranspileCache(): void {
   if (warmed) return;
-  const result = spawnSync(process.execPath, [HOOK, path.join(ROOT, 'lib'), path.join(ROOT, 'test', 'crash', 'fixtures')], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(process.execPath, [HOOK, path.join(ROOT, 'lib'), path.join(ROOT, 'test', 'crash', 'fixtures')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   if (result.status !== 0) throw new Error(`warming the transpile cache failed: ${result.stderr || result.error?.message}`);
   warmed = true;
 }
@@ -111,7 +115,11 @@ export class CrashChild {
         }
         const failed = this.events.find((e) => e.ev === 'error');
         if (failed || !this.alive) {
-          reject(new Error(`${this.name} ${failed ? 'failed' : 'exited'} before ${what}: ${JSON.stringify(failed ?? this.exitInfo)}\n${this.stderrText.slice(-4000)}`));
+          reject(
+            new Error(
+              `${this.name} ${failed ? 'failed' : 'exited'} before ${what}: ${JSON.stringify(failed ?? this.exitInfo)}\n${this.stderrText.slice(-4000)}`,
+            ),
+          );
           return true;
         }
         return false;
@@ -209,7 +217,12 @@ export interface LedgerLine {
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function pollUntil<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000, everyMs = 20): Promise<T> {
+export async function pollUntil<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 15_000,
+  everyMs = 20,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

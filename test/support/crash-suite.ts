@@ -72,7 +72,13 @@ export async function untilStoredAndRunning(table: TaskTable, tasks: { id: strin
  * Waits until every one of `tasks` is settled in `table` (`success`, or `interrupted` for those
  * caught running by a crash), and resolves with the rows by id at that moment.
  */
-export function untilSettled(table: TaskTable, tasks: { id: string }[], what: string, timeoutMs?: number, everyMs?: number): Promise<Map<string, TaskRow>> {
+export function untilSettled(
+  table: TaskTable,
+  tasks: { id: string }[],
+  what: string,
+  timeoutMs?: number,
+  everyMs?: number,
+): Promise<Map<string, TaskRow>> {
   return pollUntil(
     what,
     async () => {

@@ -41,10 +41,7 @@ export class Jobs {
   @BackgroundTask()
   async hold(key: string): Promise<void> {
     const signal = getTaskContext()?.signal;
-    await Promise.race([
-      gate(key).promise,
-      new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true })),
-    ]);
+    await Promise.race([gate(key).promise, new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }))]);
   }
 }
 

@@ -22,9 +22,7 @@ export class TcpProxy {
   /** When each refused attempt came (epoch ms). */
   readonly refusedAt: number[] = [];
 
-  constructor(
-    private readonly target: { host: string; port: number },
-  ) {}
+  constructor(private readonly target: { host: string; port: number }) {}
 
   /** Listens on a free port of 127.0.0.1; resolves with it. */
   async start(): Promise<number> {

@@ -3,7 +3,13 @@ import { PriorityQueue } from '../../lib/engine/priority-queue';
 describe('PriorityQueue', () => {
   it('pops the highest priority first', () => {
     const queue = new PriorityQueue<string>();
-    for (const [item, priority] of [['low', -5], ['mid', 0], ['top', 10], ['high', 3]] as const) queue.push(item, priority);
+    for (const [item, priority] of [
+      ['low', -5],
+      ['mid', 0],
+      ['top', 10],
+      ['high', 3],
+    ] as const)
+      queue.push(item, priority);
     expect([queue.pop(), queue.pop(), queue.pop(), queue.pop(), queue.pop()]).toEqual(['top', 'high', 'mid', 'low', undefined]);
     expect(queue.size).toBe(0);
   });
@@ -27,7 +33,7 @@ describe('PriorityQueue', () => {
   it('stays ordered over many random pushes', () => {
     const queue = new PriorityQueue<{ p: number; seq: number }>();
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const items = Array.from({ length: 2000 }, (_, seq) => ({ p: Math.floor(random() * 10), seq }));
     for (const item of items) queue.push(item, item.p);
     const popped = Array.from({ length: items.length }, () => queue.pop()!);

@@ -51,7 +51,9 @@ class Client {
     });
   }
   get tasks() {
-    return this.messages.filter((m) => m.type === undefined && m.data !== undefined).map((m) => ({ id: Number(m.id), ...JSON.parse(m.data as string) }));
+    return this.messages
+      .filter((m) => m.type === undefined && m.data !== undefined)
+      .map((m) => ({ id: Number(m.id), ...JSON.parse(m.data as string) }));
   }
   named(type: string) {
     return this.messages.filter((m) => m.type === type);
@@ -77,7 +79,9 @@ describe('TaskEventHub (without Nest)', () => {
   let schedules$: Subject<unknown[]>;
   let hub: TaskEventHub;
   const start = (firstBatchSize = 1000, tuning: AdminTuning = TUNING) => {
-    hub = new TaskEventHub(manager as unknown as TaskManager, tuning, { schedules$ } as unknown as TaskScheduler, { streamFirstBatchSize: firstBatchSize });
+    hub = new TaskEventHub(manager as unknown as TaskManager, tuning, { schedules$ } as unknown as TaskScheduler, {
+      streamFirstBatchSize: firstBatchSize,
+    });
     hub.onModuleInit();
     return hub;
   };

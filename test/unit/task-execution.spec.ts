@@ -51,7 +51,12 @@ describe('TaskExecution (one task, its attempts)', () => {
     const hooks = new RecordingHooks();
     const task = runningTask();
     const seen: unknown[] = [];
-    const execution = new TaskExecution(task, registered(async (...args) => void seen.push(...args)), [1, 'two'], hooks);
+    const execution = new TaskExecution(
+      task,
+      registered(async (...args) => void seen.push(...args)),
+      [1, 'two'],
+      hooks,
+    );
     await execution.run();
     expect(seen).toEqual([1, 'two']);
     expect(task.status).toBe('success');
@@ -125,10 +130,13 @@ describe('TaskExecution (one task, its attempts)', () => {
     jest.useFakeTimers();
     const hooks = new RecordingHooks();
     let calls = 0;
-    const failing = registered(() => {
-      calls++;
-      throw new Error('no');
-    }, { retries: 1, delay: 60 });
+    const failing = registered(
+      () => {
+        calls++;
+        throw new Error('no');
+      },
+      { retries: 1, delay: 60 },
+    );
     const waiting = new TaskExecution(runningTask(), failing, [], hooks);
     const done = waiting.run();
     await jest.advanceTimersByTimeAsync(1_000);

@@ -72,7 +72,7 @@ export async function api<T>(path: string, options?: ApiOptions): Promise<ApiAns
     throw new ApiError(401, 'Your session has ended; sign in again');
   }
   const text = await response.text();
-  let data: unknown = null;
+  let data: unknown;
   try {
     data = text ? JSON.parse(text) : null;
   } catch {

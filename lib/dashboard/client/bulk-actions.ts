@@ -40,14 +40,28 @@ export async function bulkRetryAction(): Promise<void> {
   try {
     if (!table.allMatching) {
       const ids = [...table.selected];
-      if (!(await confirmDialog(`Retry ${plural(ids.length, 'task')}?`, 'Failed and interrupted tasks among them run again as new tasks; the others are skipped.', 'Retry'))) return;
+      if (
+        !(await confirmDialog(
+          `Retry ${plural(ids.length, 'task')}?`,
+          'Failed and interrupted tasks among them run again as new tasks; the others are skipped.',
+          'Retry',
+        ))
+      )
+        return;
       retryToast(await bulkRetry(ids));
     } else {
       const statuses = statusesToAct(RETRYABLE, RETRYABLE_STATUSES);
       const n = await countMatching(statuses);
       if (n === 0) return toast('Nothing to retry: no failed or interrupted task matches these filters.');
       const capped = n > BULK_RETRY_CAP ? ` The newest ${fmtNumber(BULK_RETRY_CAP)} are retried.` : '';
-      if (!(await confirmDialog(`Retry ${plural(n, 'task')}?`, `Every failed or interrupted task matching the current filters runs again as a new task.${capped}`, 'Retry all'))) return;
+      if (
+        !(await confirmDialog(
+          `Retry ${plural(n, 'task')}?`,
+          `Every failed or interrupted task matching the current filters runs again as a new task.${capped}`,
+          'Retry all',
+        ))
+      )
+        return;
       toast(`Retrying ${plural(Math.min(n, BULK_RETRY_CAP), 'task')}…`);
       retryToast(await bulkRetry(await collectMatching(statuses, BULK_RETRY_CAP)));
     }
@@ -69,14 +83,30 @@ export async function bulkCancelAction(): Promise<void> {
   try {
     if (!table.allMatching) {
       const ids = [...table.selected];
-      if (!(await confirmDialog(`Cancel ${plural(ids.length, 'task')}?`, 'Pending tasks among them never run; running ones are stopped. Finished tasks are skipped.', 'Cancel tasks', true))) return;
+      if (
+        !(await confirmDialog(
+          `Cancel ${plural(ids.length, 'task')}?`,
+          'Pending tasks among them never run; running ones are stopped. Finished tasks are skipped.',
+          'Cancel tasks',
+          true,
+        ))
+      )
+        return;
       await cancelIds(ids);
     } else {
       const statuses = statusesToAct(CANCELLABLE, CANCELLABLE_STATUSES);
       const n = await countMatching(statuses);
       if (n === 0) return toast('Nothing to cancel: no pending or running task matches these filters.');
       const capped = n > BULK_CANCEL_CAP ? ` The newest ${fmtNumber(BULK_CANCEL_CAP)} are cancelled.` : '';
-      if (!(await confirmDialog(`Cancel ${plural(n, 'task')}?`, `Every pending or running task matching the current filters is cancelled.${capped}`, 'Cancel all', true))) return;
+      if (
+        !(await confirmDialog(
+          `Cancel ${plural(n, 'task')}?`,
+          `Every pending or running task matching the current filters is cancelled.${capped}`,
+          'Cancel all',
+          true,
+        ))
+      )
+        return;
       await cancelIds(await collectMatching(statuses, BULK_CANCEL_CAP));
     }
     clearSelection();
@@ -88,9 +118,21 @@ export async function bulkCancelAction(): Promise<void> {
 
 export async function clearHistoryAction(): Promise<void> {
   const value = h('input', { type: 'number', min: '1', step: '1', value: '30', 'aria-label': 'Older than', required: true, class: 'history-value' });
-  const unit = h('select', { 'aria-label': 'Unit' }, h('option', { value: 'min' }, 'minutes'), h('option', { value: 'hour' }, 'hours'), h('option', { value: 'day', selected: true }, 'days'));
+  const unit = h(
+    'select',
+    { 'aria-label': 'Unit' },
+    h('option', { value: 'min' }, 'minutes'),
+    h('option', { value: 'hour' }, 'hours'),
+    h('option', { value: 'day', selected: true }, 'days'),
+  );
   const extra = h('span', { class: 'field' }, h('span', null, 'Older than'), value, unit);
-  const ok = await confirmDialog('Clear history', 'Finished tasks (success, failed, interrupted, cancelled) that ended before the window are deleted from memory and the database. Pending and running tasks are never deleted. This cannot be undone.', 'Delete', true, extra);
+  const ok = await confirmDialog(
+    'Clear history',
+    'Finished tasks (success, failed, interrupted, cancelled) that ended before the window are deleted from memory and the database. Pending and running tasks are never deleted. This cannot be undone.',
+    'Delete',
+    true,
+    extra,
+  );
   if (!ok) return;
   const n = Number(value.value);
   if (!Number.isInteger(n) || n < 1) return toast('Enter a whole number of at least 1', 'error');

@@ -88,7 +88,11 @@ export function renderChart(): void {
     col.append(svg('rect', { class: 'hover', x: left + i * slot, y: 4, width: slot, height: plotH }));
     let y = 4 + plotH;
     const other = b.interrupted + b.cancelled;
-    const stack: [number, string][] = [[b.success, 'bar-success'], [b.failed, 'bar-failed'], [other, 'bar-other']];
+    const stack: [number, string][] = [
+      [b.success, 'bar-success'],
+      [b.failed, 'bar-failed'],
+      [other, 'bar-other'],
+    ];
     for (const [value, cls] of stack) {
       if (!value) continue;
       const barH = (plotH * value) / max;
@@ -99,8 +103,13 @@ export function renderChart(): void {
     col.append(svg('title', null, `${hourMinuteFormat.format(at)}: ${b.success} success, ${b.failed} failed, ${other} interrupted or cancelled`));
     graph.append(col);
     if (i % 15 === 0 || i === buckets.length - 1) {
-      graph.append(svg('text', { class: 'axis', x: left + i * slot + slot / 2, y: height - 4, 'text-anchor': i === buckets.length - 1 ? 'end' : 'middle' },
-        i === buckets.length - 1 ? 'now' : hourMinuteFormat.format(at)));
+      graph.append(
+        svg(
+          'text',
+          { class: 'axis', x: left + i * slot + slot / 2, y: height - 4, 'text-anchor': i === buckets.length - 1 ? 'end' : 'middle' },
+          i === buckets.length - 1 ? 'now' : hourMinuteFormat.format(at),
+        ),
+      );
     }
   });
   const total = totals.reduce((a, b) => a + b, 0);

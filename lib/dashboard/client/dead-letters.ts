@@ -57,16 +57,32 @@ function renderDeadLetters(): void {
       else dead.selected.delete(group.signature);
       renderDeadSelection();
     });
-    const statuses = Object.entries(group.statuses).map(([s, n]) => `${fmtNumber(n)} ${s}`).join(', ');
+    const statuses = Object.entries(group.statuses)
+      .map(([s, n]) => `${fmtNumber(n)} ${s}`)
+      .join(', ');
     body.append(
-      h('tr', { dataset: { signature: group.signature } },
+      h(
+        'tr',
+        { dataset: { signature: group.signature } },
         h('td', { class: 'c-select' }, box),
         h('td', { class: 'sig', title: group.error }, group.signature),
         h('td', { class: 'num', title: statuses }, fmtNumber(group.count)),
-        h('td', { class: 'mono', title: group.functions.join(', ') }, group.functions.slice(0, 2).join(', ') + (group.functions.length > 2 ? ` +${group.functions.length - 2}` : '')),
+        h(
+          'td',
+          { class: 'mono', title: group.functions.join(', ') },
+          group.functions.slice(0, 2).join(', ') + (group.functions.length > 2 ? ` +${group.functions.length - 2}` : ''),
+        ),
         h('td', null, timeEl(group.first_seen)),
         h('td', null, timeEl(group.last_seen)),
-        h('td', null, h('button', { type: 'button', class: 'link mono', title: 'Open the newest task of this group', onclick: () => page.openDetail(group.sample_task_id) }, shortId(group.sample_task_id))),
+        h(
+          'td',
+          null,
+          h(
+            'button',
+            { type: 'button', class: 'link mono', title: 'Open the newest task of this group', onclick: () => page.openDetail(group.sample_task_id) },
+            shortId(group.sample_task_id),
+          ),
+        ),
       ),
     );
   }
@@ -110,7 +126,14 @@ async function replaySelected(): Promise<void> {
   }
 }
 
-const WINDOW_TEXT: Record<string, string> = { '1h': 'the last hour', '6h': 'the last 6 hours', '24h': 'the last 24 hours', '7d': 'the last 7 days', '30d': 'the last 30 days', all: 'all time' };
+const WINDOW_TEXT: Record<string, string> = {
+  '1h': 'the last hour',
+  '6h': 'the last 6 hours',
+  '24h': 'the last 24 hours',
+  '7d': 'the last 7 days',
+  '30d': 'the last 30 days',
+  all: 'all time',
+};
 
 async function replayWindow(): Promise<void> {
   const since = view.dlSince;
@@ -119,7 +142,14 @@ async function replayWindow(): Promise<void> {
   const report = dead.report;
   const count = report ? report.groups.reduce((n, g) => n + g.count, 0) : null;
   const counted = count === null ? '' : ` (${report!.truncated ? 'more than ' : ''}${plural(count, 'task')})`;
-  if (!(await confirmDialog('Replay failed tasks', `Run every failed or interrupted task ${scope}${counted} again as a new task? Tasks already replayed are skipped.`, 'Replay'))) return;
+  if (
+    !(await confirmDialog(
+      'Replay failed tasks',
+      `Run every failed or interrupted task ${scope}${counted} again as a new task? Tasks already replayed are skipped.`,
+      'Replay',
+    ))
+  )
+    return;
   try {
     const query: QueryParams = { since };
     if (fn) query.func_name = fn;

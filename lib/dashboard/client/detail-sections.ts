@@ -3,7 +3,20 @@
 
 import type { TaskRecord } from '../../task/task-record';
 import { Child, h } from './dom';
-import { firstLine, fmtDuration, fmtNumber, fmtRate, fullFormat, parseTime, rateClass, relative, shortId, statusBadge, timeEl, timeFormat } from './format';
+import {
+  firstLine,
+  fmtDuration,
+  fmtNumber,
+  fmtRate,
+  fullFormat,
+  parseTime,
+  rateClass,
+  relative,
+  shortId,
+  statusBadge,
+  timeEl,
+  timeFormat,
+} from './format';
 import { functionInsight, functions } from './functions';
 import { page } from './page-actions';
 
@@ -15,22 +28,48 @@ export function renderProgress(record: TaskRecord): HTMLElement {
   const pct = Math.max(0, Math.min(100, Math.round(Number(record.progress) * 100)));
   const bar = h('div', { class: 'progress-bar' });
   bar.style.width = `${pct}%`;
-  return section('Progress',
-    h('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(pct), 'aria-label': 'Progress' }, bar),
-    h('div', { class: 'progress-text' }, h('span', null, `${pct}%`), h('span', null, record.status === 'running' ? 'running' : record.status)));
+  return section(
+    'Progress',
+    h(
+      'div',
+      {
+        class: 'progress',
+        role: 'progressbar',
+        'aria-valuemin': '0',
+        'aria-valuemax': '100',
+        'aria-valuenow': String(pct),
+        'aria-label': 'Progress',
+      },
+      bar,
+    ),
+    h('div', { class: 'progress-text' }, h('span', null, `${pct}%`), h('span', null, record.status === 'running' ? 'running' : record.status)),
+  );
 }
 
 /** The record's fields; `onAllRuns` lists every task of its function. */
 export function renderFields(record: TaskRecord, onAllRuns: () => void): HTMLElement {
   const dl = h('dl', { class: 'fields' });
   const row = (label: string, value: Child) => dl.append(h('dt', null, label), h('dd', null, value));
-  row('Function', h('span', null, h('span', { class: 'mono' }, record.func_name), ' · ',
-    h('button', { type: 'button', class: 'link', onclick: onAllRuns }, 'all runs')));
+  row(
+    'Function',
+    h(
+      'span',
+      null,
+      h('span', { class: 'mono' }, record.func_name),
+      ' · ',
+      h('button', { type: 'button', class: 'link', onclick: onAllRuns }, 'all runs'),
+    ),
+  );
   row('Status', record.status);
   row('Created', timeEl(record.created_at, fullFormat));
   row('Started', timeEl(record.start_time, fullFormat));
   row('Ended', timeEl(record.end_time, fullFormat));
-  row('Duration', record.status === 'running' && record.start_time ? `${fmtDuration((Date.now() - parseTime(record.start_time)) / 1000)} so far` : fmtDuration(record.duration));
+  row(
+    'Duration',
+    record.status === 'running' && record.start_time
+      ? `${fmtDuration((Date.now() - parseTime(record.start_time)) / 1000)} so far`
+      : fmtDuration(record.duration),
+  );
   row('Retries used', String(record.retries_used));
   row('Priority', record.priority === null || record.priority === undefined ? '–' : String(record.priority));
   row('Source', record.source);
@@ -53,7 +92,14 @@ export function renderLogs(logs: readonly string[]): HTMLElement {
     const m = LOG_LINE.exec(text);
     if (m) {
       const at = new Date(`${m[1]}Z`);
-      list.append(h('li', null, h('time', { class: 'log-ts', datetime: at.toISOString(), title: `${fullFormat.format(at)} (${m[1]} UTC)` }, timeFormat.format(at)), h('span', { class: 'log-msg' }, m[2])));
+      list.append(
+        h(
+          'li',
+          null,
+          h('time', { class: 'log-ts', datetime: at.toISOString(), title: `${fullFormat.format(at)} (${m[1]} UTC)` }, timeFormat.format(at)),
+          h('span', { class: 'log-msg' }, m[2]),
+        ),
+      );
     } else {
       list.append(h('li', null, h('span', { class: 'log-msg' }, text)));
     }
@@ -67,29 +113,61 @@ function stat(label: string, value: string, cls?: string): HTMLElement {
 
 export function renderAnalytics(record: TaskRecord): HTMLElement {
   const f = functionInsight(record.func_name);
-  if (!f) return section(`Function · ${record.func_name}`, h('p', { class: 'muted' }, functions.list ? 'No statistics for this function.' : 'Loading…'));
+  if (!f)
+    return section(`Function · ${record.func_name}`, h('p', { class: 'muted' }, functions.list ? 'No statistics for this function.' : 'Loading…'));
   const last = f.last_failure;
-  return section(`Function · ${record.func_name}`,
-    h('div', { class: 'stats' },
+  return section(
+    `Function · ${record.func_name}`,
+    h(
+      'div',
+      { class: 'stats' },
       stat('Runs', fmtNumber(f.total)),
       stat('Success rate', fmtRate(f.success_rate), rateClass(f.success_rate)),
       stat('Failed', fmtNumber(f.failed + f.interrupted)),
       stat('Mean', fmtDuration(f.avg_duration_seconds)),
       stat('p50', fmtDuration(f.p50_duration_seconds)),
-      stat('p95', fmtDuration(f.p95_duration_seconds))),
+      stat('p95', fmtDuration(f.p95_duration_seconds)),
+    ),
     last
-      ? h('p', { class: 'small muted' }, 'Last failure ', relative(parseTime(last.at)), ': ',
-        h('button', { type: 'button', class: 'link', onclick: () => page.openDetail(last.task_id) }, last.error ? firstLine(last.error) : shortId(last.task_id)))
-      : null);
+      ? h(
+          'p',
+          { class: 'small muted' },
+          'Last failure ',
+          relative(parseTime(last.at)),
+          ': ',
+          h(
+            'button',
+            { type: 'button', class: 'link', onclick: () => page.openDetail(last.task_id) },
+            last.error ? firstLine(last.error) : shortId(last.task_id),
+          ),
+        )
+      : null,
+  );
 }
 
 /** The newest runs of the record's function (`runs` null while loading). */
 export function renderRecent(record: TaskRecord, runs: readonly TaskRecord[] | null): HTMLElement {
   if (!runs) return section('Recent runs', h('p', { class: 'muted' }, 'Loading…'));
   if (!runs.length) return section('Recent runs', h('p', { class: 'muted' }, 'None.'));
-  return section('Recent runs',
-    h('ul', { class: 'runs' }, runs.map((r) =>
-      h('li', { class: r.task_id === record.task_id ? 'current' : '' },
-        h('button', { type: 'button', onclick: () => page.openDetail(r.task_id), 'aria-current': r.task_id === record.task_id ? 'true' : null },
-          h('code', null, shortId(r.task_id)), statusBadge(r.status), h('span', { class: 'run-dur' }, fmtDuration(r.duration)), h('span', { class: 'run-time' }, timeEl(r.created_at)))))));
+  return section(
+    'Recent runs',
+    h(
+      'ul',
+      { class: 'runs' },
+      runs.map((r) =>
+        h(
+          'li',
+          { class: r.task_id === record.task_id ? 'current' : '' },
+          h(
+            'button',
+            { type: 'button', onclick: () => page.openDetail(r.task_id), 'aria-current': r.task_id === record.task_id ? 'true' : null },
+            h('code', null, shortId(r.task_id)),
+            statusBadge(r.status),
+            h('span', { class: 'run-dur' }, fmtDuration(r.duration)),
+            h('span', { class: 'run-time' }, timeEl(r.created_at)),
+          ),
+        ),
+      ),
+    ),
+  );
 }

@@ -75,7 +75,13 @@ export async function loadDetail(): Promise<void> {
     const missing = errorStatus(error) === 404;
     detail.missing = missing;
     clear($('#detail-body')).append(
-      h('p', { class: 'muted' }, missing ? 'This task does not exist (any more): it may have been removed by retention or by clearing the history.' : `Could not load the task: ${errorMessage(error)}`),
+      h(
+        'p',
+        { class: 'muted' },
+        missing
+          ? 'This task does not exist (any more): it may have been removed by retention or by clearing the history.'
+          : `Could not load the task: ${errorMessage(error)}`,
+      ),
     );
   }
 }
@@ -125,7 +131,8 @@ export function detailOnRecord(record: TaskRecord): void {
   if (detail.recent && detail.record && record.func_name === detail.record.func_name) {
     const i = detail.recent.findIndex((r) => r.task_id === record.task_id);
     if (i >= 0) detail.recent[i] = record;
-    else if (!detail.recent.length || parseTime(record.created_at) >= parseTime(detail.recent[0].created_at)) detail.recent = [record, ...detail.recent].slice(0, 6);
+    else if (!detail.recent.length || parseTime(record.created_at) >= parseTime(detail.recent[0].created_at))
+      detail.recent = [record, ...detail.recent].slice(0, 6);
     else return;
     renderDetailSoon();
   }
@@ -143,28 +150,47 @@ function renderDetail(): void {
   const parts: (HTMLElement | null)[] = [];
   parts.push(h('div', { class: 'detail-id' }, h('code', null, record.task_id), copyButton(record.task_id, 'task id')));
   parts.push(
-    h('div', { class: 'detail-status' },
+    h(
+      'div',
+      { class: 'detail-status' },
       statusBadge(record.status, progressText(record)),
       record.source === 'scheduled' ? h('span', { class: 'pill pill-sched' }, 'scheduled') : h('span', { class: 'pill' }, record.source),
       record.priority !== null && record.priority !== undefined ? h('span', { class: 'pill' }, 'priority ', String(record.priority)) : null,
-      record.retries_used ? h('span', { class: 'pill' }, plural(record.retries_used, 'retry', 'retries')) : null),
+      record.retries_used ? h('span', { class: 'pill' }, plural(record.retries_used, 'retry', 'retries')) : null,
+    ),
   );
   parts.push(renderActions(record));
   if (record.progress !== null && record.progress !== undefined) parts.push(renderProgress(record));
   if (record.error || record.stacktrace) {
     parts.push(
-      section('Error',
+      section(
+        'Error',
         record.error ? h('div', { class: 'error-message' }, record.error) : null,
-        record.stacktrace ? h('pre', { class: 'code-block stack' }, record.stacktrace) : null),
+        record.stacktrace ? h('pre', { class: 'code-block stack' }, record.stacktrace) : null,
+      ),
     );
   }
-  parts.push(section('Details', renderFields(record, () => {
-    closeDetail();
-    page.setFilters({ func: record.func_name, status: '', since: '', search: '' });
-  })));
+  parts.push(
+    section(
+      'Details',
+      renderFields(record, () => {
+        closeDetail();
+        page.setFilters({ func: record.func_name, status: '', since: '', search: '' });
+      }),
+    ),
+  );
   const tags = Object.entries(record.tags || {});
   if (tags.length) {
-    parts.push(section('Tags', h('div', { class: 'tags' }, tags.map(([k, v]) => h('span', { class: 'tag' }, h('span', { class: 'tag-k' }, k), h('span', { class: 'tag-v' }, String(v)))))));
+    parts.push(
+      section(
+        'Tags',
+        h(
+          'div',
+          { class: 'tags' },
+          tags.map(([k, v]) => h('span', { class: 'tag' }, h('span', { class: 'tag-k' }, k), h('span', { class: 'tag-v' }, String(v)))),
+        ),
+      ),
+    );
   }
   if (CONFIG.args && Array.isArray(record.args)) {
     let text: string;
@@ -186,18 +212,49 @@ function renderDetail(): void {
 function renderActions(record: TaskRecord): HTMLElement | null {
   const box = h('div', { class: 'actions' });
   if (CANCELLABLE.has(record.status)) {
-    box.append(h('button', { type: 'button', class: 'btn btn-danger-ghost', id: 'detail-cancel', disabled: detail.busy !== null, onclick: () => cancelFromPanel(record.task_id) },
-      detail.busy === 'cancel' ? 'Cancelling…' : 'Cancel task'));
-    if (record.status === 'running') box.append(h('span', { class: 'note' }, 'The running attempt is told to stop (its AbortSignal fires) and no further attempt starts.'));
+    box.append(
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'btn btn-danger-ghost',
+          id: 'detail-cancel',
+          disabled: detail.busy !== null,
+          onclick: () => cancelFromPanel(record.task_id),
+        },
+        detail.busy === 'cancel' ? 'Cancelling…' : 'Cancel task',
+      ),
+    );
+    if (record.status === 'running')
+      box.append(h('span', { class: 'note' }, 'The running attempt is told to stop (its AbortSignal fires) and no further attempt starts.'));
   }
   if (RETRYABLE.has(record.status)) {
-    box.append(h('button', { type: 'button', class: 'btn btn-primary', id: 'detail-retry', disabled: detail.busy !== null, onclick: () => retryFromPanel(record.task_id) },
-      detail.busy === 'retry' ? 'Retrying…' : 'Retry task'));
-    if (record.status === 'interrupted') box.append(h('span', { class: 'note warn' }, 'Interrupted while running: part of its work may already have happened.'));
+    box.append(
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'btn btn-primary',
+          id: 'detail-retry',
+          disabled: detail.busy !== null,
+          onclick: () => retryFromPanel(record.task_id),
+        },
+        detail.busy === 'retry' ? 'Retrying…' : 'Retry task',
+      ),
+    );
+    if (record.status === 'interrupted')
+      box.append(h('span', { class: 'note warn' }, 'Interrupted while running: part of its work may already have happened.'));
   }
   const retriedAs = detail.retriedAs;
   if (retriedAs) {
-    box.append(h('span', { class: 'note' }, 'Retried as ', h('button', { type: 'button', class: 'link mono', onclick: () => openDetail(retriedAs) }, shortId(retriedAs))));
+    box.append(
+      h(
+        'span',
+        { class: 'note' },
+        'Retried as ',
+        h('button', { type: 'button', class: 'link mono', onclick: () => openDetail(retriedAs) }, shortId(retriedAs)),
+      ),
+    );
   }
   return box.children.length ? box : null;
 }

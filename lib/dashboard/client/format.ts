@@ -7,7 +7,13 @@ import { h } from './dom';
 const numberFormat = new Intl.NumberFormat();
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
 export const fullFormat = new Intl.DateTimeFormat(undefined, {
-  year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short',
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  timeZoneName: 'short',
 });
 export const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 export const hourMinuteFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
@@ -53,7 +59,11 @@ export function timeEl(iso: string | null | undefined, format?: Intl.DateTimeFor
   const ms = parseTime(iso);
   if (!Number.isFinite(ms)) return h('span', { class: 'none', text: '–' });
   const date = new Date(ms);
-  return h('time', { datetime: date.toISOString(), title: `${fullFormat.format(date)} (${date.toISOString()})` }, (format || dateTimeFormat).format(date));
+  return h(
+    'time',
+    { datetime: date.toISOString(), title: `${fullFormat.format(date)} (${date.toISOString()})` },
+    (format || dateTimeFormat).format(date),
+  );
 }
 
 export function relative(ms: number): string {

@@ -46,7 +46,8 @@ export async function refreshFunctions(): Promise<void> {
     renderFunctionOptions();
     for (const listener of loadedListeners) listener();
   } catch (error) {
-    if (!functions.list) clear($('#fn-body')).append(h('tr', { class: 'placeholder' }, h('td', { colspan: 6 }, `Unavailable: ${errorMessage(error)}`)));
+    if (!functions.list)
+      clear($('#fn-body')).append(h('tr', { class: 'placeholder' }, h('td', { colspan: 6 }, `Unavailable: ${errorMessage(error)}`)));
   }
 }
 
@@ -66,16 +67,38 @@ function renderFunctions(): void {
   for (const f of rows) {
     const last = f.last_failure;
     body.append(
-      h('tr', null,
-        h('td', { class: 'mono' },
-          h('button', { type: 'button', class: 'link', title: `Show tasks of ${f.func_name}`, onclick: () => page.setFilters({ func: f.func_name, status: '' }) }, f.func_name)),
+      h(
+        'tr',
+        null,
+        h(
+          'td',
+          { class: 'mono' },
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'link',
+              title: `Show tasks of ${f.func_name}`,
+              onclick: () => page.setFilters({ func: f.func_name, status: '' }),
+            },
+            f.func_name,
+          ),
+        ),
         h('td', { class: 'num' }, fmtNumber(f.total)),
         h('td', { class: `num ${rateClass(f.success_rate)}` }, fmtRate(f.success_rate)),
         h('td', { class: 'num' }, fmtDuration(f.p50_duration_seconds)),
         h('td', { class: 'num' }, fmtDuration(f.p95_duration_seconds)),
-        h('td', null, last
-          ? h('button', { type: 'button', class: 'link', title: last.error || 'Open the task', onclick: () => page.openDetail(last.task_id) }, relative(parseTime(last.at)))
-          : h('span', { class: 'none' }, '–')),
+        h(
+          'td',
+          null,
+          last
+            ? h(
+                'button',
+                { type: 'button', class: 'link', title: last.error || 'Open the task', onclick: () => page.openDetail(last.task_id) },
+                relative(parseTime(last.at)),
+              )
+            : h('span', { class: 'none' }, '–'),
+        ),
       ),
     );
   }
@@ -85,10 +108,15 @@ function renderFunctions(): void {
 export function renderFunctionOptions(): void {
   const names = (functions.list || []).map((f) => f.func_name);
   $('#count-registered').textContent = String((functions.list || []).filter((f) => f.registered).length || '');
-  const pickers: [HTMLSelectElement, string][] = [[$<HTMLSelectElement>('#f-func'), view.func], [$<HTMLSelectElement>('#dl-func'), view.dlFunc]];
+  const pickers: [HTMLSelectElement, string][] = [
+    [$<HTMLSelectElement>('#f-func'), view.func],
+    [$<HTMLSelectElement>('#dl-func'), view.dlFunc],
+  ];
   for (const [select, current] of pickers) {
     const wanted = current && !names.includes(current) ? [...names, current] : names;
-    const existing = $$<HTMLOptionElement>('option', select).slice(1).map((o) => o.value);
+    const existing = $$<HTMLOptionElement>('option', select)
+      .slice(1)
+      .map((o) => o.value);
     if (existing.join('\u0000') !== wanted.join('\u0000')) {
       select.replaceChildren(select.options[0], ...wanted.map((name) => h('option', { value: name }, name)));
     }

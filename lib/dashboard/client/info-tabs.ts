@@ -17,19 +17,34 @@ export async function loadSchedules(): Promise<void> {
     $('#count-schedules').textContent = data.length ? fmtNumber(data.length) : '';
     clear(body);
     if (!data.length) {
-      body.append(h('tr', { class: 'placeholder' }, h('td', { colspan: 6 }, 'No scheduled tasks yet. Methods decorated with @ScheduledTask appear here with their next and last runs.')));
+      body.append(
+        h(
+          'tr',
+          { class: 'placeholder' },
+          h('td', { colspan: 6 }, 'No scheduled tasks yet. Methods decorated with @ScheduledTask appear here with their next and last runs.'),
+        ),
+      );
       return;
     }
     for (const s of data) {
       const lastTask = s.last_task_id;
       body.append(
-        h('tr', null,
+        h(
+          'tr',
+          null,
           h('td', { class: 'mono' }, s.func_name),
           h('td', null, h('code', null, s.trigger)),
           h('td', null, timeEl(s.next_run, fullFormat)),
           h('td', null, timeEl(s.last_run)),
           h('td', null, s.last_status ? statusBadge(s.last_status) : h('span', { class: 'none' }, '–')),
-          h('td', null, lastTask ? h('button', { type: 'button', class: 'link mono', onclick: () => page.openDetail(lastTask) }, shortId(lastTask)) : h('span', { class: 'none' }, '–'))),
+          h(
+            'td',
+            null,
+            lastTask
+              ? h('button', { type: 'button', class: 'link mono', onclick: () => page.openDetail(lastTask) }, shortId(lastTask))
+              : h('span', { class: 'none' }, '–'),
+          ),
+        ),
       );
     }
   } catch (error) {
@@ -65,13 +80,24 @@ export async function loadRegistered(): Promise<void> {
     for (const task of data) {
       const f = functionInsight(task.name);
       box.append(
-        h('article', { class: 'reg-card' },
+        h(
+          'article',
+          { class: 'reg-card' },
           h('h3', null, task.name),
           h('div', { class: 'pills' }, optionPills(task.options || {})),
           f && f.total
-            ? h('p', { class: 'small muted' }, `${plural(f.total, 'run')}, ${fmtRate(f.success_rate)} success, p95 ${fmtDuration(f.p95_duration_seconds)} · `,
-              h('button', { type: 'button', class: 'link', onclick: () => page.setFilters({ func: task.name, status: '', since: '', search: '' }) }, 'show tasks'))
-            : h('p', { class: 'small muted' }, 'No runs yet.')),
+            ? h(
+                'p',
+                { class: 'small muted' },
+                `${plural(f.total, 'run')}, ${fmtRate(f.success_rate)} success, p95 ${fmtDuration(f.p95_duration_seconds)} · `,
+                h(
+                  'button',
+                  { type: 'button', class: 'link', onclick: () => page.setFilters({ func: task.name, status: '', since: '', search: '' }) },
+                  'show tasks',
+                ),
+              )
+            : h('p', { class: 'small muted' }, 'No runs yet.'),
+        ),
       );
     }
   } catch (error) {
@@ -89,17 +115,34 @@ export async function loadAudit(): Promise<void> {
       return;
     }
     for (const entry of data) {
-      const details = Object.entries(entry.detail || {}).map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ');
+      const details = Object.entries(entry.detail || {})
+        .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+        .join(', ');
       const taskId = entry.task_id;
       body.append(
-        h('tr', null,
+        h(
+          'tr',
+          null,
           h('td', null, timeEl(entry.timestamp)),
-          h('td', null, h('span', { class: `pill ${entry.action === 'cancel' || entry.action === 'delete_history' ? '' : 'pill-accent'}` }, entry.action.replace('_', ' '))),
-          h('td', null, taskId && taskId !== 'bulk'
-            ? h('button', { type: 'button', class: 'link mono', onclick: () => page.openDetail(taskId) }, shortId(taskId))
-            : h('span', { class: 'none' }, taskId || '–')),
+          h(
+            'td',
+            null,
+            h(
+              'span',
+              { class: `pill ${entry.action === 'cancel' || entry.action === 'delete_history' ? '' : 'pill-accent'}` },
+              entry.action.replace('_', ' '),
+            ),
+          ),
+          h(
+            'td',
+            null,
+            taskId && taskId !== 'bulk'
+              ? h('button', { type: 'button', class: 'link mono', onclick: () => page.openDetail(taskId) }, shortId(taskId))
+              : h('span', { class: 'none' }, taskId || '–'),
+          ),
           h('td', null, entry.actor),
-          h('td', { class: 'small', title: details }, details || '–')),
+          h('td', { class: 'small', title: details }, details || '–'),
+        ),
       );
     }
   } catch (error) {

@@ -101,7 +101,9 @@ export function bindTable(): void {
   bindFilters();
   $('#export').addEventListener('click', () => {
     const n = Math.min(table.total, DEFAULT_EXPORT_ROWS);
-    toast(table.total > DEFAULT_EXPORT_ROWS ? `Exporting the first ${fmtNumber(n)} of ${fmtNumber(table.total)} tasks` : `Exporting ${plural(n, 'task')}`);
+    toast(
+      table.total > DEFAULT_EXPORT_ROWS ? `Exporting the first ${fmtNumber(n)} of ${fmtNumber(table.total)} tasks` : `Exporting ${plural(n, 'task')}`,
+    );
   });
   $('#clear-history').addEventListener('click', clearHistoryAction);
   setInterval(tickElapsed, 1000);

@@ -77,7 +77,11 @@ function renderRows(records: TaskRecord[]): void {
   table.rows = new Map();
   if (!records.length) {
     table.records = [];
-    if (hasFilters()) renderTableMessage('No tasks match these filters.', { label: 'Clear filters', run: () => page.setFilters({ status: '', func: '', since: '', search: '' }) });
+    if (hasFilters())
+      renderTableMessage('No tasks match these filters.', {
+        label: 'Clear filters',
+        run: () => page.setFilters({ status: '', func: '', since: '', search: '' }),
+      });
     else renderTableMessage('No tasks yet. Tasks appear here as soon as they are added.');
     return;
   }
@@ -111,7 +115,11 @@ function makeRow(record: TaskRecord): HTMLTableRowElement {
 
 function durationCell(record: TaskRecord): Node | string {
   if (record.status === 'running' && record.start_time) {
-    return h('span', { class: 'elapsed', dataset: { start: String(parseTime(record.start_time)) }, title: 'Running for' }, fmtDuration((Date.now() - parseTime(record.start_time)) / 1000));
+    return h(
+      'span',
+      { class: 'elapsed', dataset: { start: String(parseTime(record.start_time)) }, title: 'Running for' },
+      fmtDuration((Date.now() - parseTime(record.start_time)) / 1000),
+    );
   }
   return record.duration === null || record.duration === undefined ? h('span', { class: 'none' }, '–') : fmtDuration(record.duration);
 }
@@ -130,10 +138,16 @@ function fillRow(tr: HTMLTableRowElement, record: TaskRecord): void {
   tr.replaceChildren(
     h('td', { class: 'c-select' }, box),
     h('td', { class: 'c-id' }, h('span', { class: 'id-cell' }, h('code', { title: id }, shortId(id)), copyButton(id, 'task id'))),
-    h('td', { class: 'c-func' },
-      h('span', { class: 'func-cell' },
+    h(
+      'td',
+      { class: 'c-func' },
+      h(
+        'span',
+        { class: 'func-cell' },
         h('span', { class: 'func-name mono', title: record.func_name }, record.func_name),
-        record.source === 'scheduled' ? h('span', { class: 'pill pill-sched', title: 'Started by a schedule' }, 'scheduled') : null)),
+        record.source === 'scheduled' ? h('span', { class: 'pill pill-sched', title: 'Started by a schedule' }, 'scheduled') : null,
+      ),
+    ),
     h('td', { class: 'c-status' }, statusBadge(record.status, progressText(record))),
     h('td', { class: 'c-prio' }, priorityBadge(record.priority)),
     h('td', { class: 'c-dur num' }, durationCell(record)),

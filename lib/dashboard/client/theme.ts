@@ -31,5 +31,9 @@ export function toggleTheme(): void {
 export function watchSystemTheme(): void {
   if (!window.matchMedia) return;
   const media = window.matchMedia('(prefers-color-scheme: dark)');
-  if (media.addEventListener) media.addEventListener('change', () => { renderThemeButton(); renderChart(); });
+  if (media.addEventListener)
+    media.addEventListener('change', () => {
+      renderThemeButton();
+      renderChart();
+    });
 }

@@ -17,7 +17,20 @@ export function toast(message: string, kind?: ToastKind, action?: ToastAction | 
   const el = h('div', { class: `toast${kind === 'error' ? ' toast-error' : ''}`, role: kind === 'error' ? 'alert' : null });
   el.append(h('span', null, message));
   if (action) {
-    el.append(h('button', { type: 'button', class: 'link', onclick: () => { action.run(); el.remove(); } }, action.label));
+    el.append(
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'link',
+          onclick: () => {
+            action.run();
+            el.remove();
+          },
+        },
+        action.label,
+      ),
+    );
   }
   el.append(h('button', { type: 'button', class: 'close', 'aria-label': 'Dismiss', onclick: () => el.remove() }, '×'));
   box.append(el);
@@ -64,8 +77,11 @@ export function copyButton(text: string, label: string): HTMLButtonElement {
         void copyText(text, label.charAt(0).toUpperCase() + label.slice(1));
       },
     },
-    svg('svg', { class: 'icon icon-copy', viewBox: '0 0 24 24', 'aria-hidden': 'true' },
+    svg(
+      'svg',
+      { class: 'icon icon-copy', viewBox: '0 0 24 24', 'aria-hidden': 'true' },
       svg('rect', { x: 9, y: 9, width: 11, height: 11, rx: 2 }),
-      svg('path', { d: 'M5 15V5a2 2 0 0 1 2-2h8' })),
+      svg('path', { d: 'M5 15V5a2 2 0 0 1 2-2h8' }),
+    ),
   );
 }

@@ -35,7 +35,17 @@ export interface View {
 export type FilterChanges = Partial<Pick<View, 'status' | 'func' | 'since' | 'search'>>;
 
 const DEFAULT_VIEW: Readonly<View> = {
-  status: '', func: '', since: '', search: '', sort: DEFAULT_TASK_SORT, page: 1, size: 50, tab: 'tasks', dlSince: '7d', dlFunc: '', task: '',
+  status: '',
+  func: '',
+  since: '',
+  search: '',
+  sort: DEFAULT_TASK_SORT,
+  page: 1,
+  size: 50,
+  tab: 'tasks',
+  dlSince: '7d',
+  dlFunc: '',
+  task: '',
 };
 
 export const view: View = Object.assign({}, DEFAULT_VIEW);

@@ -31,13 +31,7 @@ function claimable(sql: Sql, t: TableNames, durable: boolean): string {
  * The caller should have called heartbeat(instanceId) first: an owner without a live
  * lease is itself an orphan's owner and may be claimed from.
  */
-export async function claimOrphans(
-  connection: Connection,
-  t: TableNames,
-  instanceId: string,
-  limit: number,
-  durable = true,
-): Promise<TaskData[]> {
+export async function claimOrphans(connection: Connection, t: TableNames, instanceId: string, limit: number, durable = true): Promise<TaskData[]> {
   const n = Math.floor(Number(limit));
   if (!Number.isFinite(n) || n <= 0) return [];
   const now = Date.now();
@@ -45,22 +39,18 @@ export async function claimOrphans(
     const table = sql.dialect.id(t.tasks);
     const owner = sql.dialect.text(String(instanceId));
     const pick =
-      `SELECT c.id FROM ${table} c WHERE ${claimable(sql, t, durable)} ` +
-      `ORDER BY c.created_at, c.id LIMIT ${n}${sql.dialect.forUpdateSkipLocked}`;
+      `SELECT c.id FROM ${table} c WHERE ${claimable(sql, t, durable)} ` + `ORDER BY c.created_at, c.id LIMIT ${n}${sql.dialect.forUpdateSkipLocked}`;
     if (sql.dialect.family !== 'mysql') {
-      const result = await sql.run(
-        `UPDATE ${table} SET owner = ?, version = version + 1 WHERE id IN (${pick}) RETURNING ${SELECT_LIST}`,
-        [owner, now],
-      );
+      const result = await sql.run(`UPDATE ${table} SET owner = ?, version = version + 1 WHERE id IN (${pick}) RETURNING ${SELECT_LIST}`, [
+        owner,
+        now,
+      ]);
       return result.rows.map(fromRow);
     }
     const picked = await sql.run(pick, [now]);
     const ids = picked.rows.map((r) => String(r.id));
     if (!ids.length) return [];
-    await sql.run(`UPDATE ${table} SET owner = ?, version = version + 1 WHERE id IN (${inList(ids.length)})`, [
-      owner,
-      ...ids,
-    ]);
+    await sql.run(`UPDATE ${table} SET owner = ?, version = version + 1 WHERE id IN (${inList(ids.length)})`, [owner, ...ids]);
     const rows = await sql.run(`SELECT ${SELECT_LIST} FROM ${table} WHERE id IN (${inList(ids.length)})`, ids);
     return rows.rows.map(fromRow);
   });

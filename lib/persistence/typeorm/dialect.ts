@@ -86,10 +86,7 @@ export class Dialect {
     const refs = { old: (c: string) => `t.${c}`, new: (c: string) => `excluded.${c}` };
     const sets = updated.map((c) => `${c} = ${assign(c, refs)}`).join(', ');
     const where = guard ? ` WHERE ${guard(refs)}` : '';
-    return (
-      `INSERT INTO ${this.id(table)} AS t (${cols}) VALUES ${values} ` +
-      `ON CONFLICT (${conflictKey.join(', ')}) DO UPDATE SET ${sets}${where}`
-    );
+    return `INSERT INTO ${this.id(table)} AS t (${cols}) VALUES ${values} ` + `ON CONFLICT (${conflictKey.join(', ')}) DO UPDATE SET ${sets}${where}`;
   }
 
   /** Removes what a column of this database cannot hold (PostgreSQL text rejects NUL). */
@@ -97,6 +94,7 @@ export class Dialect {
   text(value: string | null): string | null;
   text(value: string | null): string | null {
     if (value === null || this.family !== 'postgres') return value;
+    // eslint-disable-next-line no-control-regex -- the NUL is what PostgreSQL cannot store
     return value.includes('\u0000') ? value.replace(/\u0000/g, '\uFFFD') : value;
   }
 

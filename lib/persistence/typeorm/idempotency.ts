@@ -21,12 +21,7 @@ const ATTEMPTS = 10;
  *    loses to a concurrent caller, start again (the winner is then a live holder).
  * On SQLite the whole sequence runs in one write transaction.
  */
-export async function reserveIdempotencyKey(
-  connection: Connection,
-  t: TableNames,
-  key: string,
-  taskId: string,
-): Promise<string> {
+export async function reserveIdempotencyKey(connection: Connection, t: TableNames, key: string, taskId: string): Promise<string> {
   const keyText = String(key);
   const keyHash = createHash('sha256').update(keyText, 'utf8').digest('hex');
   const id = String(taskId);

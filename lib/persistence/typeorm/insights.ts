@@ -44,11 +44,9 @@ export class TypeOrmInsights implements TaskInsightQueries {
   throughput(from: number): Promise<StatusCountRow[]> {
     const start = Math.floor(from);
     return this.connection.read(async (sql) => {
-      const minute =
-        sql.dialect.family === 'mysql' ? `(prune_at - ${start}) DIV ${MINUTE_MS}` : `(prune_at - ${start}) / ${MINUTE_MS}`;
+      const minute = sql.dialect.family === 'mysql' ? `(prune_at - ${start}) DIV ${MINUTE_MS}` : `(prune_at - ${start}) / ${MINUTE_MS}`;
       const result = await sql.run(
-        `SELECT ${minute} AS minute, status, COUNT(*) AS cnt FROM ${sql.dialect.id(this.tables.tasks)} ` +
-          `WHERE prune_at >= ? GROUP BY 1, 2`,
+        `SELECT ${minute} AS minute, status, COUNT(*) AS cnt FROM ${sql.dialect.id(this.tables.tasks)} ` + `WHERE prune_at >= ? GROUP BY 1, 2`,
         [start],
       );
       return result.rows.map((row) => ({ minute: num(row.minute) ?? 0, status: String(row.status), count: num(row.cnt) ?? 0 }));

@@ -9,13 +9,7 @@ import { num } from './task-rows';
  * `true`. Times are the callers' clocks (Date.now()): keep instance clocks in sync to
  * well under the ttl.
  */
-export async function tryAcquireLease(
-  connection: Connection,
-  t: TableNames,
-  name: string,
-  holder: string,
-  ttlSeconds: number,
-): Promise<boolean> {
+export async function tryAcquireLease(connection: Connection, t: TableNames, name: string, holder: string, ttlSeconds: number): Promise<boolean> {
   const now = Date.now();
   const expires = now + Math.round((Number(ttlSeconds) || 0) * 1000);
   return connection.session(async (sql) => {
@@ -23,10 +17,13 @@ export async function tryAcquireLease(
     const leaseName = sql.dialect.text(String(name));
     const me = sql.dialect.text(String(holder));
     if (await insertIfAbsent(sql, t, leaseName, me, expires)) return true;
-    const updated = await sql.run(
-      `UPDATE ${table} SET holder = ?, expires_at = ? WHERE name = ? AND (expires_at < ? OR holder = ?)`,
-      [me, expires, leaseName, now, me],
-    );
+    const updated = await sql.run(`UPDATE ${table} SET holder = ?, expires_at = ? WHERE name = ? AND (expires_at < ? OR holder = ?)`, [
+      me,
+      expires,
+      leaseName,
+      now,
+      me,
+    ]);
     if (updated.affected > 0) return true;
     // MySQL without FOUND_ROWS reports 0 for a renewal that changed nothing.
     const current = await sql.run(`SELECT holder, expires_at FROM ${table} WHERE name = ?`, [leaseName]);

@@ -61,9 +61,7 @@ export class AggregateDelta {
   /** Writes the non-zero changes, in a fixed order so concurrent writers lock rows alike. */
   async apply(sql: Sql, t: TableNames): Promise<void> {
     const d = sql.dialect;
-    const counts = [...this.counts.values()]
-      .filter((c) => c.count !== 0)
-      .sort((a, b) => cmp(a.funcName, b.funcName) || cmp(a.status, b.status));
+    const counts = [...this.counts.values()].filter((c) => c.count !== 0).sort((a, b) => cmp(a.funcName, b.funcName) || cmp(a.status, b.status));
     for (let i = 0; i < counts.length; i += CHUNK) {
       const chunk = counts.slice(i, i + CHUNK);
       const statement = d.upsert(t.counts, ['func_name', 'status', 'cnt'], ['func_name', 'status'], chunk.length, add, ['cnt']);
@@ -77,14 +75,10 @@ export class AggregateDelta {
       .sort((a, b) => cmp(a.funcName, b.funcName) || a.bucket - b.bucket);
     for (let i = 0; i < durations.length; i += CHUNK) {
       const chunk = durations.slice(i, i + CHUNK);
-      const statement = d.upsert(
-        t.durations,
-        ['func_name', 'bucket', 'cnt', 'sum_ms'],
-        ['func_name', 'bucket'],
-        chunk.length,
-        add,
-        ['cnt', 'sum_ms'],
-      );
+      const statement = d.upsert(t.durations, ['func_name', 'bucket', 'cnt', 'sum_ms'], ['func_name', 'bucket'], chunk.length, add, [
+        'cnt',
+        'sum_ms',
+      ]);
       await sql.run(
         statement,
         chunk.flatMap((c) => [d.text(c.funcName), c.bucket, c.count, c.sumMs]),
@@ -93,19 +87,14 @@ export class AggregateDelta {
   }
 }
 
-const add = (col: string, ref: { old: (c: string) => string; new: (c: string) => string }) =>
-  `${ref.old(col)} + ${ref.new(col)}`;
+const add = (col: string, ref: { old: (c: string) => string; new: (c: string) => string }) => `${ref.old(col)} + ${ref.new(col)}`;
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Number of rows with this status and/or function. */
-export async function countFromAggregate(
-  sql: Sql,
-  t: TableNames,
-  filter: { status?: string; funcName?: string },
-): Promise<number> {
+export async function countFromAggregate(sql: Sql, t: TableNames, filter: { status?: string; funcName?: string }): Promise<number> {
   const where: string[] = [];
   const params: unknown[] = [];
   if (filter.status !== undefined) {
@@ -203,12 +192,11 @@ async function durationsByFunction(sql: Sql, t: TableNames): Promise<Map<string,
   return out;
 }
 
-/** SPEC §4's metrics object, from the aggregate tables only. */
+/** The metrics object of `GET {path}/metrics`, from the aggregate tables only. */
 export async function readMetrics(sql: Sql, t: TableNames): Promise<TaskMetrics> {
   const countRows = await sql.run(`SELECT func_name, status, cnt FROM ${sql.dialect.id(t.counts)} WHERE cnt <> 0`);
   const histogramRows = await sql.run(
-    `SELECT bucket, SUM(cnt) AS cnt, SUM(sum_ms) AS sum_ms FROM ${sql.dialect.id(t.durations)} ` +
-      `WHERE cnt > 0 GROUP BY bucket ORDER BY bucket`,
+    `SELECT bucket, SUM(cnt) AS cnt, SUM(sum_ms) AS sum_ms FROM ${sql.dialect.id(t.durations)} ` + `WHERE cnt > 0 GROUP BY bucket ORDER BY bucket`,
   );
   const perFunctionDurations = await durationsByFunction(sql, t);
 

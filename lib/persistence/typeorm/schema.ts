@@ -283,10 +283,7 @@ export async function dropTables(connection: Connection, t: TableNames): Promise
  */
 async function binaryCollation(sql: Sql): Promise<string> {
   const wanted = ['utf8mb4_0900_bin', 'utf8mb4_nopad_bin', 'utf8mb4_bin'];
-  const found = await sql.run(
-    `SELECT COLLATION_NAME AS name FROM information_schema.COLLATIONS WHERE COLLATION_NAME IN (?, ?, ?)`,
-    wanted,
-  );
+  const found = await sql.run(`SELECT COLLATION_NAME AS name FROM information_schema.COLLATIONS WHERE COLLATION_NAME IN (?, ?, ?)`, wanted);
   const names = new Set(found.rows.map((r) => String(r.name)));
   return wanted.find((w) => names.has(w)) ?? 'utf8mb4_bin';
 }

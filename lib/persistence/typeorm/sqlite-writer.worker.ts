@@ -111,7 +111,12 @@ export function sqliteWriterMain(): void {
       parentPort!.postMessage({ id: request.id, ok: true, result: execute(request) });
     } catch (error) {
       const e = error as { message?: unknown; code?: unknown };
-      parentPort!.postMessage({ id: request.id, ok: false, message: String(e?.message ?? error), code: e?.code === undefined ? undefined : String(e.code) });
+      parentPort!.postMessage({
+        id: request.id,
+        ok: false,
+        message: String(e?.message ?? error),
+        code: e?.code === undefined ? undefined : String(e.code),
+      });
     }
     if (request.op === 'close') parentPort!.close();
   });

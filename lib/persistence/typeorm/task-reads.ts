@@ -10,9 +10,7 @@ import { fromRow, num, parseTags, SELECT_LIST } from './task-rows';
 
 export async function getTask(connection: Connection, t: TableNames, id: string): Promise<TaskData | null> {
   return connection.read(async (sql) => {
-    const result = await sql.run(`SELECT ${SELECT_LIST} FROM ${sql.dialect.id(t.tasks)} WHERE id = ?`, [
-      sql.dialect.text(String(id)),
-    ]);
+    const result = await sql.run(`SELECT ${SELECT_LIST} FROM ${sql.dialect.id(t.tasks)} WHERE id = ?`, [sql.dialect.text(String(id))]);
     return result.rows.length ? fromRow(result.rows[0]) : null;
   });
 }
@@ -35,10 +33,7 @@ export async function listTasks(connection: Connection, t: TableNames, query: Ta
     const grouping = query.sort ? GROUPED_SORTS[query.sort] : undefined;
     if (grouping && filter.countableFromAggregate) return listByGroup(sql, t, query, grouping, limit, offset);
     if (filter.tags.length === 0) {
-      const page = await sql.run(
-        `SELECT ${SELECT_LIST} FROM ${table}${filter.where}${order}${limitClause(limit, offset)}`,
-        filter.params,
-      );
+      const page = await sql.run(`SELECT ${SELECT_LIST} FROM ${table}${filter.where}${order}${limitClause(limit, offset)}`, filter.params);
       const items = page.rows.map(fromRow);
       let total: number;
       if (offset === 0 && items.length < limit) total = items.length;

@@ -63,7 +63,9 @@ export function searchable(text: string): string {
   return CONTROL_CHARACTERS.test(text) ? text.replace(CONTROL_CHARACTERS_ALL, (c) => String.fromCharCode(0xe000 + c.charCodeAt(0))) : text;
 }
 
+// eslint-disable-next-line no-control-regex -- control characters are what these match
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+// eslint-disable-next-line no-control-regex -- likewise
 const CONTROL_CHARACTERS_ALL = /[\u0000-\u001f\u007f]/g;
 
 /** Parameters of one row, in WRITE_COLUMNS order. */
@@ -147,7 +149,7 @@ export function parseJson(value: unknown): unknown {
 
 function parseLogs(value: unknown): string[] {
   const parsed = parseJson(value);
-  return Array.isArray(parsed) ? parsed.map((line) => (typeof line === 'string' ? line : JSON.stringify(line) ?? '')) : [];
+  return Array.isArray(parsed) ? parsed.map((line) => (typeof line === 'string' ? line : (JSON.stringify(line) ?? ''))) : [];
 }
 
 export function parseTags(value: unknown): Record<string, string> {

@@ -91,7 +91,10 @@ async function lockStored(sql: Sql, t: TableNames, ids: string[]): Promise<Map<s
   if (sql.getEach) {
     // SQLite: the write transaction already excludes other writers; one prepared
     // primary-key lookup per id beats a 1,000-placeholder IN list through TypeORM.
-    const found = await sql.getEach(`SELECT func_name, status, duration_ms, version FROM ${table} WHERE id = ?`, ids.map((id) => [id]));
+    const found = await sql.getEach(
+      `SELECT func_name, status, duration_ms, version FROM ${table} WHERE id = ?`,
+      ids.map((id) => [id]),
+    );
     ids.forEach((id, i) => {
       const row = found[i];
       if (row) stored.set(id, storedState(row));
@@ -125,9 +128,20 @@ async function writeRows(sql: Sql, t: TableNames, tasks: TaskData[], replace: bo
     // SQLite: one prepared single-row statement stepped per task (see Sql.runEach).
     if (!tasks.length) return;
     const statement = replace
-      ? sql.dialect.upsert(t.tasks, columns, ['id'], 1, (c, ref) => ref.new(c), updated, (ref) => `${ref.old('version')} <= ${ref.new('version')}`)
+      ? sql.dialect.upsert(
+          t.tasks,
+          columns,
+          ['id'],
+          1,
+          (c, ref) => ref.new(c),
+          updated,
+          (ref) => `${ref.old('version')} <= ${ref.new('version')}`,
+        )
       : `INSERT INTO ${sql.dialect.id(t.tasks)} (${columns.join(', ')}) VALUES ${valuesList(columns.length, 1)}`;
-    await sql.runEach(statement, tasks.map((task) => toRowParams(task, sql.dialect)));
+    await sql.runEach(
+      statement,
+      tasks.map((task) => toRowParams(task, sql.dialect)),
+    );
     return;
   }
   let rows: unknown[][] = [];
@@ -135,8 +149,14 @@ async function writeRows(sql: Sql, t: TableNames, tasks: TaskData[], replace: bo
   const flush = async () => {
     if (!rows.length) return;
     const statement = replace
-      ? sql.dialect.upsert(t.tasks, columns, ['id'], rows.length, (c, ref) => ref.new(c), updated, (ref) =>
-          `${ref.old('version')} <= ${ref.new('version')}`,
+      ? sql.dialect.upsert(
+          t.tasks,
+          columns,
+          ['id'],
+          rows.length,
+          (c, ref) => ref.new(c),
+          updated,
+          (ref) => `${ref.old('version')} <= ${ref.new('version')}`,
         )
       : `INSERT INTO ${sql.dialect.id(t.tasks)} (${columns.join(', ')}) VALUES ${valuesList(columns.length, rows.length)}`;
     await sql.run(statement, rows.flat());
@@ -158,12 +178,7 @@ async function writeRows(sql: Sql, t: TableNames, tasks: TaskData[], replace: bo
  * `cutoff` (the indexed `prune_at` column), deleted with their idempotency rows and
  * their metric counts, in one transaction. Rows another pruner holds are skipped.
  */
-export async function deleteTerminalBefore(
-  connection: Connection,
-  t: TableNames,
-  cutoff: number,
-  batchSize: number,
-): Promise<string[]> {
+export async function deleteTerminalBefore(connection: Connection, t: TableNames, cutoff: number, batchSize: number): Promise<string[]> {
   const limit = Math.max(1, Math.min(100_000, Math.floor(Number(batchSize) || 0)));
   if (!Number.isFinite(cutoff)) return [];
   return connection.transaction(async (sql) => {

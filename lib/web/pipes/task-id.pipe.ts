@@ -5,8 +5,17 @@ import { RouteNotFoundException } from '../route-not-found.exception';
 
 /** Fixed route segments that are never looked up as a task id. */
 export const RESERVED_SEGMENTS: ReadonlySet<string> = new Set([
-  'metrics', 'audit', 'bulk-retry', 'retry-failed', 'history', 'schedules', 'dashboard', 'auth', 'registered',
-  'insights', 'export.csv',
+  'metrics',
+  'audit',
+  'bulk-retry',
+  'retry-failed',
+  'history',
+  'schedules',
+  'dashboard',
+  'auth',
+  'registered',
+  'insights',
+  'export.csv',
 ]);
 
 /**

@@ -2,8 +2,19 @@ import { TaskRecord } from '../../../lib';
 import { csvCell, csvHeader, csvLine, csvRow } from '../../../lib/http/task-csv';
 
 const record = {
-  task_id: 't1', func_name: 'Jobs.ok', status: 'failed', source: 'api', priority: null, created_at: '2026-01-01T00:00:00.000Z',
-  start_time: null, end_time: null, duration: 1.5, retries_used: 0, progress: null, tags: { team: 'a' }, error: '=HYPERLINK("x")',
+  task_id: 't1',
+  func_name: 'Jobs.ok',
+  status: 'failed',
+  source: 'api',
+  priority: null,
+  created_at: '2026-01-01T00:00:00.000Z',
+  start_time: null,
+  end_time: null,
+  duration: 1.5,
+  retries_used: 0,
+  progress: null,
+  tags: { team: 'a' },
+  error: '=HYPERLINK("x")',
   args: [1, { b: 2n }],
 } as unknown as TaskRecord;
 
@@ -26,7 +37,21 @@ describe('task CSV', () => {
   it('writes the header and a row in the same order, args last when shown', () => {
     expect(csvHeader(false)).toHaveLength(13);
     expect(csvHeader(true).at(-1)).toBe('args');
-    expect(csvRow(record, false)).toEqual(['t1', 'Jobs.ok', 'failed', 'api', null, '2026-01-01T00:00:00.000Z', null, null, 1.5, 0, null, '{"team":"a"}', '=HYPERLINK("x")']);
+    expect(csvRow(record, false)).toEqual([
+      't1',
+      'Jobs.ok',
+      'failed',
+      'api',
+      null,
+      '2026-01-01T00:00:00.000Z',
+      null,
+      null,
+      1.5,
+      0,
+      null,
+      '{"team":"a"}',
+      '=HYPERLINK("x")',
+    ]);
     expect(csvRow(record, true).at(-1)).toBe('[1,{"b":"2"}]');
     expect(csvLine(csvRow(record, false))).toContain(`"'=HYPERLINK(""x"")"\r\n`);
   });

@@ -4,7 +4,11 @@ import { expectHttpError } from './expect-http';
 describe('HistoryQueryPipe', () => {
   const pipe = new HistoryQueryPipe();
 
-  it.each<[string, number]>([['min', 60_000], ['hour', 3_600_000], ['day', 86_400_000]])('turns value and unit %s into a cutoff', (unit, ms) => {
+  it.each<[string, number]>([
+    ['min', 60_000],
+    ['hour', 3_600_000],
+    ['day', 86_400_000],
+  ])('turns value and unit %s into a cutoff', (unit, ms) => {
     const before = Date.now();
     const cutoff = pipe.transform({ value: '2', unit });
     expect(cutoff).toBeGreaterThanOrEqual(before - 2 * ms);

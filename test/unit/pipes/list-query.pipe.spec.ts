@@ -11,12 +11,26 @@ describe('ListQueryPipe', () => {
   it('reads every filter', () => {
     const before = Date.now();
     const query = pipe.transform({
-      limit: '5000', offset: '10', status: 'failed', func_name: 'Jobs.ok', q: 'boom', search: 'needle', sort: '-duration',
-      since: '1h', tag: ['team:a', 'region:eu:west'],
+      limit: '5000',
+      offset: '10',
+      status: 'failed',
+      func_name: 'Jobs.ok',
+      q: 'boom',
+      search: 'needle',
+      sort: '-duration',
+      since: '1h',
+      tag: ['team:a', 'region:eu:west'],
     });
     expect(query).toEqual({
-      limit: 5000, offset: 10, status: 'failed', funcName: 'Jobs.ok', q: 'boom', search: 'needle', sort: '-duration',
-      since: expect.any(Number), tags: { team: 'a', region: 'eu:west' },
+      limit: 5000,
+      offset: 10,
+      status: 'failed',
+      funcName: 'Jobs.ok',
+      q: 'boom',
+      search: 'needle',
+      sort: '-duration',
+      since: expect.any(Number),
+      tags: { team: 'a', region: 'eu:west' },
     });
     expect(query.since).toBeGreaterThanOrEqual(before - 3_600_000);
     expect(query.since).toBeLessThanOrEqual(Date.now() - 3_600_000);

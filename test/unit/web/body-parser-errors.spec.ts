@@ -13,7 +13,7 @@ describe('bodyParserErrorToHttp', () => {
     [415, 'encoding.unsupported', 'unsupported content encoding "klingon"', 'Unsupported Media Type'],
     [400, 'entity.parse.failed', 'Unexpected end of JSON input', 'Bad Request'],
     [413, 'parameters.too.many', 'too many parameters', 'Payload Too Large'],
-  ])('maps %d %s to Nest\'s body', (status, type, message, error) => {
+  ])("maps %d %s to Nest's body", (status, type, message, error) => {
     const mapped = bodyParserErrorToHttp(parserError(status, type, message));
     expect(mapped).toBeInstanceOf(HttpException);
     expect((mapped as HttpException).getStatus()).toBe(status);
