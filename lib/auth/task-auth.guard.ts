@@ -24,7 +24,7 @@ const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
 /**
- * Protects the admin routes (SPEC §4 Auth). Exported so it can be extended: every
+ * Protects the admin routes. Exported so it can be extended: every
  * step is a protected method, as in @nestjs/throttler's guard.
  *
  * Without auth everything is open and the actor is "anonymous". With auth, a valid
