@@ -11,6 +11,7 @@ import { onFunctionsLoaded, refreshFunctions, refreshFunctionsSoon } from './fun
 import { loadSchedules } from './info-tabs';
 import { live, pollOnce, renderPauseButton, startLive, togglePause } from './live';
 import { bindPageActions } from './page-actions';
+import { loadPermissions } from './permissions';
 import { clearSelection } from './selection';
 import { loadTasks, tableOnRecord } from './table';
 import { bindTable } from './table-bindings';
@@ -84,14 +85,17 @@ function start(): void {
     if (!doc.hidden && live.polling) pollOnce();
   });
 
-  // The table first (it is what "interactive" waits for), the rest beside it.
+  // The table first (it is what "interactive" waits for, with the role's actions), the rest beside it.
+  const allowed = loadPermissions();
   const first = loadTasks();
   void refreshMetrics();
   void refreshThroughput();
   void refreshFunctions();
   if (view.tab !== 'tasks') switchTab(view.tab, true);
   if (view.task) void openDetail(view.task);
-  void first.then(() => {
+  // A panel drawn before the role was known shows its actions once it is.
+  void allowed.then(() => (detail.id ? loadDetail() : undefined));
+  void Promise.all([first, allowed]).then(() => {
     performance.mark('tf-interactive');
     doc.body.dataset.ready = '1';
   });
