@@ -9,7 +9,7 @@ import { $ } from './dom';
 import { setFilters, syncFilterControls } from './filters';
 import { onFunctionsLoaded, refreshFunctions, refreshFunctionsSoon } from './functions';
 import { loadSchedules } from './info-tabs';
-import { live, pollOnce, renderPauseButton, startLive, togglePause } from './live';
+import { live, noteReload, pollOnce, renderPauseButton, startLive, togglePause } from './live';
 import { bindPageActions } from './page-actions';
 import { loadPermissions } from './permissions';
 import { clearSelection } from './selection';
@@ -26,6 +26,7 @@ let refreshing: Promise<unknown> | null = null;
 /** Everything on screen, fetched again (after a reconnection, a bulk action, or a poll). */
 function refreshAll(quiet?: boolean): Promise<unknown> {
   if (refreshing) return refreshing;
+  noteReload();
   const jobs: Promise<unknown>[] = [loadTasks(quiet), refreshMetrics(), refreshThroughput()];
   if (detail.id) jobs.push(loadDetail());
   if (view.tab === 'dead') jobs.push(loadDeadLetters());
