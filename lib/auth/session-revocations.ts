@@ -45,6 +45,7 @@ export class SessionRevocations {
   }
 
   private async read(now: number): Promise<void> {
+    for (const [jti, until] of this.local) if (until <= now) this.local.delete(jti);
     try {
       this.shared = new Set(await this.storage.revokedTokens(now));
     } catch (error) {
