@@ -28,6 +28,7 @@ import { authMessages } from './auth-messages';
 import { clientAddress } from './client-address';
 import { clearedTokenCookie, tokenCookie } from './cookies';
 import { parseLoginBody } from './login-body.pipe';
+import { requestToken } from './request-token';
 import { LoginThrottle } from './login-throttle';
 import { isSameOrigin } from './same-origin';
 import { TaskTokenService } from './task-token.service';
@@ -127,13 +128,13 @@ export class TaskAuthController {
 
   /** GET (the link on the dashboard) and POST: clears the cookie and goes to the login page. */
   @Get('auth/logout')
-  logout(@Req() request: HttpRequest, @Res() response: ServerResponse): void {
-    this.logoutAndRedirect(request, response);
+  logout(@Req() request: HttpRequest, @Res() response: ServerResponse): Promise<void> {
+    return this.logoutAndRedirect(request, response);
   }
 
   @Post('auth/logout')
-  logoutPost(@Req() request: HttpRequest, @Res() response: ServerResponse): void {
-    this.logoutAndRedirect(request, response);
+  logoutPost(@Req() request: HttpRequest, @Res() response: ServerResponse): Promise<void> {
+    return this.logoutAndRedirect(request, response);
   }
 
   /**
@@ -172,8 +173,11 @@ export class TaskAuthController {
     this.manager.recordLogin(false, { actor: known ? username : UNKNOWN_USER }, { address });
   }
 
-  private logoutAndRedirect(request: HttpRequest, response: ServerResponse): void {
+  /** Ends the session: the token it carried (cookie or bearer) is refused from now on, on every instance. */
+  private async logoutAndRedirect(request: HttpRequest, response: ServerResponse): Promise<void> {
     this.requireAuth(request);
+    const carried = requestToken(request);
+    if (carried) await this.tokens.revoke(carried.token);
     response.setHeader('Set-Cookie', clearedTokenCookie(this.options.path, request.secure === true));
     response.setHeader('Cache-Control', 'no-store');
     response.statusCode = 302;

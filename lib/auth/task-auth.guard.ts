@@ -8,17 +8,13 @@ import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { TaskRole, roleSatisfies } from '../options/task-role';
 import { authMessages } from './auth-messages';
 import { TASKFLOW_AUTH_MODE, TaskAuthMode } from './auth-mode.decorator';
-import { TOKEN_COOKIE, readCookie } from './cookies';
+import { ExtractedToken, requestToken } from './request-token';
 import { isSameOrigin } from './same-origin';
 import { TASKFLOW_REQUIRED_ROLE } from './task-role.decorator';
 import { ANONYMOUS, TaskPrincipal, setPrincipal } from './task-principal';
 import { TaskTokenService } from './task-token.service';
 
-export interface ExtractedToken {
-  token: string;
-  /** Where it came from: cookie-authenticated writes are checked against cross-origin use. */
-  source: 'bearer' | 'cookie';
-}
+export type { ExtractedToken } from './request-token';
 
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const READ_METHODS = new Set(['GET', 'HEAD']);
@@ -80,13 +76,7 @@ export class TaskAuthGuard implements CanActivate {
 
   /** The bearer token when an `Authorization: Bearer` header is sent, else the session cookie. */
   protected extractToken(request: HttpRequest): ExtractedToken | null {
-    const authorization = request.headers.authorization;
-    if (typeof authorization === 'string' && /^bearer\s/i.test(authorization)) {
-      const token = authorization.slice(7).trim();
-      return token ? { token, source: 'bearer' } : null;
-    }
-    const token = readCookie(request.headers.cookie, TOKEN_COOKIE);
-    return token ? { token, source: 'cookie' } : null;
+    return requestToken(request);
   }
 
   protected verifyToken(token: string): Promise<TaskPrincipal | null> {

@@ -103,6 +103,16 @@ export class TaskStorage {
     return this.backend.tryAcquireLease(name, this.instanceId, ttlSeconds);
   }
 
+  /** Refuses the token `jti` until `untilEpochMs`, on every instance sharing the backend. */
+  revokeToken(jti: string, untilEpochMs: number): Promise<void> {
+    return this.backend.revokeToken(jti, untilEpochMs);
+  }
+
+  /** The ids of the signed-out tokens that have not expired yet. */
+  revokedTokens(now = Date.now()): Promise<string[]> {
+    return this.backend.listRevokedTokens(now);
+  }
+
   /**
    * True when the backend was asked for bounded insight queries and has none: the
    * dashboard then derives them from listings and metrics over its whole history.

@@ -1,5 +1,6 @@
 import { CanActivate, Controller, Provider, Type, UseGuards } from '@nestjs/common';
 import { LoginThrottle } from '../auth/login-throttle';
+import { SessionRevocations } from '../auth/session-revocations';
 import { TaskAuthController } from '../auth/task-auth.controller';
 import { TaskAuthGuard } from '../auth/task-auth.guard';
 import { TaskSessionController } from '../auth/task-session.controller';
@@ -15,6 +16,7 @@ import { TasksController } from './tasks.controller';
 /** Everything the admin controllers need, for TaskAdminModule's providers. */
 export const ADMIN_PROVIDERS: Provider[] = [
   { provide: TASKFLOW_ADMIN_TUNING, useValue: DEFAULT_ADMIN_TUNING },
+  SessionRevocations,
   TaskTokenService,
   LoginThrottle,
   TaskEventHub,

@@ -18,6 +18,7 @@ import {
 import { Observable, finalize } from 'rxjs';
 import type { ServerResponse } from 'node:http';
 import { TaskAuthRoute } from '../auth/auth-mode.decorator';
+import { clientAddress } from '../auth/client-address';
 import { LOGGER_CONTEXT, TASKFLOW_OPTIONS } from '../constants';
 import { DashboardBundle, dashboardAssets, pickEncoding } from '../dashboard/dashboard-assets';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
@@ -117,7 +118,8 @@ export class DashboardController implements OnModuleInit {
   @TaskAuthRoute('stream')
   stream(@Req() request: HttpRequest, @Res({ passthrough: true }) response: ServerResponse): Observable<MessageEvent> {
     if (this.hub.isClosed) throw new ServiceUnavailableException(httpMessages.streamClosed());
-    const slot = this.streamSlots.acquire(request.ip ?? request.socket?.remoteAddress ?? 'unknown');
+    // The login throttle's address: X-Forwarded-For counts only behind a hop count or list of trusted proxies.
+    const slot = this.streamSlots.acquire(clientAddress(request));
     if (slot === 'address') {
       const message = httpMessages.tooManyStreams(this.options.maxStreamsPerAddress);
       throw new HttpException({ statusCode: HttpStatus.TOO_MANY_REQUESTS, message, error: 'Too Many Requests' }, HttpStatus.TOO_MANY_REQUESTS);

@@ -44,7 +44,8 @@ export const CORE_PROVIDERS: Provider[] = [
   { provide: SCHEDULE_SOURCE, useExisting: TaskScheduler },
 ];
 
-export const CORE_EXPORTS = [TaskManager, TaskInsights, TaskRegistry, TaskScheduler, TASKFLOW_OPTIONS];
+// TaskStorage: an admin surface mounted in a module of the app's own (createAdminControllers) keeps its sign-outs there.
+export const CORE_EXPORTS = [TaskManager, TaskInsights, TaskRegistry, TaskScheduler, TaskStorage, TASKFLOW_OPTIONS];
 
 /**
  * `autoInstall` registers TaskflowInterceptor for every route. Only then: a global

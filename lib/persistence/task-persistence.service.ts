@@ -102,12 +102,15 @@ export class TaskPersistence {
 
   /**
    * Every schedule slot leaves a lease row: delete, about hourly, those expired
-   * over an hour ago (long past any late timer of that slot).
+   * over an hour ago (long past any late timer of that slot), and the revocations
+   * of tokens that have expired.
    */
   private async pruneLeases(now = Date.now()): Promise<void> {
     if (now - this.leasesPrunedAt < LEASE_PRUNE_EVERY_MS) return;
     this.leasesPrunedAt = now;
     await this.backend.deleteExpiredLeases(now - LEASE_PRUNE_EVERY_MS);
+    // A signed-out token past its own expiry is refused anyway: its revocation row can go.
+    await this.backend.deleteExpiredRevocations(now);
   }
 
   /** Instance rows of this host and pid space whose process is gone are dead now, lease or not. */

@@ -3,6 +3,7 @@ import { TaskData } from '../task/task-record';
 import { TaskMetrics } from '../task/task-metrics';
 import { TaskPage, TaskQuery } from '../task/task-query';
 import { TaskInsightQueries } from './insight-queries';
+import { RevokedTokens } from './revoked-tokens';
 
 /** What a backend can do, declared rather than discovered. */
 export interface BackendCapabilities {
@@ -103,4 +104,26 @@ export abstract class TaskBackend {
 
   /** Newest first. */
   abstract listAudit(limit: number, offset: number): Promise<AuditEntry[]>;
+
+  private readonly revokedInMemory = new RevokedTokens();
+
+  /**
+   * Records that the token `jti` was signed out; it stays refused until
+   * `untilEpochMs` (its own expiry). The default keeps the list in this process:
+   * a backend shared by several instances overrides the three revocation methods
+   * so a sign-out on one is honoured by all.
+   */
+  async revokeToken(jti: string, untilEpochMs: number): Promise<void> {
+    this.revokedInMemory.revoke(jti, untilEpochMs);
+  }
+
+  /** The ids of every token signed out whose expiry is after `now` (epoch ms). */
+  async listRevokedTokens(now: number): Promise<string[]> {
+    return this.revokedInMemory.active(now);
+  }
+
+  /** Forgets revocations whose token expired before `before` (epoch ms); returns how many went. */
+  async deleteExpiredRevocations(before: number): Promise<number> {
+    return this.revokedInMemory.deleteExpired(before);
+  }
 }

@@ -130,7 +130,7 @@ describe('auth', () => {
   });
 
   describe('JSON login', () => {
-    it('returns a bearer token: HS256 with sub, role, iat and exp = iat + tokenExpiry', async () => {
+    it('returns a bearer token: HS256 with sub, role, jti, iat and exp = iat + tokenExpiry', async () => {
       const res = await request(h.server).post('/tasks/auth/login').send({ username: 'admin', password: 's3cret' }).expect(200);
       expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'bearer', expires_in: 86400, role: 'admin' });
       expect(res.headers['cache-control']).toBe('no-store');
@@ -139,7 +139,13 @@ describe('auth', () => {
         .slice(0, 2)
         .map((p: string) => JSON.parse(Buffer.from(p, 'base64url').toString()));
       expect(header.alg).toBe('HS256');
-      expect(payload).toEqual({ sub: 'admin', role: 'admin', iat: expect.any(Number), exp: payload.iat + 86400 });
+      expect(payload).toEqual({
+        sub: 'admin',
+        role: 'admin',
+        jti: expect.stringMatching(/^[\w-]{22}$/),
+        iat: expect.any(Number),
+        exp: payload.iat + 86400,
+      });
       await request(h.server).get('/tasks').set('Authorization', `Bearer ${res.body.access_token}`).expect(200);
     });
 

@@ -10,6 +10,7 @@ import { $, clear, h } from './dom';
 import { parseTime, plural, shortId, statusBadge } from './format';
 import { functions, refreshFunctions } from './functions';
 import { page } from './page-actions';
+import { permissions } from './permissions';
 import { tableOnRecord } from './table';
 import { table } from './table-state';
 import { CANCELLABLE, RETRYABLE, isNewerState, progressText } from './task-state';
@@ -211,7 +212,7 @@ function renderDetail(): void {
 
 function renderActions(record: TaskRecord): HTMLElement | null {
   const box = h('div', { class: 'actions' });
-  if (CANCELLABLE.has(record.status)) {
+  if (permissions.operate && CANCELLABLE.has(record.status)) {
     box.append(
       h(
         'button',
@@ -228,7 +229,7 @@ function renderActions(record: TaskRecord): HTMLElement | null {
     if (record.status === 'running')
       box.append(h('span', { class: 'note' }, 'The running attempt is told to stop (its AbortSignal fires) and no further attempt starts.'));
   }
-  if (RETRYABLE.has(record.status)) {
+  if (permissions.operate && RETRYABLE.has(record.status)) {
     box.append(
       h(
         'button',

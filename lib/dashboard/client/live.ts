@@ -40,7 +40,14 @@ export const live = {
   /** More changes arrived while paused than are kept: resuming fetches everything instead. */
   overflow: false,
   queuedMetrics: null as TaskMetrics | null,
+  /** Full refreshes of the page's data started so far (see noteReload). */
+  reloads: 0,
 };
+
+/** A full refresh has started: a `resync` hint of a connection opened before it is then moot. */
+export function noteReload(): void {
+  live.reloads++;
+}
 
 let handlers: LiveHandlers | null = null;
 
@@ -72,8 +79,10 @@ function connectStream(): void {
   if (!live.polling) setLive(live.failures === 0 && !live.everOpened ? 'connecting' : 'disconnected');
   const source = new EventSource(`${CONFIG.base}/dashboard/stream`);
   live.source = source;
+  let reloadsAtOpen = live.reloads;
   source.onopen = () => {
     if (live.source !== source) return;
+    reloadsAtOpen = live.reloads;
     const reconnected = live.everOpened || live.failures > 0;
     live.failures = 0;
     live.everOpened = true;
@@ -98,6 +107,13 @@ function connectStream(): void {
     } catch {
       /* ignore a malformed event */
     }
+  });
+  // The first batch was cut short (too many live tasks): fetch everything, unless a full
+  // refresh started after this connection opened (a reconnection's) already covers what was left out.
+  source.addEventListener('resync', () => {
+    if (live.source !== source || live.reloads > reloadsAtOpen) return;
+    if (live.paused) live.overflow = true;
+    else handlers!.refresh();
   });
   source.onerror = () => {
     if (live.source !== source) return;

@@ -9,8 +9,9 @@ import { $ } from './dom';
 import { setFilters, syncFilterControls } from './filters';
 import { onFunctionsLoaded, refreshFunctions, refreshFunctionsSoon } from './functions';
 import { loadSchedules } from './info-tabs';
-import { live, pollOnce, renderPauseButton, startLive, togglePause } from './live';
+import { live, noteReload, pollOnce, renderPauseButton, startLive, togglePause } from './live';
 import { bindPageActions } from './page-actions';
+import { loadPermissions } from './permissions';
 import { clearSelection } from './selection';
 import { loadTasks, tableOnRecord } from './table';
 import { bindTable } from './table-bindings';
@@ -25,6 +26,7 @@ let refreshing: Promise<unknown> | null = null;
 /** Everything on screen, fetched again (after a reconnection, a bulk action, or a poll). */
 function refreshAll(quiet?: boolean): Promise<unknown> {
   if (refreshing) return refreshing;
+  noteReload();
   const jobs: Promise<unknown>[] = [loadTasks(quiet), refreshMetrics(), refreshThroughput()];
   if (detail.id) jobs.push(loadDetail());
   if (view.tab === 'dead') jobs.push(loadDeadLetters());
@@ -84,14 +86,17 @@ function start(): void {
     if (!doc.hidden && live.polling) pollOnce();
   });
 
-  // The table first (it is what "interactive" waits for), the rest beside it.
+  // The table first (it is what "interactive" waits for, with the role's actions), the rest beside it.
+  const allowed = loadPermissions();
   const first = loadTasks();
   void refreshMetrics();
   void refreshThroughput();
   void refreshFunctions();
   if (view.tab !== 'tasks') switchTab(view.tab, true);
   if (view.task) void openDetail(view.task);
-  void first.then(() => {
+  // A panel drawn before the role was known shows its actions once it is.
+  void allowed.then(() => (detail.id ? loadDetail() : undefined));
+  void Promise.all([first, allowed]).then(() => {
     performance.mark('tf-interactive');
     doc.body.dataset.ready = '1';
   });

@@ -9,7 +9,7 @@ import { typeormMessages } from './typeorm.messages';
  * step above the stored version under a cross-process lock, so a later version of the
  * package adds a step here and existing databases follow.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export interface TableNames {
   meta: string;
@@ -22,6 +22,8 @@ export interface TableNames {
   counts: string;
   /** Duration histogram per (func_name, bucket): averages and percentiles. */
   durations: string;
+  /** Signed-out token ids until their token's expiry (version 2). */
+  revokedTokens: string;
 }
 
 export function tableNames(prefix: string): TableNames {
@@ -35,6 +37,7 @@ export function tableNames(prefix: string): TableNames {
     audit: `${prefix}audit`,
     counts: `${prefix}counts`,
     durations: `${prefix}durations`,
+    revokedTokens: `${prefix}revoked_tokens`,
   };
 }
 
@@ -227,19 +230,32 @@ function createIndexSql(family: SqlFamily, index: IndexDef): string | null {
   return `CREATE INDEX IF NOT EXISTS "${index.name}" ON "${index.table}" (${index.columns.join(', ')})${where}`;
 }
 
+/** Version 2: signed-out tokens, so a logout on one instance is refused by every instance. */
+function version2(family: SqlFamily, t: TableNames): { tables: TableDef[]; indexes: IndexDef[] } {
+  const y = types(family);
+  return {
+    tables: [{ name: t.revokedTokens, columns: [`jti ${y.key(64)} NOT NULL`, `expires_at ${y.big} NOT NULL`], primaryKey: ['jti'] }],
+    indexes: [{ name: `${t.revokedTokens}_expires`, table: t.revokedTokens, columns: ['expires_at'] }],
+  };
+}
+
 /** Statements of one migration step, in order. */
 function migrationStep(version: number, family: SqlFamily, t: TableNames, collation: string | null): string[] {
   switch (version) {
-    case 1: {
-      const { tables, indexes } = version1(family, t);
-      return [
-        ...tables.map((table) => createTableSql(family, table, indexes, collation)),
-        ...indexes.map((index) => createIndexSql(family, index)).filter((s): s is string => s !== null),
-      ];
-    }
+    case 1:
+      return createStatements(family, version1(family, t), collation);
+    case 2:
+      return createStatements(family, version2(family, t), collation);
     default:
       throw new Error(`no migration step ${version}`);
   }
+}
+
+function createStatements(family: SqlFamily, step: { tables: TableDef[]; indexes: IndexDef[] }, collation: string | null): string[] {
+  return [
+    ...step.tables.map((table) => createTableSql(family, table, step.indexes, collation)),
+    ...step.indexes.map((index) => createIndexSql(family, index)).filter((s): s is string => s !== null),
+  ];
 }
 
 /** Creates or upgrades the tables; safe to run from several instances at once. */
@@ -270,7 +286,7 @@ export async function migrate(connection: Connection, t: TableNames): Promise<vo
 
 export async function dropTables(connection: Connection, t: TableNames): Promise<void> {
   await connection.migrationLock(`migrate:${t.meta}`, async (sql) => {
-    for (const table of [t.tasks, t.instances, t.leases, t.idempotency, t.audit, t.counts, t.durations, t.meta]) {
+    for (const table of [t.tasks, t.instances, t.leases, t.idempotency, t.audit, t.counts, t.durations, t.revokedTokens, t.meta]) {
       await sql.run(`DROP TABLE IF EXISTS ${sql.dialect.id(table)}`);
     }
   });

@@ -14,6 +14,7 @@ import * as idempotency from './idempotency';
 import { TypeOrmInsights } from './insights';
 import * as leases from './leases';
 import { dropTables, migrate, TableNames, tableNames } from './schema';
+import * as revocations from './revocations';
 import * as reads from './task-reads';
 import * as writes from './task-writes';
 import { typeormMessages } from './typeorm.messages';
@@ -191,6 +192,18 @@ export class TypeOrmTaskBackend extends TaskBackend {
 
   async deleteExpiredLeases(before: number): Promise<number> {
     return leases.deleteExpiredLeases(this.conn(), this.tables, before);
+  }
+
+  override async revokeToken(jti: string, untilEpochMs: number): Promise<void> {
+    return revocations.revokeToken(this.conn(), this.tables, jti, untilEpochMs);
+  }
+
+  override async listRevokedTokens(now: number): Promise<string[]> {
+    return revocations.listRevokedTokens(this.conn(), this.tables, now);
+  }
+
+  override async deleteExpiredRevocations(before: number): Promise<number> {
+    return revocations.deleteExpiredRevocations(this.conn(), this.tables, before);
   }
 
   async appendAudit(entry: AuditEntry): Promise<void> {

@@ -1,0 +1,77 @@
+import { DataSource } from 'typeorm';
+import { TypeOrmTaskBackend } from '../../lib/persistence/typeorm';
+import { SCHEMA_VERSION } from '../../lib/persistence/typeorm/schema';
+import { MemoryTaskBackend } from '../../lib/storage/memory-task.backend';
+import { MemoryTaskStore } from '../../lib/storage/memory-task.store';
+import { TaskBackend } from '../../lib/storage/task-backend';
+import { DatabaseTarget, describeEachDatabase, uniquePrefix } from '../support/databases';
+
+const NOW = Date.UTC(2026, 11, 1, 12, 0, 0);
+
+/** The revocation contract every backend keeps. */
+async function expectRevocations(backend: TaskBackend): Promise<void> {
+  await backend.revokeToken('a', NOW + 60_000);
+  await backend.revokeToken('b', NOW + 1_000);
+  await backend.revokeToken('b', NOW + 120_000); // a second sign-out keeps the later expiry
+  await backend.revokeToken('c', NOW - 1);
+  expect((await backend.listRevokedTokens(NOW)).sort()).toEqual(['a', 'b']);
+  expect(await backend.deleteExpiredRevocations(NOW + 60_001)).toBeGreaterThanOrEqual(1);
+  // Once deleted, a revocation is gone even for a caller whose clock is behind.
+  expect(await backend.listRevokedTokens(NOW)).toEqual(['b']);
+  expect(await backend.listRevokedTokens(NOW + 120_000)).toEqual([]);
+}
+
+describe('token revocations in memory', () => {
+  it('keeps each until its expiry', () => expectRevocations(new MemoryTaskBackend(new MemoryTaskStore(100))));
+});
+
+describeEachDatabase('token revocations in the database', (target: DatabaseTarget) => {
+  const prefix = uniquePrefix();
+  let dataSource: DataSource;
+  let backend: TypeOrmTaskBackend;
+  const quote = (name: string) => (target.name === 'mysql' ? `\`${name}\`` : `"${name}"`);
+
+  beforeAll(async () => {
+    dataSource = new DataSource(target.options);
+    backend = new TypeOrmTaskBackend(dataSource, { tablePrefix: prefix });
+    await backend.open();
+  });
+  afterAll(async () => {
+    await backend?.dropTables().catch(() => undefined);
+    await backend?.close();
+    if (dataSource?.isInitialized) await dataSource.destroy();
+  });
+
+  it('keeps each until its expiry, seen by another instance', async () => {
+    await expectRevocations(backend);
+    const other = new TypeOrmTaskBackend(dataSource, { tablePrefix: prefix });
+    await other.open();
+    expect(await other.listRevokedTokens(NOW)).toEqual(['b']);
+    await other.close();
+  });
+
+  it('upgrades a version 1 database in place: its rows stay, the revocation table is added', async () => {
+    const old = uniquePrefix();
+    const v1 = new TypeOrmTaskBackend(dataSource, { tablePrefix: old });
+    await v1.open();
+    // Back to what version 1 left: no revocation table, schema_version 1, and a row of history.
+    await dataSource.query(`DROP TABLE ${quote(`${old}revoked_tokens`)}`);
+    await dataSource.query(`UPDATE ${quote(`${old}meta`)} SET value = '1' WHERE name = 'schema_version'`);
+    await dataSource.query(`INSERT INTO ${quote(`${old}leases`)} (name, holder, expires_at) VALUES ('kept', 'me', ${NOW})`);
+    await v1.close();
+
+    const upgraded = new TypeOrmTaskBackend(dataSource, { tablePrefix: old });
+    try {
+      await upgraded.open();
+      const version = await dataSource.query(`SELECT value FROM ${quote(`${old}meta`)} WHERE name = 'schema_version'`);
+      expect(version.map((r: { value: string }) => String(r.value))).toEqual([String(SCHEMA_VERSION)]);
+      const leases = await dataSource.query(`SELECT name FROM ${quote(`${old}leases`)}`);
+      expect(leases.map((r: { name: string }) => r.name)).toEqual(['kept']);
+      await upgraded.revokeToken('after-upgrade', NOW + 1000);
+      expect(await upgraded.listRevokedTokens(NOW)).toEqual(['after-upgrade']);
+    } finally {
+      await upgraded.dropTables();
+      await upgraded.close();
+    }
+  });
+});
