@@ -15,6 +15,7 @@ export {
   TaskManagerAsyncOptions,
   TaskOptionsFactory,
   TaskAuthCredentials,
+  TaskWorkersOptions,
 } from './options/task-options.interface';
 export { TaskAuthBackend } from './options/task-auth-backend';
 export { TaskAuthGuard, ExtractedToken } from './auth/task-auth.guard';
@@ -43,3 +44,4 @@ export { InvalidTransitionError } from './errors/invalid-transition.error';
 export { TaskArgumentError } from './errors/task-argument.error';
 export { TaskTimeoutError } from './errors/task-timeout.error';
 export { ArgsDecryptionError } from './errors/args-decryption.error';
+export { WorkerCrashedError } from './errors/worker-crashed.error';
