@@ -121,7 +121,8 @@ function drain(port: MessagePort, deliver: (message: WorkerMessage) => void): vo
 }
 
 function crashDescription(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const code = (error as NodeJS.ErrnoException).code;
-  return code ? `${error.message} (${code})` : error.message;
+  // Duck-typed: the error may come from another realm (a vm context such as jest's), where instanceof Error fails.
+  if (typeof error !== 'object' || error === null || typeof (error as Error).message !== 'string') return String(error);
+  const { message, code } = error as NodeJS.ErrnoException;
+  return code ? `${message} (${code})` : message;
 }

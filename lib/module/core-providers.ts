@@ -114,11 +114,12 @@ export function asyncOptionsProviders<T extends object>(
   return providers;
 }
 
-/** In a task worker thread: memory storage, no observers (no log files), no retention, no pool. */
+/** In a task worker thread: memory storage, no observers (no log files), no retention, no pool, no auth (no routes). */
 function inertInWorker(resolved: ResolvedTaskOptions): ResolvedTaskOptions {
   if (!isTaskWorkerThread()) return resolved;
   return {
     ...resolved,
+    auth: null,
     snapshotDb: null,
     database: null,
     backend: null,
