@@ -46,6 +46,8 @@ export function createTaskThreadPool(workers: ResolvedWorkers): TaskThreadPool {
     atomics: 'disabled',
     resourceLimits: workers.resourceLimits,
     workerData: { [WORKER_DATA_KEY]: boot },
-    execArgv: fromSource ? [...process.execArgv, '--require', join(__dirname, 'source-hook.js')] : process.execArgv,
+    // Left unset otherwise, so a thread inherits the process's flags the way Node allows (an explicit list
+    // with a V8 flag such as --max-old-space-size would be refused).
+    execArgv: fromSource ? ['--require', join(__dirname, 'source-hook.js')] : undefined,
   });
 }
