@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import autocannon from 'autocannon';
 import { fmt, median, runChild, sleep } from './common';
 import type { BullParams, BullResult } from './scenarios/bullmq';
+import type { CpuExecutorParams, CpuExecutorResult } from './scenarios/cpu-executor';
 import type { HistoryParams, HistoryResult, Timing } from './scenarios/history';
 import type { HttpServerParams, HttpServerResult } from './scenarios/http-server';
 import type { SseClientsParams, SseClientsResult } from './scenarios/sse-clients';
@@ -54,6 +55,8 @@ const CONFIG = QUICK
       sseTasks: 2_500,
       sseReps: 1,
       memoryN: 100_000,
+      cpuSeconds: 3,
+      cpuTasks: 8,
     }
   : {
       engineN: 100_000,
@@ -70,6 +73,8 @@ const CONFIG = QUICK
       sseTasks: 2_500,
       sseReps: 3,
       memoryN: 1_000_000,
+      cpuSeconds: 8,
+      cpuTasks: 16,
     };
 const CAP = 32;
 const SSE_CLIENTS = 100;
@@ -540,6 +545,79 @@ function table(): string {
   return [header, header.map(() => '---'), ...body].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
 
+// ---------------------------------------------------------------------------------
+// 7. CPU-bound tasks: worker executor vs the event loop
+/** p99 and mean latency (ms) of GET /bench/plain while the child keeps 200 ms CPU burns running on `executor`. */
+async function plainLatencyDuringBurns(
+  executor: 'worker' | 'async',
+): Promise<{ p99: number; mean: number; rps: number; burns: number; failed: number }> {
+  let measured = { p99: NaN, mean: NaN, rps: NaN, failed: 0 };
+  const result = await runChild<CpuExecutorResult>('cpu-executor', { mode: 'latency', executor } satisfies CpuExecutorParams, {
+    onMessage: (m, send) => {
+      const { url } = m as { url: string };
+      void (async () => {
+        const run = (seconds: number) => autocannon({ url: `${url}/bench/plain`, connections: 10, duration: seconds });
+        await run(1);
+        const r = await run(CONFIG.cpuSeconds);
+        measured = { p99: r.latency.p99, mean: r.latency.average, rps: r.requests.average, failed: r.errors + r.timeouts + r.non2xx };
+        send({ stop: true });
+      })();
+    },
+  });
+  return { ...measured, burns: result.burnsDuringLatency ?? 0 };
+}
+
+async function cpu(): Promise<void> {
+  const worker = await plainLatencyDuringBurns('worker');
+  log(
+    `cpu: plain route p99 ${worker.p99} ms, mean ${fmt(worker.mean, 1)} ms, ${worker.failed} failed while worker tasks burn CPU (${worker.burns} burns)`,
+  );
+  const onLoop = await plainLatencyDuringBurns('async');
+  log(
+    `cpu: plain route p99 ${onLoop.p99} ms, mean ${fmt(onLoop.mean, 1)} ms, ${onLoop.failed} failed while async tasks burn CPU (${onLoop.burns} burns)`,
+  );
+  rows.push({
+    id: '7',
+    what: 'HTTP p99 of a plain route while 200 ms CPU tasks run back to back: executor worker vs async',
+    ours: ms(worker.p99, 0),
+    baseline: `${ms(onLoop.p99, 0)} (async)`,
+    ratio: `${(worker.p99 / onLoop.p99).toFixed(2)}x`,
+    target: '(report)',
+    met: null,
+  });
+  const throughput: Record<number, number> = {};
+  for (const threads of [1, 2]) {
+    const r = await runChild<CpuExecutorResult>('cpu-executor', {
+      mode: 'throughput',
+      threads,
+      tasks: CONFIG.cpuTasks,
+      burnMs: 250,
+    } satisfies CpuExecutorParams);
+    throughput[threads] = r.tasksPerSecond ?? NaN;
+    log(`cpu: ${CONFIG.cpuTasks} x 250 ms burns on ${threads} thread(s): ${fmt(throughput[threads], 2)} tasks/s`);
+  }
+  rows.push({
+    id: '7b',
+    what: `CPU task throughput (${CONFIG.cpuTasks} x 250 ms burns), worker pool of 2 threads vs 1`,
+    ours: `${fmt(throughput[2], 2)} tasks/s`,
+    baseline: `${fmt(throughput[1], 2)} tasks/s (1 thread)`,
+    ratio: `${(throughput[2] / throughput[1]).toFixed(2)}x`,
+    target: '(report)',
+    met: null,
+  });
+  details.push(
+    `### 7. CPU-bound tasks on the worker executor\n\n` +
+      `One Nest app per run keeps one CPU-bound task (a 200 ms busy loop) running back to back, on \`executor: 'worker'\` ` +
+      `(a pool of 1 thread) or on the event loop (\`'async'\`), while autocannon (10 connections, ${CONFIG.cpuSeconds} s after 1 s ` +
+      `warm-up) measures \`GET /bench/plain\`:\n\n` +
+      `- worker: p99 ${ms(worker.p99, 0)}, mean ${ms(worker.mean)}, ${perSec(worker.rps)} req, ${worker.failed} failed (${worker.burns} burns meanwhile)\n` +
+      `- async: p99 ${ms(onLoop.p99, 0)}, mean ${ms(onLoop.mean)}, ${perSec(onLoop.rps)} req, ${onLoop.failed} failed (${onLoop.burns} burns meanwhile)\n\n` +
+      `Throughput: ${CONFIG.cpuTasks} burns of 250 ms, timed from the first addTask to the last end after a warm-up task per ` +
+      `thread (thread boots not counted): 1 thread ${fmt(throughput[1], 2)} tasks/s, 2 threads ${fmt(throughput[2], 2)} tasks/s ` +
+      `(${os.cpus().length} cores, shared with the main thread and other processes).\n`,
+  );
+}
+
 async function main(): Promise<void> {
   // The dashboard's files, its bundled script included, sit next to the compiled module (as `npm run build` puts them).
   execFileSync(
@@ -560,6 +638,7 @@ async function main(): Promise<void> {
     ['history', history],
     ['sse', sse],
     ['memory', memory],
+    ['cpu', cpu],
   ];
   const failures: string[] = [];
   for (const [name, fn] of scenarios) {

@@ -15,6 +15,7 @@ export {
   TaskManagerAsyncOptions,
   TaskOptionsFactory,
   TaskAuthCredentials,
+  TaskWorkersOptions,
 } from './options/task-options.interface';
 export { TaskAuthBackend, TaskAuthResult, TaskCredentialPair } from './options/task-auth-backend';
 export { TaskRole, TASK_ROLES } from './options/task-role';
@@ -46,3 +47,4 @@ export { InvalidTransitionError } from './errors/invalid-transition.error';
 export { TaskArgumentError } from './errors/task-argument.error';
 export { TaskTimeoutError } from './errors/task-timeout.error';
 export { ArgsDecryptionError } from './errors/args-decryption.error';
+export { WorkerCrashedError } from './errors/worker-crashed.error';

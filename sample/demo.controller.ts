@@ -1,5 +1,6 @@
 import { BadRequestException, Controller, Get, Headers, HttpCode, Post, Query } from '@nestjs/common';
 import { TaskManager } from '../lib';
+import { DigestService } from './digest.service';
 import { EmailService } from './email.service';
 import { FlakyService } from './flaky.service';
 import { ReportService } from './report.service';
@@ -15,6 +16,7 @@ export class DemoController {
     private readonly email: EmailService,
     private readonly reports: ReportService,
     private readonly flaky: FlakyService,
+    private readonly digests: DigestService,
   ) {}
 
   @Get()
@@ -42,6 +44,12 @@ export class DemoController {
           task: 'FlakyService.importCustomers',
           what: 'a CSV import that always fails (bad row 42) after 2 retries: try retrying it from the dashboard',
           curl: `curl -X POST '${base}/imports?file=customers.csv'`,
+        },
+        {
+          route: 'POST /digests?seed=<text>&rounds=<n>',
+          task: 'DigestService.digest',
+          what: 'CPU-bound hashing on a worker thread (executor: worker): the app keeps answering while it runs',
+          curl: `curl -X POST '${base}/digests?seed=hello&rounds=2000000'`,
         },
       ],
       admin: [
@@ -76,6 +84,17 @@ export class DemoController {
   import(@Query('file') file = 'customers.csv') {
     if (!/^[\w.-]{1,80}$/.test(file)) throw new BadRequestException('query parameter file must be a plain file name');
     const taskId = this.tasks.addTask(this.flaky.importCustomers, [file], { tags: { source: 'upload' } });
+    return { task_id: taskId };
+  }
+
+  @Post('digests')
+  @HttpCode(202)
+  digest(@Query('seed') seed = 'hello', @Query('rounds') rounds = '2000000') {
+    const count = Number(rounds);
+    if (!/^[\w-]{1,80}$/.test(seed)) throw new BadRequestException('query parameter seed must be a short word');
+    if (!Number.isInteger(count) || count < 1 || count > 100_000_000)
+      throw new BadRequestException('query parameter rounds must be an integer from 1 to 100000000');
+    const taskId = this.tasks.addTask(this.digests.digest, [seed, count], { tags: { source: 'demo' } });
     return { task_id: taskId };
   }
 }

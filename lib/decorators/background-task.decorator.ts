@@ -20,6 +20,11 @@ export interface BackgroundTaskOptions {
   priority?: number;
   /** Seconds per attempt; a timed-out attempt fails and may be retried. Default none. */
   timeout?: number;
+  /**
+   * Where each attempt runs: `'async'` on the event loop (default), or `'worker'` on a thread of the
+   * `workers` pool, for CPU-bound work. Arguments and results of a worker task must survive structured clone.
+   */
+  executor?: 'async' | 'worker';
 }
 
 /**

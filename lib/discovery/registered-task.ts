@@ -9,6 +9,7 @@ export interface TaskDefinition {
   eager: boolean;
   priority: number | null;
   timeout: number | null;
+  executor: 'async' | 'worker';
 }
 
 /** A discovered @BackgroundTask method bound to its provider instance. */

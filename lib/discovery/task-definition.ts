@@ -31,6 +31,9 @@ export function toTaskDefinition(options: BackgroundTaskOptions, location: strin
   if (options.timeout !== undefined && (typeof options.timeout !== 'number' || !(options.timeout > 0) || !Number.isFinite(options.timeout))) {
     fail('timeout', 'a number of seconds > 0');
   }
+  if (options.executor !== undefined && options.executor !== 'async' && options.executor !== 'worker') {
+    fail('executor', "'async' or 'worker'");
+  }
   return {
     name: options.name ?? location,
     retries: num('retries', 0, 0, true),
@@ -41,5 +44,6 @@ export function toTaskDefinition(options: BackgroundTaskOptions, location: strin
     eager: flag('eager'),
     priority: options.priority ?? null,
     timeout: options.timeout ?? null,
+    executor: options.executor ?? 'async',
   };
 }

@@ -3,7 +3,8 @@ import { TaskTimeoutError } from '../errors/task-timeout.error';
 import { TaskLogLevel } from '../observers/task-observer';
 import { TaskData } from '../task/task-record';
 import { formatError } from './format-error';
-import { AttemptContext, AttemptSink, runInTaskContext } from './task-context';
+import { AttemptContext, AttemptSink } from './task-context';
+import { TaskExecutor, asyncExecutor } from './task-executor';
 
 /** reportProgress() changes of one task are announced at most this often (a value of 1 at once). */
 export const PROGRESS_INTERVAL_MS = 100;
@@ -37,6 +38,7 @@ export class TaskExecution {
     private readonly registered: RegisteredTask,
     private readonly args: unknown[],
     private readonly hooks: ExecutionHooks,
+    private readonly executor: TaskExecutor = asyncExecutor,
   ) {}
 
   /** Stops the execution: the current attempt's signal is aborted, no further attempt starts. */
@@ -127,7 +129,7 @@ export class TaskExecution {
         if (timeout !== null) timer = setTimeout(() => this.interruptAttempt?.(new TaskTimeoutError(timeout)), timeout * 1000);
         let result: unknown;
         try {
-          result = runInTaskContext(context, sink, () => this.registered.method.apply(this.registered.instance, this.args));
+          result = this.executor.run(this.registered, this.args, context, sink);
         } catch (error) {
           reject(error);
           return;

@@ -251,7 +251,9 @@ export class TaskManager {
     const encrypts = this.runtime.args.encrypts;
     // Encrypted arguments are JSON inside, so they must be JSON values too.
     if (durable || (encrypts && argsCipher === null)) assertJsonArgs(definition.name, args);
+    this.runtime.executorOf(registered).checkArgs?.(definition.name, args);
     const task = newTask(definition.name, args, options, { priority: definition.priority, source, durable });
+    if (definition.executor === 'worker') task.executor = 'worker';
     if (argsCipher !== null) {
       task.args = [];
       task.argsCipher = argsCipher;

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { LOGGER_CONTEXT, TASKFLOW_OPTIONS } from '../constants';
 import { RegisteredTask } from '../discovery/registered-task';
 import { messages } from '../errors/messages';
@@ -15,6 +15,7 @@ import { TaskArguments } from './task-arguments';
 import { TaskChanges } from './task-changes';
 import { logTimestamp } from './task-context';
 import { ExecutionHooks, TaskExecution } from './task-execution';
+import { TaskExecutor, WORKER_EXECUTOR, asyncExecutor } from './task-executor';
 import { appendLogLine } from './task-log-buffer';
 import { QueuedTask, TaskQueue } from './task-queue';
 import { TaskStorage } from './task-storage';
@@ -47,6 +48,7 @@ export class TaskRuntime {
     @Inject(TASKFLOW_OPTIONS) private readonly options: ResolvedTaskOptions,
     private readonly store: MemoryTaskStore,
     private readonly storage: TaskStorage,
+    @Optional() @Inject(WORKER_EXECUTOR) private readonly workerExecutor: TaskExecutor | null = null,
   ) {
     this.keys = new IdempotencyKeys(storage, (id) => this.store.get(id));
     store.onEvicted((task) => this.keys.forget(task));
@@ -251,7 +253,7 @@ export class TaskRuntime {
     }
     task.status = 'running';
     task.startTime = Date.now();
-    const execution = new TaskExecution(task, registered, args, this.hooks);
+    const execution = new TaskExecution(task, registered, args, this.hooks, this.executorOf(registered));
     this.executions.set(task.id, execution);
     this.changed(task);
     this.announce(task, 1);
@@ -263,6 +265,13 @@ export class TaskRuntime {
       },
     );
     return true;
+  }
+
+  /** The executor of a task's attempts; a worker task without a worker executor is a startup error (checked there). */
+  executorOf(registered: RegisteredTask): TaskExecutor {
+    if (registered.definition.executor !== 'worker') return asyncExecutor;
+    if (!this.workerExecutor) throw new Error(messages.noWorkerExecutor(registered.definition.name));
+    return this.workerExecutor;
   }
 
   private executionEnded(execution: TaskExecution): void {

@@ -17,6 +17,18 @@ export const messages = {
     `nestjs-taskflow: the arguments of ${name} cannot be stored: ${reason}. Pass JSON values (strings, numbers, booleans, null, plain objects and arrays).`,
   timeout: (seconds: number) => `Attempt timed out after ${seconds} s`,
   cancelled: () => 'Task was cancelled',
+  noWorkerExecutor: (name: string) =>
+    `nestjs-taskflow: ${name} has executor 'worker' but the manager has no worker pool: set the module option \`workers: { module: '<compiled file>#<export>' }\``,
+  workerPoolMissing: (names: string) =>
+    `nestjs-taskflow: ${names} ha${names.includes(',') ? 've' : 's'} executor 'worker' but the module option \`workers\` is not set: add workers: { module: path.join(__dirname, 'app.module.js') + '#AppModule' }`,
+  piscinaMissing: () => "nestjs-taskflow: executor 'worker' runs on the package piscina, which is not installed: npm install piscina@^5",
+  argsCannotCross: (name: string, reason: string) =>
+    `nestjs-taskflow: the arguments of ${name} cannot cross into a worker thread: ${reason}. Pass values that survive structured clone (primitives, plain objects, arrays, Date, Map, Set, typed arrays).`,
+  resultCannotCross: (name: string, reason: string) =>
+    `the result of ${name} cannot cross back from its worker thread: ${reason}; return values that survive structured clone`,
+  workerCrashed: (name: string, how: string) => `the worker thread running ${name} died: ${how}; the pool replaces it`,
+  workerTerminated: (name: string, graceMs: number) =>
+    `the worker thread running ${name} did not end within ${graceMs / 1000} s of its abort signal and was terminated`,
   managerStopped: () => 'nestjs-taskflow: the task manager has shut down and accepts no new tasks',
   argsNoKey: (name: string, keyId: string) =>
     `the arguments of ${name} are encrypted (key id ${keyId}) but no encryptArgsKey is configured; start the app with the key they were encrypted with`,

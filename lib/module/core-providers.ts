@@ -20,10 +20,13 @@ import { ScheduleExplorer } from '../schedule/schedule.explorer';
 import { SCHEDULE_SOURCE } from '../engine/schedule-source';
 import { TaskScheduler } from '../schedule/task-scheduler.service';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { WORKER_EXECUTOR } from '../engine/task-executor';
+import { WorkerExecutor } from '../executors/worker-executor';
+import { isTaskWorkerThread } from '../executors/worker-thread';
 import { TaskAdminOptions, TaskModuleAsyncOptions, TaskOptionsFactory } from '../options/task-options.interface';
 
 /** Providers shared by both modules: storage, the engine, discovery and lifecycle. */
-export const CORE_PROVIDERS: Provider[] = [
+const ALL_CORE_PROVIDERS: Provider[] = [
   TaskRegistry,
   TaskExplorer,
   // The records in memory: the runtime's live and recent tasks, and the memory backend's whole history.
@@ -42,7 +45,19 @@ export const CORE_PROVIDERS: Provider[] = [
   TaskScheduler,
   ScheduleExplorer,
   { provide: SCHEDULE_SOURCE, useExisting: TaskScheduler },
+  { provide: WORKER_EXECUTOR, useClass: WorkerExecutor },
 ];
+
+/**
+ * Inside a task worker thread the package is inert: the registry (to find the task), the
+ * manager (so constructors that inject it resolve) and memory storage, but no lifecycle,
+ * database, observers, retention, schedules or worker pool of its own.
+ */
+const STARTS_SOMETHING = new Set<Provider>([TaskLifecycle, RetentionService, ScheduleExplorer, TaskPersistence]);
+
+export const CORE_PROVIDERS: Provider[] = isTaskWorkerThread()
+  ? ALL_CORE_PROVIDERS.filter((p) => !STARTS_SOMETHING.has(p) && !(typeof p === 'object' && 'provide' in p && p.provide === WORKER_EXECUTOR))
+  : ALL_CORE_PROVIDERS;
 
 // TaskStorage: an admin surface mounted in a module of the app's own (createAdminControllers) keeps its sign-outs there.
 export const CORE_EXPORTS = [TaskManager, TaskInsights, TaskRegistry, TaskScheduler, TaskStorage, TASKFLOW_OPTIONS];
@@ -52,13 +67,13 @@ export const CORE_EXPORTS = [TaskManager, TaskInsights, TaskRegistry, TaskSchedu
  * interceptor, even one that passes through, costs every request of the host app.
  */
 export function autoInstallProviders(autoInstall: boolean | undefined): Provider[] {
-  return autoInstall ? [{ provide: APP_INTERCEPTOR, useClass: TaskflowInterceptor }] : [];
+  return autoInstall && !isTaskWorkerThread() ? [{ provide: APP_INTERCEPTOR, useClass: TaskflowInterceptor }] : [];
 }
 
 /** The resolved-options provider for forRoot. */
 export function syncOptionsProvider(options: TaskAdminOptions, kind: 'admin' | 'manager'): Provider {
   const resolved = resolveOptions(options, kind);
-  return { provide: TASKFLOW_OPTIONS, useValue: resolved };
+  return { provide: TASKFLOW_OPTIONS, useValue: inertInWorker(resolved) };
 }
 
 /** Raw-options providers for forRootAsync, plus the resolved-options provider merging `path`. */
@@ -79,7 +94,7 @@ export function asyncOptionsProviders<T extends object>(
             fromFactory.autoInstall,
           );
         }
-        return resolveOptions({ ...fromFactory, ...definedOnly(routeOptions) } as TaskAdminOptions, kind);
+        return inertInWorker(resolveOptions({ ...fromFactory, ...definedOnly(routeOptions) } as TaskAdminOptions, kind));
       },
       inject: [TASKFLOW_RAW_OPTIONS],
     },
@@ -98,6 +113,23 @@ export function asyncOptionsProviders<T extends object>(
     throw new Error('nestjs-taskflow: forRootAsync needs one of useFactory, useClass or useExisting');
   }
   return providers;
+}
+
+/** In a task worker thread: memory storage, no observers (no log files), no retention, no pool, no auth (no routes). */
+function inertInWorker(resolved: ResolvedTaskOptions): ResolvedTaskOptions {
+  if (!isTaskWorkerThread()) return resolved;
+  return {
+    ...resolved,
+    auth: null,
+    snapshotDb: null,
+    database: null,
+    backend: null,
+    loggers: [],
+    logFile: null,
+    retentionDays: null,
+    requeuePending: false,
+    workers: null,
+  };
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

@@ -9,6 +9,7 @@ import { InvalidOptionError } from '../errors/invalid-option.error';
 import { messages } from '../errors/messages';
 import { TaskAdminOptions, TaskAuthCredentials } from './task-options.interface';
 import { TaskBackend } from '../storage/task-backend';
+import { ResolvedWorkers, resolveWorkers } from './resolve-workers';
 
 /** Every option with its default applied; what the rest of the package reads. */
 export interface ResolvedTaskOptions {
@@ -43,6 +44,8 @@ export interface ResolvedTaskOptions {
   instanceLeaseSeconds: number;
   shutdownGracePeriod: number;
   tablePrefix: string;
+  /** The worker pool, or null when no `workers` option is given. */
+  workers: ResolvedWorkers | null;
 }
 
 const KNOWN_OPTIONS = new Set([
@@ -71,6 +74,7 @@ const KNOWN_OPTIONS = new Set([
   'instanceLeaseSeconds',
   'shutdownGracePeriod',
   'tablePrefix',
+  'workers',
   'maxStreamsPerAddress',
   'maxStreams',
   'streamFirstBatchSize',
@@ -138,6 +142,7 @@ export function resolveOptions(input: TaskAdminOptions = {}, kind: 'admin' | 'ma
     instanceLeaseSeconds: positiveNumber(input, 'instanceLeaseSeconds', 30),
     shutdownGracePeriod: nonNegativeNumber(input, 'shutdownGracePeriod', 5),
     tablePrefix: resolveTablePrefix(input.tablePrefix),
+    workers: resolveWorkers(input.workers),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { ModuleMetadata, Type, InjectionToken, OptionalFactoryDependency } from '@nestjs/common';
+import type { ResourceLimits } from 'node:worker_threads';
 import type { DataSource, DataSourceOptions } from 'typeorm';
 import type { TaskObserver } from '../observers/task-observer';
 import type { TaskBackend } from '../storage/task-backend';
@@ -41,6 +42,21 @@ export interface TaskManagerOptions {
   shutdownGracePeriod?: number;
   /** Prefix of the package's table names. Default 'taskflow_'. */
   tablePrefix?: string;
+  /** The worker-thread pool of `@BackgroundTask({ executor: 'worker' })` tasks. Needs the package `piscina`. */
+  workers?: TaskWorkersOptions;
+}
+
+/** The pool that runs `executor: 'worker'` tasks, each thread booting a Nest application context. */
+export interface TaskWorkersOptions {
+  /**
+   * `"<absolute path of a compiled file>#<export name>"`: the Nest module each worker thread boots
+   * (`path.join(__dirname, 'app.module.js') + '#AppModule'`). The package's own modules start nothing there.
+   */
+  module: string;
+  /** Threads in the pool. Default `max(1, os.availableParallelism() - 1)`. */
+  size?: number;
+  /** Memory limits of each thread; a thread that exceeds them fails its attempt and is replaced. */
+  resourceLimits?: ResourceLimits;
 }
 
 /** `[username, password]`, or `[username, password, role]` (role `viewer`, `operator` or `admin`; default `admin`). */

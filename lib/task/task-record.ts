@@ -21,7 +21,7 @@ export interface TaskRecord {
   tags: Record<string, string>;
   source: TaskSource;
   priority: number | null;
-  executor: 'async';
+  executor: 'async' | 'worker';
   progress: number | null;
   args?: unknown[];
 }
@@ -61,6 +61,8 @@ export interface TaskData {
    * The first write then inserts without looking for a stored row. Absent means unknown.
    */
   unstored?: boolean;
+  /** Set for a task of `executor: 'worker'`; absent means the event loop ('async'). */
+  executor?: 'worker';
 }
 
 export function toTaskRecord(task: TaskData, withArgs: boolean): TaskRecord {
@@ -79,7 +81,7 @@ export function toTaskRecord(task: TaskData, withArgs: boolean): TaskRecord {
     tags: { ...task.tags },
     source: task.source,
     priority: task.priority,
-    executor: 'async',
+    executor: task.executor ?? 'async',
     progress: task.progress,
   };
   if (withArgs) record.args = task.argsCipher !== null ? ['<encrypted>'] : task.args;

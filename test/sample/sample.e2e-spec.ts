@@ -34,6 +34,7 @@ describe('sample app (e2e)', () => {
       'EmailService.sendEmail',
       'ReportService.generateReport',
       'FlakyService.importCustomers',
+      'DigestService.digest',
     ]);
   });
 
@@ -67,6 +68,15 @@ describe('sample app (e2e)', () => {
     expect(record.error).toMatch(/^CsvParseError: customers\.csv: row 42/);
     expect(record.logs).toContain('--- Retry 2 ---');
   });
+
+  it('POST /digests hashes on a worker thread (executor "worker") with progress, and answers 400 to bad input', async () => {
+    await request(app.getHttpServer()).post('/digests').query({ rounds: 'many' }).expect(400);
+    const res = await request(app.getHttpServer()).post('/digests').query({ seed: 'ada', rounds: 120000 }).expect(202);
+    const record = await manager.waitFor(res.body.task_id);
+    expect(record).toMatchObject({ func_name: 'DigestService.digest', status: 'success', executor: 'worker', progress: 1 });
+    expect(record.logs[0]).toMatch(/Hashing "ada" 120000 times with sha256 on worker thread [1-9]\d*$/);
+    expect(record.logs.at(-1)).toMatch(/Digest: [0-9a-f]{64}$/);
+  }, 60_000);
 });
 
 describe('sample email failure rate', () => {

@@ -32,6 +32,7 @@ function registered(method: (...args: unknown[]) => unknown, options: Partial<Ta
     eager: false,
     priority: null,
     timeout: null,
+    executor: 'async',
     ...options,
   };
   return { definition, location: 'Jobs.run', instance: {}, method };
