@@ -15,7 +15,11 @@ export function createBackend(options: ResolvedTaskOptions, store: MemoryTaskSto
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { TypeOrmTaskBackend, sqliteOptions } = require('./typeorm') as typeof import('./typeorm');
   const source = options.database ?? sqliteOptions(options.snapshotDb!);
-  return new TypeOrmTaskBackend(isDataSource(source) ? source : withTimeouts(source), { tablePrefix: options.tablePrefix });
+  const queryTimeoutMs = options.queryTimeout * 1000;
+  return new TypeOrmTaskBackend(isDataSource(source) ? source : withTimeouts(source, queryTimeoutMs), {
+    tablePrefix: options.tablePrefix,
+    queryTimeout: options.queryTimeout,
+  });
 }
 
 function isDataSource(value: object): value is DataSource {
@@ -24,15 +28,20 @@ function isDataSource(value: object): value is DataSource {
 
 /**
  * Connections the package opens itself fail instead of hanging when the network
- * does (a partition): connect and query timeouts, TCP keep-alive. The user's own
- * settings win.
+ * does (a partition): connect timeouts, TCP keep-alive, and on pg a client-side
+ * query timeout. The user's own settings win. These are backstops: the backend bounds
+ * every runtime call by `queryTimeout` itself (on any DataSource, the user's too) and
+ * destroys a connection that timed out; pg's own `query_timeout` leaves the timed-out
+ * client in the pool with its statement still in flight, so it is set well past
+ * `queryTimeout`, for what the backend does not bound (migrations). No server-side
+ * `statement_timeout`: the server never hears from a partitioned client anyway.
  */
-function withTimeouts(source: DataSourceOptions): DataSourceOptions {
+function withTimeouts(source: DataSourceOptions, queryTimeoutMs: number): DataSourceOptions {
   if (source.type === 'postgres') {
     return {
       ...source,
       connectTimeoutMS: source.connectTimeoutMS ?? 10_000,
-      extra: { keepAlive: true, query_timeout: 60_000, ...(source.extra ?? {}) },
+      extra: { keepAlive: true, query_timeout: Math.max(60_000, 2 * queryTimeoutMs), ...(source.extra ?? {}) },
     };
   }
   if (source.type === 'mysql' || source.type === 'mariadb') {
