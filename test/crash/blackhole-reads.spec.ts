@@ -104,4 +104,40 @@ describeEachOf(['postgres', 'mysql'], 'black-holed database', (target) => {
       await proxy.stop();
     }
   }, 120_000);
+  it('notices an outage that only reads meet, and its end through a probe, with nothing waiting to be written', async () => {
+    const proxy = new TcpProxy(serverAddress(target.options));
+    const port = await proxy.start();
+    const logger = new CapturingLogger();
+    const http = await createHttpApp(
+      { database: throughPort(target.options, port), tablePrefix: suite.prefix, queryTimeout: QUERY_TIMEOUT_S },
+      { logger },
+    );
+    try {
+      const { manager, url } = http;
+      const id = (await runToEnd(manager, 'Jobs.ok', 'h')).task_id;
+      await pollUntil('the task stored', async () => (await suite.table.byId()).get(id)?.status === 'success');
+      await manager.flush();
+
+      proxy.blackhole();
+      const first = await timed(() => fetch(url + '/tasks/metrics', { signal: AbortSignal.timeout(60_000) }));
+      expect(first.value.status).toBe(200);
+      expect(first.ms).toBeLessThan(READ_BOUND_MS);
+      const second = await timed(() => manager.getTask(id));
+      expect(second.value).toMatchObject({ task_id: id, status: 'success' });
+      expect(second.ms).toBeLessThan(KNOWN_OUTAGE_BOUND_MS);
+      const outageLines = logger.matching(/Cannot read task history/);
+      expect(outageLines).toHaveLength(1);
+
+      proxy.restore();
+      await pollUntil('the recovery logged', () => logger.matching(RECOVERY).length > 0, 20_000);
+      expect(logger.matching(OUTAGE)).toHaveLength(1);
+      expect(logger.matching(RECOVERY)).toHaveLength(1);
+      expect(logger.lines.filter((l) => (l.level === 'error' || l.level === 'warn') && !OUTAGE.test(l.message))).toEqual([]);
+      console.log(`[${target.name}] read-only outage: first read ${first.ms} ms, then ${second.ms} ms; line: ${outageLines[0].message}`);
+    } finally {
+      proxy.restore();
+      await http.close();
+      await proxy.stop();
+    }
+  }, 60_000);
 });
