@@ -54,10 +54,7 @@ export class TaskStorage {
     await this.backend.open();
     const outage = new DatabaseOutage();
     const writer = new WriteBehind(this.backend, this.options.snapshotInterval * 1000, outage);
-    this.history = new DatabaseHistory(this.backend, writer, this.store, this.instanceId, {
-      outage,
-      readTimeoutMs: this.options.queryTimeout * 1000,
-    });
+    this.history = new DatabaseHistory(this.backend, writer, this.store, this.instanceId, outage);
     this.attached = true;
     for (const task of this.store.values()) this.history.changed(task);
   }

@@ -12,26 +12,21 @@ import { TaskPage, TaskQuery } from '../task/task-query';
 import { TaskBackend } from './task-backend';
 import { WriteBehind } from './write-behind';
 import { DatabaseOutage, describeError } from './database-outage';
-import { withDeadline } from './deadline';
 
 const RETENTION_BATCH = 2000;
 const MIN_PROBE_MS = 500;
 const MAX_PROBE_MS = 30_000;
 
-export interface DatabaseHistorySettings {
-  /** Shared with the write-behind: one outage line and one recovery line for both. */
-  outage: DatabaseOutage;
-  /** How long a read waits for the database before it answers from memory (and counts as an outage). */
-  readTimeoutMs: number;
-}
-
 /**
  * The database as the manager reads it. Reads first write what is queued, so
  * the database holds every change made so far, then ask it; when it cannot be
- * reached they answer from memory instead of failing. A read that fails or takes
- * longer than `readTimeoutMs` starts an outage (a black-holed server never fails, it
- * only stops answering): until the database answers again, reads go to memory at
- * once, and a background probe with back-off finds out when it does.
+ * reached they answer from memory instead of failing. A read that fails starts an
+ * outage (the backend fails a call that does not answer within its query timeout: a
+ * black-holed server never fails one by itself): until the database answers again,
+ * reads go to memory at once, and a background probe with back-off finds out when it
+ * does. The wait is the backend's to bound, not a deadline here: a read also waits for
+ * the queued writes, which take as long as the backlog is large, and a slow but
+ * answering SQLite file is no outage.
  */
 export class DatabaseHistory implements TaskHistory {
   private readonly logger = new Logger(LOGGER_CONTEXT);
@@ -46,7 +41,8 @@ export class DatabaseHistory implements TaskHistory {
     private readonly writer: WriteBehind,
     private readonly memory: MemoryTaskStore,
     private readonly instanceId: string,
-    private readonly settings: DatabaseHistorySettings,
+    /** Shared with the write-behind: one outage line and one recovery line for both. */
+    private readonly outage: DatabaseOutage,
   ) {}
 
   changed(task: TaskData): void {
@@ -121,22 +117,19 @@ export class DatabaseHistory implements TaskHistory {
   }
 
   private async read<T>(fromDatabase: () => Promise<T>, fromMemory: () => T): Promise<T> {
-    if (this.settings.outage.down) return fromMemory();
-    const attempt = this.writer.flush().then(fromDatabase);
+    if (this.outage.down) return fromMemory();
     try {
-      return await withDeadline(attempt, this.settings.readTimeoutMs, 'A task history read');
+      await this.writer.flush();
+      return await fromDatabase();
     } catch (error) {
       // A failed flush was reported by the write-behind, which retries on its own.
-      if (!this.settings.outage.down) this.readFailed(error);
+      if (!this.outage.down) this.readFailed(error);
       return fromMemory();
     }
   }
 
   private readFailed(error: unknown): void {
-    this.settings.outage.failed(
-      'reads',
-      `Cannot read task history (${describeError(error)}); answering from memory until the database answers again`,
-    );
+    this.outage.failed('reads', `Cannot read task history (${describeError(error)}); answering from memory until the database answers again`);
     this.scheduleProbe();
   }
 
@@ -150,12 +143,12 @@ export class DatabaseHistory implements TaskHistory {
     this.probeTimer.unref?.();
   }
 
-  /** One cheap read (the aggregate metrics) under the same deadline; reads resume once it answers. */
+  /** One cheap read (the aggregate metrics); reads resume once it answers. */
   private async probe(): Promise<void> {
     try {
-      await withDeadline(this.backend.metrics(), this.settings.readTimeoutMs, 'A task history probe');
+      await this.backend.metrics();
       this.probeFailures = 0;
-      this.settings.outage.recovered('reads');
+      this.outage.recovered('reads');
     } catch {
       this.probeFailures++;
       this.scheduleProbe();

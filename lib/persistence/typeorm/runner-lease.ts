@@ -1,5 +1,5 @@
 import type { QueryRunner } from 'typeorm';
-import { QueryTimeoutError, withDeadline } from '../../storage/deadline';
+import { QueryTimeoutError, withDeadline } from './deadline';
 
 /** What TypeORM's PostgreSQL and MySQL runners hold, as far as throwing a connection away needs. */
 interface DriverRunner {
