@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { TASKFLOW_OPTIONS } from '../constants';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { DatabaseHistory } from '../storage/database-history';
+import { DatabaseOutage } from '../storage/database-outage';
 import { TaskInsightQueries } from '../storage/insight-queries';
 import { newInstanceId } from '../storage/instance-identity';
 import { MemoryHistory } from '../storage/memory-history';
@@ -51,8 +52,9 @@ export class TaskStorage {
   async open(): Promise<void> {
     if (!this.persistent || this.attached) return;
     await this.backend.open();
-    const writer = new WriteBehind(this.backend, this.options.snapshotInterval * 1000);
-    this.history = new DatabaseHistory(this.backend, writer, this.store, this.instanceId);
+    const outage = new DatabaseOutage();
+    const writer = new WriteBehind(this.backend, this.options.snapshotInterval * 1000, outage);
+    this.history = new DatabaseHistory(this.backend, writer, this.store, this.instanceId, outage);
     this.attached = true;
     for (const task of this.store.values()) this.history.changed(task);
   }

@@ -42,6 +42,8 @@ export interface ResolvedTaskOptions {
   maxInMemory: number;
   maxLogLines: number;
   instanceLeaseSeconds: number;
+  /** Seconds a database query or connection attempt may take before it counts as an outage. */
+  queryTimeout: number;
   shutdownGracePeriod: number;
   tablePrefix: string;
   /** The worker pool, or null when no `workers` option is given. */
@@ -72,6 +74,7 @@ const KNOWN_OPTIONS = new Set([
   'maxInMemory',
   'maxLogLines',
   'instanceLeaseSeconds',
+  'queryTimeout',
   'shutdownGracePeriod',
   'tablePrefix',
   'workers',
@@ -140,6 +143,7 @@ export function resolveOptions(input: TaskAdminOptions = {}, kind: 'admin' | 'ma
     maxInMemory: positiveInteger(input, 'maxInMemory', 10000),
     maxLogLines: positiveInteger(input, 'maxLogLines', 1000),
     instanceLeaseSeconds: positiveNumber(input, 'instanceLeaseSeconds', 30),
+    queryTimeout: resolveQueryTimeout(input),
     shutdownGracePeriod: nonNegativeNumber(input, 'shutdownGracePeriod', 5),
     tablePrefix: resolveTablePrefix(input.tablePrefix),
     workers: resolveWorkers(input.workers),
@@ -255,6 +259,13 @@ function positiveNumber(input: object, name: string, fallback: number): number {
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new InvalidOptionError(name, 'a finite number of seconds greater than 0', v);
   return v;
+}
+
+/** Timers take at most 2^31 - 1 ms; an hour is far past any useful query wait. */
+function resolveQueryTimeout(input: object): number {
+  const seconds = positiveNumber(input, 'queryTimeout', 5);
+  if (seconds > 3600) throw new InvalidOptionError('queryTimeout', 'a finite number of seconds greater than 0 and at most 3600', seconds);
+  return seconds;
 }
 
 function nonNegativeNumber(input: object, name: string, fallback: number): number {

@@ -38,6 +38,12 @@ export interface TaskManagerOptions {
   maxLogLines?: number;
   /** Seconds an instance's lease lasts without a heartbeat before others recover its tasks. Default 30. */
   instanceLeaseSeconds?: number;
+  /**
+   * Seconds a database query (or taking a pooled connection) may take before it is
+   * abandoned and counted as an outage: reads answer from memory, writes are retried.
+   * Default 5.
+   */
+  queryTimeout?: number;
   /** Seconds shutdown waits for running tasks before interrupting them. Default 5. */
   shutdownGracePeriod?: number;
   /** Prefix of the package's table names. Default 'taskflow_'. */

@@ -15,7 +15,11 @@ export function createBackend(options: ResolvedTaskOptions, store: MemoryTaskSto
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { TypeOrmTaskBackend, sqliteOptions } = require('./typeorm') as typeof import('./typeorm');
   const source = options.database ?? sqliteOptions(options.snapshotDb!);
-  return new TypeOrmTaskBackend(isDataSource(source) ? source : withTimeouts(source), { tablePrefix: options.tablePrefix });
+  const queryTimeoutMs = options.queryTimeout * 1000;
+  return new TypeOrmTaskBackend(isDataSource(source) ? source : withTimeouts(source, queryTimeoutMs), {
+    tablePrefix: options.tablePrefix,
+    queryTimeout: options.queryTimeout,
+  });
 }
 
 function isDataSource(value: object): value is DataSource {
@@ -24,19 +28,27 @@ function isDataSource(value: object): value is DataSource {
 
 /**
  * Connections the package opens itself fail instead of hanging when the network
- * does (a partition): connect and query timeouts, TCP keep-alive. The user's own
- * settings win.
+ * does (a partition): TCP keep-alive, a connect timeout of `queryTimeout`, and on pg
+ * a client-side query timeout. The user's own settings win. The backend bounds every
+ * runtime call by `queryTimeout` itself (on any DataSource, the user's too) and
+ * destroys a connection that timed out, but a connect it gave up on still holds its
+ * pool slot until the driver's own connect timeout: at 10 s, a pool whose slots were
+ * all connecting into a partition stayed full 10 s after the network was back (seen
+ * with a server that had dropped the connections). pg's `query_timeout` would leave a
+ * timed-out client in the pool with its statement in flight, so it is only a backstop
+ * well past `queryTimeout`, for what the backend does not bound (migrations). No
+ * server-side `statement_timeout`: the server never hears from a partitioned client.
  */
-function withTimeouts(source: DataSourceOptions): DataSourceOptions {
+function withTimeouts(source: DataSourceOptions, queryTimeoutMs: number): DataSourceOptions {
   if (source.type === 'postgres') {
     return {
       ...source,
-      connectTimeoutMS: source.connectTimeoutMS ?? 10_000,
-      extra: { keepAlive: true, query_timeout: 60_000, ...(source.extra ?? {}) },
+      connectTimeoutMS: source.connectTimeoutMS ?? queryTimeoutMs,
+      extra: { keepAlive: true, query_timeout: Math.max(60_000, 2 * queryTimeoutMs), ...(source.extra ?? {}) },
     };
   }
   if (source.type === 'mysql' || source.type === 'mariadb') {
-    return { ...source, connectTimeout: source.connectTimeout ?? 10_000, extra: { enableKeepAlive: true, ...(source.extra ?? {}) } };
+    return { ...source, connectTimeout: source.connectTimeout ?? queryTimeoutMs, extra: { enableKeepAlive: true, ...(source.extra ?? {}) } };
   }
   return source;
 }

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { LOGGER_CONTEXT } from '../constants';
+import { DatabaseOutage, describeError } from './database-outage';
 import { TaskData, snapshotTask } from '../task/task-record';
 import { isTerminal } from '../task/task-status';
 import { TaskBackend } from './task-backend';
@@ -17,7 +18,8 @@ const MAX_BACKOFF_MS = 30_000;
  * durable task, are written within a few milliseconds; other changes (logs,
  * progress, non-durable starts) within `snapshotInterval`. A failed write keeps
  * the tasks queued and is retried with back-off (changes meanwhile wait for that
- * retry); the outage and the recovery are logged once each.
+ * retry); the outage and the recovery are logged once each, through the
+ * DatabaseOutage the reads share.
  */
 export class WriteBehind {
   private readonly logger = new Logger(LOGGER_CONTEXT);
@@ -34,6 +36,7 @@ export class WriteBehind {
   constructor(
     private readonly backend: TaskBackend,
     private readonly intervalMs: number,
+    private readonly outage: DatabaseOutage = new DatabaseOutage(),
   ) {}
 
   /** Tasks waiting to be written. */
@@ -178,7 +181,7 @@ export class WriteBehind {
   }
 
   private onSuccess(): void {
-    if (this.failures > 0) this.logger.log(`Database reachable again; task history writes resumed`);
+    this.outage.recovered('writes');
     this.failures = 0;
     const waiters = this.flushWaiters;
     this.flushWaiters = [];
@@ -186,17 +189,11 @@ export class WriteBehind {
   }
 
   private onFailure(error: unknown): void {
-    if (this.failures === 0) {
-      this.logger.error(`Cannot write task history (${describe(error)}); keeping ${this.dirty.size} change(s) in memory and retrying`);
-    }
+    this.outage.failed('writes', `Cannot write task history (${describeError(error)}); keeping ${this.dirty.size} change(s) in memory and retrying`);
     this.failures++;
     const waiters = this.flushWaiters;
     this.flushWaiters = [];
     for (const w of waiters) w.reject(error);
     this.scheduleIn(Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** (this.failures - 1)));
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -33,6 +33,11 @@ describe('option validation', () => {
     expect(o.secretKey.length).toBeGreaterThanOrEqual(32);
   });
 
+  it('bounds database calls by queryTimeout, 5 s unless given, on both modules', () => {
+    expect(resolveOptions({}).queryTimeout).toBe(5);
+    expect(resolveOptions({ queryTimeout: 0.5 }, 'manager').queryTimeout).toBe(0.5);
+  });
+
   it.each([
     [{ maxConcurrentTasks: 0 }, /"maxConcurrentTasks": expected null or an integer of at least 1, got 0/],
     [{ snapshotInterval: -1 }, /"snapshotInterval": expected a finite number of seconds greater than 0/],
@@ -46,6 +51,9 @@ describe('option validation', () => {
     [{ databse: {} }, /invalid option "databse": expected one of the known options/],
     [{ database: 'postgres://x' }, /"database": expected TypeORM DataSourceOptions/],
     [{ secretKey: '' }, /"secretKey": expected a non-empty string, got "<redacted>"/],
+    [{ queryTimeout: 0 }, /"queryTimeout": expected a finite number of seconds greater than 0/],
+    [{ queryTimeout: '5' }, /"queryTimeout": expected a finite number of seconds greater than 0/],
+    [{ queryTimeout: 3601 }, /"queryTimeout": expected a finite number of seconds greater than 0 and at most 3600, got 3601/],
   ])('rejects %j', (input, message) => {
     expect(() => resolveOptions(input as never)).toThrow(InvalidOptionError);
     expect(() => resolveOptions(input as never)).toThrow(message);

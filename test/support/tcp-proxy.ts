@@ -1,5 +1,12 @@
 import * as net from 'node:net';
 
+interface Pair {
+  client: net.Socket;
+  upstream: net.Socket | null;
+  /** Held by a black hole that ended with forgetHeld: never flows again. */
+  forgotten: boolean;
+}
+
 /**
  * A TCP proxy in front of a database server, to simulate an outage: `cut()`
  * destroys every open connection and refuses new ones (they are accepted and reset
@@ -7,6 +14,9 @@ import * as net from 'node:net';
  * direction and resets nothing (a partition that drops packets: queries hang, new
  * connections never answer); `restore()` lets connections through again, and what a
  * black hole held back flows on, as TCP retransmission would deliver it.
+ * `restore({ forgetHeld: true })` instead models a partition the server (or a NAT on the
+ * way) did not wait out: the connections the black hole held never answer again, and
+ * are never closed either; only new connections get through.
  */
 export class TcpProxy {
   private server: net.Server | null = null;
@@ -14,7 +24,7 @@ export class TcpProxy {
   private isCut = false;
   private isBlackholed = false;
   /** Connection pairs, to stop and restart their flow. */
-  private readonly pairs = new Set<{ client: net.Socket; upstream: net.Socket | null }>();
+  private readonly pairs = new Set<Pair>();
   /** Connections accepted and passed through. */
   passed = 0;
   /** Connection attempts refused while cut. */
@@ -60,11 +70,20 @@ export class TcpProxy {
     return this.isBlackholed;
   }
 
-  restore(): void {
+  restore(options: { forgetHeld?: boolean } = {}): void {
     this.isCut = false;
     if (!this.isBlackholed) return;
     this.isBlackholed = false;
-    for (const pair of this.pairs) this.flow(pair);
+    for (const pair of this.pairs) {
+      if (!options.forgetHeld) {
+        this.flow(pair);
+        continue;
+      }
+      // The server side is gone; the client side stays open and silent.
+      pair.forgotten = true;
+      this.pairs.delete(pair);
+      pair.upstream?.destroy();
+    }
   }
 
   async stop(): Promise<void> {
@@ -82,7 +101,7 @@ export class TcpProxy {
       return;
     }
     this.passed++;
-    const pair: { client: net.Socket; upstream: net.Socket | null } = { client, upstream: null };
+    const pair: Pair = { client, upstream: null, forgotten: false };
     this.pairs.add(pair);
     this.track(client, pair);
     // A connection made during a black hole is held: its upstream opens when the hole ends.
@@ -90,7 +109,7 @@ export class TcpProxy {
     else this.flow(pair);
   }
 
-  private flow(pair: { client: net.Socket; upstream: net.Socket | null }): void {
+  private flow(pair: Pair): void {
     if (pair.client.destroyed) return;
     if (!pair.upstream) {
       pair.upstream = net.connect(this.target.port, this.target.host);
@@ -102,13 +121,14 @@ export class TcpProxy {
     pair.upstream.resume();
   }
 
-  private track(socket: net.Socket, pair: { client: net.Socket; upstream: net.Socket | null }): void {
+  private track(socket: net.Socket, pair: Pair): void {
     this.sockets.add(socket);
     socket.setNoDelay(true);
     socket.on('error', () => undefined);
     socket.on('close', () => {
       this.sockets.delete(socket);
       this.pairs.delete(pair);
+      if (pair.forgotten) return;
       for (const other of [pair.client, pair.upstream]) if (other && other !== socket) other.destroy();
     });
   }

@@ -1,5 +1,6 @@
-import type { DataSource, QueryRunner } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { Dialect } from './dialect';
+import { RunnerLease } from './runner-lease';
 import { Sql, runnerSql } from './sql';
 import { SqliteSession } from './sqlite-session';
 import { typeormMessages } from './typeorm.messages';
@@ -16,6 +17,13 @@ const TRANSACTION_ATTEMPTS = 6;
  *   errors `Dialect.isTransient` lists.
  * - SQLite: one serialised connection, writes in `BEGIN IMMEDIATE`, on a writer thread
  *   when the file is WAL (see SqliteSession).
+ *
+ * On PostgreSQL and MySQL, taking a connection and each statement wait at most
+ * `queryTimeoutMs` (null: no limit); a connection that timed out is destroyed, not
+ * rolled back or pooled (see RunnerLease). Schema migrations are exempt: DDL on a large
+ * table, and the wait for another instance's migration lock, may take longer. SQLite is
+ * a local file whose statements run synchronously and cannot be abandoned halfway: its
+ * only wait, for the file's write lock, is bounded by the DataSource's `timeout`.
  */
 export class Connection {
   private readonly sqlite: SqliteSession | null;
@@ -28,6 +36,7 @@ export class Connection {
   constructor(
     readonly dataSource: DataSource,
     readonly dialect: Dialect,
+    private readonly queryTimeoutMs: number | null = null,
   ) {
     this.sqlite = dialect.family === 'sqlite' ? new SqliteSession(dataSource, dialect) : null;
   }
@@ -35,7 +44,7 @@ export class Connection {
   /** Read-only work: a consistent-enough session, no transaction. */
   read<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
     if (this.sqlite) return this.sqlite.read(fn);
-    return this.withRunner((runner) => fn(this.sql(runner)));
+    return this.withRunner(fn);
   }
 
   /**
@@ -44,26 +53,28 @@ export class Connection {
    */
   session<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
     if (this.sqlite) return this.sqlite.write(fn);
-    return this.withRunner((runner) => fn(this.sql(runner)));
+    return this.withRunner(fn);
   }
 
   /** One transaction, retried as a whole on transient errors. */
   async transaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
     if (this.sqlite) return this.sqlite.write(fn);
     for (let attempt = 1; ; attempt++) {
-      const runner = this.dataSource.createQueryRunner();
+      const lease = this.lease();
+      const runner = lease.runner;
       try {
-        await runner.connect();
-        await runner.startTransaction('READ COMMITTED');
-        const result = await fn(this.sql(runner));
-        await runner.commitTransaction();
+        await lease.connect();
+        await lease.bound(runner.startTransaction('READ COMMITTED'));
+        const result = await fn(this.sql(lease));
+        await lease.bound(runner.commitTransaction());
         return result;
       } catch (error) {
-        if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+        // A timed-out connection may never answer a ROLLBACK either: it is destroyed, which rolls back.
+        if (runner.isTransactionActive && !lease.broken) await lease.bound(runner.rollbackTransaction()).catch(() => undefined);
         if (attempt >= TRANSACTION_ATTEMPTS || !this.dialect.isTransient(error)) throw error;
         await backOff(attempt);
       } finally {
-        await runner.release().catch(() => undefined);
+        await lease.release();
       }
     }
   }
@@ -77,7 +88,7 @@ export class Connection {
     const family = this.dialect.family;
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
-    const sql = this.sql(runner);
+    const sql = runnerSql(runner, this.dialect);
     try {
       if (family === 'postgres') {
         await runner.startTransaction();
@@ -102,18 +113,22 @@ export class Connection {
     }
   }
 
-  private async withRunner<T>(fn: (runner: QueryRunner) => Promise<T>): Promise<T> {
-    const runner = this.dataSource.createQueryRunner();
+  private async withRunner<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    const lease = this.lease();
     try {
-      await runner.connect();
-      return await fn(runner);
+      await lease.connect();
+      return await fn(this.sql(lease));
     } finally {
-      await runner.release().catch(() => undefined);
+      await lease.release();
     }
   }
 
-  private sql(runner: QueryRunner): Sql {
-    return runnerSql(runner, this.dialect);
+  private lease(): RunnerLease {
+    return new RunnerLease(this.dataSource.createQueryRunner(), this.queryTimeoutMs);
+  }
+
+  private sql(lease: RunnerLease): Sql {
+    return runnerSql(lease.runner, this.dialect, (work) => lease.bound(work));
   }
 }
 

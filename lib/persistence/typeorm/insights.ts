@@ -16,6 +16,8 @@ export interface InsightSource {
   readonly kind: string;
   readonly source: DataSource;
   readonly tableNames: Readonly<TableNames>;
+  /** The wait for a connection and for each statement (ms; null: none), as the backend's own queries. */
+  readonly queryTimeoutMs?: number | null;
 }
 
 /**
@@ -36,7 +38,7 @@ export class TypeOrmInsights implements TaskInsightQueries {
   constructor(backend: InsightSource) {
     const family = backend.kind === 'mariadb' || backend.kind === 'mysql' ? 'mysql' : backend.kind === 'postgres' ? 'postgres' : 'sqlite';
     // Same DataSource as the backend: on SQLite the per-DataSource mutex serialises us with it.
-    this.connection = new Connection(backend.source, new Dialect(family));
+    this.connection = new Connection(backend.source, new Dialect(family), backend.queryTimeoutMs ?? null);
     this.tables = backend.tableNames;
   }
 

@@ -6,6 +6,9 @@ export interface SqlResult {
   affected: number;
 }
 
+/** Bounds one statement's wait for its answer (see RunnerLease); none on SQLite. */
+export type StatementBound = <T>(work: Promise<T>) => Promise<T>;
+
 /** Runs one statement (with `?` placeholders) on the session or transaction at hand. */
 export interface Sql {
   readonly dialect: Dialect;
@@ -29,12 +32,12 @@ export interface Sql {
   getEach?(sql: string, rows: readonly (readonly unknown[])[]): Promise<(Record<string, unknown> | undefined)[]>;
 }
 
-/** Sql over a TypeORM QueryRunner: `?` placeholders translated for the dialect. */
-export function runnerSql(runner: QueryRunner, dialect: Dialect): Sql {
+/** Sql over a TypeORM QueryRunner: `?` placeholders translated for the dialect, each statement under `bound`. */
+export function runnerSql(runner: QueryRunner, dialect: Dialect, bound: StatementBound = (work) => work): Sql {
   return {
     dialect,
     async run(text: string, params: readonly unknown[] = []): Promise<SqlResult> {
-      const result = await runner.query(dialect.placeholders(text), params as unknown[], true);
+      const result = await bound(runner.query(dialect.placeholders(text), params as unknown[], true));
       const records = (result as { records?: unknown }).records;
       return {
         rows: Array.isArray(records) ? (records as Record<string, unknown>[]) : [],

@@ -22,7 +22,15 @@ import { typeormMessages } from './typeorm.messages';
 export interface TypeOrmTaskBackendOptions {
   /** Prefix of every table (and index) name; letters, digits, `_`. Default `'taskflow_'`. */
   tablePrefix?: string;
+  /**
+   * Seconds taking a pooled connection, and each statement, may wait for the server
+   * (PostgreSQL, MySQL) before the call fails and the connection is destroyed. Default
+   * 5; `null` waits as long as the driver does. Schema migrations are exempt.
+   */
+  queryTimeout?: number | null;
 }
+
+export const DEFAULT_QUERY_TIMEOUT_SECONDS = 5;
 
 export const DEFAULT_TABLE_PREFIX = 'taskflow_';
 
@@ -46,6 +54,8 @@ export class TypeOrmTaskBackend extends TaskBackend {
   private readonly dataSource: DataSource;
   private readonly ownsDataSource: boolean;
   private readonly tables: TableNames;
+  /** See TypeOrmTaskBackendOptions.queryTimeout. */
+  readonly queryTimeoutMs: number | null;
   private readonly family: SqlFamily;
   private detectedKind: BackendKind;
   private connection: Connection | null = null;
@@ -56,6 +66,8 @@ export class TypeOrmTaskBackend extends TaskBackend {
   constructor(source: DataSourceOptions | DataSource, opts: TypeOrmTaskBackendOptions = {}) {
     super();
     this.tables = tableNames(opts.tablePrefix ?? DEFAULT_TABLE_PREFIX);
+    const timeout = opts.queryTimeout === undefined ? DEFAULT_QUERY_TIMEOUT_SECONDS : opts.queryTimeout;
+    this.queryTimeoutMs = timeout === null ? null : timeout * 1000;
     if (isDataSource(source)) {
       this.dataSource = source;
       this.ownsDataSource = false;
@@ -104,7 +116,7 @@ export class TypeOrmTaskBackend extends TaskBackend {
   private async doOpen(): Promise<void> {
     if (!this.dataSource.isInitialized) await this.dataSource.initialize();
     const dialect = await this.detectDialect();
-    const connection = new Connection(this.dataSource, dialect);
+    const connection = new Connection(this.dataSource, dialect, this.queryTimeoutMs);
     await migrate(connection, this.tables);
     this.connection = connection;
   }
