@@ -1,12 +1,18 @@
 import * as net from 'node:net';
 
+type Pair = { client: net.Socket; upstream: net.Socket | null; stalledAt?: number; held?: Buffer[]; onHeld?: (chunk: Buffer) => void };
+
 /**
  * A TCP proxy in front of a database server, to simulate an outage: `cut()`
  * destroys every open connection and refuses new ones (they are accepted and reset
  * at once, like a server that went away); `blackhole()` lets nothing through in either
  * direction and resets nothing (a partition that drops packets: queries hang, new
  * connections never answer); `restore()` lets connections through again, and what a
- * black hole held back flows on, as TCP retransmission would deliver it.
+ * black hole held back flows on, as TCP retransmission would deliver it. TCP doubles its
+ * retransmission timeout after each try, so after a partition a connection's next try comes
+ * up to as long after the end as its bytes had been stalled, and the bytes that stalled first
+ * are often delivered last: `restore({ backoff: f })` models that by releasing each stalled
+ * connection `f` times its stalled time after the end (the rest at once).
  */
 export class TcpProxy {
   private server: net.Server | null = null;
@@ -14,7 +20,7 @@ export class TcpProxy {
   private isCut = false;
   private isBlackholed = false;
   /** Connection pairs, to stop and restart their flow. */
-  private readonly pairs = new Set<{ client: net.Socket; upstream: net.Socket | null }>();
+  private readonly pairs = new Set<Pair>();
   /** Connections accepted and passed through. */
   passed = 0;
   /** Connection attempts refused while cut. */
@@ -50,9 +56,15 @@ export class TcpProxy {
     this.isBlackholed = true;
     for (const pair of this.pairs) {
       pair.client.unpipe();
-      pair.client.pause();
       pair.upstream?.unpipe();
       pair.upstream?.pause();
+      // What the client sends meanwhile is held here, noting when the first of it came.
+      pair.held = [];
+      pair.onHeld = (chunk) => {
+        pair.stalledAt ??= Date.now();
+        pair.held!.push(chunk);
+      };
+      pair.client.on('data', pair.onHeld);
     }
   }
 
@@ -60,11 +72,16 @@ export class TcpProxy {
     return this.isBlackholed;
   }
 
-  restore(): void {
+  restore(opts: { backoff?: number } = {}): void {
     this.isCut = false;
     if (!this.isBlackholed) return;
     this.isBlackholed = false;
-    for (const pair of this.pairs) this.flow(pair);
+    const now = Date.now();
+    for (const pair of this.pairs) {
+      const delay = opts.backoff && pair.stalledAt !== undefined ? (now - pair.stalledAt) * opts.backoff : 0;
+      if (delay > 0) setTimeout(() => this.flow(pair), delay).unref();
+      else this.flow(pair);
+    }
   }
 
   async stop(): Promise<void> {
@@ -82,27 +99,34 @@ export class TcpProxy {
       return;
     }
     this.passed++;
-    const pair: { client: net.Socket; upstream: net.Socket | null } = { client, upstream: null };
+    const pair: Pair = { client, upstream: null };
     this.pairs.add(pair);
     this.track(client, pair);
     // A connection made during a black hole is held: its upstream opens when the hole ends.
-    if (this.isBlackholed) client.pause();
-    else this.flow(pair);
+    if (this.isBlackholed) {
+      pair.stalledAt = Date.now();
+      client.pause();
+    } else this.flow(pair);
   }
 
-  private flow(pair: { client: net.Socket; upstream: net.Socket | null }): void {
-    if (pair.client.destroyed) return;
+  private flow(pair: Pair): void {
+    if (pair.client.destroyed || this.isBlackholed) return;
     if (!pair.upstream) {
       pair.upstream = net.connect(this.target.port, this.target.host);
       this.track(pair.upstream, pair);
     }
+    if (pair.onHeld) pair.client.off('data', pair.onHeld);
+    for (const chunk of pair.held ?? []) pair.upstream.write(chunk);
+    pair.held = undefined;
+    pair.onHeld = undefined;
+    pair.stalledAt = undefined;
     pair.client.pipe(pair.upstream);
     pair.upstream.pipe(pair.client);
     pair.client.resume();
     pair.upstream.resume();
   }
 
-  private track(socket: net.Socket, pair: { client: net.Socket; upstream: net.Socket | null }): void {
+  private track(socket: net.Socket, pair: Pair): void {
     this.sockets.add(socket);
     socket.setNoDelay(true);
     socket.on('error', () => undefined);

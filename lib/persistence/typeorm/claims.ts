@@ -6,12 +6,12 @@ import { fromRow, SELECT_LIST } from './task-rows';
 
 /**
  * Durable unfinished rows nobody live holds: no owner, or an owner whose instance
- * row is missing or whose lease ended. `c` is the tasks table alias; one parameter (now).
+ * row is missing or whose lease ended, by the database's clock. `c` is the tasks table alias.
  */
 function claimable(sql: Sql, t: TableNames, durable: boolean): string {
   return (
     `c.status IN ('pending', 'running') AND c.durable = ${durable ? 1 : 0} AND (c.owner IS NULL OR NOT EXISTS ` +
-    `(SELECT 1 FROM ${sql.dialect.id(t.instances)} i WHERE i.id = c.owner AND i.lease_until >= ?))`
+    `(SELECT 1 FROM ${sql.dialect.id(t.instances)} i WHERE i.id = c.owner AND i.lease_until >= ${sql.dialect.nowMs}))`
   );
 }
 
@@ -34,20 +34,16 @@ function claimable(sql: Sql, t: TableNames, durable: boolean): string {
 export async function claimOrphans(connection: Connection, t: TableNames, instanceId: string, limit: number, durable = true): Promise<TaskData[]> {
   const n = Math.floor(Number(limit));
   if (!Number.isFinite(n) || n <= 0) return [];
-  const now = Date.now();
   const claimed = await connection.transaction(async (sql) => {
     const table = sql.dialect.id(t.tasks);
     const owner = sql.dialect.text(String(instanceId));
     const pick =
       `SELECT c.id FROM ${table} c WHERE ${claimable(sql, t, durable)} ` + `ORDER BY c.created_at, c.id LIMIT ${n}${sql.dialect.forUpdateSkipLocked}`;
     if (sql.dialect.family !== 'mysql') {
-      const result = await sql.run(`UPDATE ${table} SET owner = ?, version = version + 1 WHERE id IN (${pick}) RETURNING ${SELECT_LIST}`, [
-        owner,
-        now,
-      ]);
+      const result = await sql.run(`UPDATE ${table} SET owner = ?, version = version + 1 WHERE id IN (${pick}) RETURNING ${SELECT_LIST}`, [owner]);
       return result.rows.map(fromRow);
     }
-    const picked = await sql.run(pick, [now]);
+    const picked = await sql.run(pick, []);
     const ids = picked.rows.map((r) => String(r.id));
     if (!ids.length) return [];
     await sql.run(`UPDATE ${table} SET owner = ?, version = version + 1 WHERE id IN (${inList(ids.length)})`, [owner, ...ids]);
@@ -57,14 +53,22 @@ export async function claimOrphans(connection: Connection, t: TableNames, instan
   return claimed.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-/** lease_until = now + ttl (a ttl <= 0 records an already-expired lease). */
+/**
+ * lease_until = the database's now + ttl (a ttl <= 0 records an already-expired lease).
+ * Not the caller's clock at the time it sent the statement: a heartbeat held up by a
+ * stalled network for longer than the lease wrote a lease already over when it landed,
+ * and the instance's next recovery round took its own live tasks for orphans.
+ */
 export async function heartbeat(connection: Connection, t: TableNames, instanceId: string, ttlSeconds: number): Promise<void> {
-  const until = Date.now() + Math.round((Number(ttlSeconds) || 0) * 1000);
+  const ttlMs = Math.round((Number(ttlSeconds) || 0) * 1000);
   await connection.session(async (sql) => {
-    await sql.run(
-      sql.dialect.upsert(t.instances, ['id', 'lease_until'], ['id'], 1, (c, ref) => ref.new(c), ['lease_until']),
-      [sql.dialect.text(String(instanceId)), until],
-    );
+    const table = sql.dialect.id(t.instances);
+    const values = `(?, ${sql.dialect.nowMs} + ?)`;
+    const statement =
+      sql.dialect.family === 'mysql'
+        ? `INSERT INTO ${table} (id, lease_until) VALUES ${values} ON DUPLICATE KEY UPDATE lease_until = VALUES(lease_until)`
+        : `INSERT INTO ${table} (id, lease_until) VALUES ${values} ON CONFLICT (id) DO UPDATE SET lease_until = excluded.lease_until`;
+    await sql.run(statement, [sql.dialect.text(String(instanceId)), ttlMs]);
   });
 }
 
