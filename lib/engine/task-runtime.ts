@@ -15,6 +15,7 @@ import { TaskArguments } from './task-arguments';
 import { TaskChanges } from './task-changes';
 import { logTimestamp } from './task-context';
 import { ExecutionHooks, TaskExecution } from './task-execution';
+import { LeaseFence } from './lease-fence';
 import { appendLogLine } from './task-log-buffer';
 import { QueuedTask, TaskQueue } from './task-queue';
 import { TaskStorage } from './task-storage';
@@ -38,6 +39,10 @@ export class TaskRuntime {
   readonly observers: ObserverHub;
   readonly args: TaskArguments;
   private readonly hooks: ExecutionHooks;
+  /** Durable tasks wait while this instance's lease may have ended (armed by the persistence lifecycle). */
+  readonly fence = new LeaseFence();
+  /** Tasks another instance took over while this one's lease had lapsed: never started here. */
+  private readonly disowned = new Set<string>();
   accepting = true;
   /** Resolves once startup has finished and tasks may start (unhold); the scheduler waits for it. */
   readonly started: Promise<void>;
@@ -50,7 +55,11 @@ export class TaskRuntime {
   ) {
     this.keys = new IdempotencyKeys(storage, (id) => this.store.get(id));
     store.onEvicted((task) => this.keys.forget(task));
-    this.queue = new TaskQueue(options.maxConcurrentTasks ?? Infinity, (next) => this.start(next));
+    this.queue = new TaskQueue(
+      options.maxConcurrentTasks ?? Infinity,
+      (next) => this.start(next),
+      (task) => (this.disowned.delete(task.id) ? 'drop' : task.durable && !this.fence.open ? 'hold' : 'start'),
+    );
     this.observers = new ObserverHub(options.loggers);
     this.args = new TaskArguments(options.encryptArgsKey);
     this.started = new Promise((resolve) => (this.markStarted = resolve));
@@ -105,6 +114,23 @@ export class TaskRuntime {
     task.startTime = null;
     task.owner = null;
     this.changed(task);
+  }
+
+  /**
+   * Forgets a pending task another instance claimed while this one's lease had lapsed:
+   * it leaves memory unwritten (the row is the other's now) and never starts here.
+   */
+  disown(task: TaskData): void {
+    if (task.status !== 'pending' || this.store.get(task.id) !== task) return;
+    this.disowned.add(task.id);
+    this.store.delete(task.id);
+    this.keys.forget(task);
+  }
+
+  /** Lets durable tasks held by the fence start again (ownership checked by the caller). */
+  reopenFenced(): void {
+    this.fence.clear();
+    this.queue.reopen();
   }
 
   /** Lets queued tasks start (end of startup). */

@@ -43,7 +43,13 @@ export class OrphanRecovery {
       const unknown: TaskData[] = [];
       for (const task of claimed) {
         const registered = this.registry.find(task.funcName);
-        if (!registered) {
+        const held = this.runtime.live(task.id);
+        if (held) {
+          // Its own live (or just finished) task, its lease seen lapsed: keep it as it is here, never run it twice.
+          held.version = Math.max(held.version, task.version);
+          held.owner = this.instanceId;
+          this.runtime.changed(held);
+        } else if (!registered) {
           unknown.push(task);
         } else if (task.status === 'pending' || registered.definition.requeueOnInterrupt) {
           this.runtime.resume(task, registered);

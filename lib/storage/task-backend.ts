@@ -80,6 +80,15 @@ export abstract class TaskBackend {
   /** Forgets an instance (clean shutdown, or known dead); its remaining tasks become claimable. */
   abstract removeInstance(instanceId: string): Promise<void>;
 
+  /**
+   * Which of `ids` are still owned by `instanceId` (after its lease lapsed, before it
+   * starts them). Without shared storage nobody else can take them: all of them.
+   */
+  async stillOwned(instanceId: string, ids: readonly string[]): Promise<string[]> {
+    void instanceId;
+    return [...ids];
+  }
+
   /** Every known instance and when its lease ends (epoch ms). */
   abstract listInstances(): Promise<{ id: string; leaseUntil: number }[]>;
 

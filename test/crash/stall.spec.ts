@@ -4,7 +4,12 @@
  * packet (no reset) for longer than `instanceLeaseSeconds`, while durable tasks are
  * running and pending. Once the proxy lets traffic through again, the instance must not
  * take its own live tasks for orphans: every task runs exactly once (the child's
- * ledger, written synchronously, counts the starts).
+ * ledger, written synchronously, counts the starts); and once its lease may have ended,
+ * it starts no durable task until a heartbeat gets through again (the fence).
+ * (Before the fix, the end-to-end run here did not show a second run: a stalled batch
+ * write holds row locks that the claim skips; test/persistence/stalled-heartbeat shows
+ * the expired lease and the self-claim deterministically. The fence is new: 7 of 8 tasks
+ * started during the stall before, 2 after, both before the lease could end.)
  */
 import { CrashChild, CrashTaskKind, pollUntil } from '../support/crash-child';
 import { describeEachOf, serverAddress, throughPort } from '../support/crash-db';
@@ -76,6 +81,9 @@ describeEachOf(['postgres', 'mysql'], 'database stall longer than the lease', (t
       );
       expect(tasks.map((t) => ({ id: t.id, starts: starts.get(t.id) ?? 0 }))).toEqual(tasks.map((t) => ({ id: t.id, starts: 1 })));
       expect(a.stderr).not.toMatch(/Recovered unfinished tasks/);
+      // Once its lease may have ended (at most the lease after the stall began), it started nothing until the stall was over.
+      const lateStarts = ledger.read().filter((l) => l.what === 'start' && l.t > stalledAt + LEASE_SECONDS * 1000 && l.t < restoredAt);
+      expect(lateStarts).toEqual([]);
     } finally {
       proxy.restore();
       await proxy.stop();

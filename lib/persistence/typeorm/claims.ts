@@ -85,3 +85,19 @@ export async function listInstances(connection: Connection, t: TableNames): Prom
     return result.rows.map((r) => ({ id: String(r.id), leaseUntil: Number(r.lease_until) }));
   });
 }
+
+/** Which of `ids` have a row owned by `instanceId`. */
+export async function stillOwned(connection: Connection, t: TableNames, instanceId: string, ids: readonly string[]): Promise<string[]> {
+  const owned: string[] = [];
+  for (let i = 0; i < ids.length; i += 1000) {
+    const chunk = ids.slice(i, i + 1000);
+    const rows = await connection.read((sql) =>
+      sql.run(`SELECT id FROM ${sql.dialect.id(t.tasks)} WHERE owner = ? AND id IN (${inList(chunk.length)})`, [
+        sql.dialect.text(instanceId),
+        ...chunk.map((id) => sql.dialect.text(id)),
+      ]),
+    );
+    for (const row of rows.rows) owned.push(String(row.id));
+  }
+  return owned;
+}

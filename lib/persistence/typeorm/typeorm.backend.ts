@@ -173,6 +173,10 @@ export class TypeOrmTaskBackend extends TaskBackend {
     return claims.heartbeat(this.conn(), this.tables, instanceId, ttlSeconds);
   }
 
+  override async stillOwned(instanceId: string, ids: readonly string[]): Promise<string[]> {
+    return claims.stillOwned(this.conn(), this.tables, instanceId, ids);
+  }
+
   async removeInstance(instanceId: string): Promise<void> {
     return claims.removeInstance(this.conn(), this.tables, instanceId);
   }
