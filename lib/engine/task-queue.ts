@@ -39,6 +39,32 @@ export class TaskQueue {
     return this.runningCount;
   }
 
+  /** Tasks waiting for a slot. */
+  get waiting(): number {
+    return this.queue.size;
+  }
+
+  /** Slots free now (Infinity without a cap). */
+  get free(): number {
+    return Math.max(0, this.cap - this.runningCount);
+  }
+
+  /**
+   * Takes out of the queue the tasks matching `shareable` beyond the first `keep` in
+   * turn order (lowest priority, newest, go first), to be run elsewhere.
+   */
+  takeExcess(keep: number, shareable: (task: TaskData) => boolean, max: number): QueuedTask[] {
+    if (this.queue.size <= keep) return [];
+    const ordered: QueuedTask[] = [];
+    for (let next = this.queue.pop(); next; next = this.queue.pop()) ordered.push(next);
+    const taken: QueuedTask[] = [];
+    for (let i = ordered.length - 1; i >= keep && taken.length < max; i--) {
+      if (ordered[i].task.status === 'pending' && shareable(ordered[i].task)) taken.push(ordered.splice(i, 1)[0]);
+    }
+    for (const next of ordered) this.queue.push(next, next.task.priority ?? 0);
+    return taken;
+  }
+
   push(task: TaskData, registered: RegisteredTask): void {
     this.queue.push({ task, registered }, task.priority ?? 0);
     this.schedulePump();

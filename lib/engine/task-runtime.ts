@@ -41,6 +41,8 @@ export class TaskRuntime {
   private readonly hooks: ExecutionHooks;
   /** Durable tasks wait while this instance's lease may have ended (armed by the persistence lifecycle). */
   readonly fence = new LeaseFence();
+  /** Called when a running task gave its slot back (work sharing then looks for pooled work). */
+  slotFreed: (() => void) | null = null;
   /** Tasks another instance took over while this one's lease had lapsed: never started here. */
   private readonly disowned = new Set<string>();
   accepting = true;
@@ -125,6 +127,37 @@ export class TaskRuntime {
     this.disowned.add(task.id);
     this.store.delete(task.id);
     this.keys.forget(task);
+  }
+
+  /** Tasks queued for a slot. */
+  get waitingCount(): number {
+    return this.queue.waiting;
+  }
+
+  /** Slots free now plus `ahead` more, less the tasks already waiting for one (what this instance could take on). */
+  spareSlots(ahead: number): number {
+    return Math.max(0, this.queue.free + ahead - this.queue.waiting);
+  }
+
+  /**
+   * Takes waiting durable tasks beyond `keep` out of the queue so other instances can run
+   * them: they are no longer started here. Give back with `keepShared` what could not be offered.
+   */
+  takeShareable(keep: number, max: number): QueuedTask[] {
+    return this.queue.takeExcess(keep, (task) => task.durable && task.unstored !== true, max);
+  }
+
+  /** Forgets tasks handed to the shared pool (their rows now have no owner). */
+  shared(tasks: QueuedTask[]): void {
+    for (const { task } of tasks) {
+      this.store.delete(task.id);
+      this.keys.forget(task);
+    }
+  }
+
+  /** Queues again tasks that could not be handed over. */
+  keepShared(tasks: QueuedTask[]): void {
+    for (const { task, registered } of tasks) this.queue.push(task, registered);
   }
 
   /** Lets durable tasks held by the fence start again (ownership checked by the caller). */
@@ -295,6 +328,7 @@ export class TaskRuntime {
     if (this.executions.get(execution.task.id) !== execution) return;
     this.executions.delete(execution.task.id);
     this.queue.release();
+    this.slotFreed?.();
   }
 
   private appendLog(task: TaskData, level: TaskLogLevel, message: string, extra: Record<string, unknown>, attempt: number): void {

@@ -24,9 +24,13 @@ export class OrphanRecovery {
     private readonly logger: Logger,
   ) {}
 
-  /** Claims orphaned tasks and runs them again (or marks them interrupted). */
-  run(): Promise<void> {
-    this.recovering ??= this.claimAll().finally(() => (this.recovering = null));
+  /**
+   * Claims orphaned tasks and runs them again (or marks them interrupted). With
+   * `includePool` (startup), also the pending tasks nobody owns; later rounds leave
+   * those to work sharing, which claims only as many as there are free slots.
+   */
+  run(includePool = false): Promise<void> {
+    this.recovering ??= this.claimAll(includePool).finally(() => (this.recovering = null));
     return this.recovering;
   }
 
@@ -35,11 +39,11 @@ export class OrphanRecovery {
     await this.recovering;
   }
 
-  private async claimAll(): Promise<void> {
+  private async claimAll(includePool: boolean): Promise<void> {
     let requeued = 0;
     let interrupted = 0;
     for (;;) {
-      const claimed = await this.backend.claimOrphans(this.instanceId, CLAIM_BATCH);
+      const claimed = await this.backend.claimOrphans(this.instanceId, CLAIM_BATCH, includePool);
       const unknown: TaskData[] = [];
       for (const task of claimed) {
         const registered = this.registry.find(task.funcName);

@@ -9,6 +9,7 @@ import { isDeadLocalInstance } from '../storage/instance-identity';
 import { TaskBackend } from '../storage/task-backend';
 import { TaskData } from '../task/task-record';
 import { OrphanRecovery } from './orphan-recovery';
+import { WorkSharing } from './work-sharing';
 
 const LEASE_PRUNE_EVERY_MS = 3600_000;
 /** How long shutdown keeps trying to write what is queued. */
@@ -24,6 +25,7 @@ const FINAL_WRITE_MS = 10_000;
 export class TaskPersistence {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly recovery: OrphanRecovery;
+  private readonly sharing: WorkSharing;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   /** One heartbeat round at a time: under a stall, rounds piled up on the pool. */
   private ticking = false;
@@ -37,6 +39,7 @@ export class TaskPersistence {
     private readonly registry: TaskRegistry,
   ) {
     this.recovery = new OrphanRecovery(backend, runtime, registry, storage.instanceId, this.logger);
+    this.sharing = new WorkSharing(backend, storage, runtime, registry, this.logger, options.maxConcurrentTasks ?? Infinity);
   }
 
   /** This instance's id in the backend (`host/pid/random[/scope]`). */
@@ -51,7 +54,10 @@ export class TaskPersistence {
     await this.storage.open();
     await this.beat();
     await this.forgetDeadLocalInstances();
-    await this.recovery.run();
+    await this.recovery.run(true);
+    // Pending tasks handed back at a shutdown, or offered by a busy peer.
+    await this.sharing.round();
+    this.sharing.start();
     const every = Math.max(1000, (this.options.instanceLeaseSeconds * 1000) / 3);
     this.heartbeatTimer = setInterval(() => void this.tick(), every);
     this.heartbeatTimer.unref();
@@ -66,6 +72,7 @@ export class TaskPersistence {
   async saveUnfinished(unfinished: TaskData[]): Promise<TaskData[]> {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = null;
+    this.sharing.stop();
     await this.recovery.settled();
     const left: TaskData[] = [];
     for (const task of unfinished) {

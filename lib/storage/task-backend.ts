@@ -64,9 +64,10 @@ export abstract class TaskBackend {
   /**
    * Atomically takes ownership of durable unfinished tasks (pending or running)
    * that have no owner or whose owner's lease expired, and returns them. Each task
-   * is claimed by exactly one caller.
+   * is claimed by exactly one caller. With `includePool` false, pending tasks with no
+   * owner (the pool every instance with free slots claims from) are left out.
    */
-  abstract claimOrphans(instanceId: string, limit: number): Promise<TaskData[]>;
+  abstract claimOrphans(instanceId: string, limit: number, includePool?: boolean): Promise<TaskData[]>;
 
   /**
    * The same for tasks that are not durable: a dead instance left them pending or
@@ -87,6 +88,24 @@ export abstract class TaskBackend {
   async stillOwned(instanceId: string, ids: readonly string[]): Promise<string[]> {
     void instanceId;
     return [...ids];
+  }
+
+  /**
+   * Hands pending durable tasks owned by `instanceId` to the pool every instance claims
+   * from; returns the ids handed over. Without shared storage: none (nobody else could run them).
+   */
+  async offerToPool(instanceId: string, ids: readonly string[]): Promise<string[]> {
+    void instanceId;
+    void ids;
+    return [];
+  }
+
+  /** Claims up to `limit` pooled tasks of `funcNames`, highest priority then oldest first; each goes to one caller. */
+  async claimFromPool(instanceId: string, limit: number, funcNames: readonly string[]): Promise<TaskData[]> {
+    void instanceId;
+    void limit;
+    void funcNames;
+    return [];
   }
 
   /** Every known instance and when its lease ends (epoch ms). */

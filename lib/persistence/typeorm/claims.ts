@@ -8,10 +8,12 @@ import { fromRow, SELECT_LIST } from './task-rows';
  * Durable unfinished rows nobody live holds: no owner, or an owner whose instance
  * row is missing or whose lease ended, by the database's clock. `c` is the tasks table alias.
  */
-function claimable(sql: Sql, t: TableNames, durable: boolean): string {
+function claimable(sql: Sql, t: TableNames, durable: boolean, includePool: boolean): string {
+  // Pending durable rows without an owner are the shared pool (shared-work.ts): left to it unless asked for.
+  const unowned = durable && !includePool ? `(c.owner IS NULL AND c.status = 'running')` : `c.owner IS NULL`;
   return (
-    `c.status IN ('pending', 'running') AND c.durable = ${durable ? 1 : 0} AND (c.owner IS NULL OR NOT EXISTS ` +
-    `(SELECT 1 FROM ${sql.dialect.id(t.instances)} i WHERE i.id = c.owner AND i.lease_until >= ${sql.dialect.nowMs}))`
+    `c.status IN ('pending', 'running') AND c.durable = ${durable ? 1 : 0} AND (${unowned} OR (c.owner IS NOT NULL AND NOT EXISTS ` +
+    `(SELECT 1 FROM ${sql.dialect.id(t.instances)} i WHERE i.id = c.owner AND i.lease_until >= ${sql.dialect.nowMs})))`
   );
 }
 
@@ -31,26 +33,54 @@ function claimable(sql: Sql, t: TableNames, durable: boolean): string {
  * The caller should have called heartbeat(instanceId) first: an owner without a live
  * lease is itself an orphan's owner and may be claimed from.
  */
-export async function claimOrphans(connection: Connection, t: TableNames, instanceId: string, limit: number, durable = true): Promise<TaskData[]> {
+export async function claimOrphans(
+  connection: Connection,
+  t: TableNames,
+  instanceId: string,
+  limit: number,
+  durable = true,
+  includePool = true,
+): Promise<TaskData[]> {
   const n = Math.floor(Number(limit));
   if (!Number.isFinite(n) || n <= 0) return [];
-  const claimed = await connection.transaction(async (sql) => {
+  const claimed = await claimWhere(connection, t, instanceId, n, (sql) => ({
+    where: claimable(sql, t, durable, includePool),
+    params: [],
+    order: 'c.created_at, c.id',
+  }));
+  return claimed.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/**
+ * Sets `owner` (and bumps `version`) on up to `limit` rows matching a condition on the
+ * tasks table aliased `c`, atomically, skipping rows another claimer holds locked; returns them.
+ */
+export async function claimWhere(
+  connection: Connection,
+  t: TableNames,
+  instanceId: string,
+  limit: number,
+  condition: (sql: Sql) => { where: string; params: unknown[]; order: string },
+): Promise<TaskData[]> {
+  return connection.transaction(async (sql) => {
     const table = sql.dialect.id(t.tasks);
     const owner = sql.dialect.text(String(instanceId));
-    const pick =
-      `SELECT c.id FROM ${table} c WHERE ${claimable(sql, t, durable)} ` + `ORDER BY c.created_at, c.id LIMIT ${n}${sql.dialect.forUpdateSkipLocked}`;
+    const { where, params, order } = condition(sql);
+    const pick = `SELECT c.id FROM ${table} c WHERE ${where} ORDER BY ${order} LIMIT ${limit}${sql.dialect.forUpdateSkipLocked}`;
     if (sql.dialect.family !== 'mysql') {
-      const result = await sql.run(`UPDATE ${table} SET owner = ?, version = version + 1 WHERE id IN (${pick}) RETURNING ${SELECT_LIST}`, [owner]);
+      const result = await sql.run(`UPDATE ${table} SET owner = ?, version = version + 1 WHERE id IN (${pick}) RETURNING ${SELECT_LIST}`, [
+        owner,
+        ...params,
+      ]);
       return result.rows.map(fromRow);
     }
-    const picked = await sql.run(pick, []);
+    const picked = await sql.run(pick, params);
     const ids = picked.rows.map((r) => String(r.id));
     if (!ids.length) return [];
     await sql.run(`UPDATE ${table} SET owner = ?, version = version + 1 WHERE id IN (${inList(ids.length)})`, [owner, ...ids]);
     const rows = await sql.run(`SELECT ${SELECT_LIST} FROM ${table} WHERE id IN (${inList(ids.length)})`, ids);
     return rows.rows.map(fromRow);
   });
-  return claimed.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /**

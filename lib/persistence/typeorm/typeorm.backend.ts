@@ -13,6 +13,7 @@ import { BackendKind, Dialect, SqlFamily } from './dialect';
 import * as idempotency from './idempotency';
 import { TypeOrmInsights } from './insights';
 import * as leases from './leases';
+import * as sharedWork from './shared-work';
 import { dropTables, migrate, TableNames, tableNames } from './schema';
 import * as reads from './task-reads';
 import * as writes from './task-writes';
@@ -161,8 +162,8 @@ export class TypeOrmTaskBackend extends TaskBackend {
     return writes.deleteTerminalBefore(this.conn(), this.tables, cutoff, batchSize);
   }
 
-  async claimOrphans(instanceId: string, limit: number): Promise<TaskData[]> {
-    return claims.claimOrphans(this.conn(), this.tables, instanceId, limit);
+  async claimOrphans(instanceId: string, limit: number, includePool = true): Promise<TaskData[]> {
+    return claims.claimOrphans(this.conn(), this.tables, instanceId, limit, true, includePool);
   }
 
   async claimAbandoned(instanceId: string, limit: number): Promise<TaskData[]> {
@@ -175,6 +176,14 @@ export class TypeOrmTaskBackend extends TaskBackend {
 
   override async stillOwned(instanceId: string, ids: readonly string[]): Promise<string[]> {
     return claims.stillOwned(this.conn(), this.tables, instanceId, ids);
+  }
+
+  override async offerToPool(instanceId: string, ids: readonly string[]): Promise<string[]> {
+    return sharedWork.offerToPool(this.conn(), this.tables, instanceId, ids);
+  }
+
+  override async claimFromPool(instanceId: string, limit: number, funcNames: readonly string[]): Promise<TaskData[]> {
+    return sharedWork.claimFromPool(this.conn(), this.tables, instanceId, limit, funcNames);
   }
 
   async removeInstance(instanceId: string): Promise<void> {
