@@ -9,6 +9,7 @@ import { isDeadLocalInstance } from '../storage/instance-identity';
 import { TaskBackend } from '../storage/task-backend';
 import { TaskData } from '../task/task-record';
 import { OrphanRecovery } from './orphan-recovery';
+import { RemoteCancels } from './remote-cancels';
 import { WorkSharing } from './work-sharing';
 
 const LEASE_PRUNE_EVERY_MS = 3600_000;
@@ -26,6 +27,7 @@ export class TaskPersistence {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly recovery: OrphanRecovery;
   private readonly sharing: WorkSharing;
+  private readonly cancels: RemoteCancels;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   /** One heartbeat round at a time: under a stall, rounds piled up on the pool. */
   private ticking = false;
@@ -39,6 +41,7 @@ export class TaskPersistence {
     private readonly registry: TaskRegistry,
   ) {
     this.recovery = new OrphanRecovery(backend, runtime, registry, storage.instanceId, this.logger);
+    this.cancels = new RemoteCancels(backend, runtime, storage.instanceId, this.logger);
     this.sharing = new WorkSharing(backend, storage, runtime, registry, this.logger, options.maxConcurrentTasks ?? Infinity);
   }
 
@@ -58,6 +61,7 @@ export class TaskPersistence {
     // Pending tasks handed back at a shutdown, or offered by a busy peer.
     await this.sharing.round();
     this.sharing.start();
+    this.cancels.start();
     const every = Math.max(1000, (this.options.instanceLeaseSeconds * 1000) / 3);
     this.heartbeatTimer = setInterval(() => void this.tick(), every);
     this.heartbeatTimer.unref();
@@ -73,6 +77,7 @@ export class TaskPersistence {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = null;
     this.sharing.stop();
+    this.cancels.stop();
     await this.recovery.settled();
     const left: TaskData[] = [];
     for (const task of unfinished) {

@@ -108,6 +108,17 @@ export abstract class TaskBackend {
     return [];
   }
 
+  /**
+   * Cancelled rows owned by `owner` that ended (by the canceller's clock) at or after
+   * `since`, with their versions: how an owner learns that another instance cancelled
+   * one of its tasks. Without shared storage: none.
+   */
+  async cancelledSince(owner: string, since: number): Promise<{ id: string; version: number }[]> {
+    void owner;
+    void since;
+    return [];
+  }
+
   /** Every known instance and when its lease ends (epoch ms). */
   abstract listInstances(): Promise<{ id: string; leaseUntil: number }[]>;
 

@@ -46,3 +46,19 @@ export async function claimFromPool(
     order: 'COALESCE(c.priority, 0) DESC, c.created_at, c.id',
   }));
 }
+
+/** Cancelled rows of `owner` whose prune time (their end) is at or after `since` (the indexed prune_at column). */
+export async function cancelledSince(
+  connection: Connection,
+  t: TableNames,
+  owner: string,
+  since: number,
+): Promise<{ id: string; version: number }[]> {
+  return connection.read(async (sql) => {
+    const result = await sql.run(`SELECT id, version FROM ${sql.dialect.id(t.tasks)} WHERE prune_at >= ? AND status = 'cancelled' AND owner = ?`, [
+      Math.floor(since),
+      sql.dialect.text(owner),
+    ]);
+    return result.rows.map((r) => ({ id: String(r.id), version: Number(r.version) }));
+  });
+}

@@ -186,6 +186,10 @@ export class TypeOrmTaskBackend extends TaskBackend {
     return sharedWork.claimFromPool(this.conn(), this.tables, instanceId, limit, funcNames);
   }
 
+  override async cancelledSince(owner: string, since: number): Promise<{ id: string; version: number }[]> {
+    return sharedWork.cancelledSince(this.conn(), this.tables, owner, since);
+  }
+
   async removeInstance(instanceId: string): Promise<void> {
     return claims.removeInstance(this.conn(), this.tables, instanceId);
   }
