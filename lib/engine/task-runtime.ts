@@ -60,7 +60,8 @@ export class TaskRuntime {
     this.queue = new TaskQueue(
       options.maxConcurrentTasks ?? Infinity,
       (next) => this.start(next),
-      (task) => (this.disowned.delete(task.id) ? 'drop' : task.durable && !this.fence.open ? 'hold' : 'start'),
+      // A task never written is known to no other instance, so the fence need not hold it.
+      (task) => (this.disowned.delete(task.id) ? 'drop' : task.durable && task.unstored !== true && !this.fence.open ? 'hold' : 'start'),
     );
     this.observers = new ObserverHub(options.loggers);
     this.args = new TaskArguments(options.encryptArgsKey);
