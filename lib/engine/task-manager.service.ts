@@ -113,7 +113,13 @@ export class TaskManager {
     const task = await this.find(id);
     if (!task) throw new TaskNotFoundError(id);
     if (!this.runtime.isLive(task)) {
-      throw new InvalidTransitionError(id, 'cancel', task.status, ['pending', 'running']);
+      if (!this.storage.persistent || (task.status !== 'pending' && task.status !== 'running')) {
+        throw new InvalidTransitionError(id, 'cancel', task.status, ['pending', 'running']);
+      }
+      // Held by another instance (or by none): written cancelled now, aborted by its owner within a heartbeat of the watcher.
+      const cancelled = await this.storage.cancelElsewhere(task);
+      this.recordAudit('cancel', id, opts, { previous_status: task.status, instance: task.owner });
+      return this.runtime.present(cancelled);
     }
     const was = this.runtime.cancel(task);
     this.recordAudit('cancel', id, opts, { previous_status: was });

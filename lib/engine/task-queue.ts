@@ -9,6 +9,9 @@ export interface QueuedTask {
   registered: RegisteredTask;
 }
 
+/** What the queue does with a task whose turn came: start it, hold it until `reopen()`, or drop it. */
+export type Admission = 'start' | 'hold' | 'drop';
+
 /**
  * Pending tasks in priority order and the concurrency cap. Nothing starts while
  * held (startup) or once intake stopped; `start` is called for each task that may
@@ -16,6 +19,8 @@ export interface QueuedTask {
  */
 export class TaskQueue {
   private readonly queue = new PriorityQueue<QueuedTask>();
+  /** Tasks whose turn came while `admit` said hold. */
+  private held_: QueuedTask[] = [];
   private pumpScheduled = false;
   /** Tasks started since the event loop last reached its check phase (see pump). */
   private startsThisTurn = 0;
@@ -26,11 +31,38 @@ export class TaskQueue {
   constructor(
     private readonly cap: number,
     private readonly start: (next: QueuedTask) => boolean,
+    private readonly admit: (task: TaskData) => Admission = () => 'start',
   ) {}
 
   /** Tasks holding a slot. */
   get running(): number {
     return this.runningCount;
+  }
+
+  /** Tasks waiting for a slot. */
+  get waiting(): number {
+    return this.queue.size;
+  }
+
+  /** Slots free now (Infinity without a cap). */
+  get free(): number {
+    return Math.max(0, this.cap - this.runningCount);
+  }
+
+  /**
+   * Takes out of the queue the tasks matching `shareable` beyond the first `keep` in
+   * turn order (lowest priority, newest, go first), to be run elsewhere.
+   */
+  takeExcess(keep: number, shareable: (task: TaskData) => boolean, max: number): QueuedTask[] {
+    if (this.queue.size <= keep) return [];
+    const ordered: QueuedTask[] = [];
+    for (let next = this.queue.pop(); next; next = this.queue.pop()) ordered.push(next);
+    const taken: QueuedTask[] = [];
+    for (let i = ordered.length - 1; i >= keep && taken.length < max; i--) {
+      if (ordered[i].task.status === 'pending' && shareable(ordered[i].task)) taken.push(ordered.splice(i, 1)[0]);
+    }
+    for (const next of ordered) this.queue.push(next, next.task.priority ?? 0);
+    return taken;
   }
 
   push(task: TaskData, registered: RegisteredTask): void {
@@ -41,6 +73,14 @@ export class TaskQueue {
   /** Lets tasks start (end of startup). */
   unhold(): void {
     this.held = false;
+    if (this.queue.size > 0) this.schedulePump();
+  }
+
+  /** Queues the held tasks again (the reason to hold them is gone). */
+  reopen(): void {
+    const held = this.held_;
+    this.held_ = [];
+    for (const next of held) this.queue.push(next, next.task.priority ?? 0);
     if (this.queue.size > 0) this.schedulePump();
   }
 
@@ -84,6 +124,9 @@ export class TaskQueue {
       const next = this.queue.pop();
       if (!next) return;
       if (next.task.status === 'pending') {
+        const admission = this.admit(next.task);
+        if (admission === 'hold') this.held_.push(next);
+        if (admission !== 'start') continue;
         if (this.startsThisTurn++ === 0) setImmediate(() => (this.startsThisTurn = 0));
         if (this.start(next)) this.runningCount++;
       }

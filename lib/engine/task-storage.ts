@@ -17,6 +17,9 @@ import { TaskData } from '../task/task-record';
 import { TaskMetrics } from '../task/task-metrics';
 import { TaskPage, TaskQuery } from '../task/task-query';
 
+/** How far a cancel written by another instance moves a task's version ahead of its owner's writes. */
+export const REMOTE_CANCEL_VERSION_STEP = 1_000_000;
+
 /**
  * The engine's one door to the TaskBackend. A persistent backend is read through
  * memory until it is open (startup), then through a write-behind with a memory
@@ -98,6 +101,25 @@ export class TaskStorage {
 
   flush(): Promise<void> {
     return this.history.flush();
+  }
+
+  /**
+   * Cancels a task this instance does not hold (another instance runs or holds it, or
+   * nobody does) by writing it cancelled at once; its owner sees that and aborts it.
+   * The version jumps well ahead, so the owner's own writes of the task until then
+   * (at lower versions) cannot undo it. Returns the cancelled record.
+   */
+  async cancelElsewhere(task: TaskData): Promise<TaskData> {
+    const cancelled: TaskData = {
+      ...task,
+      logs: task.logs.slice(),
+      status: 'cancelled',
+      endTime: Date.now(),
+      version: task.version + REMOTE_CANCEL_VERSION_STEP,
+    };
+    await this.history.flush().catch(() => undefined);
+    await this.backend.saveBatch([cancelled]);
+    return cancelled;
   }
 
   /** A named lease held by this instance (see TaskBackend.tryAcquireLease); a ttl of 0 gives it back. */

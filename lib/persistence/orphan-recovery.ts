@@ -24,9 +24,13 @@ export class OrphanRecovery {
     private readonly logger: Logger,
   ) {}
 
-  /** Claims orphaned tasks and runs them again (or marks them interrupted). */
-  run(): Promise<void> {
-    this.recovering ??= this.claimAll().finally(() => (this.recovering = null));
+  /**
+   * Claims orphaned tasks and runs them again (or marks them interrupted). With
+   * `includePool` (startup), also the pending tasks nobody owns; later rounds leave
+   * those to work sharing, which claims only as many as there are free slots.
+   */
+  run(includePool = false): Promise<void> {
+    this.recovering ??= this.claimAll(includePool).finally(() => (this.recovering = null));
     return this.recovering;
   }
 
@@ -35,15 +39,21 @@ export class OrphanRecovery {
     await this.recovering;
   }
 
-  private async claimAll(): Promise<void> {
+  private async claimAll(includePool: boolean): Promise<void> {
     let requeued = 0;
     let interrupted = 0;
     for (;;) {
-      const claimed = await this.backend.claimOrphans(this.instanceId, CLAIM_BATCH);
+      const claimed = await this.backend.claimOrphans(this.instanceId, CLAIM_BATCH, includePool);
       const unknown: TaskData[] = [];
       for (const task of claimed) {
         const registered = this.registry.find(task.funcName);
-        if (!registered) {
+        const held = this.runtime.live(task.id);
+        if (held) {
+          // Its own live (or just finished) task, its lease seen lapsed: keep it as it is here, never run it twice.
+          held.version = Math.max(held.version, task.version);
+          held.owner = this.instanceId;
+          this.runtime.changed(held);
+        } else if (!registered) {
           unknown.push(task);
         } else if (task.status === 'pending' || registered.definition.requeueOnInterrupt) {
           this.runtime.resume(task, registered);

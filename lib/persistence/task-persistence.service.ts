@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
 import { LOGGER_CONTEXT, TASKFLOW_OPTIONS } from '../constants';
 import { TaskRegistry } from '../discovery/task.registry';
 import { TaskRuntime } from '../engine/task-runtime';
@@ -8,6 +9,8 @@ import { isDeadLocalInstance } from '../storage/instance-identity';
 import { TaskBackend } from '../storage/task-backend';
 import { TaskData } from '../task/task-record';
 import { OrphanRecovery } from './orphan-recovery';
+import { RemoteCancels } from './remote-cancels';
+import { WorkSharing } from './work-sharing';
 
 const LEASE_PRUNE_EVERY_MS = 3600_000;
 /** How long shutdown keeps trying to write what is queued. */
@@ -23,7 +26,11 @@ const FINAL_WRITE_MS = 10_000;
 export class TaskPersistence {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly recovery: OrphanRecovery;
+  private readonly sharing: WorkSharing;
+  private readonly cancels: RemoteCancels;
   private heartbeatTimer: NodeJS.Timeout | null = null;
+  /** One heartbeat round at a time: under a stall, rounds piled up on the pool. */
+  private ticking = false;
   private leasesPrunedAt = 0;
 
   constructor(
@@ -34,6 +41,8 @@ export class TaskPersistence {
     private readonly registry: TaskRegistry,
   ) {
     this.recovery = new OrphanRecovery(backend, runtime, registry, storage.instanceId, this.logger);
+    this.cancels = new RemoteCancels(backend, runtime, storage.instanceId, this.logger);
+    this.sharing = new WorkSharing(backend, storage, runtime, registry, this.logger, options.maxConcurrentTasks ?? Infinity);
   }
 
   /** This instance's id in the backend (`host/pid/random[/scope]`). */
@@ -46,9 +55,13 @@ export class TaskPersistence {
     if (!this.storage.persistent) return;
     const backend = this.backend;
     await this.storage.open();
-    await backend.heartbeat(this.instanceId, this.options.instanceLeaseSeconds);
+    await this.beat();
     await this.forgetDeadLocalInstances();
-    await this.recovery.run();
+    await this.recovery.run(true);
+    // Pending tasks handed back at a shutdown, or offered by a busy peer.
+    await this.sharing.round();
+    this.sharing.start();
+    this.cancels.start();
     const every = Math.max(1000, (this.options.instanceLeaseSeconds * 1000) / 3);
     this.heartbeatTimer = setInterval(() => void this.tick(), every);
     this.heartbeatTimer.unref();
@@ -63,6 +76,8 @@ export class TaskPersistence {
   async saveUnfinished(unfinished: TaskData[]): Promise<TaskData[]> {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = null;
+    this.sharing.stop();
+    this.cancels.stop();
     await this.recovery.settled();
     const left: TaskData[] = [];
     for (const task of unfinished) {
@@ -89,15 +104,46 @@ export class TaskPersistence {
   }
 
   private async tick(): Promise<void> {
-    if (!this.runtime.accepting) return;
+    if (!this.runtime.accepting || this.ticking) return;
+    this.ticking = true;
     try {
-      await this.backend.heartbeat(this.instanceId, this.options.instanceLeaseSeconds);
+      await this.beat();
       await this.recovery.run();
       await this.pruneLeases();
     } catch (error) {
       // The write-behind reports the outage; a missed heartbeat is retried next tick.
       this.logger.debug?.(`Heartbeat failed: ${String(error)}`);
+    } finally {
+      this.ticking = false;
     }
+  }
+
+  /**
+   * Renews the lease and confirms it to the fence, from the time the heartbeat was sent.
+   * When the fence had closed meanwhile (the lease may have ended during a stall), the
+   * pending durable tasks held here are checked first: those another instance claimed
+   * are left to it, the rest may start again (the lease just renewed keeps them ours).
+   */
+  private async beat(): Promise<void> {
+    const ttlMs = this.options.instanceLeaseSeconds * 1000;
+    const sentAt = performance.now();
+    await this.backend.heartbeat(this.instanceId, this.options.instanceLeaseSeconds);
+    const fence = this.runtime.fence;
+    fence.confirm(sentAt, ttlMs);
+    if (!fence.lapsed) return;
+    // A task never written yet is known to nobody else.
+    const pending = this.runtime.unfinishedTasks().filter((t) => t.durable && t.status === 'pending' && t.unstored !== true);
+    const owned = new Set(
+      await this.backend.stillOwned(
+        this.instanceId,
+        pending.map((t) => t.id),
+      ),
+    );
+    const lost = pending.filter((t) => !owned.has(t.id));
+    for (const task of lost) this.runtime.disown(task);
+    if (lost.length > 0)
+      this.logger.warn(`This instance's lease lapsed: ${lost.length} pending task(s) claimed by other instances meanwhile are left to them`);
+    this.runtime.reopenFenced();
   }
 
   /**

@@ -65,9 +65,10 @@ export abstract class TaskBackend {
   /**
    * Atomically takes ownership of durable unfinished tasks (pending or running)
    * that have no owner or whose owner's lease expired, and returns them. Each task
-   * is claimed by exactly one caller.
+   * is claimed by exactly one caller. With `includePool` false, pending tasks with no
+   * owner (the pool every instance with free slots claims from) are left out.
    */
-  abstract claimOrphans(instanceId: string, limit: number): Promise<TaskData[]>;
+  abstract claimOrphans(instanceId: string, limit: number, includePool?: boolean): Promise<TaskData[]>;
 
   /**
    * The same for tasks that are not durable: a dead instance left them pending or
@@ -80,6 +81,44 @@ export abstract class TaskBackend {
 
   /** Forgets an instance (clean shutdown, or known dead); its remaining tasks become claimable. */
   abstract removeInstance(instanceId: string): Promise<void>;
+
+  /**
+   * Which of `ids` are still owned by `instanceId` (after its lease lapsed, before it
+   * starts them). Without shared storage nobody else can take them: all of them.
+   */
+  async stillOwned(instanceId: string, ids: readonly string[]): Promise<string[]> {
+    void instanceId;
+    return [...ids];
+  }
+
+  /**
+   * Hands pending durable tasks owned by `instanceId` to the pool every instance claims
+   * from; returns the ids handed over. Without shared storage: none (nobody else could run them).
+   */
+  async offerToPool(instanceId: string, ids: readonly string[]): Promise<string[]> {
+    void instanceId;
+    void ids;
+    return [];
+  }
+
+  /** Claims up to `limit` pooled tasks of `funcNames`, highest priority then oldest first; each goes to one caller. */
+  async claimFromPool(instanceId: string, limit: number, funcNames: readonly string[]): Promise<TaskData[]> {
+    void instanceId;
+    void limit;
+    void funcNames;
+    return [];
+  }
+
+  /**
+   * Cancelled rows owned by `owner` that ended (by the canceller's clock) at or after
+   * `since`, with their versions: how an owner learns that another instance cancelled
+   * one of its tasks. Without shared storage: none.
+   */
+  async cancelledSince(owner: string, since: number): Promise<{ id: string; version: number }[]> {
+    void owner;
+    void since;
+    return [];
+  }
 
   /** Every known instance and when its lease ends (epoch ms). */
   abstract listInstances(): Promise<{ id: string; leaseUntil: number }[]>;

@@ -3,8 +3,12 @@ import * as net from 'node:net';
 interface Pair {
   client: net.Socket;
   upstream: net.Socket | null;
+  /** When the first bytes held by a black hole came (for restore's backoff). */
+  stalledAt?: number;
+  held?: Buffer[];
+  onHeld?: (chunk: Buffer) => void;
   /** Held by a black hole that ended with forgetHeld: never flows again. */
-  forgotten: boolean;
+  forgotten?: boolean;
 }
 
 /**
@@ -13,7 +17,11 @@ interface Pair {
  * at once, like a server that went away); `blackhole()` lets nothing through in either
  * direction and resets nothing (a partition that drops packets: queries hang, new
  * connections never answer); `restore()` lets connections through again, and what a
- * black hole held back flows on, as TCP retransmission would deliver it.
+ * black hole held back flows on, as TCP retransmission would deliver it. TCP doubles its
+ * retransmission timeout after each try, so after a partition a connection's next try comes
+ * up to as long after the end as its bytes had been stalled, and the bytes that stalled first
+ * are often delivered last: `restore({ backoff: f })` models that by releasing each stalled
+ * connection `f` times its stalled time after the end (the rest at once).
  * `restore({ forgetHeld: true })` instead models a partition the server (or a NAT on the
  * way) did not wait out: the connections the black hole held never answer again, and
  * are never closed either; only new connections get through.
@@ -60,9 +68,15 @@ export class TcpProxy {
     this.isBlackholed = true;
     for (const pair of this.pairs) {
       pair.client.unpipe();
-      pair.client.pause();
       pair.upstream?.unpipe();
       pair.upstream?.pause();
+      // What the client sends meanwhile is held here, noting when the first of it came.
+      pair.held = [];
+      pair.onHeld = (chunk) => {
+        pair.stalledAt ??= Date.now();
+        pair.held!.push(chunk);
+      };
+      pair.client.on('data', pair.onHeld);
     }
   }
 
@@ -70,19 +84,22 @@ export class TcpProxy {
     return this.isBlackholed;
   }
 
-  restore(options: { forgetHeld?: boolean } = {}): void {
+  restore(opts: { backoff?: number; forgetHeld?: boolean } = {}): void {
     this.isCut = false;
     if (!this.isBlackholed) return;
     this.isBlackholed = false;
+    const now = Date.now();
     for (const pair of this.pairs) {
-      if (!options.forgetHeld) {
-        this.flow(pair);
+      if (opts.forgetHeld) {
+        // The server side is gone; the client side stays open and silent.
+        pair.forgotten = true;
+        this.pairs.delete(pair);
+        pair.upstream?.destroy();
         continue;
       }
-      // The server side is gone; the client side stays open and silent.
-      pair.forgotten = true;
-      this.pairs.delete(pair);
-      pair.upstream?.destroy();
+      const delay = opts.backoff && pair.stalledAt !== undefined ? (now - pair.stalledAt) * opts.backoff : 0;
+      if (delay > 0) setTimeout(() => this.flow(pair), delay).unref();
+      else this.flow(pair);
     }
   }
 
@@ -101,20 +118,27 @@ export class TcpProxy {
       return;
     }
     this.passed++;
-    const pair: Pair = { client, upstream: null, forgotten: false };
+    const pair: Pair = { client, upstream: null };
     this.pairs.add(pair);
     this.track(client, pair);
     // A connection made during a black hole is held: its upstream opens when the hole ends.
-    if (this.isBlackholed) client.pause();
-    else this.flow(pair);
+    if (this.isBlackholed) {
+      pair.stalledAt = Date.now();
+      client.pause();
+    } else this.flow(pair);
   }
 
   private flow(pair: Pair): void {
-    if (pair.client.destroyed) return;
+    if (pair.client.destroyed || this.isBlackholed) return;
     if (!pair.upstream) {
       pair.upstream = net.connect(this.target.port, this.target.host);
       this.track(pair.upstream, pair);
     }
+    if (pair.onHeld) pair.client.off('data', pair.onHeld);
+    for (const chunk of pair.held ?? []) pair.upstream.write(chunk);
+    pair.held = undefined;
+    pair.onHeld = undefined;
+    pair.stalledAt = undefined;
     pair.client.pipe(pair.upstream);
     pair.upstream.pipe(pair.client);
     pair.client.resume();

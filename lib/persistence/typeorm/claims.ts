@@ -6,12 +6,14 @@ import { fromRow, SELECT_LIST } from './task-rows';
 
 /**
  * Durable unfinished rows nobody live holds: no owner, or an owner whose instance
- * row is missing or whose lease ended. `c` is the tasks table alias; one parameter (now).
+ * row is missing or whose lease ended, by the database's clock. `c` is the tasks table alias.
  */
-function claimable(sql: Sql, t: TableNames, durable: boolean): string {
+function claimable(sql: Sql, t: TableNames, durable: boolean, includePool: boolean): string {
+  // Pending durable rows without an owner are the shared pool (shared-work.ts): left to it unless asked for.
+  const unowned = durable && !includePool ? `(c.owner IS NULL AND c.status = 'running')` : `c.owner IS NULL`;
   return (
-    `c.status IN ('pending', 'running') AND c.durable = ${durable ? 1 : 0} AND (c.owner IS NULL OR NOT EXISTS ` +
-    `(SELECT 1 FROM ${sql.dialect.id(t.instances)} i WHERE i.id = c.owner AND i.lease_until >= ?))`
+    `c.status IN ('pending', 'running') AND c.durable = ${durable ? 1 : 0} AND (${unowned} OR (c.owner IS NOT NULL AND NOT EXISTS ` +
+    `(SELECT 1 FROM ${sql.dialect.id(t.instances)} i WHERE i.id = c.owner AND i.lease_until >= ${sql.dialect.nowMs})))`
   );
 }
 
@@ -31,40 +33,72 @@ function claimable(sql: Sql, t: TableNames, durable: boolean): string {
  * The caller should have called heartbeat(instanceId) first: an owner without a live
  * lease is itself an orphan's owner and may be claimed from.
  */
-export async function claimOrphans(connection: Connection, t: TableNames, instanceId: string, limit: number, durable = true): Promise<TaskData[]> {
+export async function claimOrphans(
+  connection: Connection,
+  t: TableNames,
+  instanceId: string,
+  limit: number,
+  durable = true,
+  includePool = true,
+): Promise<TaskData[]> {
   const n = Math.floor(Number(limit));
   if (!Number.isFinite(n) || n <= 0) return [];
-  const now = Date.now();
-  const claimed = await connection.transaction(async (sql) => {
+  const claimed = await claimWhere(connection, t, instanceId, n, (sql) => ({
+    where: claimable(sql, t, durable, includePool),
+    params: [],
+    order: 'c.created_at, c.id',
+  }));
+  return claimed.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/**
+ * Sets `owner` (and bumps `version`) on up to `limit` rows matching a condition on the
+ * tasks table aliased `c`, atomically, skipping rows another claimer holds locked; returns them.
+ */
+export async function claimWhere(
+  connection: Connection,
+  t: TableNames,
+  instanceId: string,
+  limit: number,
+  condition: (sql: Sql) => { where: string; params: unknown[]; order: string },
+): Promise<TaskData[]> {
+  return connection.transaction(async (sql) => {
     const table = sql.dialect.id(t.tasks);
     const owner = sql.dialect.text(String(instanceId));
-    const pick =
-      `SELECT c.id FROM ${table} c WHERE ${claimable(sql, t, durable)} ` + `ORDER BY c.created_at, c.id LIMIT ${n}${sql.dialect.forUpdateSkipLocked}`;
+    const { where, params, order } = condition(sql);
+    const pick = `SELECT c.id FROM ${table} c WHERE ${where} ORDER BY ${order} LIMIT ${limit}${sql.dialect.forUpdateSkipLocked}`;
     if (sql.dialect.family !== 'mysql') {
       const result = await sql.run(`UPDATE ${table} SET owner = ?, version = version + 1 WHERE id IN (${pick}) RETURNING ${SELECT_LIST}`, [
         owner,
-        now,
+        ...params,
       ]);
       return result.rows.map(fromRow);
     }
-    const picked = await sql.run(pick, [now]);
+    const picked = await sql.run(pick, params);
     const ids = picked.rows.map((r) => String(r.id));
     if (!ids.length) return [];
     await sql.run(`UPDATE ${table} SET owner = ?, version = version + 1 WHERE id IN (${inList(ids.length)})`, [owner, ...ids]);
     const rows = await sql.run(`SELECT ${SELECT_LIST} FROM ${table} WHERE id IN (${inList(ids.length)})`, ids);
     return rows.rows.map(fromRow);
   });
-  return claimed.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-/** lease_until = now + ttl (a ttl <= 0 records an already-expired lease). */
+/**
+ * lease_until = the database's now + ttl (a ttl <= 0 records an already-expired lease).
+ * Not the caller's clock at the time it sent the statement: a heartbeat held up by a
+ * stalled network for longer than the lease wrote a lease already over when it landed,
+ * and the instance's next recovery round took its own live tasks for orphans.
+ */
 export async function heartbeat(connection: Connection, t: TableNames, instanceId: string, ttlSeconds: number): Promise<void> {
-  const until = Date.now() + Math.round((Number(ttlSeconds) || 0) * 1000);
+  const ttlMs = Math.round((Number(ttlSeconds) || 0) * 1000);
   await connection.session(async (sql) => {
-    await sql.run(
-      sql.dialect.upsert(t.instances, ['id', 'lease_until'], ['id'], 1, (c, ref) => ref.new(c), ['lease_until']),
-      [sql.dialect.text(String(instanceId)), until],
-    );
+    const table = sql.dialect.id(t.instances);
+    const values = `(?, ${sql.dialect.nowMs} + ?)`;
+    const statement =
+      sql.dialect.family === 'mysql'
+        ? `INSERT INTO ${table} (id, lease_until) VALUES ${values} ON DUPLICATE KEY UPDATE lease_until = VALUES(lease_until)`
+        : `INSERT INTO ${table} (id, lease_until) VALUES ${values} ON CONFLICT (id) DO UPDATE SET lease_until = excluded.lease_until`;
+    await sql.run(statement, [sql.dialect.text(String(instanceId)), ttlMs]);
   });
 }
 
@@ -80,4 +114,20 @@ export async function listInstances(connection: Connection, t: TableNames): Prom
     const result = await sql.run(`SELECT id, lease_until FROM ${sql.dialect.id(t.instances)}`, []);
     return result.rows.map((r) => ({ id: String(r.id), leaseUntil: Number(r.lease_until) }));
   });
+}
+
+/** Which of `ids` have a row owned by `instanceId`. */
+export async function stillOwned(connection: Connection, t: TableNames, instanceId: string, ids: readonly string[]): Promise<string[]> {
+  const owned: string[] = [];
+  for (let i = 0; i < ids.length; i += 1000) {
+    const chunk = ids.slice(i, i + 1000);
+    const rows = await connection.read((sql) =>
+      sql.run(`SELECT id FROM ${sql.dialect.id(t.tasks)} WHERE owner = ? AND id IN (${inList(chunk.length)})`, [
+        sql.dialect.text(instanceId),
+        ...chunk.map((id) => sql.dialect.text(id)),
+      ]),
+    );
+    for (const row of rows.rows) owned.push(String(row.id));
+  }
+  return owned;
 }

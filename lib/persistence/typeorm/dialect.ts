@@ -39,6 +39,22 @@ export class Dialect {
     return sql.replace(/\?/g, () => `$${++n}`);
   }
 
+  /**
+   * The database's clock as epoch milliseconds (an integer expression). Leases are
+   * written and compared in it, so a statement held up in the network, or an instance
+   * whose clock is off, cannot record a lease that is already over when it lands.
+   */
+  get nowMs(): string {
+    switch (this.family) {
+      case 'postgres':
+        return `CAST(FLOOR(EXTRACT(EPOCH FROM clock_timestamp()) * 1000) AS BIGINT)`;
+      case 'mysql':
+        return `CAST(FLOOR(UNIX_TIMESTAMP(CURRENT_TIMESTAMP(3)) * 1000) AS SIGNED)`;
+      case 'sqlite':
+        return `CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)`;
+    }
+  }
+
   /** `FOR UPDATE` where rows can be locked (SQLite serialises writers instead). */
   get forUpdate(): string {
     return this.family === 'sqlite' ? '' : ' FOR UPDATE';

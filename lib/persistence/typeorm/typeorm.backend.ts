@@ -13,6 +13,7 @@ import { BackendKind, Dialect, SqlFamily } from './dialect';
 import * as idempotency from './idempotency';
 import { TypeOrmInsights } from './insights';
 import * as leases from './leases';
+import * as sharedWork from './shared-work';
 import { dropTables, migrate, TableNames, tableNames } from './schema';
 import * as revocations from './revocations';
 import * as reads from './task-reads';
@@ -174,8 +175,8 @@ export class TypeOrmTaskBackend extends TaskBackend {
     return writes.deleteTerminalBefore(this.conn(), this.tables, cutoff, batchSize);
   }
 
-  async claimOrphans(instanceId: string, limit: number): Promise<TaskData[]> {
-    return claims.claimOrphans(this.conn(), this.tables, instanceId, limit);
+  async claimOrphans(instanceId: string, limit: number, includePool = true): Promise<TaskData[]> {
+    return claims.claimOrphans(this.conn(), this.tables, instanceId, limit, true, includePool);
   }
 
   async claimAbandoned(instanceId: string, limit: number): Promise<TaskData[]> {
@@ -184,6 +185,22 @@ export class TypeOrmTaskBackend extends TaskBackend {
 
   async heartbeat(instanceId: string, ttlSeconds: number): Promise<void> {
     return claims.heartbeat(this.conn(), this.tables, instanceId, ttlSeconds);
+  }
+
+  override async stillOwned(instanceId: string, ids: readonly string[]): Promise<string[]> {
+    return claims.stillOwned(this.conn(), this.tables, instanceId, ids);
+  }
+
+  override async offerToPool(instanceId: string, ids: readonly string[]): Promise<string[]> {
+    return sharedWork.offerToPool(this.conn(), this.tables, instanceId, ids);
+  }
+
+  override async claimFromPool(instanceId: string, limit: number, funcNames: readonly string[]): Promise<TaskData[]> {
+    return sharedWork.claimFromPool(this.conn(), this.tables, instanceId, limit, funcNames);
+  }
+
+  override async cancelledSince(owner: string, since: number): Promise<{ id: string; version: number }[]> {
+    return sharedWork.cancelledSince(this.conn(), this.tables, owner, since);
   }
 
   async removeInstance(instanceId: string): Promise<void> {
