@@ -29,6 +29,7 @@ export { InMemoryLogger, InMemoryLoggerOptions } from './observers/in-memory-log
 export { TaskBackend } from './storage/task-backend';
 export { TypeOrmTaskBackend, TypeOrmTaskBackendOptions, sqliteOptions } from './persistence/typeorm';
 export { TaskRecord, TaskSource, TaskData } from './task/task-record';
+export { TaskAttempt, TaskAttemptRecord, TruncatedResult, MAX_RESULT_CHARS } from './task/task-attempt';
 export { TaskStatus, TASK_STATUSES } from './task/task-status';
 export { TaskQuery, TaskPage } from './task/task-query';
 export { TaskMetrics, FunctionMetrics } from './task/task-metrics';
@@ -42,4 +43,5 @@ export { UnknownTaskError } from './errors/unknown-task.error';
 export { InvalidTransitionError } from './errors/invalid-transition.error';
 export { TaskArgumentError } from './errors/task-argument.error';
 export { TaskTimeoutError } from './errors/task-timeout.error';
+export { NonRetryableError } from './errors/non-retryable.error';
 export { ArgsDecryptionError } from './errors/args-decryption.error';

@@ -20,6 +20,11 @@ export interface BackgroundTaskOptions {
   priority?: number;
   /** Seconds per attempt; a timed-out attempt fails and may be retried. Default none. */
   timeout?: number;
+  /**
+   * Called with the error of a failed attempt that has retries left: false ends the
+   * task `failed` at once (as a thrown NonRetryableError does). Default: always retry.
+   */
+  retryIf?: (error: unknown) => boolean;
 }
 
 /**

@@ -9,6 +9,8 @@ export interface TaskDefinition {
   eager: boolean;
   priority: number | null;
   timeout: number | null;
+  /** False for an error that must not be retried (see BackgroundTaskOptions.retryIf). */
+  retryIf?: ((error: unknown) => boolean) | null;
 }
 
 /** A discovered @BackgroundTask method bound to its provider instance. */

@@ -31,6 +31,7 @@ export function toTaskDefinition(options: BackgroundTaskOptions, location: strin
   if (options.timeout !== undefined && (typeof options.timeout !== 'number' || !(options.timeout > 0) || !Number.isFinite(options.timeout))) {
     fail('timeout', 'a number of seconds > 0');
   }
+  if (options.retryIf !== undefined && typeof options.retryIf !== 'function') fail('retryIf', 'a function (error) => boolean');
   return {
     name: options.name ?? location,
     retries: num('retries', 0, 0, true),
@@ -41,5 +42,6 @@ export function toTaskDefinition(options: BackgroundTaskOptions, location: strin
     eager: flag('eager'),
     priority: options.priority ?? null,
     timeout: options.timeout ?? null,
+    retryIf: options.retryIf ?? null,
   };
 }

@@ -79,10 +79,10 @@ export class TaskManager {
     return this.enqueue(this.resolve(fnOrName), args, options, 'manual');
   }
 
-  /** The record, or null when no such task exists. */
+  /** The detail record (with `attempts`), or null when no such task exists. */
   async getTask(id: string): Promise<TaskRecord | null> {
     const task = await this.find(id);
-    return task ? this.runtime.present(task) : null;
+    return task ? this.runtime.presentDetail(task) : null;
   }
 
   /** Filtered, newest first, paged (SPEC §4). */

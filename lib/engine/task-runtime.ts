@@ -210,6 +210,11 @@ export class TaskRuntime {
     return toTaskRecord(task, this.options.displayFuncArgs);
   }
 
+  /** The detail record of one task: with its attempt history. */
+  presentDetail(task: TaskData): TaskRecord {
+    return toTaskRecord(task, this.options.displayFuncArgs, true);
+  }
+
   /** Every change goes through here: version, the backend, and the live streams. */
   changed(task: TaskData): void {
     task.version++;

@@ -9,7 +9,7 @@ import { typeormMessages } from './typeorm.messages';
  * step above the stored version under a cross-process lock, so a later version of the
  * package adds a step here and existing databases follow.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export interface TableNames {
   meta: string;
@@ -227,8 +227,8 @@ function createIndexSql(family: SqlFamily, index: IndexDef): string | null {
   return `CREATE INDEX IF NOT EXISTS "${index.name}" ON "${index.table}" (${index.columns.join(', ')})${where}`;
 }
 
-/** Statements of one migration step, in order. */
-function migrationStep(version: number, family: SqlFamily, t: TableNames, collation: string | null): string[] {
+/** Statements of one migration step, in order. A released step never changes: databases made by it are upgraded by the next. */
+export function migrationStep(version: number, family: SqlFamily, t: TableNames, collation: string | null): string[] {
   switch (version) {
     case 1: {
       const { tables, indexes } = version1(family, t);
@@ -237,9 +237,19 @@ function migrationStep(version: number, family: SqlFamily, t: TableNames, collat
         ...indexes.map((index) => createIndexSql(family, index)).filter((s): s is string => s !== null),
       ];
     }
+    case 2:
+      return version2(family, t);
     default:
       throw new Error(`no migration step ${version}`);
   }
+}
+
+/** Version 2: each task's return value (`result`, JSON) and attempt history (`attempts`, JSON array). */
+function version2(family: SqlFamily, t: TableNames): string[] {
+  const y = types(family);
+  const table = family === 'mysql' ? `\`${t.tasks}\`` : `"${t.tasks}"`;
+  // One column per statement: SQLite's ALTER TABLE adds one at a time.
+  return [`ALTER TABLE ${table} ADD COLUMN result ${y.text} NULL`, `ALTER TABLE ${table} ADD COLUMN attempts ${y.text} NULL`];
 }
 
 /** Creates or upgrades the tables; safe to run from several instances at once. */

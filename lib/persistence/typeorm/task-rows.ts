@@ -1,3 +1,4 @@
+import { TaskAttempt } from '../../task/task-attempt';
 import { TaskData, TaskSource } from '../../task/task-record';
 import { isTaskStatus, isTerminal, TaskStatus } from '../../task/task-status';
 import { Dialect } from './dialect';
@@ -24,6 +25,8 @@ export const READ_COLUMNS = [
   'durable',
   'owner',
   'version',
+  'result',
+  'attempts',
 ] as const;
 
 /** Columns written by saveBatch: the above plus the derived ones. */
@@ -92,6 +95,8 @@ export function toRowParams(task: TaskData, dialect: Dialect): unknown[] {
     task.durable ? 1 : 0,
     dialect.text(task.owner ?? null),
     int(task.version),
+    task.result === undefined || task.result === null ? null : safeJson(task.result, 'null'),
+    task.attempts?.length ? safeJson(task.attempts, '[]') : null,
     durationOf(task),
     terminal ? int(task.endTime ?? task.createdAt) : null,
     dialect.text(searchTextOf(task)),
@@ -122,7 +127,22 @@ export function fromRow(row: Record<string, unknown>): TaskData {
     durable: Number(row.durable) === 1 || row.durable === true,
     owner: str(row.owner),
     version: num(row.version) ?? 0,
+    result: parseJson(row.result) ?? null,
+    attempts: parseAttempts(row.attempts),
   };
+}
+
+function parseAttempts(value: unknown): TaskAttempt[] {
+  const parsed = parseJson(value);
+  if (!Array.isArray(parsed)) return [];
+  return parsed
+    .filter((a): a is Record<string, unknown> => a !== null && typeof a === 'object')
+    .map((a) => ({
+      attempt: num(a.attempt) ?? 0,
+      startTime: num(a.startTime) ?? 0,
+      endTime: num(a.endTime),
+      error: typeof a.error === 'string' ? a.error : null,
+    }));
 }
 
 /** Numbers come back as strings from pg (BIGINT) and mysql2 (bigNumberStrings). */
