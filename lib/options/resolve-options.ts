@@ -42,6 +42,7 @@ export interface ResolvedTaskOptions {
   instanceLeaseSeconds: number;
   shutdownGracePeriod: number;
   tablePrefix: string;
+  enqueueTimeout: number;
 }
 
 const KNOWN_OPTIONS = new Set([
@@ -70,6 +71,7 @@ const KNOWN_OPTIONS = new Set([
   'instanceLeaseSeconds',
   'shutdownGracePeriod',
   'tablePrefix',
+  'enqueueTimeout',
   'maxStreamsPerAddress',
   'maxStreams',
   'streamFirstBatchSize',
@@ -137,6 +139,7 @@ export function resolveOptions(input: TaskAdminOptions = {}, kind: 'admin' | 'ma
     instanceLeaseSeconds: positiveNumber(input, 'instanceLeaseSeconds', 30),
     shutdownGracePeriod: nonNegativeNumber(input, 'shutdownGracePeriod', 5),
     tablePrefix: resolveTablePrefix(input.tablePrefix),
+    enqueueTimeout: positiveNumber(input, 'enqueueTimeout', 10),
   };
 }
 

@@ -41,6 +41,8 @@ export interface TaskManagerOptions {
   shutdownGracePeriod?: number;
   /** Prefix of the package's table names. Default 'taskflow_'. */
   tablePrefix?: string;
+  /** Seconds `enqueue()` waits for its row to be committed before it rejects (EnqueueTimeoutError). Default 10. */
+  enqueueTimeout?: number;
 }
 
 export type TaskAuthCredentials = readonly [string, string];

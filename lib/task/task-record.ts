@@ -71,6 +71,11 @@ export interface TaskData {
    * The first write then inserts without looking for a stored row. Absent means unknown.
    */
   unstored?: boolean;
+  /**
+   * True while a stored row of this task is not in the metric counts yet (written
+   * into the application's transaction, whose counts the next write adds). Absent: counted.
+   */
+  uncounted?: boolean;
 }
 
 /** `withAttempts`: the detail record of one task (its attempt history). */

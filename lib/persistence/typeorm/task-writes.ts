@@ -65,7 +65,7 @@ async function writeBatch(connection: Connection, t: TableNames, latest: Map<str
       if (old && old.version > task.version) continue;
       if (old) {
         updates.push(task);
-        delta.add(old, -1);
+        if (!task.uncounted) delta.add(old, -1);
       } else {
         inserts.push(task);
       }
@@ -79,6 +79,19 @@ async function writeBatch(connection: Connection, t: TableNames, latest: Map<str
       await delta.apply(sql, t);
     }
   });
+}
+
+/**
+ * Inserts rows known to be new, with their metric counts unless `counted` is false,
+ * in the caller's transaction (enqueue: the task's own, or the application's). A row
+ * that exists already fails on its primary key.
+ */
+export async function insertNew(sql: Sql, t: TableNames, tasks: TaskData[], counted = true): Promise<void> {
+  await writeRows(sql, t, tasks, false);
+  if (!counted) return;
+  const delta = new AggregateDelta();
+  for (const task of tasks) delta.add(aggregateKeyOf(task), 1);
+  await delta.apply(sql, t);
 }
 
 export function aggregateKeyOf(task: TaskData): AggregateKey {
