@@ -192,7 +192,7 @@ describeEachDatabase('schema upgrade from version 1', (target) => {
         blankTask({ funcName: 'New.task', status: 'success', result: { n: 3 }, attempts: [{ attempt: 1, startTime: 1, endTime: 2, error: null }] }),
       ]);
       const back = await backend.getTask(old.id);
-      expect([back!.funcName, back!.result, back!.attempts]).toEqual(['Old.task', null, []]);
+      expect([back!.funcName, back!.result, back!.attempts]).toEqual(['Old.task', undefined, undefined]);
       const page = await backend.listTasks({ funcName: 'New.task' });
       expect([page.items[0].result, page.items[0].attempts]).toEqual([{ n: 3 }, [{ attempt: 1, startTime: 1, endTime: 2, error: null }]]);
     } finally {

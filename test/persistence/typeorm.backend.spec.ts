@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { TypeOrmTaskBackend } from '../../lib/persistence/typeorm';
+import { SCHEMA_VERSION } from '../../lib/persistence/typeorm/schema';
 import { AuditEntry } from '../../lib/task/audit-entry';
 import { TaskData } from '../../lib/task/task-record';
 import { DatabaseTarget, describeEachDatabase, uniquePrefix } from '../support/databases';
@@ -76,7 +77,7 @@ describeEachDatabase('TypeOrmTaskBackend', (target: DatabaseTarget) => {
       expect(dataSource.isInitialized).toBe(true);
       const quote = target.name === 'mysql' ? '`' : '"';
       const rows = await dataSource.query(`SELECT value FROM ${quote}${prefix}meta${quote} WHERE name = 'schema_version'`);
-      expect(rows.map((r: { value: string }) => String(r.value))).toEqual(['1']);
+      expect(rows.map((r: { value: string }) => String(r.value))).toEqual([String(SCHEMA_VERSION)]);
     });
 
     it('rejects a table prefix that is not a plain identifier', () => {

@@ -106,7 +106,7 @@ export function toRowParams(task: TaskData, dialect: Dialect): unknown[] {
 /** A stored row back to TaskData; every JSON column is parsed defensively. */
 export function fromRow(row: Record<string, unknown>): TaskData {
   const status = String(row.status);
-  return {
+  const task: TaskData = {
     id: String(row.id),
     funcName: String(row.func_name),
     status: (isTaskStatus(status) ? status : 'interrupted') as TaskStatus,
@@ -127,9 +127,13 @@ export function fromRow(row: Record<string, unknown>): TaskData {
     durable: Number(row.durable) === 1 || row.durable === true,
     owner: str(row.owner),
     version: num(row.version) ?? 0,
-    result: parseJson(row.result) ?? null,
-    attempts: parseAttempts(row.attempts),
   };
+  // Only when stored: a task that never ran (or a row of schema version 1) has neither.
+  const result = parseJson(row.result);
+  if (result !== undefined && result !== null) task.result = result;
+  const attempts = parseAttempts(row.attempts);
+  if (attempts.length) task.attempts = attempts;
+  return task;
 }
 
 function parseAttempts(value: unknown): TaskAttempt[] {
