@@ -132,6 +132,30 @@ describeEachDatabase('enqueue', (target) => {
     expect(Jobs.runs.filter((r) => r.startsWith('keyed:'))).toEqual([`keyed:${ids[0]}`]);
   });
 
+  it('a row written in a savepoint that rolls back is dropped; the one written in the outer transaction runs at its commit', async () => {
+    const runner = dataSource.createQueryRunner();
+    await runner.connect();
+    let inner = '';
+    let outer = '';
+    let finished: Promise<unknown> = Promise.resolve();
+    try {
+      await runner.startTransaction();
+      outer = await manager.enqueue(app.get(Jobs).note, ['outer'], { transaction: runner.manager });
+      finished = firstValueFrom(manager.events$.pipe(filter((r) => r.task_id === outer && r.status === 'success')));
+      await runner.startTransaction(); // a savepoint
+      inner = await manager.enqueue(app.get(Jobs).note, ['inner'], { transaction: runner.manager });
+      await runner.rollbackTransaction(); // back to the savepoint
+      await runner.commitTransaction();
+    } finally {
+      await runner.release();
+    }
+    await finished;
+    await manager.flush();
+    expect(await storedStatus(inner)).toBeNull();
+    expect(await manager.getTask(inner)).toBeNull();
+    expect(Jobs.runs).toEqual([`outer:${outer}`]);
+  });
+
   it('refuses an EntityManager outside a transaction', async () => {
     await expect(manager.enqueue(app.get(Jobs).note, ['x'], { transaction: dataSource.manager })).rejects.toThrow(/open transaction/);
   });
