@@ -135,9 +135,9 @@ describeEachDatabase('enqueue', (target) => {
   it('a row written in a savepoint that rolls back is dropped; the one written in the outer transaction runs at its commit', async () => {
     const runner = dataSource.createQueryRunner();
     await runner.connect();
-    let inner = '';
-    let outer = '';
-    let finished: Promise<unknown> = Promise.resolve();
+    let inner!: string;
+    let outer!: string;
+    let finished!: Promise<unknown>;
     try {
       await runner.startTransaction();
       outer = await manager.enqueue(app.get(Jobs).note, ['outer'], { transaction: runner.manager });
