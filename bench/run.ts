@@ -178,6 +178,32 @@ async function durable(): Promise<void> {
     target: '(report)',
     met: null,
   });
+  // enqueue(): the same tasks through the durable path, in the same run as addTask above.
+  for (const store of ['sqlite', 'postgres'] as const) {
+    const e = await runChild<ThroughputResult>('throughput', { mode: 'enqueue', store, n, cap: CAP } satisfies ThroughputParams);
+    log(`enqueue ${store}: ${perSec(e.perSecond)} (all committed ${e.addSeconds.toFixed(2)} s, drained ${e.drainSeconds.toFixed(2)} s)`);
+    rows.push({
+      id: store === 'sqlite' ? '2e' : '2f',
+      what: `Durable: ${fmt(n)} tasks through await enqueue(), ${store === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`,
+      ours: perSec(e.perSecond),
+      baseline: `${perSec(store === 'sqlite' ? sq : pg)} (addTask, same run)`,
+      ratio: `${(e.perSecond / (store === 'sqlite' ? sq : pg)).toFixed(2)}x`,
+      target: '(report)',
+      met: null,
+    });
+  }
+  const txN = Math.min(n, 5000);
+  const tx = await runChild<ThroughputResult>('throughput', { mode: 'enqueue-tx', store: 'postgres', n: txN, cap: CAP } satisfies ThroughputParams);
+  log(`enqueue in a transaction, postgres: ${perSec(tx.perSecond)}`);
+  rows.push({
+    id: '2g',
+    what: `Durable: ${fmt(txN)} tasks, each enqueue() inside its own application transaction, PostgreSQL`,
+    ours: perSec(tx.perSecond),
+    baseline: `${perSec(pg)} (addTask)`,
+    ratio: `${(tx.perSecond / pg).toFixed(2)}x`,
+    target: '(report)',
+    met: null,
+  });
   rows.push({
     id: '2c',
     what: `Durable: SQLite vs BullMQ concurrency 1`,

@@ -3,10 +3,14 @@ import { BackgroundTask, getTaskContext, reportProgress, taskLog } from '../lib'
 
 const SECTIONS = ['revenue', 'refunds', 'new customers', 'churn', 'regional breakdown', 'top products', 'forecast', 'summary'];
 
-/** A slow report (about 5 to 10 s) that reports its progress and stops early when cancelled. */
+/**
+ * A slow report (about 5 to 10 s) that reports its progress and stops early when cancelled.
+ * `requeueOnInterrupt`: a report caught running by a crash (kill -9) or a shutdown is built
+ * again at the next start instead of ending `interrupted`; building it twice is harmless.
+ */
 @Injectable()
 export class ReportService {
-  @BackgroundTask({ timeout: 60 })
+  @BackgroundTask({ timeout: 60, requeueOnInterrupt: true })
   async generateReport(kind: string, month: string): Promise<void> {
     const signal = getTaskContext()?.signal;
     const stepMs = 600 + Math.random() * 600; // 8 sections: ~5-10 s in all

@@ -8,14 +8,14 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { TaskManager, TaskManagerOptions, TypeOrmTaskBackend } from '../../lib';
+import { TaskBackend, TaskManager, TaskManagerOptions, TypeOrmTaskBackend } from '../../lib';
 import { MB, PG_URL, RssSampler, nowMs, percentile, rssMB, scenarioMain, settle, sleep, wallMs } from '../common';
 import { Noop, bareNoop, managerApp, startedAt } from '../fixtures';
 
 export type Store = 'memory' | 'sqlite' | 'postgres';
 
 export interface ThroughputParams {
-  mode: 'engine' | 'bare' | 'latency' | 'memory';
+  mode: 'engine' | 'bare' | 'latency' | 'memory' | 'enqueue' | 'enqueue-tx';
   store: Store;
   n: number;
   cap: number;
@@ -120,6 +120,8 @@ interface StoreSetup {
   options: TaskManagerOptions;
   cleanup: () => Promise<void>;
   fileSize?: () => number;
+  /** The running app, once withManager started it. */
+  app?: { get<T>(token: abstract new (...args: never[]) => T): T };
 }
 
 function storeSetup(store: Store, cap: number): StoreSetup {
@@ -150,6 +152,7 @@ function storeSetup(store: Store, cap: number): StoreSetup {
 async function withManager<T>(p: ThroughputParams, run: (m: { manager: TaskManager; noop: Noop; setup: StoreSetup }) => Promise<T>): Promise<T> {
   const setup = storeSetup(p.store, p.cap);
   const { app, manager, noop } = await managerApp(setup.options);
+  setup.app = app;
   try {
     return await run({ manager, noop, setup });
   } finally {
@@ -187,6 +190,42 @@ async function engine(p: ThroughputParams): Promise<ThroughputResult> {
       peakRssMB: peak,
       heapMB: process.memoryUsage().heapUsed / MB,
       dbFileMB: setup.fileSize ? setup.fileSize() / MB : undefined,
+    };
+  });
+}
+
+/**
+ * N tasks through `await enqueue()` (all at once: the group commit batches them), or with
+ * `enqueue-tx` each inside its own application transaction on the package's DataSource;
+ * timed to the last task's success and to every change written, as for addTask.
+ */
+async function durableEnqueue(p: ThroughputParams): Promise<ThroughputResult> {
+  return withManager(p, async ({ manager, noop, setup }) => {
+    const source = (setup.app?.get(TaskBackend) as TypeOrmTaskBackend | undefined)?.source;
+    const one = () =>
+      p.mode === 'enqueue-tx' && source ? source.transaction((em) => manager.enqueue(noop.run, [], { transaction: em })) : manager.enqueue(noop.run);
+    for (let i = 0; i < 500; i++) await one();
+    await manager.drain();
+    await manager.flush();
+    await settle();
+    const sampler = new RssSampler();
+    const t0 = nowMs();
+    await Promise.all(Array.from({ length: p.n }, one));
+    const added = nowMs();
+    await manager.drain();
+    const t1 = nowMs();
+    await manager.flush();
+    const t2 = nowMs();
+    const peak = sampler.stop();
+    return {
+      n: p.n,
+      addSeconds: (added - t0) / 1000,
+      drainSeconds: (t1 - t0) / 1000,
+      flushSeconds: (t2 - t0) / 1000,
+      perSecond: p.n / ((t2 - t0) / 1000),
+      rssMB: rssMB(),
+      peakRssMB: peak,
+      heapMB: process.memoryUsage().heapUsed / MB,
     };
   });
 }
@@ -276,5 +315,8 @@ scenarioMain<ThroughputParams, ThroughputResult>(async (p) => {
       return latency(p);
     case 'memory':
       return memory(p);
+    case 'enqueue':
+    case 'enqueue-tx':
+      return durableEnqueue(p);
   }
 });

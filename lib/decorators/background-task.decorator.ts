@@ -25,6 +25,11 @@ export interface BackgroundTaskOptions {
    * `workers` pool, for CPU-bound work. Arguments and results of a worker task must survive structured clone.
    */
   executor?: 'async' | 'worker';
+  /**
+   * Called with the error of a failed attempt that has retries left: false ends the
+   * task `failed` at once (as a thrown NonRetryableError does). Default: always retry.
+   */
+  retryIf?: (error: unknown) => boolean;
 }
 
 /**

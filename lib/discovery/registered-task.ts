@@ -10,6 +10,8 @@ export interface TaskDefinition {
   priority: number | null;
   timeout: number | null;
   executor: 'async' | 'worker';
+  /** False for an error that must not be retried (see BackgroundTaskOptions.retryIf). */
+  retryIf?: ((error: unknown) => boolean) | null;
 }
 
 /** A discovered @BackgroundTask method bound to its provider instance. */

@@ -34,6 +34,7 @@ export function toTaskDefinition(options: BackgroundTaskOptions, location: strin
   if (options.executor !== undefined && options.executor !== 'async' && options.executor !== 'worker') {
     fail('executor', "'async' or 'worker'");
   }
+  if (options.retryIf !== undefined && typeof options.retryIf !== 'function') fail('retryIf', 'a function (error) => boolean');
   return {
     name: options.name ?? location,
     retries: num('retries', 0, 0, true),
@@ -45,5 +46,6 @@ export function toTaskDefinition(options: BackgroundTaskOptions, location: strin
     priority: options.priority ?? null,
     timeout: options.timeout ?? null,
     executor: options.executor ?? 'async',
+    retryIf: options.retryIf ?? null,
   };
 }

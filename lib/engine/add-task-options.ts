@@ -1,3 +1,5 @@
+import type { EntityManager } from 'typeorm';
+
 /** Per-call options of `TaskManager.addTask`. */
 export interface AddTaskOptions {
   /** String tags shown in the dashboard and filterable (`tag=key:value`). */
@@ -21,3 +23,13 @@ export interface ActorOptions {
  * `args` typed against the method's parameters; optional when it takes none.
  */
 export type TaskArgs<F> = F extends (...args: infer P) => unknown ? P : never;
+
+/** Per-call options of `TaskManager.enqueue`: those of addTask, plus the application's transaction. */
+export interface EnqueueOptions extends AddTaskOptions {
+  /**
+   * The EntityManager of an open transaction on the package's own database (the
+   * DataSource given as `database`): the task's row is written through it, the task
+   * starts only once that transaction commits and never exists if it rolls back.
+   */
+  transaction?: EntityManager;
+}

@@ -1,7 +1,9 @@
 import { RegisteredTask } from '../discovery/registered-task';
 import { TaskTimeoutError } from '../errors/task-timeout.error';
 import { TaskLogLevel } from '../observers/task-observer';
+import { capResult, TaskAttempt } from '../task/task-attempt';
 import { TaskData } from '../task/task-record';
+import { closeAttempt, mayRetry, openAttempt } from './attempt-history';
 import { formatError } from './format-error';
 import { AttemptContext, AttemptSink } from './task-context';
 import { TaskExecutor, asyncExecutor } from './task-executor';
@@ -31,6 +33,8 @@ export class TaskExecution {
   /** Progress throttle: when the last change was announced, and the timer of a held-back one. */
   private progressShownAt = -Infinity;
   private progressTimer: NodeJS.Timeout | null = null;
+  /** The history entry of the attempt running now. */
+  private currentAttempt: TaskAttempt | null = null;
   attempt = 0;
 
   constructor(
@@ -46,6 +50,8 @@ export class TaskExecution {
     if (this.stopped) return;
     this.stopped = true;
     this.clearProgressTimer();
+    // Before the caller settles the task: its terminal write carries the ended attempt.
+    closeAttempt(this.currentAttempt, formatError(reason).text);
     this.interruptAttempt?.(reason);
     this.wakeUp?.();
   }
@@ -64,16 +70,20 @@ export class TaskExecution {
         this.hooks.retryLine(this.task, attempt - 1);
       }
       this.attempt = attempt;
+      this.currentAttempt = openAttempt(this.task);
       const outcome = await this.runAttempt(attempt);
       if (this.stopped) return;
       if (outcome.ok) {
+        closeAttempt(this.currentAttempt, null);
+        this.task.result = capResult(outcome.value);
         this.finish('success', null);
         return;
       }
       const { text, stack } = formatError(outcome.error);
+      closeAttempt(this.currentAttempt, text);
       this.task.error = text;
       this.task.stacktrace = stack;
-      if (attempt === retries + 1) {
+      if (attempt === retries + 1 || !mayRetry(this.registered.definition, outcome.error)) {
         this.finish('failed', text);
         return;
       }
@@ -90,6 +100,8 @@ export class TaskExecution {
     if (status === 'success') {
       this.task.error = null;
       this.task.stacktrace = null;
+      // A task that reported progress ends complete; one that never did keeps null.
+      if (this.task.progress !== null) this.task.progress = 1;
     } else {
       this.task.error = error;
     }
@@ -101,7 +113,7 @@ export class TaskExecution {
    * (most never do), and the attempt settles through one promise that a cancel or
    * the timeout rejects directly: no listener or race per attempt on the hot path.
    */
-  private async runAttempt(attempt: number): Promise<{ ok: true } | { ok: false; error: unknown }> {
+  private async runAttempt(attempt: number): Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }> {
     const { timeout } = this.registered.definition;
     let timer: NodeJS.Timeout | undefined;
     const sink: AttemptSink = {
@@ -121,7 +133,7 @@ export class TaskExecution {
     };
     const context = new AttemptContext(this.task.id, this.task.funcName, attempt, this.task.tags);
     try {
-      await new Promise<void>((resolve, reject) => {
+      const value = await new Promise<unknown>((resolve, reject) => {
         this.interruptAttempt = (reason) => {
           context.abort(reason);
           reject(reason);
@@ -135,12 +147,12 @@ export class TaskExecution {
           return;
         }
         if (result instanceof Promise || (result !== null && typeof (result as PromiseLike<unknown>)?.then === 'function')) {
-          (result as PromiseLike<unknown>).then(() => resolve(), reject);
+          (result as PromiseLike<unknown>).then(resolve, reject);
         } else {
-          resolve();
+          resolve(result);
         }
       });
-      return { ok: true };
+      return { ok: true, value };
     } catch (error) {
       return { ok: false, error };
     } finally {

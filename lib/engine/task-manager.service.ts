@@ -17,7 +17,8 @@ import { TaskData, TaskRecord, TaskSource } from '../task/task-record';
 import { TaskMetrics } from '../task/task-metrics';
 import { TaskPage, TaskQuery } from '../task/task-query';
 import { RETRYABLE_STATUSES } from '../task/task-status';
-import { ActorOptions, AddTaskOptions } from './add-task-options';
+import { ActorOptions, AddTaskOptions, EnqueueOptions } from './add-task-options';
+import { DurableEnqueue } from './durable-enqueue';
 import { auditEntry } from '../storage/audit-log';
 import { assertJsonArgs, newTask, validateAddTaskOptions } from './task-factory';
 import { TaskRuntime } from './task-runtime';
@@ -45,6 +46,7 @@ export class TaskManager {
   /** Originals already replayed, so retry-failed does not replay them again. */
   private readonly retried = new Set<string>();
   private schedulerRef: ScheduleSource | null | undefined;
+  private readonly durable: DurableEnqueue;
 
   /** Every change of a task record, as REST shows it. */
   readonly events$: Observable<TaskRecord>;
@@ -63,6 +65,7 @@ export class TaskManager {
     this.events$ = runtime.streams.changes.asObservable();
     this.stopping$ = runtime.streams.stopping.asObservable();
     this.taskChanges$ = runtime.streams.changedTasks.asObservable();
+    this.durable = new DurableEnqueue(runtime, storage, options.enqueueTimeout);
   }
 
   /**
@@ -76,13 +79,39 @@ export class TaskManager {
   ): string;
   addTask(name: string, args?: unknown[], options?: AddTaskOptions): string;
   addTask(fnOrName: AnyMethod | string, args: unknown[] = [], options: AddTaskOptions = {}): string {
-    return this.enqueue(this.resolve(fnOrName), args, options, 'manual');
+    return this.submit(this.resolve(fnOrName), args, options, 'manual');
   }
 
-  /** The record, or null when no such task exists. */
+  /**
+   * Enqueues durably: resolves with the id once the task's row is committed (it then
+   * survives a SIGKILL: recovery runs it), or, with `transaction`, once the row is
+   * written through that open transaction: the task starts after it commits and never
+   * exists if it rolls back. A key held by a pending, running or successful task of
+   * any instance or earlier run resolves to that task's id, creating nothing. Rejects
+   * with EnqueueTimeoutError when the row is not committed within `enqueueTimeout`.
+   * Without a database it is addTask.
+   */
+  enqueue<F extends AnyMethod>(
+    fn: F,
+    ...rest: Parameters<F> extends [] ? [args?: [], options?: EnqueueOptions] : [args: Parameters<F>, options?: EnqueueOptions]
+  ): Promise<string>;
+  enqueue(name: string, args?: unknown[], options?: EnqueueOptions): Promise<string>;
+  async enqueue(fnOrName: AnyMethod | string, args: unknown[] = [], options: EnqueueOptions = {}): Promise<string> {
+    const registered = this.resolve(fnOrName);
+    const { transaction, ...addOptions } = options ?? {};
+    if (!this.storage.persistent) {
+      if (transaction !== undefined) throw new TypeError(messages.transactionWithoutDatabase());
+      return this.submit(registered, args, addOptions, 'manual');
+    }
+    const task = this.prepare(registered, args, addOptions, 'manual', null, true);
+    if (typeof task === 'string') return task;
+    return this.durable.enqueue(task, registered, addOptions.eager ?? registered.definition.eager, transaction);
+  }
+
+  /** The detail record (with `attempts`), or null when no such task exists. */
   async getTask(id: string): Promise<TaskRecord | null> {
     const task = await this.find(id);
-    return task ? this.runtime.present(task) : null;
+    return task ? this.runtime.presentDetail(task) : null;
   }
 
   /** Filtered, newest first, paged (SPEC §4). */
@@ -241,19 +270,35 @@ export class TaskManager {
     await this.storage.flush();
   }
 
+  /** @internal Shared by addTask, retries and the scheduler: the task is admitted at once, its row written behind. */
+  submit(registered: RegisteredTask, args: unknown[], options: AddTaskOptions, source: TaskSource, argsCipher: string | null = null): string {
+    const task = this.prepare(registered, args, options, source, argsCipher, false);
+    if (typeof task === 'string') return task;
+    this.runtime.admit(task, registered, options.eager ?? registered.definition.eager);
+    return task.id;
+  }
+
   /**
-   * Shared by addTask, retries and the scheduler. With `encryptArgsKey`, the
-   * arguments are encrypted here, before the first write; `argsCipher` is an
-   * already encrypted payload (a retry of an encrypted task), kept as it is.
+   * A new task checked and built, or the id of the live task here holding its key.
+   * With `encryptArgsKey`, the arguments are encrypted here, before the first write;
+   * `argsCipher` is an already encrypted payload (a retry of an encrypted task), kept
+   * as it is. `durable`: stored to survive restarts whatever the options say (enqueue).
    */
-  enqueue(registered: RegisteredTask, args: unknown[], options: AddTaskOptions, source: TaskSource, argsCipher: string | null = null): string {
+  private prepare(
+    registered: RegisteredTask,
+    args: unknown[],
+    options: AddTaskOptions,
+    source: TaskSource,
+    argsCipher: string | null,
+    durable: boolean,
+  ): TaskData | string {
     if (!this.runtime.accepting) throw new Error(messages.managerStopped());
     const { definition } = registered;
     if (!Array.isArray(args)) throw new TypeError(`addTask: args of ${definition.name} must be an array`);
     validateAddTaskOptions(options);
     const held = options.idempotencyKey === undefined ? undefined : this.runtime.keyHolder(options.idempotencyKey);
     if (held) return held;
-    const durable = this.options.requeuePending || definition.persist;
+    durable ||= this.options.requeuePending || definition.persist;
     const encrypts = this.runtime.args.encrypts;
     // Encrypted arguments are JSON inside, so they must be JSON values too.
     if (durable || (encrypts && argsCipher === null)) assertJsonArgs(definition.name, args);
@@ -267,8 +312,7 @@ export class TaskManager {
       task.args = [];
       task.argsCipher = this.runtime.args.encrypt(definition.name, args);
     }
-    this.runtime.admit(task, registered, options.eager ?? definition.eager);
-    return task.id;
+    return task;
   }
 
   private scheduleSource(): ScheduleSource | null {
@@ -309,7 +353,7 @@ export class TaskManager {
     const key = original.idempotencyKey && !this.runtime.keyHolder(original.idempotencyKey) ? original.idempotencyKey : undefined;
     const options = { tags: original.tags, priority: original.priority ?? undefined, idempotencyKey: key };
     // The encrypted payload is copied at creation, so the first write of the copy already has it.
-    const id = this.enqueue(registered, original.args, options, original.source, original.argsCipher);
+    const id = this.submit(registered, original.args, options, original.source, original.argsCipher);
     const copy = this.runtime.live(id)!;
     this.retried.add(original.id);
     if (this.retried.size > MAX_REMEMBERED_RETRIES) this.retried.delete(this.retried.values().next().value as string);

@@ -92,6 +92,18 @@ export class TaskRuntime {
     else dispatch();
   }
 
+  /**
+   * A task whose row was committed after its enqueue() had already given up: kept as
+   * a `cancelled` record that says why, never run.
+   */
+  abandon(task: TaskData, reason: string): void {
+    task.status = 'cancelled';
+    task.endTime = Date.now();
+    task.error = reason;
+    this.store.add(task);
+    this.settled(task, 0);
+  }
+
   /** Takes back a task the database handed over (requeue after a restart, or recovery). */
   resume(task: TaskData, registered: RegisteredTask): void {
     task.status = 'pending';
@@ -270,6 +282,11 @@ export class TaskRuntime {
 
   present(task: TaskData): TaskRecord {
     return toTaskRecord(task, this.options.displayFuncArgs);
+  }
+
+  /** The detail record of one task: with its attempt history. */
+  presentDetail(task: TaskData): TaskRecord {
+    return toTaskRecord(task, this.options.displayFuncArgs, true);
   }
 
   /** Every change goes through here: version, the backend, and the live streams. */

@@ -9,7 +9,7 @@ import { MemoryHistory } from '../storage/memory-history';
 import { MemoryInsights } from '../storage/memory-insights';
 import { MemoryTaskBackend } from '../storage/memory-task.backend';
 import { MemoryTaskStore } from '../storage/memory-task.store';
-import { TaskBackend } from '../storage/task-backend';
+import { InsertedTask, TaskBackend } from '../storage/task-backend';
 import { TaskHistory } from '../storage/task-history';
 import { WriteBehind } from '../storage/write-behind';
 import { AuditEntry } from '../task/audit-entry';
@@ -31,6 +31,10 @@ export class TaskStorage {
   readonly instanceId = newInstanceId();
   private history: TaskHistory;
   private attached = false;
+  private writer: WriteBehind | null = null;
+  private markOpened!: () => void;
+  /** Resolves once a persistent backend is open and written to. */
+  private readonly opened = new Promise<void>((resolve) => (this.markOpened = resolve));
   private readonly memoryInsights: MemoryInsights;
 
   constructor(
@@ -58,8 +62,42 @@ export class TaskStorage {
     const outage = new DatabaseOutage();
     const writer = new WriteBehind(this.backend, this.options.snapshotInterval * 1000, outage);
     this.history = new DatabaseHistory(this.backend, writer, this.store, this.instanceId, outage);
+    this.writer = writer;
     this.attached = true;
     for (const task of this.store.values()) this.history.changed(task);
+    this.markOpened();
+  }
+
+  /** The backend's name, for messages. */
+  get kind(): string {
+    return this.backend.kind;
+  }
+
+  /** True when the backend writes a new task's row at once (keyed and transactional enqueue). */
+  get insertsTasks(): boolean {
+    return typeof this.backend.insertTask === 'function';
+  }
+
+  /** See TaskBackend.insertTask; waits for open() first. */
+  async insertTask(task: TaskData, transaction?: unknown): Promise<InsertedTask> {
+    await this.opened;
+    return this.backend.insertTask!(task, transaction);
+  }
+
+  /**
+   * A new task's first write through the group commit (see WriteBehind.whenWritten),
+   * once the backend is open; `withdraw` gives up on it (WriteBehind.withdraw).
+   */
+  writeNew(task: TaskData): { written: Promise<void>; withdraw: (lateCommit: () => void) => boolean } {
+    let withdrawn = false;
+    const written = this.opened.then(() => (withdrawn ? undefined : this.writer!.whenWritten(task)));
+    return {
+      written,
+      withdraw: (lateCommit) => {
+        withdrawn = true;
+        return this.writer ? this.writer.withdraw(task, lateCommit) : true;
+      },
+    };
   }
 
   /** Final writes at shutdown, for at most `deadlineMs`. */

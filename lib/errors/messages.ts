@@ -29,6 +29,12 @@ export const messages = {
   workerCrashed: (name: string, how: string) => `the worker thread running ${name} died: ${how}; the pool replaces it`,
   workerTerminated: (name: string, graceMs: number) =>
     `the worker thread running ${name} did not end within ${graceMs / 1000} s of its abort signal and was terminated`,
+  enqueueTimeout: (funcName: string, seconds: number, cause: string | null) =>
+    `nestjs-taskflow: enqueue of ${funcName} was not committed within enqueueTimeout (${seconds} s)${cause ? `: ${cause}` : ''}; no task was created`,
+  transactionWithoutDatabase: () =>
+    "nestjs-taskflow: enqueue({ transaction }) needs the package's database (the `database` or `snapshotDb` option); this manager keeps tasks in memory",
+  transactionUnsupported: (kind: string) =>
+    `nestjs-taskflow: enqueue({ transaction }): the ${kind} backend cannot write a task into an application transaction (it has no insertTask)`,
   managerStopped: () => 'nestjs-taskflow: the task manager has shut down and accepts no new tasks',
   argsNoKey: (name: string, keyId: string) =>
     `the arguments of ${name} are encrypted (key id ${keyId}) but no encryptArgsKey is configured; start the app with the key they were encrypted with`,

@@ -48,6 +48,7 @@ export interface ResolvedTaskOptions {
   tablePrefix: string;
   /** The worker pool, or null when no `workers` option is given. */
   workers: ResolvedWorkers | null;
+  enqueueTimeout: number;
 }
 
 const KNOWN_OPTIONS = new Set([
@@ -78,6 +79,7 @@ const KNOWN_OPTIONS = new Set([
   'shutdownGracePeriod',
   'tablePrefix',
   'workers',
+  'enqueueTimeout',
   'maxStreamsPerAddress',
   'maxStreams',
   'streamFirstBatchSize',
@@ -147,6 +149,7 @@ export function resolveOptions(input: TaskAdminOptions = {}, kind: 'admin' | 'ma
     shutdownGracePeriod: nonNegativeNumber(input, 'shutdownGracePeriod', 5),
     tablePrefix: resolveTablePrefix(input.tablePrefix),
     workers: resolveWorkers(input.workers),
+    enqueueTimeout: positiveNumber(input, 'enqueueTimeout', 10),
   };
 }
 

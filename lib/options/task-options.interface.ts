@@ -50,6 +50,8 @@ export interface TaskManagerOptions {
   tablePrefix?: string;
   /** The worker-thread pool of `@BackgroundTask({ executor: 'worker' })` tasks. Needs the package `piscina`. */
   workers?: TaskWorkersOptions;
+  /** Seconds `enqueue()` waits for its row to be committed before it rejects (EnqueueTimeoutError). Default 10. */
+  enqueueTimeout?: number;
 }
 
 /** The pool that runs `executor: 'worker'` tasks, each thread booting a Nest application context. */

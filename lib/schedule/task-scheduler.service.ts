@@ -41,7 +41,7 @@ interface ScheduleEntry {
  * Fires @ScheduledTask methods on the slots of a SlotClock per schedule
  * (@nestjs/schedule timers kept in this package's private SchedulerRegistry).
  *
- * Each firing goes through TaskManager.enqueue as a `source: "scheduled"` record.
+ * Each firing goes through TaskManager.submit as a `source: "scheduled"` record.
  * With a database, a slot fires on exactly one instance: the one that takes the
  * lease `schedule:<name>:<slot ISO>`. A lease call that fails is retried a few times
  * within the slot; if the database stays unreachable the slot is skipped (never
@@ -226,7 +226,7 @@ export class TaskScheduler implements OnApplicationBootstrap, BeforeApplicationS
     }
     let id: string;
     try {
-      id = this.manager.enqueue(entry.registered!, [], { eager: true, tags: { [SCHEDULE_SLOT_TAG]: new Date(slot).toISOString() } }, 'scheduled');
+      id = this.manager.submit(entry.registered!, [], { eager: true, tags: { [SCHEDULE_SLOT_TAG]: new Date(slot).toISOString() } }, 'scheduled');
     } catch (error) {
       if (this.running) this.logger.error(`Could not fire ${definition.name}: ${String(error)}`);
       if (runLease && !this.previousRunLive(entry)) this.releaseRunLease(entry);

@@ -18,6 +18,17 @@ export interface BackendCapabilities {
   readonly persistent: boolean;
 }
 
+/** What TaskBackend.insertTask did. */
+export interface InsertedTask {
+  /** The id holding the task's idempotency key afterwards: the task's own when its row was written. */
+  holder: string;
+  /**
+   * Only for a row written into the application's transaction: resolves true once
+   * that transaction commits, false if it rolls back (the row is then gone).
+   */
+  outcome?: Promise<boolean>;
+}
+
 /**
  * Where task history is kept: everything the engine asks of storage. An abstract
  * class so it is the DI token (as nestjs/throttler does with its storage): the
@@ -138,6 +149,16 @@ export abstract class TaskBackend {
 
   /** Deletes leases that expired before `before` (epoch ms), so slot leases do not pile up. */
   abstract deleteExpiredLeases(before: number): Promise<number>;
+
+  /**
+   * Optional (durable `enqueue`): writes a new task's row at once, after binding its
+   * idempotency key if it has one (a key held by a pending, running or successful
+   * task returns that holder and writes nothing), in one transaction: its own, or
+   * `transaction`, a handle of the application's open transaction (for the TypeORM
+   * backend, an EntityManager on its DataSource). Without it, enqueue waits for the
+   * write-behind instead and cannot take a transaction.
+   */
+  insertTask?(task: TaskData, transaction?: unknown): Promise<InsertedTask>;
 
   abstract appendAudit(entry: AuditEntry): Promise<void>;
 

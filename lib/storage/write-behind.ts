@@ -32,6 +32,12 @@ export class WriteBehind {
   private failures = 0;
   private stopped = false;
   private flushWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  /** New tasks whose caller waits for their first write (durable enqueue), by id. */
+  private readonly writeWaiters = new Map<string, () => void>();
+  /** Ids in the batch being written now. */
+  private inFlight = new Set<string>();
+  /** Tasks whose caller gave up while their batch was in flight: told if it commits after all, dropped if it fails. */
+  private readonly withdrawn = new Map<string, () => void>();
 
   constructor(
     private readonly backend: TaskBackend,
@@ -80,6 +86,34 @@ export class WriteBehind {
     }
     if (this.runningDurable.has(task.id)) return false;
     this.runningDurable.add(task.id);
+    return true;
+  }
+
+  /**
+   * Queues a new task's first write and resolves once a batch holding it has
+   * committed, in the same group commit as every other change; while the database
+   * fails it keeps waiting (the write is retried with back-off).
+   */
+  whenWritten(task: TaskData): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.writeWaiters.set(task.id, resolve);
+      this.changed(task);
+    });
+  }
+
+  /**
+   * The caller of whenWritten gave up. True when the task was never sent to the
+   * database: it is dropped, nothing of it exists. False when a batch holding it is
+   * being written now: `lateCommit` is called if that batch commits after all (it is
+   * dropped if it fails).
+   */
+  withdraw(task: TaskData, lateCommit: () => void): boolean {
+    this.writeWaiters.delete(task.id);
+    if (this.inFlight.has(task.id)) {
+      this.withdrawn.set(task.id, lateCommit);
+      return false;
+    }
+    if (this.dirty.get(task.id) === task) this.dirty.delete(task.id);
     return true;
   }
 
@@ -163,21 +197,40 @@ export class WriteBehind {
         if (batch.length === MAX_BATCH) break;
       }
       for (const task of batch) this.dirty.delete(task.id);
+      this.inFlight = new Set(batch.map((task) => task.id));
       try {
         // The engine keeps changing a live task's object while its batch is written,
         // across the backend's awaits: given the object itself, a backend wrote a row
         // in one state and its metrics delta in another (seen as ~900 of 100,000 tasks
         // stored as success but still counted pending). A snapshot is one state throughout.
         await this.backend.saveBatch(batch.map(snapshotTask));
-        for (const task of batch) task.unstored = false;
+        this.inFlight.clear();
+        for (const task of batch) {
+          task.unstored = false;
+          task.uncounted = false;
+        }
+        if (this.writeWaiters.size > 0 || this.withdrawn.size > 0) this.written(batch);
       } catch (error) {
-        // Keep what was not superseded by a newer change meanwhile.
-        for (const task of batch) if (!this.dirty.has(task.id)) this.dirty.set(task.id, task);
+        this.inFlight.clear();
+        // Keep what was not superseded by a newer change meanwhile, and not given up on.
+        for (const task of batch) {
+          if (this.withdrawn.delete(task.id)) continue;
+          if (!this.dirty.has(task.id)) this.dirty.set(task.id, task);
+        }
         this.onFailure(error);
         throw error;
       }
     }
     this.onSuccess();
+  }
+
+  private written(batch: readonly TaskData[]): void {
+    for (const task of batch) {
+      const waiter = this.writeWaiters.get(task.id) ?? this.withdrawn.get(task.id);
+      this.writeWaiters.delete(task.id);
+      this.withdrawn.delete(task.id);
+      waiter?.();
+    }
   }
 
   private onSuccess(): void {

@@ -1,10 +1,12 @@
+import { TaskAttempt, TaskAttemptRecord, toAttemptRecord } from './task-attempt';
 import { TaskStatus, isTerminal } from './task-status';
 
 export type TaskSource = 'manual' | 'scheduled';
 
 /**
- * The record as REST and SSE show it. Keys are in contract order; `args`
- * is present only with `displayFuncArgs`.
+ * The record as REST and SSE show it. Keys are in contract order; `args` and
+ * `result` are present only with `displayFuncArgs`, `attempts` only in the
+ * detail record (`GET /:task_id`).
  */
 export interface TaskRecord {
   task_id: string;
@@ -24,6 +26,10 @@ export interface TaskRecord {
   executor: 'async' | 'worker';
   progress: number | null;
   args?: unknown[];
+  /** The task's return value (JSON); null until it succeeds. */
+  result?: unknown;
+  /** Oldest first. */
+  attempts?: TaskAttemptRecord[];
 }
 
 /**
@@ -47,6 +53,10 @@ export interface TaskData {
   priority: number | null;
   progress: number | null;
   args: unknown[];
+  /** The return value of the successful attempt, JSON-safe and size-capped (capResult); null before. */
+  result?: unknown;
+  /** Each attempt's start, end and error, oldest first (at most MAX_KEPT_ATTEMPTS, the latest). */
+  attempts?: TaskAttempt[];
   /** Encrypted argument payload (base64) when `encryptArgsKey` is set; `args` is then `[]`. */
   argsCipher: string | null;
   idempotencyKey: string | null;
@@ -63,9 +73,15 @@ export interface TaskData {
   unstored?: boolean;
   /** Set for a task of `executor: 'worker'`; absent means the event loop ('async'). */
   executor?: 'worker';
+  /**
+   * True while a stored row of this task is not in the metric counts yet (written
+   * into the application's transaction, whose counts the next write adds). Absent: counted.
+   */
+  uncounted?: boolean;
 }
 
-export function toTaskRecord(task: TaskData, withArgs: boolean): TaskRecord {
+/** `withAttempts`: the detail record of one task (its attempt history). */
+export function toTaskRecord(task: TaskData, withArgs: boolean, withAttempts = false): TaskRecord {
   const record: TaskRecord = {
     task_id: task.id,
     func_name: task.funcName,
@@ -84,7 +100,11 @@ export function toTaskRecord(task: TaskData, withArgs: boolean): TaskRecord {
     executor: task.executor ?? 'async',
     progress: task.progress,
   };
-  if (withArgs) record.args = task.argsCipher !== null ? ['<encrypted>'] : task.args;
+  if (withArgs) {
+    record.args = task.argsCipher !== null ? ['<encrypted>'] : task.args;
+    record.result = task.status === 'success' ? (task.result ?? null) : null;
+  }
+  if (withAttempts) record.attempts = (task.attempts ?? []).map(toAttemptRecord);
   return record;
 }
 
@@ -95,7 +115,11 @@ export function toTaskRecord(task: TaskData, withArgs: boolean): TaskRecord {
  * admitted: a terminal task is its own snapshot, a live one is copied with its logs.
  */
 export function snapshotTask(task: TaskData): TaskData {
-  return isTerminal(task.status) ? task : { ...task, logs: task.logs.slice() };
+  if (isTerminal(task.status)) return task;
+  const copy = { ...task, logs: task.logs.slice() };
+  // The running attempt's entry is completed in place when it ends.
+  if (task.attempts) copy.attempts = task.attempts.map((a) => ({ ...a }));
+  return copy;
 }
 
 function iso(ms: number): string {

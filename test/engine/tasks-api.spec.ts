@@ -89,6 +89,7 @@ describe('TaskManager API', () => {
       'priority',
       'executor',
       'progress',
+      'attempts',
     ]);
     const record = await manager.waitFor(id);
     sub.unsubscribe();

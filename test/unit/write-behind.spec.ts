@@ -56,6 +56,32 @@ describe('WriteBehind', () => {
     jest.useRealTimers();
   });
 
+  it('whenWritten resolves once the batch holding the task committed, in the same group commit as other changes', async () => {
+    const a = task();
+    const b = task();
+    writer.changed(a);
+    let written = false;
+    const done = writer.whenWritten(b).then(() => (written = true));
+    await jest.advanceTimersByTimeAsync(5);
+    expect(written).toBe(false);
+    await jest.advanceTimersByTimeAsync(10);
+    await done;
+    expect(backend.batches.map((batch) => batch.map(tag))).toEqual([[tag(a), tag(b)]]);
+  });
+
+  it('withdraw drops a queued first write while the database fails: it is never written', async () => {
+    backend.down = true;
+    const a = task();
+    void writer.whenWritten(a);
+    await jest.advanceTimersByTimeAsync(15);
+    expect(backend.attempts).toBe(1);
+    expect(writer.withdraw(a, () => undefined)).toBe(true);
+    backend.down = false;
+    await jest.advanceTimersByTimeAsync(60_000);
+    await writer.flush();
+    expect(backend.written()).toEqual([]);
+  });
+
   it('writes new tasks together in one batch after the group-commit window', async () => {
     const a = task();
     const b = task();

@@ -5,6 +5,7 @@
 import type { TaskRecord } from '../../task/task-record';
 import { api, errorMessage, errorStatus, taskPath } from './api';
 import { CONFIG, doc } from './config';
+import { mergeAttempts, renderAttempts, renderResult } from './detail-attempts';
 import { renderAnalytics, renderFields, renderLogs, renderProgress, renderRecent, section } from './detail-sections';
 import { $, clear, h } from './dom';
 import { parseTime, plural, shortId, statusBadge } from './format';
@@ -124,9 +125,11 @@ export function detailOnRecord(record: TaskRecord): void {
   if (!detail.id) return;
   if (record.task_id === detail.id) {
     if (!isNewerState(detail.record, record)) return;
-    detail.record = record;
+    const merged = mergeAttempts(detail.record, record);
+    detail.record = merged.record;
     detail.missing = false;
     renderDetailSoon();
+    if (merged.stale) void loadDetail();
     return;
   }
   if (detail.recent && detail.record && record.func_name === detail.record.func_name) {
@@ -201,7 +204,9 @@ function renderDetail(): void {
       text = String(record.args);
     }
     parts.push(section(`Arguments (${record.args.length})`, h('pre', { class: 'code-block args' }, text)));
+    parts.push(renderResult(record));
   }
+  parts.push(renderAttempts(record));
   parts.push(section(`Logs (${(record.logs || []).length})`, renderLogs(record.logs || [])));
   parts.push(renderAnalytics(record));
   parts.push(renderRecent(record, detail.recent));

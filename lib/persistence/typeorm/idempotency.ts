@@ -22,29 +22,32 @@ const ATTEMPTS = 10;
  * On SQLite the whole sequence runs in one write transaction.
  */
 export async function reserveIdempotencyKey(connection: Connection, t: TableNames, key: string, taskId: string): Promise<string> {
+  return connection.session((sql) => reserveWith(sql, t, key, taskId));
+}
+
+/** The steps above on a session or transaction the caller holds (a new task's own transaction, say). */
+export async function reserveWith(sql: Sql, t: TableNames, key: string, taskId: string): Promise<string> {
   const keyText = String(key);
   const keyHash = createHash('sha256').update(keyText, 'utf8').digest('hex');
   const id = String(taskId);
-  return connection.session(async (sql) => {
-    const table = sql.dialect.id(t.idempotency);
-    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      if (await insertIfAbsent(sql, t, keyHash, keyText, id)) return id;
-      const found = await sql.run(`SELECT task_id FROM ${table} WHERE key_hash = ?`, [keyHash]);
-      if (!found.rows.length) continue; // deleted meanwhile: try inserting again
-      const holder = String(found.rows[0].task_id);
-      if (holder === id) return id;
-      const status = await taskStatus(sql, t, holder);
-      if (status === null || !KEY_RELEASING_STATUSES.includes(status)) return holder;
-      const taken = await sql.run(`UPDATE ${table} SET task_id = ?, created_at = ? WHERE key_hash = ? AND task_id = ?`, [
-        id,
-        Date.now(),
-        keyHash,
-        holder,
-      ]);
-      if (taken.affected > 0) return id;
-    }
-    throw new Error(typeormMessages.idempotencyContention(keyText));
-  });
+  const table = sql.dialect.id(t.idempotency);
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    if (await insertIfAbsent(sql, t, keyHash, keyText, id)) return id;
+    const found = await sql.run(`SELECT task_id FROM ${table} WHERE key_hash = ?`, [keyHash]);
+    if (!found.rows.length) continue; // deleted meanwhile: try inserting again
+    const holder = String(found.rows[0].task_id);
+    if (holder === id) return id;
+    const status = await taskStatus(sql, t, holder);
+    if (status === null || !KEY_RELEASING_STATUSES.includes(status)) return holder;
+    const taken = await sql.run(`UPDATE ${table} SET task_id = ?, created_at = ? WHERE key_hash = ? AND task_id = ?`, [
+      id,
+      Date.now(),
+      keyHash,
+      holder,
+    ]);
+    if (taken.affected > 0) return id;
+  }
+  throw new Error(typeormMessages.idempotencyContention(keyText));
 }
 
 async function insertIfAbsent(sql: Sql, t: TableNames, keyHash: string, key: string, taskId: string): Promise<boolean> {

@@ -9,7 +9,7 @@ import { typeormMessages } from './typeorm.messages';
  * step above the stored version under a cross-process lock, so a later version of the
  * package adds a step here and existing databases follow.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export interface TableNames {
   meta: string;
@@ -239,13 +239,15 @@ function version2(family: SqlFamily, t: TableNames): { tables: TableDef[]; index
   };
 }
 
-/** Statements of one migration step, in order. */
-function migrationStep(version: number, family: SqlFamily, t: TableNames, collation: string | null): string[] {
+/** Statements of one migration step, in order. A released step never changes: databases made by it are upgraded by the next. */
+export function migrationStep(version: number, family: SqlFamily, t: TableNames, collation: string | null): string[] {
   switch (version) {
     case 1:
       return createStatements(family, version1(family, t), collation);
     case 2:
       return createStatements(family, version2(family, t), collation);
+    case 3:
+      return version3(family, t);
     default:
       throw new Error(`no migration step ${version}`);
   }
@@ -256,6 +258,14 @@ function createStatements(family: SqlFamily, step: { tables: TableDef[]; indexes
     ...step.tables.map((table) => createTableSql(family, table, step.indexes, collation)),
     ...step.indexes.map((index) => createIndexSql(family, index)).filter((s): s is string => s !== null),
   ];
+}
+
+/** Version 3: each task's return value (`result`, JSON) and attempt history (`attempts`, JSON array). */
+function version3(family: SqlFamily, t: TableNames): string[] {
+  const y = types(family);
+  const table = family === 'mysql' ? `\`${t.tasks}\`` : `"${t.tasks}"`;
+  // One column per statement: SQLite's ALTER TABLE adds one at a time.
+  return [`ALTER TABLE ${table} ADD COLUMN result ${y.text} NULL`, `ALTER TABLE ${table} ADD COLUMN attempts ${y.text} NULL`];
 }
 
 /** Creates or upgrades the tables; safe to run from several instances at once. */

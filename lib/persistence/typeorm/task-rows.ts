@@ -1,3 +1,4 @@
+import { TaskAttempt } from '../../task/task-attempt';
 import { TaskData, TaskSource } from '../../task/task-record';
 import { isTaskStatus, isTerminal, TaskStatus } from '../../task/task-status';
 import { Dialect } from './dialect';
@@ -24,6 +25,8 @@ export const READ_COLUMNS = [
   'durable',
   'owner',
   'version',
+  'result',
+  'attempts',
 ] as const;
 
 /** Columns written by saveBatch: the above plus the derived ones. */
@@ -92,6 +95,8 @@ export function toRowParams(task: TaskData, dialect: Dialect): unknown[] {
     task.durable ? 1 : 0,
     dialect.text(task.owner ?? null),
     int(task.version),
+    task.result === undefined || task.result === null ? null : safeJson(task.result, 'null'),
+    task.attempts?.length ? safeJson(task.attempts, '[]') : null,
     durationOf(task),
     terminal ? int(task.endTime ?? task.createdAt) : null,
     dialect.text(searchTextOf(task)),
@@ -101,7 +106,7 @@ export function toRowParams(task: TaskData, dialect: Dialect): unknown[] {
 /** A stored row back to TaskData; every JSON column is parsed defensively. */
 export function fromRow(row: Record<string, unknown>): TaskData {
   const status = String(row.status);
-  return {
+  const task: TaskData = {
     id: String(row.id),
     funcName: String(row.func_name),
     status: (isTaskStatus(status) ? status : 'interrupted') as TaskStatus,
@@ -123,6 +128,25 @@ export function fromRow(row: Record<string, unknown>): TaskData {
     owner: str(row.owner),
     version: num(row.version) ?? 0,
   };
+  // Only when stored: a task that never ran (or a row of schema version 1) has neither.
+  const result = parseJson(row.result);
+  if (result !== undefined && result !== null) task.result = result;
+  const attempts = parseAttempts(row.attempts);
+  if (attempts.length) task.attempts = attempts;
+  return task;
+}
+
+function parseAttempts(value: unknown): TaskAttempt[] {
+  const parsed = parseJson(value);
+  if (!Array.isArray(parsed)) return [];
+  return parsed
+    .filter((a): a is Record<string, unknown> => a !== null && typeof a === 'object')
+    .map((a) => ({
+      attempt: num(a.attempt) ?? 0,
+      startTime: num(a.startTime) ?? 0,
+      endTime: num(a.endTime),
+      error: typeof a.error === 'string' ? a.error : null,
+    }));
 }
 
 /** Numbers come back as strings from pg (BIGINT) and mysql2 (bigNumberStrings). */

@@ -6,7 +6,7 @@ import { AggregateDelta } from './metrics';
 import { TableNames } from './schema';
 import { AggregateKey, durationOf, num, toRowParams, WRITE_COLUMNS } from './task-rows';
 
-/** Rows per multi-row statement (23 columns: ~11.5k parameters, under every driver's limit). */
+/** Rows per multi-row statement (25 columns: ~12.5k parameters, under every driver's limit). */
 const ROWS_PER_STATEMENT = 500;
 /** Characters of data per statement, well under MySQL's default max_allowed_packet. */
 const CHARS_PER_STATEMENT = 4 * 1024 * 1024;
@@ -65,7 +65,7 @@ async function writeBatch(connection: Connection, t: TableNames, latest: Map<str
       if (old && old.version > task.version) continue;
       if (old) {
         updates.push(task);
-        delta.add(old, -1);
+        if (!task.uncounted) delta.add(old, -1);
       } else {
         inserts.push(task);
       }
@@ -79,6 +79,19 @@ async function writeBatch(connection: Connection, t: TableNames, latest: Map<str
       await delta.apply(sql, t);
     }
   });
+}
+
+/**
+ * Inserts rows known to be new, with their metric counts unless `counted` is false,
+ * in the caller's transaction (enqueue: the task's own, or the application's). A row
+ * that exists already fails on its primary key.
+ */
+export async function insertNew(sql: Sql, t: TableNames, tasks: TaskData[], counted = true): Promise<void> {
+  await writeRows(sql, t, tasks, false);
+  if (!counted) return;
+  const delta = new AggregateDelta();
+  for (const task of tasks) delta.add(aggregateKeyOf(task), 1);
+  await delta.apply(sql, t);
 }
 
 export function aggregateKeyOf(task: TaskData): AggregateKey {

@@ -1,11 +1,11 @@
 import { Logger } from '@nestjs/common';
-import type { DataSource, DataSourceOptions } from 'typeorm';
+import type { DataSource, DataSourceOptions, EntityManager } from 'typeorm';
 import { AuditEntry } from '../../task/audit-entry';
 import { TaskMetrics } from '../../task/task-metrics';
 import { TaskPage, TaskQuery } from '../../task/task-query';
 import { TaskData } from '../../task/task-record';
 import { TaskInsightQueries } from '../../storage/insight-queries';
-import { TaskBackend } from '../../storage/task-backend';
+import { InsertedTask, TaskBackend } from '../../storage/task-backend';
 import * as audit from './audit';
 import * as claims from './claims';
 import { Connection } from './connection';
@@ -16,6 +16,7 @@ import * as leases from './leases';
 import * as sharedWork from './shared-work';
 import { dropTables, migrate, TableNames, tableNames } from './schema';
 import * as revocations from './revocations';
+import { insertTask } from './task-inserts';
 import * as reads from './task-reads';
 import * as writes from './task-writes';
 import { typeormMessages } from './typeorm.messages';
@@ -213,6 +214,11 @@ export class TypeOrmTaskBackend extends TaskBackend {
 
   async reserveIdempotencyKey(key: string, taskId: string): Promise<string> {
     return idempotency.reserveIdempotencyKey(this.conn(), this.tables, key, taskId);
+  }
+
+  /** `transaction`: an EntityManager of an open transaction on this backend's DataSource. */
+  override async insertTask(task: TaskData, transaction?: unknown): Promise<InsertedTask> {
+    return insertTask(this.conn(), this.tables, task, transaction as EntityManager | undefined);
   }
 
   async tryAcquireLease(name: string, holder: string, ttlSeconds: number): Promise<boolean> {

@@ -13,6 +13,10 @@ export const typeormMessages = {
     `nestjs-taskflow: timed out waiting for the schema migration lock "${name}" (another instance is migrating?).`,
   noSkipLocked: (version: string) =>
     `nestjs-taskflow: ${version} has no SKIP LOCKED: concurrent claims and prunes will wait for each other (MySQL 8 or MariaDB 10.6+ recommended).`,
+  notATransaction: () =>
+    'nestjs-taskflow: enqueue({ transaction }) needs the EntityManager of an open transaction (the one dataSource.transaction(...) passes, or queryRunner.manager after startTransaction()).',
+  otherDatabase: () =>
+    "nestjs-taskflow: enqueue({ transaction }): that transaction is on another DataSource; it must be on the package's own database (the DataSource given as `database`).",
   idempotencyContention: (key: string) =>
     `nestjs-taskflow: could not settle idempotency key ${JSON.stringify(key)} after repeated concurrent changes.`,
 };
