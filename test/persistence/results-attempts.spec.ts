@@ -189,12 +189,22 @@ describeEachDatabase('schema upgrade from version 1', (target) => {
       expect(String(version[0].value)).toBe(String(SCHEMA_VERSION));
       await backend.saveBatch([
         old,
-        blankTask({ funcName: 'New.task', status: 'success', result: { n: 3 }, attempts: [{ attempt: 1, startTime: 1, endTime: 2, error: null }] }),
+        blankTask({
+          funcName: 'New.task',
+          status: 'success',
+          result: { n: 3 },
+          attempts: [{ attempt: 1, startTime: 1, endTime: 2, error: null }],
+          executor: 'worker',
+        }),
       ]);
       const back = await backend.getTask(old.id);
-      expect([back!.funcName, back!.result, back!.attempts]).toEqual(['Old.task', undefined, undefined]);
+      expect([back!.funcName, back!.result, back!.attempts, back!.executor]).toEqual(['Old.task', undefined, undefined, undefined]);
       const page = await backend.listTasks({ funcName: 'New.task' });
-      expect([page.items[0].result, page.items[0].attempts]).toEqual([{ n: 3 }, [{ attempt: 1, startTime: 1, endTime: 2, error: null }]]);
+      expect([page.items[0].result, page.items[0].attempts, page.items[0].executor]).toEqual([
+        { n: 3 },
+        [{ attempt: 1, startTime: 1, endTime: 2, error: null }],
+        'worker',
+      ]);
     } finally {
       await backend.close();
     }

@@ -260,12 +260,19 @@ function createStatements(family: SqlFamily, step: { tables: TableDef[]; indexes
   ];
 }
 
-/** Version 3: each task's return value (`result`, JSON) and attempt history (`attempts`, JSON array). */
+/**
+ * Version 3: each task's return value (`result`, JSON), attempt history (`attempts`, JSON
+ * array) and executor (`'worker'`, or null for the event loop).
+ */
 function version3(family: SqlFamily, t: TableNames): string[] {
   const y = types(family);
   const table = family === 'mysql' ? `\`${t.tasks}\`` : `"${t.tasks}"`;
   // One column per statement: SQLite's ALTER TABLE adds one at a time.
-  return [`ALTER TABLE ${table} ADD COLUMN result ${y.text} NULL`, `ALTER TABLE ${table} ADD COLUMN attempts ${y.text} NULL`];
+  return [
+    `ALTER TABLE ${table} ADD COLUMN result ${y.text} NULL`,
+    `ALTER TABLE ${table} ADD COLUMN attempts ${y.text} NULL`,
+    `ALTER TABLE ${table} ADD COLUMN executor ${y.key(16)} NULL`,
+  ];
 }
 
 /** Creates or upgrades the tables; safe to run from several instances at once. */

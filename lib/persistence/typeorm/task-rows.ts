@@ -27,6 +27,7 @@ export const READ_COLUMNS = [
   'version',
   'result',
   'attempts',
+  'executor',
 ] as const;
 
 /** Columns written by saveBatch: the above plus the derived ones. */
@@ -97,6 +98,7 @@ export function toRowParams(task: TaskData, dialect: Dialect): unknown[] {
     int(task.version),
     task.result === undefined || task.result === null ? null : safeJson(task.result, 'null'),
     task.attempts?.length ? safeJson(task.attempts, '[]') : null,
+    task.executor === 'worker' ? 'worker' : null,
     durationOf(task),
     terminal ? int(task.endTime ?? task.createdAt) : null,
     dialect.text(searchTextOf(task)),
@@ -133,6 +135,8 @@ export function fromRow(row: Record<string, unknown>): TaskData {
   if (result !== undefined && result !== null) task.result = result;
   const attempts = parseAttempts(row.attempts);
   if (attempts.length) task.attempts = attempts;
+  // Null for the event loop (and in rows of schema versions 1 and 2).
+  if (row.executor === 'worker') task.executor = 'worker';
   return task;
 }
 
