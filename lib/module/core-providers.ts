@@ -20,6 +20,7 @@ import { ScheduleExplorer } from '../schedule/schedule.explorer';
 import { SCHEDULE_SOURCE } from '../engine/schedule-source';
 import { TaskScheduler } from '../schedule/task-scheduler.service';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { TaskMetricsExporter } from '../integrations/prometheus/task-metrics-exporter';
 import { TaskAdminOptions, TaskModuleAsyncOptions, TaskOptionsFactory } from '../options/task-options.interface';
 
 /** Providers shared by both modules: storage, the engine, discovery and lifecycle. */
@@ -42,6 +43,8 @@ export const CORE_PROVIDERS: Provider[] = [
   TaskScheduler,
   ScheduleExplorer,
   { provide: SCHEDULE_SOURCE, useExisting: TaskScheduler },
+  // Does nothing unless the `prometheus` option is set.
+  TaskMetricsExporter,
 ];
 
 export const CORE_EXPORTS = [TaskManager, TaskInsights, TaskRegistry, TaskScheduler, TASKFLOW_OPTIONS];

@@ -9,6 +9,7 @@ import { InvalidOptionError } from '../errors/invalid-option.error';
 import { messages } from '../errors/messages';
 import { TaskAdminOptions, TaskAuthCredentials } from './task-options.interface';
 import { TaskBackend } from '../storage/task-backend';
+import type { PrometheusRegistry, ResolvedPrometheusOptions } from './prometheus-options';
 
 /** Every option with its default applied; what the rest of the package reads. */
 export interface ResolvedTaskOptions {
@@ -43,6 +44,7 @@ export interface ResolvedTaskOptions {
   instanceLeaseSeconds: number;
   shutdownGracePeriod: number;
   tablePrefix: string;
+  prometheus: ResolvedPrometheusOptions | null;
 }
 
 const KNOWN_OPTIONS = new Set([
@@ -71,6 +73,7 @@ const KNOWN_OPTIONS = new Set([
   'instanceLeaseSeconds',
   'shutdownGracePeriod',
   'tablePrefix',
+  'prometheus',
   'maxStreamsPerAddress',
   'maxStreams',
   'streamFirstBatchSize',
@@ -138,6 +141,7 @@ export function resolveOptions(input: TaskAdminOptions = {}, kind: 'admin' | 'ma
     instanceLeaseSeconds: positiveNumber(input, 'instanceLeaseSeconds', 30),
     shutdownGracePeriod: nonNegativeNumber(input, 'shutdownGracePeriod', 5),
     tablePrefix: resolveTablePrefix(input.tablePrefix),
+    prometheus: resolvePrometheus(input.prometheus),
   };
 }
 
@@ -278,6 +282,22 @@ function nullablePositiveInteger(input: object, name: string): number | null {
   if (v === undefined || v === null) return null;
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new InvalidOptionError(name, 'null or an integer of at least 1', v);
   return v;
+}
+
+function resolvePrometheus(value: unknown): ResolvedPrometheusOptions | null {
+  if (value === undefined || value === null || value === false) return null;
+  if (value === true) return { registry: null, prefix: 'taskflow_' };
+  const expected = 'true, or { registry?: a prom-client Registry, prefix?: string }';
+  if (typeof value !== 'object') throw new InvalidOptionError('prometheus', expected, value);
+  const { registry, prefix, ...rest } = value as { registry?: unknown; prefix?: unknown };
+  if (Object.keys(rest).length > 0) throw new InvalidOptionError('prometheus', expected, value);
+  const isRegistry = (r: unknown): r is PrometheusRegistry =>
+    typeof r === 'object' && r !== null && typeof (r as PrometheusRegistry).registerMetric === 'function';
+  if (registry !== undefined && !isRegistry(registry)) throw new InvalidOptionError('prometheus.registry', 'a prom-client Registry', registry);
+  if (prefix !== undefined && (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix))) {
+    throw new InvalidOptionError('prometheus.prefix', 'a Prometheus metric name prefix such as "taskflow_"', prefix);
+  }
+  return { registry: registry ?? null, prefix: prefix ?? 'taskflow_' };
 }
 
 function resolveBackend(backend: unknown): TaskBackend | null {

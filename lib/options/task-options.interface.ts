@@ -2,6 +2,7 @@ import type { ModuleMetadata, Type, InjectionToken, OptionalFactoryDependency } 
 import type { DataSource, DataSourceOptions } from 'typeorm';
 import type { TaskObserver } from '../observers/task-observer';
 import type { TaskBackend } from '../storage/task-backend';
+import type { TaskflowPrometheusOptions } from './prometheus-options';
 import type { TaskAuthBackend, TaskCredentialPair } from './task-auth-backend';
 
 /** Options of the manager, accepted by both modules (SPEC §1). Durations in seconds. */
@@ -41,6 +42,12 @@ export interface TaskManagerOptions {
   shutdownGracePeriod?: number;
   /** Prefix of the package's table names. Default 'taskflow_'. */
   tablePrefix?: string;
+  /**
+   * Prometheus metrics of finished tasks, durations, pending and running (needs
+   * prom-client). `true` registers them in prom-client's global `register`;
+   * `{ registry, prefix }` in a registry of yours. Default off.
+   */
+  prometheus?: boolean | TaskflowPrometheusOptions;
 }
 
 /** `[username, password]`, or `[username, password, role]` (role `viewer`, `operator` or `admin`; default `admin`). */
