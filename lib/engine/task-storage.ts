@@ -27,6 +27,7 @@ export class TaskStorage {
   readonly instanceId = newInstanceId();
   private history: TaskHistory;
   private attached = false;
+  private writer: WriteBehind | null = null;
   private readonly memoryInsights: MemoryInsights;
 
   constructor(
@@ -52,9 +53,15 @@ export class TaskStorage {
     if (!this.persistent || this.attached) return;
     await this.backend.open();
     const writer = new WriteBehind(this.backend, this.options.snapshotInterval * 1000);
+    this.writer = writer;
     this.history = new DatabaseHistory(this.backend, writer, this.store, this.instanceId);
     this.attached = true;
     for (const task of this.store.values()) this.history.changed(task);
+  }
+
+  /** Task changes waiting to be written to the database (0 without one): the health check bounds it. */
+  get writeBacklog(): number {
+    return this.writer?.backlog ?? 0;
   }
 
   /** Final writes at shutdown, for at most `deadlineMs`. */

@@ -21,6 +21,7 @@ import { SCHEDULE_SOURCE } from '../engine/schedule-source';
 import { TaskScheduler } from '../schedule/task-scheduler.service';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { TaskMetricsExporter } from '../integrations/prometheus/task-metrics-exporter';
+import { TaskflowHealthIndicator } from '../integrations/health/taskflow-health.indicator';
 import { TaskAdminOptions, TaskModuleAsyncOptions, TaskOptionsFactory } from '../options/task-options.interface';
 
 /** Providers shared by both modules: storage, the engine, discovery and lifecycle. */
@@ -45,9 +46,10 @@ export const CORE_PROVIDERS: Provider[] = [
   { provide: SCHEDULE_SOURCE, useExisting: TaskScheduler },
   // Does nothing unless the `prometheus` option is set.
   TaskMetricsExporter,
+  TaskflowHealthIndicator,
 ];
 
-export const CORE_EXPORTS = [TaskManager, TaskInsights, TaskRegistry, TaskScheduler, TASKFLOW_OPTIONS];
+export const CORE_EXPORTS = [TaskManager, TaskInsights, TaskRegistry, TaskScheduler, TaskflowHealthIndicator, TASKFLOW_OPTIONS];
 
 /**
  * `autoInstall` registers TaskflowInterceptor for every route. Only then: a global
