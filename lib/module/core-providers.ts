@@ -10,7 +10,7 @@ import { TaskRuntime } from '../engine/task-runtime';
 import { TaskStorage } from '../engine/task-storage';
 import { TaskflowInterceptor } from '../engine/taskflow.interceptor';
 import { InvalidOptionError } from '../errors/invalid-option.error';
-import { ResolvedTaskOptions, resolveOptions } from '../options/resolve-options';
+import { ResolvedTaskOptions, resolveOptions, resolvePath } from '../options/resolve-options';
 import { MemoryTaskStore } from '../storage/memory-task.store';
 import { TaskBackend } from '../storage/task-backend';
 import { createBackend } from '../persistence/create-backend';
@@ -83,6 +83,16 @@ export function asyncOptionsProviders<T extends object>(
             fromFactory.autoInstall,
           );
         }
+        // The routes are mounted before any factory runs: a `path` from the factory would be silently ignored.
+        if (fromFactory.path !== undefined && (kind === 'manager' || !samePath(fromFactory.path, routeOptions.path))) {
+          throw new InvalidOptionError(
+            'path',
+            kind === 'manager'
+              ? 'nothing: TaskManagerModule mounts no routes'
+              : 'given to forRootAsync beside the factory (TaskAdminModule.forRootAsync({ path, useFactory })), not by the factory: the routes are mounted before it runs',
+            fromFactory.path,
+          );
+        }
         return resolveOptions({ ...fromFactory, ...definedOnly(routeOptions) } as TaskAdminOptions, kind);
       },
       inject: [TASKFLOW_RAW_OPTIONS],
@@ -102,6 +112,14 @@ export function asyncOptionsProviders<T extends object>(
     throw new Error('nestjs-taskflow: forRootAsync needs one of useFactory, useClass or useExisting');
   }
   return providers;
+}
+
+function samePath(fromFactory: unknown, mounted: string | undefined): boolean {
+  try {
+    return resolvePath(fromFactory) === (mounted ?? resolvePath());
+  } catch {
+    return false;
+  }
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {
