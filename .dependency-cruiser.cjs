@@ -1,7 +1,8 @@
 // Import rules for lib/, checked in CI (`npm run check:deps`). Layers, lowest first; a folder
 // imports only folders of its own layer or below:
 //   task, errors, constants -> options -> observers, crypto, decorators, discovery -> storage
-//   -> engine -> persistence, schedule -> stream -> web -> auth -> http -> dashboard, module
+//   -> engine -> persistence, schedule -> stream -> web -> auth -> http -> integrations
+//   -> dashboard, module
 // The rules below state the boundaries that matter most by name, so a violation says which
 // one it broke. Type-only imports count: a circle through types is still a tangle.
 
@@ -40,6 +41,21 @@ module.exports = {
       comment: 'Controllers reach stored tasks through the TaskManager and the storage interface, not the persistence layer.',
       from: { path: folder('http') },
       to: { path: folder('persistence') },
+    },
+    {
+      name: 'integrations-above-core',
+      comment:
+        'The optional integrations (Prometheus, health, OpenAPI) sit above the engine, storage and controllers and below the modules: nothing of the core imports them.',
+      severity: 'error',
+      from: { path: '^lib/', pathNot: [anyOf('integrations', 'module', 'dashboard'), '^lib/index\\.ts$'] },
+      to: { path: folder('integrations') },
+    },
+    {
+      name: 'integrations-below-module',
+      severity: 'error',
+      comment: 'An integration is wired in by the modules, never the other way round.',
+      from: { path: folder('integrations') },
+      to: { path: anyOf('module', 'dashboard') },
     },
     {
       name: 'decorators-not-engine',

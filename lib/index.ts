@@ -31,6 +31,13 @@ export { FileLogger, FileLoggerOptions } from './observers/file-logger';
 export { StdoutLogger, StdoutLoggerOptions } from './observers/stdout-logger';
 export { InMemoryLogger, InMemoryLoggerOptions } from './observers/in-memory-logger';
 export { TaskBackend } from './storage/task-backend';
+export {
+  TaskflowHealthIndicator,
+  TaskflowHealthOptions,
+  TaskflowHealthDetails,
+  TaskflowHealthResult,
+} from './integrations/health/taskflow-health.indicator';
+export { PrometheusRegistry, TaskflowPrometheusOptions } from './options/prometheus-options';
 export { TypeOrmTaskBackend, TypeOrmTaskBackendOptions, sqliteOptions } from './persistence/typeorm';
 export { TaskRecord, TaskSource, TaskData } from './task/task-record';
 export { TaskAttempt, TaskAttemptRecord, TruncatedResult, MAX_RESULT_CHARS } from './task/task-attempt';

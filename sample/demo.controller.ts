@@ -22,6 +22,7 @@ export class DemoController {
   @Get()
   index(@Headers('host') host?: string) {
     const base = `http://${host || 'localhost:3000'}`;
+    const user = process.env.TASKFLOW_USER ?? 'admin';
     return {
       name: 'nestjs-taskflow sample',
       dashboard: `${base}/tasks/dashboard`,
@@ -52,12 +53,14 @@ export class DemoController {
           curl: `curl -X POST '${base}/digests?seed=hello&rounds=2000000'`,
         },
       ],
+      // The admin API needs a token (auth is on): sign in first, then send it as a bearer.
       admin: [
-        `curl '${base}/tasks'`,
-        `curl '${base}/tasks?status=failed'`,
-        `curl '${base}/tasks/metrics'`,
-        `curl -X POST '${base}/tasks/<task_id>/cancel'`,
-        `curl -X POST '${base}/tasks/<task_id>/retry'`,
+        `TOKEN=$(curl -s -X POST '${base}/tasks/auth/login' -H 'Content-Type: application/json' -d '{"username":"${user}","password":"<password>"}' | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`,
+        `curl -H "Authorization: Bearer $TOKEN" '${base}/tasks'`,
+        `curl -H "Authorization: Bearer $TOKEN" '${base}/tasks?status=failed'`,
+        `curl -H "Authorization: Bearer $TOKEN" '${base}/tasks/metrics'`,
+        `curl -H "Authorization: Bearer $TOKEN" -X POST '${base}/tasks/<task_id>/cancel'`,
+        `curl -H "Authorization: Bearer $TOKEN" -X POST '${base}/tasks/<task_id>/retry'`,
       ],
     };
   }

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { BACKGROUND_TASK_METADATA } from '../constants';
 import { TaskArgumentError } from '../errors/task-argument.error';
+import { UnknownTaskError } from '../errors/unknown-task.error';
 import { messages } from '../errors/messages';
 import { TaskData, TaskSource } from '../task/task-record';
 import { AddTaskOptions } from './add-task-options';
@@ -66,11 +68,12 @@ export function assertJsonArgs(funcName: string, args: unknown[]): void {
 function jsonProblem(value: unknown, path: string, seen: Set<object>): string | null {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return null;
   if (typeof value === 'number') return Number.isFinite(value) ? null : `${path} is ${value}`;
-  if (typeof value !== 'object') return `${path} is a ${typeof value}`;
+  if (value === undefined) return `${path} is undefined`;
+  if (typeof value !== 'object') return `${path} is ${article(typeof value)}`;
   if (seen.has(value)) return `${path} is a circular reference`;
   const proto = Object.getPrototypeOf(value);
   if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) {
-    return `${path} is a ${value.constructor?.name ?? 'non-plain object'}`;
+    return `${path} is ${article((value.constructor as { name?: string } | undefined)?.name || 'non-plain object')}`;
   }
   seen.add(value);
   try {
@@ -85,4 +88,23 @@ function jsonProblem(value: unknown, path: string, seen: Set<object>): string | 
   } finally {
     seen.delete(value);
   }
+}
+
+/** "a Map", "an ArrayBuffer", "an object". */
+function article(noun: string): string {
+  return `${/^[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`;
+}
+
+/**
+ * Why a function or name is not a registered task, in the case the caller is in: a
+ * `.bind(...)`ed method, a decorated method of a class that is not a provider, or an
+ * undecorated one.
+ */
+export function unknownTaskError(fnOrName: ((...args: never[]) => unknown) | string): UnknownTaskError {
+  if (typeof fnOrName === 'string') return new UnknownTaskError(messages.unknownTask(`"${fnOrName}"`), fnOrName);
+  const name = fnOrName.name || '(anonymous)';
+  const what = `function ${name}`;
+  if (name.startsWith('bound ')) return new UnknownTaskError(messages.unknownTaskBound(what), name);
+  if (Reflect.getMetadata(BACKGROUND_TASK_METADATA, fnOrName) !== undefined) return new UnknownTaskError(messages.unknownTaskNotProvider(what), name);
+  return new UnknownTaskError(messages.unknownTask(what), name);
 }

@@ -20,11 +20,19 @@ import { RETRYABLE_STATUSES } from '../task/task-status';
 import { ActorOptions, AddTaskOptions, EnqueueOptions } from './add-task-options';
 import { DurableEnqueue } from './durable-enqueue';
 import { auditEntry } from '../storage/audit-log';
-import { assertJsonArgs, newTask, validateAddTaskOptions } from './task-factory';
+import { assertJsonArgs, newTask, unknownTaskError, validateAddTaskOptions } from './task-factory';
 import { TaskRuntime } from './task-runtime';
 import { TaskStorage } from './task-storage';
 
 type AnyMethod = (...args: any[]) => unknown;
+
+/** The rest of addTask's arguments: the method's own parameters, or any arguments after a registered name
+ * (`[F]`, so neither `never` nor a union is split into cases). */
+type AddTaskArguments<F> = [F] extends [AnyMethod]
+  ? Parameters<F> extends []
+    ? [args?: [], options?: AddTaskOptions]
+    : [args: Parameters<F>, options?: AddTaskOptions]
+  : [args?: unknown[], options?: AddTaskOptions];
 
 /** What registeredTasks() shows of each @BackgroundTask. */
 export interface RegisteredTaskInfo {
@@ -73,11 +81,9 @@ export class TaskManager {
    * decorated method (`this.svc.method`) or its registered name; `args` are checked
    * against its parameters.
    */
-  addTask<F extends AnyMethod>(
-    fn: F,
-    ...rest: Parameters<F> extends [] ? [args?: [], options?: AddTaskOptions] : [args: Parameters<F>, options?: AddTaskOptions]
-  ): string;
-  addTask(name: string, args?: unknown[], options?: AddTaskOptions): string;
+  // One signature, not an overload per form: with overloads, a wrong argument to a method was reported
+  // against the name-string form ("not assignable to type 'string'") instead of as the argument mismatch.
+  addTask<F extends AnyMethod | string>(fn: F, ...rest: AddTaskArguments<F>): string;
   addTask(fnOrName: AnyMethod | string, args: unknown[] = [], options: AddTaskOptions = {}): string {
     return this.submit(this.resolve(fnOrName), args, options, 'manual');
   }
@@ -332,8 +338,7 @@ export class TaskManager {
     }
     const registered = this.registry.find(fnOrName);
     if (registered) return registered;
-    const what = typeof fnOrName === 'string' ? `"${fnOrName}"` : `function ${fnOrName.name || '(anonymous)'}`;
-    throw new UnknownTaskError(messages.unknownTask(what), typeof fnOrName === 'string' ? fnOrName : fnOrName.name);
+    throw unknownTaskError(fnOrName);
   }
 
   private async find(id: string): Promise<TaskData | null> {

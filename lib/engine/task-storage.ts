@@ -100,6 +100,11 @@ export class TaskStorage {
     };
   }
 
+  /** Task changes waiting to be written to the database (0 without one): the health check bounds it. */
+  get writeBacklog(): number {
+    return this.writer?.backlog ?? 0;
+  }
+
   /** Final writes at shutdown, for at most `deadlineMs`. */
   close(deadlineMs: number): Promise<void> {
     return this.history.close(deadlineMs);

@@ -9,6 +9,10 @@ export const messages = {
     `nestjs-taskflow: @BackgroundTask option "${option}" on ${where} must be ${allowed}.`,
   unknownTask: (what: string) =>
     `nestjs-taskflow: ${what} is not a registered background task; mark the method with @BackgroundTask() on a provider of a module the app imports.`,
+  unknownTaskNotProvider: (what: string) =>
+    `nestjs-taskflow: ${what} is marked with @BackgroundTask(), but its class is not a provider the app knows; add the class to the \`providers\` of a module the app imports (and inject it, rather than calling \`new\`).`,
+  unknownTaskBound: (what: string) =>
+    `nestjs-taskflow: ${what} was made by .bind(...), which hides the decorated method; pass the method itself (this.service.method): the task runs with its provider as \`this\`.`,
   taskNotFound: (id: string) => `Task ${id} not found`,
   invalidTransition: (id: string, action: string, status: string, allowed: string) =>
     `Cannot ${action} task ${id}: it is ${status} (only ${allowed} tasks can be ${action === 'retry' ? 'retried' : 'cancelled'})`,

@@ -10,7 +10,7 @@ import { TaskRuntime } from '../engine/task-runtime';
 import { TaskStorage } from '../engine/task-storage';
 import { TaskflowInterceptor } from '../engine/taskflow.interceptor';
 import { InvalidOptionError } from '../errors/invalid-option.error';
-import { ResolvedTaskOptions, resolveOptions } from '../options/resolve-options';
+import { ResolvedTaskOptions, resolveOptions, resolvePath } from '../options/resolve-options';
 import { MemoryTaskStore } from '../storage/memory-task.store';
 import { TaskBackend } from '../storage/task-backend';
 import { createBackend } from '../persistence/create-backend';
@@ -23,6 +23,8 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { WORKER_EXECUTOR } from '../engine/task-executor';
 import { WorkerExecutor } from '../executors/worker-executor';
 import { isTaskWorkerThread } from '../executors/worker-thread';
+import { TaskMetricsExporter } from '../integrations/prometheus/task-metrics-exporter';
+import { TaskflowHealthIndicator } from '../integrations/health/taskflow-health.indicator';
 import { TaskAdminOptions, TaskModuleAsyncOptions, TaskOptionsFactory } from '../options/task-options.interface';
 
 /** Providers shared by both modules: storage, the engine, discovery and lifecycle. */
@@ -46,6 +48,9 @@ const ALL_CORE_PROVIDERS: Provider[] = [
   ScheduleExplorer,
   { provide: SCHEDULE_SOURCE, useExisting: TaskScheduler },
   { provide: WORKER_EXECUTOR, useClass: WorkerExecutor },
+  // Does nothing unless the `prometheus` option is set.
+  TaskMetricsExporter,
+  TaskflowHealthIndicator,
 ];
 
 /**
@@ -53,14 +58,14 @@ const ALL_CORE_PROVIDERS: Provider[] = [
  * manager (so constructors that inject it resolve) and memory storage, but no lifecycle,
  * database, observers, retention, schedules or worker pool of its own.
  */
-const STARTS_SOMETHING = new Set<Provider>([TaskLifecycle, RetentionService, ScheduleExplorer, TaskPersistence]);
+const STARTS_SOMETHING = new Set<Provider>([TaskLifecycle, RetentionService, ScheduleExplorer, TaskPersistence, TaskMetricsExporter]);
 
 export const CORE_PROVIDERS: Provider[] = isTaskWorkerThread()
   ? ALL_CORE_PROVIDERS.filter((p) => !STARTS_SOMETHING.has(p) && !(typeof p === 'object' && 'provide' in p && p.provide === WORKER_EXECUTOR))
   : ALL_CORE_PROVIDERS;
 
 // TaskStorage: an admin surface mounted in a module of the app's own (createAdminControllers) keeps its sign-outs there.
-export const CORE_EXPORTS = [TaskManager, TaskInsights, TaskRegistry, TaskScheduler, TaskStorage, TASKFLOW_OPTIONS];
+export const CORE_EXPORTS = [TaskManager, TaskInsights, TaskRegistry, TaskScheduler, TaskStorage, TaskflowHealthIndicator, TASKFLOW_OPTIONS];
 
 /**
  * `autoInstall` registers TaskflowInterceptor for every route. Only then: a global
@@ -92,6 +97,16 @@ export function asyncOptionsProviders<T extends object>(
             'autoInstall',
             'given to forRootAsync beside `path`, not by the factory (it decides a global interceptor)',
             fromFactory.autoInstall,
+          );
+        }
+        // The routes are mounted before any factory runs: a `path` from the factory would be silently ignored.
+        if (fromFactory.path !== undefined && (kind === 'manager' || !samePath(fromFactory.path, routeOptions.path))) {
+          throw new InvalidOptionError(
+            'path',
+            kind === 'manager'
+              ? 'nothing: TaskManagerModule mounts no routes'
+              : 'given to forRootAsync beside the factory (TaskAdminModule.forRootAsync({ path, useFactory })), not by the factory: the routes are mounted before it runs',
+            fromFactory.path,
           );
         }
         return inertInWorker(resolveOptions({ ...fromFactory, ...definedOnly(routeOptions) } as TaskAdminOptions, kind));
@@ -129,7 +144,16 @@ function inertInWorker(resolved: ResolvedTaskOptions): ResolvedTaskOptions {
     retentionDays: null,
     requeuePending: false,
     workers: null,
+    prometheus: null,
   };
+}
+
+function samePath(fromFactory: unknown, mounted: string | undefined): boolean {
+  try {
+    return resolvePath(fromFactory) === (mounted ?? resolvePath());
+  } catch {
+    return false;
+  }
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

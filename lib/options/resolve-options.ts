@@ -10,6 +10,7 @@ import { messages } from '../errors/messages';
 import { TaskAdminOptions, TaskAuthCredentials } from './task-options.interface';
 import { TaskBackend } from '../storage/task-backend';
 import { ResolvedWorkers, resolveWorkers } from './resolve-workers';
+import type { PrometheusRegistry, ResolvedPrometheusOptions } from './prometheus-options';
 
 /** Every option with its default applied; what the rest of the package reads. */
 export interface ResolvedTaskOptions {
@@ -49,6 +50,7 @@ export interface ResolvedTaskOptions {
   /** The worker pool, or null when no `workers` option is given. */
   workers: ResolvedWorkers | null;
   enqueueTimeout: number;
+  prometheus: ResolvedPrometheusOptions | null;
 }
 
 const KNOWN_OPTIONS = new Set([
@@ -80,6 +82,7 @@ const KNOWN_OPTIONS = new Set([
   'tablePrefix',
   'workers',
   'enqueueTimeout',
+  'prometheus',
   'maxStreamsPerAddress',
   'maxStreams',
   'streamFirstBatchSize',
@@ -150,6 +153,7 @@ export function resolveOptions(input: TaskAdminOptions = {}, kind: 'admin' | 'ma
     tablePrefix: resolveTablePrefix(input.tablePrefix),
     workers: resolveWorkers(input.workers),
     enqueueTimeout: positiveNumber(input, 'enqueueTimeout', 10),
+    prometheus: resolvePrometheus(input.prometheus),
   };
 }
 
@@ -297,6 +301,22 @@ function nullablePositiveInteger(input: object, name: string): number | null {
   if (v === undefined || v === null) return null;
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new InvalidOptionError(name, 'null or an integer of at least 1', v);
   return v;
+}
+
+function resolvePrometheus(value: unknown): ResolvedPrometheusOptions | null {
+  if (value === undefined || value === null || value === false) return null;
+  if (value === true) return { registry: null, prefix: 'taskflow_' };
+  const expected = 'true, or { registry?: a prom-client Registry, prefix?: string }';
+  if (typeof value !== 'object') throw new InvalidOptionError('prometheus', expected, value);
+  const { registry, prefix, ...rest } = value as { registry?: unknown; prefix?: unknown };
+  if (Object.keys(rest).length > 0) throw new InvalidOptionError('prometheus', expected, value);
+  const isRegistry = (r: unknown): r is PrometheusRegistry =>
+    typeof r === 'object' && r !== null && typeof (r as PrometheusRegistry).registerMetric === 'function';
+  if (registry !== undefined && !isRegistry(registry)) throw new InvalidOptionError('prometheus.registry', 'a prom-client Registry', registry);
+  if (prefix !== undefined && (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix))) {
+    throw new InvalidOptionError('prometheus.prefix', 'a Prometheus metric name prefix such as "taskflow_"', prefix);
+  }
+  return { registry: registry ?? null, prefix: prefix ?? 'taskflow_' };
 }
 
 function resolveBackend(backend: unknown): TaskBackend | null {

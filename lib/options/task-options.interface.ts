@@ -3,6 +3,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import type { DataSource, DataSourceOptions } from 'typeorm';
 import type { TaskObserver } from '../observers/task-observer';
 import type { TaskBackend } from '../storage/task-backend';
+import type { TaskflowPrometheusOptions } from './prometheus-options';
 import type { TaskAuthBackend, TaskCredentialPair } from './task-auth-backend';
 
 /** Options of the manager, accepted by both modules (SPEC §1). Durations in seconds. */
@@ -52,6 +53,12 @@ export interface TaskManagerOptions {
   workers?: TaskWorkersOptions;
   /** Seconds `enqueue()` waits for its row to be committed before it rejects (EnqueueTimeoutError). Default 10. */
   enqueueTimeout?: number;
+  /**
+   * Prometheus metrics of finished tasks, durations, pending and running (needs
+   * prom-client). `true` registers them in prom-client's global `register`;
+   * `{ registry, prefix }` in a registry of yours. Default off.
+   */
+  prometheus?: boolean | TaskflowPrometheusOptions;
 }
 
 /** The pool that runs `executor: 'worker'` tasks, each thread booting a Nest application context. */

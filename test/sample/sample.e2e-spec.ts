@@ -1,4 +1,6 @@
 import { sampleDir } from '../support/sample-env';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { rmSync } from 'node:fs';
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -36,6 +38,19 @@ describe('sample app (e2e)', () => {
       'FlakyService.importCustomers',
       'DigestService.digest',
     ]);
+  });
+
+  it('the admin curl lines sign in first, so they answer the data rather than 401', async () => {
+    const res = await request(app.getHttpServer()).get('/').expect(200);
+    const [login, ...calls] = res.body.admin as string[];
+    expect(login).toContain('/tasks/auth/login');
+    const password = process.env.TASKFLOW_PASSWORD ?? 'admin';
+    // Asynchronously: the app answering curl runs in this process.
+    const run = async (line: string) =>
+      (await promisify(execFile)('bash', ['-c', `set -e\n${login.replace('<password>', password)}\n${line}`])).stdout;
+    expect(JSON.parse(await run(calls[0]))).toEqual(expect.any(Array));
+    expect(JSON.parse(await run(calls[2]))).toMatchObject({ total: expect.any(Number) });
+    for (const line of calls) expect(line).toContain('Authorization: Bearer $TOKEN');
   });
 
   it('POST /signup enqueues EmailService.sendEmail, which succeeds', async () => {
