@@ -34,9 +34,6 @@ function project(displayName, fields) {
     rootDir: __dirname,
     roots: ['<rootDir>/test'],
     testRegex: SPEC.source,
-    // `cookie` (v2) ships ES modules only; Node >= 20.19 requires it natively, Jest (before Node 24.9) must transform it.
-    transform: { '^.+\\.ts$': 'ts-jest', '^.+/node_modules/cookie/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true } }] },
-    transformIgnorePatterns: ['/node_modules/(?!cookie/)'],
     ...fields,
   };
 }

@@ -7,10 +7,9 @@ import { TaskRegistry } from '../discovery/task.registry';
 import { InvalidTransitionError } from '../errors/invalid-transition.error';
 import { messages } from '../errors/messages';
 import { TaskNotFoundError } from '../errors/task-not-found.error';
-import { UnknownTaskError } from '../errors/unknown-task.error';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { AuditEntry } from '../task/audit-entry';
-import { BulkRetryResult, DeleteHistoryResult, RETRY_FAILED_MAX_PER_CALL, RetryFailedResult } from '../task/bulk-retry-result';
+import { BulkRetryResult, DeleteHistoryResult, RetryFailedResult } from '../task/bulk-retry-result';
 import { SCHEDULE_SOURCE, ScheduleSource } from './schedule-source';
 import { ScheduleInfo } from '../task/schedule-info';
 import { TaskData, TaskRecord, TaskSource } from '../task/task-record';
@@ -21,6 +20,7 @@ import { ActorOptions, AddTaskOptions, EnqueueOptions } from './add-task-options
 import { DurableEnqueue } from './durable-enqueue';
 import { auditEntry } from '../storage/audit-log';
 import { assertJsonArgs, newTask, unknownTaskError, validateAddTaskOptions } from './task-factory';
+import { TaskReplays } from './task-replays';
 import { TaskRuntime } from './task-runtime';
 import { TaskStorage } from './task-storage';
 
@@ -41,9 +41,6 @@ export interface RegisteredTaskInfo {
 }
 
 const PAGE = 5000;
-/** Candidates retry-failed replays between two yields to the event loop (about 3 ms of work). */
-const RETRY_YIELD_EVERY = 100;
-const MAX_REMEMBERED_RETRIES = 100_000;
 
 /**
  * The public runtime API: enqueue, inspect, cancel and retry tasks. Injectable
@@ -51,8 +48,7 @@ const MAX_REMEMBERED_RETRIES = 100_000;
  */
 @Injectable()
 export class TaskManager {
-  /** Originals already replayed, so retry-failed does not replay them again. */
-  private readonly retried = new Set<string>();
+  private readonly replays: TaskReplays;
   private schedulerRef: ScheduleSource | null | undefined;
   private readonly durable: DurableEnqueue;
 
@@ -74,6 +70,9 @@ export class TaskManager {
     this.stopping$ = runtime.streams.stopping.asObservable();
     this.taskChanges$ = runtime.streams.changedTasks.asObservable();
     this.durable = new DurableEnqueue(runtime, storage, options.enqueueTimeout);
+    this.replays = new TaskReplays(registry, runtime, (registered, args, opts, source, cipher) =>
+      this.submit(registered, args, opts, source, cipher),
+    );
   }
 
   /**
@@ -165,7 +164,7 @@ export class TaskManager {
   async retry(id: string, opts: ActorOptions = {}): Promise<TaskRecord> {
     const original = await this.find(id);
     if (!original) throw new TaskNotFoundError(id);
-    const copy = this.retryCopy(original);
+    const copy = this.replays.copy(original);
     this.recordAudit('retry', id, opts, { new_task_id: copy.id });
     return this.runtime.present(copy);
   }
@@ -174,7 +173,7 @@ export class TaskManager {
   async bulkRetry(ids: readonly string[], opts: ActorOptions = {}): Promise<BulkRetryResult> {
     const unique = [...new Set(ids)];
     const tasks = await Promise.all(unique.map((id) => this.find(id)));
-    const result = this.retryAll(tasks, unique.length);
+    const result = this.replays.all(tasks, unique.length);
     this.recordAudit('bulk_retry', 'bulk', opts, { requested: unique.length, dispatched: result.dispatched, skipped: result.skipped });
     return result;
   }
@@ -182,8 +181,8 @@ export class TaskManager {
   /**
    * Retries failed and interrupted tasks created since `since` (epoch ms; null = all) not replayed
    * before: RETRY_FAILED_MAX_PER_CALL at most, newest first; when that stops it, `remaining` counts
-   * the candidates left for the next call. Yields to the event loop after each page read and
-   * every RETRY_YIELD_EVERY candidates, so a large backlog does not hold it.
+   * the candidates left for the next call. Yields to the event loop after each page read and while
+   * replaying (TaskReplays.failed), so a large backlog does not hold it.
    */
   async retryFailed(filter: { since: number | null; funcName?: string }, opts: ActorOptions = {}): Promise<RetryFailedResult> {
     const candidates: TaskData[] = [];
@@ -197,20 +196,7 @@ export class TaskManager {
         if (page.items.length < PAGE) break;
       }
     }
-    const fresh = candidates.filter((t) => !this.retried.has(t.id));
-    const results: BulkRetryResult['results'] = [];
-    let tried = 0;
-    // Skipped candidates (function no longer registered) do not count towards the cap, or they could block the rest forever.
-    for (; tried < fresh.length && results.length < RETRY_FAILED_MAX_PER_CALL; tried++) {
-      if (tried > 0 && tried % RETRY_YIELD_EVERY === 0) await new Promise(setImmediate);
-      // A concurrent call may have replayed it since this one gathered its candidates.
-      if (this.retried.has(fresh[tried].id)) continue;
-      const copy = this.retryAll([fresh[tried]], 1).results[0];
-      if (copy) results.push(copy);
-    }
-    const remaining = fresh.length - tried;
-    const result: RetryFailedResult = { dispatched: results.length, skipped: tried - results.length, results };
-    if (remaining > 0) result.remaining = remaining;
+    const { result, remaining } = await this.replays.failed(candidates);
     this.recordAudit('bulk_retry', 'bulk', opts, {
       since: filter.since === null ? 'all' : new Date(filter.since).toISOString(),
       func_name: filter.funcName ?? null,
@@ -225,7 +211,7 @@ export class TaskManager {
   async deleteHistory(cutoff: number, opts: ActorOptions = {}): Promise<DeleteHistoryResult> {
     const removed = new Set<string>();
     for (const task of this.runtime.forgetFinishedBefore(cutoff)) {
-      this.retried.delete(task.id);
+      this.replays.forget(task.id);
       removed.add(task.id);
     }
     const fromStore = removed.size;
@@ -347,35 +333,6 @@ export class TaskManager {
 
   private page(query: TaskQuery): Promise<TaskPage<TaskData>> {
     return this.storage.list(query);
-  }
-
-  private retryCopy(original: TaskData): TaskData {
-    if (!RETRYABLE_STATUSES.includes(original.status)) {
-      throw new InvalidTransitionError(original.id, 'retry', original.status, RETRYABLE_STATUSES);
-    }
-    const registered = this.registry.find(original.funcName);
-    if (!registered) throw new UnknownTaskError(messages.unregisteredOnRetry(original.funcName), original.funcName);
-    const key = original.idempotencyKey && !this.runtime.keyHolder(original.idempotencyKey) ? original.idempotencyKey : undefined;
-    const options = { tags: original.tags, priority: original.priority ?? undefined, idempotencyKey: key };
-    // The encrypted payload is copied at creation, so the first write of the copy already has it.
-    const id = this.submit(registered, original.args, options, original.source, original.argsCipher);
-    const copy = this.runtime.live(id)!;
-    this.retried.add(original.id);
-    if (this.retried.size > MAX_REMEMBERED_RETRIES) this.retried.delete(this.retried.values().next().value as string);
-    return copy;
-  }
-
-  private retryAll(tasks: (TaskData | null)[], requested: number): BulkRetryResult {
-    const results: BulkRetryResult['results'] = [];
-    for (const task of tasks) {
-      if (!task) continue;
-      try {
-        results.push({ original_task_id: task.id, new_task_id: this.retryCopy(task).id });
-      } catch (error) {
-        if (!(error instanceof InvalidTransitionError || error instanceof UnknownTaskError)) throw error;
-      }
-    }
-    return { dispatched: results.length, skipped: requested - results.length, results };
   }
 
   /** @internal Audits a sign-in (`login`) or a refused one (`login_failed`); called by the auth routes. */

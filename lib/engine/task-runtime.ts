@@ -16,10 +16,10 @@ import { TaskChanges } from './task-changes';
 import { logTimestamp } from './task-context';
 import { ExecutionHooks, TaskExecution } from './task-execution';
 import { TaskExecutor, WORKER_EXECUTOR, asyncExecutor } from './task-executor';
-import { LeaseFence } from './lease-fence';
 import { appendLogLine } from './task-log-buffer';
 import { QueuedTask, TaskQueue } from './task-queue';
 import { TaskStorage } from './task-storage';
+import { WorkHandoff } from './work-handoff';
 import { TaskWaiters } from './task-waiters';
 
 /**
@@ -40,12 +40,10 @@ export class TaskRuntime {
   readonly observers: ObserverHub;
   readonly args: TaskArguments;
   private readonly hooks: ExecutionHooks;
-  /** Durable tasks wait while this instance's lease may have ended (armed by the persistence lifecycle). */
-  readonly fence = new LeaseFence();
+  /** Work given to and taken from other instances on a shared database, and the lease fence. */
+  readonly handoff: WorkHandoff;
   /** Called when a running task gave its slot back (work sharing then looks for pooled work). */
   slotFreed: (() => void) | null = null;
-  /** Tasks another instance took over while this one's lease had lapsed: never started here. */
-  private readonly disowned = new Set<string>();
   accepting = true;
   /** Resolves once startup has finished and tasks may start (unhold); the scheduler waits for it. */
   readonly started: Promise<void>;
@@ -62,9 +60,9 @@ export class TaskRuntime {
     this.queue = new TaskQueue(
       options.maxConcurrentTasks ?? Infinity,
       (next) => this.start(next),
-      // A task never written is known to no other instance, so the fence need not hold it.
-      (task) => (this.disowned.delete(task.id) ? 'drop' : task.durable && task.unstored !== true && !this.fence.open ? 'hold' : 'start'),
+      (task) => this.handoff.admission(task),
     );
+    this.handoff = new WorkHandoff(this.queue, store, this.keys);
     this.observers = new ObserverHub(options.loggers);
     this.args = new TaskArguments(options.encryptArgsKey);
     this.started = new Promise((resolve) => (this.markStarted = resolve));
@@ -131,54 +129,6 @@ export class TaskRuntime {
     task.startTime = null;
     task.owner = null;
     this.changed(task);
-  }
-
-  /**
-   * Forgets a pending task another instance claimed while this one's lease had lapsed:
-   * it leaves memory unwritten (the row is the other's now) and never starts here.
-   */
-  disown(task: TaskData): void {
-    if (task.status !== 'pending' || this.store.get(task.id) !== task) return;
-    this.disowned.add(task.id);
-    this.store.delete(task.id);
-    this.keys.forget(task);
-  }
-
-  /** Tasks queued for a slot. */
-  get waitingCount(): number {
-    return this.queue.waiting;
-  }
-
-  /** Slots free now plus `ahead` more, less the tasks already waiting for one (what this instance could take on). */
-  spareSlots(ahead: number): number {
-    return Math.max(0, this.queue.free + ahead - this.queue.waiting);
-  }
-
-  /**
-   * Takes waiting durable tasks beyond `keep` out of the queue so other instances can run
-   * them: they are no longer started here. Give back with `keepShared` what could not be offered.
-   */
-  takeShareable(keep: number, max: number): QueuedTask[] {
-    return this.queue.takeExcess(keep, (task) => task.durable && task.unstored !== true, max);
-  }
-
-  /** Forgets tasks handed to the shared pool (their rows now have no owner). */
-  shared(tasks: QueuedTask[]): void {
-    for (const { task } of tasks) {
-      this.store.delete(task.id);
-      this.keys.forget(task);
-    }
-  }
-
-  /** Queues again tasks that could not be handed over. */
-  keepShared(tasks: QueuedTask[]): void {
-    for (const { task, registered } of tasks) this.queue.push(task, registered);
-  }
-
-  /** Lets durable tasks held by the fence start again (ownership checked by the caller). */
-  reopenFenced(): void {
-    this.fence.clear();
-    this.queue.reopen();
   }
 
   /** Lets queued tasks start (end of startup). */

@@ -128,7 +128,7 @@ export class TaskPersistence {
     const ttlMs = this.options.instanceLeaseSeconds * 1000;
     const sentAt = performance.now();
     await this.backend.heartbeat(this.instanceId, this.options.instanceLeaseSeconds);
-    const fence = this.runtime.fence;
+    const fence = this.runtime.handoff.fence;
     fence.confirm(sentAt, ttlMs);
     if (!fence.lapsed) return;
     // A task never written yet is known to nobody else.
@@ -140,10 +140,10 @@ export class TaskPersistence {
       ),
     );
     const lost = pending.filter((t) => !owned.has(t.id));
-    for (const task of lost) this.runtime.disown(task);
+    for (const task of lost) this.runtime.handoff.disown(task);
     if (lost.length > 0)
       this.logger.warn(`This instance's lease lapsed: ${lost.length} pending task(s) claimed by other instances meanwhile are left to them`);
-    this.runtime.reopenFenced();
+    this.runtime.handoff.reopenFenced();
   }
 
   /**

@@ -63,12 +63,12 @@ export class WorkSharing {
 
   /** One round: offer the surplus, then claim pooled work while slots are spare. */
   async round(): Promise<void> {
-    if (!this.runtime.accepting || !this.runtime.fence.open) return;
+    if (!this.runtime.accepting || !this.runtime.handoff.fence.open) return;
     await this.offerSurplus();
     for (let rounds = 0; rounds < 20; rounds++) {
       // Free slots and one round of them ahead, so the next task is here when a slot frees.
-      const want = Math.min(this.runtime.spareSlots(Number.isFinite(this.keep) ? this.keep : 0), POOL_BATCH);
-      if (want <= 0 || !this.runtime.fence.open) return;
+      const want = Math.min(this.runtime.handoff.spareSlots(Number.isFinite(this.keep) ? this.keep : 0), POOL_BATCH);
+      if (want <= 0 || !this.runtime.handoff.fence.open) return;
       const names = this.registry.all().map((r) => r.definition.name);
       const claimed = await this.backend.claimFromPool(this.storage.instanceId, want, names);
       this.poolBusy = claimed.length > 0;
@@ -110,10 +110,10 @@ export class WorkSharing {
   }
 
   private async offerSurplus(): Promise<void> {
-    if (this.runtime.waitingCount <= this.keep || !(await this.peersAlive())) return;
+    if (this.runtime.handoff.waitingCount <= this.keep || !(await this.peersAlive())) return;
     // Rows must exist before they can be handed over.
     await this.storage.flush();
-    const taken = this.runtime.takeShareable(this.keep, OFFER_BATCH);
+    const taken = this.runtime.handoff.takeShareable(this.keep, OFFER_BATCH);
     if (taken.length === 0) return;
     let offered: Set<string>;
     try {
@@ -124,10 +124,10 @@ export class WorkSharing {
         ),
       );
     } catch (error) {
-      this.runtime.keepShared(taken);
+      this.runtime.handoff.keepShared(taken);
       throw error;
     }
-    this.runtime.shared(taken.filter((q) => offered.has(q.task.id)));
-    this.runtime.keepShared(taken.filter((q) => !offered.has(q.task.id)));
+    this.runtime.handoff.shared(taken.filter((q) => offered.has(q.task.id)));
+    this.runtime.handoff.keepShared(taken.filter((q) => !offered.has(q.task.id)));
   }
 }
