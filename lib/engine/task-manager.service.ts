@@ -119,7 +119,7 @@ export class TaskManager {
     return task ? this.runtime.presentDetail(task) : null;
   }
 
-  /** Filtered, newest first, paged (SPEC §4). */
+  /** Filtered (status, function, q, tags, since), newest first, paged. */
   async listTasks(query: TaskQuery = {}): Promise<TaskPage<TaskRecord>> {
     const page = await this.page(query);
     return { items: page.items.map((t) => this.runtime.present(t)), total: page.total };

@@ -6,7 +6,7 @@ import type { TaskBackend } from '../storage/task-backend';
 import type { TaskflowPrometheusOptions } from './prometheus-options';
 import type { TaskAuthBackend, TaskCredentialPair } from './task-auth-backend';
 
-/** Options of the manager, accepted by both modules (SPEC §1). Durations in seconds. */
+/** Options of the manager, accepted by both modules. Durations in seconds. */
 export interface TaskManagerOptions {
   /** SQLite file (better-sqlite3 through TypeORM). */
   snapshotDb?: string;
@@ -77,7 +77,7 @@ export interface TaskWorkersOptions {
 /** `[username, password]`, or `[username, password, role]` (role `viewer`, `operator` or `admin`; default `admin`). */
 export type TaskAuthCredentials = TaskCredentialPair;
 
-/** Admin options of TaskAdminModule (SPEC §1), on top of the manager's. */
+/** Admin options of TaskAdminModule, on top of the manager's. */
 export interface TaskAdminOptions extends TaskManagerOptions {
   path?: string;
   displayFuncArgs?: boolean;

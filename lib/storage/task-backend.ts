@@ -60,10 +60,10 @@ export abstract class TaskBackend {
 
   abstract getTask(id: string): Promise<TaskData | null>;
 
-  /** Filters of SPEC §4, newest `createdAt` first, with the total ignoring paging. */
+  /** The list filters (status, function, q, search, tags, since), newest `createdAt` first, with the total ignoring paging. */
   abstract listTasks(query: TaskQuery): Promise<TaskPage<TaskData>>;
 
-  /** Metrics of SPEC §4 over every stored row. */
+  /** The metrics of `GET {path}/metrics` over every stored row. */
   abstract metrics(): Promise<TaskMetrics>;
 
   /**

@@ -6,7 +6,7 @@ import { TASKFLOW_OPTIONS } from '../../lib/constants';
 import { resolveOptions } from '../../lib/options/resolve-options';
 
 describe('option validation', () => {
-  it('applies the defaults of SPEC §1', () => {
+  it('applies the documented defaults', () => {
     const o = resolveOptions({});
     expect(o).toMatchObject({
       path: '/tasks',
