@@ -3,6 +3,7 @@
 // run reports all of them), then a one-line verdict per check. Exits 1 if any failed.
 // The dashboard's browser code has its own tsconfig (DOM, no Node): it is type-checked by the
 // typecheck:dashboard script when package.json defines one, else straight from that tsconfig.
+// The rest of the TypeScript (lib, test, sample, bench) is type-checked by tsconfig.json.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -14,6 +15,8 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const dashboardTsconfig = 'lib/dashboard/client/tsconfig.json';
 
 const checks = ['lint', 'format:check', 'check:deps'].map((name) => ({ name, argv: [npm, 'run', '--silent', name] }));
+// lib/, test/, sample/ and bench/ as one program: jest only transpiles (ts-jest isolatedModules), so this is their type-check.
+checks.push({ name: 'typecheck', argv: [process.execPath, require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit'] });
 if (scripts['typecheck:dashboard']) checks.push({ name: 'typecheck:dashboard', argv: [npm, 'run', '--silent', 'typecheck:dashboard'] });
 else if (fs.existsSync(path.join(root, dashboardTsconfig)))
   checks.push({ name: 'typecheck:dashboard', argv: [process.execPath, require.resolve('typescript/bin/tsc'), '-p', dashboardTsconfig] });

@@ -44,10 +44,10 @@ describeEachDatabase('enqueue across processes', (target) => {
       expect((await suite.table.byId()).get(id)?.status).toBe('pending');
 
       const second = start('second', { database: target.options, prefix: suite.prefix, ledger: ledger.file, mode: 'run' });
-      await pollUntil('the task stored as successful', async () => (await suite.table.byId()).get(id)?.status === 'success', 30_000);
+      await pollUntil('the task stored as successful', async () => (await suite.table.byId()).get(id)?.status === 'success', 90_000);
       await second.close();
       expect(ledger.doneCounts().get(id)).toBe(1);
-    }, 60_000);
+    }, 150_000);
   }
 
   it('one key enqueued 20 times on each of two instances at once: one id, one run; later calls get the holder', async () => {

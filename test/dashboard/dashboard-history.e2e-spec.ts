@@ -80,8 +80,12 @@ describeBrowser('dashboard in a browser over a SQLite history', () => {
     dispose?.();
   });
 
-  afterEach(() => {
+  // Each test's pages are closed after it (their requests stay recorded for the last test): pages
+  // left open kept their live streams and refreshes running through every later test.
+  const closed = new Set<TrackedPage>();
+  afterEach(async () => {
     for (const tracked of pages) expect(tracked.errors).toEqual([]);
+    for (const tracked of pages) if (!closed.has(tracked)) await tracked.close().then(() => closed.add(tracked));
   });
 
   it('renders the overview, the table and the panels (screenshots in docs/)', async () => {

@@ -258,9 +258,12 @@ class Requeued {
 
 @Injectable()
 class StartupSchedule {
+  /** Opened by the startup firing: it may come after the requeued task has finished. */
+  static fired = new Gate();
   @ScheduledTask({ every: 3600, runOnStartup: true })
   async atStartup(): Promise<void> {
     SlowStartup.order.push('ran scheduled');
+    StartupSchedule.fired.open();
   }
 }
 
@@ -276,6 +279,7 @@ describeEachDatabase('observers start before any requeued or scheduled task runs
     await first.app.close();
     Requeued.gate.open();
     SlowStartup.order = [];
+    StartupSchedule.fired = new Gate();
 
     const second = await createPersistentApp(
       target.options,
@@ -284,6 +288,7 @@ describeEachDatabase('observers start before any requeued or scheduled task runs
       { providers: [Requeued, StartupSchedule] },
     );
     expect(await second.manager.waitFor(waiting)).toMatchObject({ status: 'success' });
+    await StartupSchedule.fired.promise;
     const [schedule] = await second.manager.schedules();
     await second.manager.waitFor(schedule.last_task_id!);
     await second.app.close();

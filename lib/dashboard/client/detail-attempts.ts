@@ -23,7 +23,7 @@ export function renderAttempts(record: TaskRecord): HTMLElement | null {
           timeEl(a.start_time, fullFormat),
           ' · ',
           a.end_time ? fmtDuration((parseTime(a.end_time) - parseTime(a.start_time)) / 1000) : 'no end recorded',
-          a.error ? h('div', { class: 'error-message' }, a.error) : a.end_time ? h('span', { class: 'muted' }, ' · succeeded') : null,
+          a.error ? h('div', { class: 'attempt-error' }, a.error) : a.end_time ? h('span', { class: 'muted' }, ' · succeeded') : null,
         ),
       ),
     ),
