@@ -36,16 +36,19 @@ export const ANY_STATUS = (1 << TASK_STATUSES.length) - 1;
 export class ViewMatcher {
   private readonly others: TaskQuery;
   private readonly status: number;
+  /** No filter at all: every change belongs to the view. */
+  readonly everything: boolean;
 
   constructor(readonly view: StreamView) {
     const { status, ...others } = view.filter;
     this.others = others;
     this.status = status === undefined ? 0 : statusBit(status);
+    this.everything = Object.values(view.filter).every((value) => value === undefined || value === false);
   }
 
   /** `held`: the statuses the task held since its previous event (ANY_STATUS when unknown; 0 for a new task). */
   matches(task: FilteredFields, held: number): boolean {
-    if (task.id === this.view.task) return true;
+    if (this.everything || task.id === this.view.task) return true;
     if (!matchesQuery(task, this.others)) return false;
     return this.status === 0 || ((statusBit(task.status) | held) & this.status) !== 0;
   }

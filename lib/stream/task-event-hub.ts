@@ -200,12 +200,13 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
     }
     this.pending.clear();
     this.firstBatchCache = null;
+    // View streams first: their few frames (or one resync) then leave ahead of the plain streams' bulk at the turn's end.
+    this.views.dispatch();
     // One buffer per flush, shared by every client: one write per client however large the burst.
     if (frames.length > 0) {
       const batch = batchFrame(frames);
       for (const client of this.clients) if (!this.views.has(client)) client.next(batch);
     }
-    this.views.dispatch();
     this.metrics.changed();
   }
 

@@ -65,10 +65,8 @@ export class ViewClient {
   /** One flush's events (in id order): those of the view, or a `resync` when there are too many. */
   take(events: readonly ViewEvent[]): void {
     if (this.closed) return;
-    const chosen: ViewEvent[] = [];
-    for (const event of events) {
-      if (this.followed.has(event.task.id) || this.matcher.matches(event.task, event.held)) chosen.push(event);
-    }
+    // A view without filters takes every event: no need to look at each.
+    const chosen = this.matcher.everything ? events : events.filter((e) => this.followed.has(e.task.id) || this.matcher.matches(e.task, e.held));
     if (chosen.length === 0) return;
     if (this.quiet === null && chosen.length <= this.bounds.burstEvents) return this.deliver(chosen);
     this.withhold(chosen);
@@ -96,12 +94,12 @@ export class ViewClient {
     this.withheld += events.length;
     for (const event of events) {
       // A finished task is let go at once; a live one is followed only if it is sent.
-      if (isTerminal(event.task.status)) this.followed.delete(event.task.id);
+      if (this.followed.size > 0 && isTerminal(event.task.status)) this.followed.delete(event.task.id);
       if (this.held === null) continue;
       this.held.delete(event.task.id);
       this.held.set(event.task.id, event);
+      if (this.held.size > this.bounds.burstEvents) this.held = null;
     }
-    if (this.held !== null && this.held.size > this.bounds.burstEvents) this.held = null;
   }
 
   private resync(): void {
