@@ -8,7 +8,7 @@
  *     --esModuleInterop --experimentalDecorators --emitDecoratorMetadata --skipLibCheck \
  *     --types node bench/dashboard-idle.ts && \
  *   node scripts/build-dashboard.mjs --copy $out/lib/dashboard/assets && \
- *   NODE_PATH=$PWD/node_modules node $out/bench/dashboard-idle.js [seconds=30] [--running] [--hidden] [--profile]
+ *   NODE_PATH=$PWD/node_modules node $out/bench/dashboard-idle.js [seconds=30] [--running] [--hidden] [--profile] [--no-page]
  *
  * The server is a child process (TaskAdminModule over a 2,000-row SQLite history, no
  * auth), so its CPU is its own: process.cpuUsage over the window and, with `--profile`,
@@ -17,7 +17,8 @@
  * bench/profile-summary.ts. Every request is counted
  * by route. The browser's main-thread time comes from the CDP `Performance` domain.
  * `--running` leaves one task running through the window (its row ticks); `--hidden`
- * measures the page in a background tab (the tab is hidden once the page is live).
+ * measures the page in a background tab (hidden once the page is live, the window
+ * opening 11 s later); `--no-page` measures the server with no page open, the baseline.
  */
 import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
@@ -36,6 +37,7 @@ const SECONDS = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 30);
 const RUNNING = process.argv.includes('--running');
 const HIDDEN = process.argv.includes('--hidden');
 const PROFILE = process.argv.includes('--profile');
+const NO_PAGE = process.argv.includes('--no-page');
 
 interface ServerReport {
   cpuMs: number;
@@ -124,13 +126,25 @@ async function main(): Promise<void> {
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${url}/tasks/dashboard`);
-    await page.waitForSelector('body[data-ready="1"]');
-    await page.waitForSelector('#live[data-state="live"]');
-    await page.waitForSelector('#chart svg');
+    await page.goto(NO_PAGE ? 'about:blank' : `${url}/tasks/dashboard`);
+    if (!NO_PAGE) {
+      await page.waitForSelector('body[data-ready="1"]');
+      await page.waitForSelector('#live[data-state="live"]');
+      await page.waitForSelector('#chart svg');
+    }
     // Let start-up's requests settle before the window opens.
     await page.waitForTimeout(3000);
-    if (HIDDEN) await (await context.newPage()).bringToFront();
+    if (HIDDEN) {
+      // Headless Chromium keeps a background tab "visible": the page is told it is hidden,
+      // as a browser would, and the window opens once its 10 s grace has passed.
+      await (await context.newPage()).bringToFront();
+      await page.evaluate(() => {
+        Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+        document.dispatchEvent(new Event('visibilitychange'));
+      });
+      await page.waitForTimeout(11_000);
+    }
     const visibility = await page.evaluate(() => document.visibilityState);
     const cdp = await context.newCDPSession(page);
     await cdp.send('Performance.enable');
@@ -147,9 +161,8 @@ async function main(): Promise<void> {
     const report = (await reported) as ServerReport;
     const delta = (name: string) => after[name] - before[name];
     const perMinute = 60 / SECONDS;
-    console.log(
-      `\none idle dashboard page for ${SECONDS} s (${visibility}${RUNNING ? ', one task running' : ''}); load ${os.loadavg()[0].toFixed(1)}`,
-    );
+    const what = NO_PAGE ? 'no page open' : `one idle dashboard page (${visibility}${RUNNING ? ', one task running' : ''})`;
+    console.log(`\n${what} for ${SECONDS} s; load ${os.loadavg()[0].toFixed(1)}`);
     console.log(`server: CPU ${report.cpuMs.toFixed(0)} ms; stream ${report.streamBytes} bytes`);
     const total = Object.values(report.requests).reduce((a, b) => a + b, 0);
     console.log(`requests: ${(total * perMinute).toFixed(1)} per minute`);

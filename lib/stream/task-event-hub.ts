@@ -190,7 +190,7 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
     for (const task of this.pending.values()) {
       const state = snapshotTask(task);
       const id = this.events.push(state);
-      this.views.numbered(id, state, this.liveIds.has(task.id));
+      if (this.views.size > 0) this.views.numbered(id, state, this.liveIds.has(task.id));
       if (isTerminal(task.status)) this.liveIds.delete(task.id);
       else this.liveIds.set(task.id, id);
       this.batchFrames.delete(task.id);
