@@ -29,7 +29,7 @@ import * as inspector from 'node:inspector';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BackgroundTask, TaskAdminModule, TaskManager } from '../lib';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/support/chromium';
+import { openBrowserPage } from './browser-page';
 import { realisticHistory, seedSqlite } from '../test/dashboard/seed';
 import { summarise } from './profile-summary';
 
@@ -119,13 +119,8 @@ async function main(): Promise<void> {
   const child = fork(__filename, ['server', ...process.argv.slice(2)], { stdio: 'inherit' });
   const next = () => new Promise<FromServer>((resolve) => child.once('message', (m) => resolve(m as FromServer)));
   const { url } = (await next()) as { url: string };
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+  const { browser, context, page, errors } = await openBrowserPage();
   try {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(NO_PAGE ? 'about:blank' : `${url}/tasks/dashboard`);
     if (!NO_PAGE) {
       await page.waitForSelector('body[data-ready="1"]');

@@ -23,6 +23,15 @@ describeBrowser('dashboard in a browser: the view stream, and what an idle page 
     return tracked;
   };
   const dashboard = (query = '') => `${h.url}/tasks/dashboard${query}`;
+  /** A page whose timers run on a clock the test moves, open and live. */
+  const openOnClock = async () => {
+    const tracked = await open();
+    await tracked.page.clock.install();
+    await tracked.page.goto(dashboard());
+    await waitReady(tracked.page);
+    await tracked.page.waitForSelector('#live[data-state="live"]');
+    return tracked;
+  };
   const streams = (tracked: TrackedPage) => tracked.requests.filter((url) => new URL(url).pathname === '/tasks/dashboard/stream');
   /** Resolves once the hub has exactly `count` streams open (they close asynchronously). */
   const streamsOpen = async (count: number) => {
@@ -79,12 +88,8 @@ describeBrowser('dashboard in a browser: the view stream, and what an idle page 
 
   it('has no endless animation and sends no request while nothing changes, also with a task running', async () => {
     const held = await startHeld(h.manager, 'idle-running');
-    const tracked = await open();
+    const tracked = await openOnClock();
     const { page } = tracked;
-    await page.clock.install();
-    await page.goto(dashboard());
-    await waitReady(page);
-    await page.waitForSelector('#live[data-state="live"]');
     await page.waitForSelector('#chart svg');
     await page.locator(`#tasks-body tr[data-id="${held}"] .badge.st-running`).waitFor();
     await page.waitForFunction(() => !document.querySelector('[aria-busy]'));
@@ -99,12 +104,7 @@ describeBrowser('dashboard in a browser: the view stream, and what an idle page 
   });
 
   it('lets the stream go while the tab is hidden, and catches up when it is shown', async () => {
-    const tracked = await open();
-    const { page } = tracked;
-    await page.clock.install();
-    await page.goto(dashboard());
-    await waitReady(page);
-    await page.waitForSelector('#live[data-state="live"]');
+    const { page } = await openOnClock();
     await streamsOpen(1);
     await setHidden(page, true);
     await page.clock.runFor(11_000);
