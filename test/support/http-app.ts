@@ -2,6 +2,7 @@ import { INestApplication, Injectable, LoggerService, Provider } from '@nestjs/c
 import { Test } from '@nestjs/testing';
 import { BackgroundTask, TaskAdminModule, TaskAdminOptions, TaskManager, TaskRecord, getTaskContext, taskLog } from '../../lib';
 import { AdminTuning, DEFAULT_ADMIN_TUNING, TASKFLOW_ADMIN_TUNING } from '../../lib/options/admin-tuning';
+import { HttpPlatform, PlatformSetup, createPlatformApp } from './http-platforms';
 
 /** Gates that `Jobs.hold` waits on, by key: a test opens one to let its task finish. */
 const gates = new Map<string, { promise: Promise<void>; open: () => void }>();
@@ -56,11 +57,13 @@ export interface HttpApp {
   close(): Promise<void>;
 }
 
-export interface HttpAppSetup {
+export interface HttpAppSetup extends PlatformSetup {
+  /** express (the default) or Fastify. */
+  platform?: HttpPlatform;
   tuning?: Partial<AdminTuning>;
   providers?: Provider[];
   logger?: LoggerService | false;
-  /** Runs on the app before it listens (e.g. `app.set('trust proxy', true)`). */
+  /** Runs on the app before it listens (e.g. `app.setGlobalPrefix('api')`). */
   configure?: (app: INestApplication) => void;
 }
 
@@ -72,7 +75,7 @@ export async function createHttpApp(options: TaskAdminOptions = {}, setup: HttpA
   });
   if (setup.tuning) builder.overrideProvider(TASKFLOW_ADMIN_TUNING).useValue({ ...DEFAULT_ADMIN_TUNING, ...setup.tuning });
   const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication({ logger: setup.logger ?? false });
+  const app = createPlatformApp(moduleRef, setup.platform ?? 'express', setup, { logger: setup.logger ?? false });
   setup.configure?.(app);
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
