@@ -231,7 +231,7 @@ describeEachPlatform('auth', (platform) => {
   describe('cross-origin writes', () => {
     let held: string;
     beforeAll(async () => {
-      held = await startHeld(h.manager, 'auth-origin');
+      held = await startHeld(h.manager, `auth-origin-${platform}`);
     });
 
     it('refuses a cookie-authenticated POST or DELETE from another origin with 403', async () => {
