@@ -72,3 +72,19 @@ function extendedQueryParser(): (text: string) => Record<string, unknown> {
   const qs = require('qs') as { parse(text: string): Record<string, unknown> };
   return (text) => qs.parse(text);
 }
+
+/**
+ * A Nest app of `moduleRef` on `platform`, initialised and ready for supertest on its
+ * server without listening (Fastify answers only once `ready()`: `init()` alone does not make it).
+ */
+export async function startPlatformApp(
+  moduleRef: TestingModule,
+  platform: HttpPlatform,
+  setup: PlatformSetup = {},
+  options: NestApplicationOptions = {},
+): Promise<INestApplication> {
+  const app = createPlatformApp(moduleRef, platform, setup, options);
+  await app.init();
+  if (platform === 'fastify') await (app.getHttpAdapter().getInstance() as { ready(): Promise<unknown> }).ready();
+  return app;
+}
