@@ -195,7 +195,7 @@ describeEachPlatform('roles from a TaskAuthBackend', (platform) => {
   });
 });
 
-describeEachPlatform('roles in options', (platform) => {
+describe('roles in options', () => {
   it.each<[string, unknown]>([
     ['an unknown role', ['ops', 'pw', 'superuser']],
     [
