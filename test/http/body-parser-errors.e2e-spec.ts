@@ -1,4 +1,4 @@
-import { LoggerService } from '@nestjs/common';
+import { Body, Controller, HttpCode, LoggerService, Post } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { HttpApp, createHttpApp } from '../support/http-app';
@@ -16,6 +16,16 @@ class CapturingLogger implements LoggerService {
   }
 }
 
+/** A route of the host app: its body errors are the app's business, answered as Nest answers them by default. */
+@Controller('host')
+class HostController {
+  @Post()
+  @HttpCode(200)
+  echo(@Body() body: unknown): unknown {
+    return body;
+  }
+}
+
 const hasStack = (params: unknown[]) => params.some((p) => p instanceof Error || (typeof p === 'string' && /\n\s+at /.test(p)));
 
 describeEachPlatform('body parser errors on the admin routes', (platform) => {
@@ -24,7 +34,7 @@ describeEachPlatform('body parser errors on the admin routes', (platform) => {
 
   beforeAll(async () => {
     // Fastify's default limit is 1 MiB; with express's 100 kB the bulk-retry route's own 1 MB is put to the test.
-    h = await createHttpApp({}, { platform, logger, fastifyBodyLimit: 100 * 1024 });
+    h = await createHttpApp({}, { platform, logger, fastifyBodyLimit: 100 * 1024, controllers: [HostController] });
   });
   afterAll(() => h.close());
   beforeEach(() => logger.errors.splice(0));
@@ -88,5 +98,12 @@ describeEachPlatform('body parser errors on the admin routes', (platform) => {
       .send(JSON.stringify({ pad: 'x'.repeat(200 * 1024) }))
       .expect(413);
     expect(res.body).toEqual({ statusCode: 413, error: 'Payload Too Large', message: expect.any(String) });
+  });
+
+  it("leaves the host app's own routes to the app's handling", async () => {
+    const big = JSON.stringify({ pad: 'x'.repeat(200 * 1024) });
+    const res = await request(h.server).post('/host').set('Content-Type', 'application/json').send(big).expect(413);
+    expect(res.body).toEqual({ statusCode: 413, message: expect.any(String) });
+    await request(h.server).post('/host').send({ ok: true }).expect(200, { ok: true });
   });
 });

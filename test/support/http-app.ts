@@ -1,4 +1,4 @@
-import { INestApplication, Injectable, LoggerService, Provider } from '@nestjs/common';
+import { INestApplication, Injectable, LoggerService, Provider, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { BackgroundTask, TaskAdminModule, TaskAdminOptions, TaskManager, TaskRecord, getTaskContext, taskLog } from '../../lib';
 import { AdminTuning, DEFAULT_ADMIN_TUNING, TASKFLOW_ADMIN_TUNING } from '../../lib/options/admin-tuning';
@@ -62,6 +62,8 @@ export interface HttpAppSetup extends PlatformSetup {
   platform?: HttpPlatform;
   tuning?: Partial<AdminTuning>;
   providers?: Provider[];
+  /** Routes of the host app beside the admin routes. */
+  controllers?: Type[];
   logger?: LoggerService | false;
   /** Runs on the app before it listens (e.g. `app.setGlobalPrefix('api')`). */
   configure?: (app: INestApplication) => void;
@@ -72,6 +74,7 @@ export async function createHttpApp(options: TaskAdminOptions = {}, setup: HttpA
   const builder = Test.createTestingModule({
     imports: [TaskAdminModule.forRoot({ shutdownGracePeriod: 0, ...options })],
     providers: [Jobs, ...(setup.providers ?? [])],
+    controllers: setup.controllers ?? [],
   });
   if (setup.tuning) builder.overrideProvider(TASKFLOW_ADMIN_TUNING).useValue({ ...DEFAULT_ADMIN_TUNING, ...setup.tuning });
   const moduleRef = await builder.compile();
