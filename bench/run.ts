@@ -289,60 +289,84 @@ async function httpSolo(store: HttpServerParams['store'], route: 'plain', reps: 
   return out;
 }
 
-async function http(): Promise<void> {
-  const stores: HttpServerParams['store'][] = CONFIG.httpSqlite ? ['memory', 'sqlite'] : ['memory'];
-  let plainWithModule: number[] = [];
-  for (const store of stores) {
-    const reps = store === 'memory' ? CONFIG.httpReps : 1;
-    const rps: Record<'plain' | 'enqueue', number[]> = { plain: [], enqueue: [] };
-    const p99: Record<'plain' | 'enqueue', number[]> = { plain: [], enqueue: [] };
-    let serverResult: HttpServerResult | null = null;
-    await new Promise<void>((resolve, reject) => {
-      runChild<HttpServerResult>('http-server', { store } satisfies HttpServerParams, {
-        onMessage: (m, send) => {
-          const { url } = m as { url: string };
-          void (async () => {
-            const run = (route: 'plain' | 'enqueue', seconds: number) =>
-              autocannon({ url: `${url}/bench/${route}?email=someone%40example.com`, method: 'POST', connections: 32, duration: seconds });
-            await run('plain', 2);
-            await run('enqueue', 2);
-            for (let r = 0; r < reps; r++) {
-              for (const route of r % 2 ? (['enqueue', 'plain'] as const) : (['plain', 'enqueue'] as const)) {
-                const result = await run(route, CONFIG.httpSeconds);
-                if (result.errors || result.non2xx) throw new Error(`${route}: ${result.errors} errors, ${result.non2xx} non-2xx`);
-                rps[route].push(result.requests.average);
-                p99[route].push(result.latency.p99);
-                log(`http ${store} rep ${r + 1} ${route}: ${perSec(result.requests.average)}, p99 ${result.latency.p99} ms`);
-              }
+type HttpPlatform = NonNullable<HttpServerParams['platform']>;
+
+interface HttpRun {
+  rps: Record<'plain' | 'enqueue', number[]>;
+  p99: Record<'plain' | 'enqueue', number[]>;
+  server: HttpServerResult;
+}
+
+/** Both routes on one fresh server, after 2 s warm-ups, `reps` times alternating their order. */
+async function httpRun(store: HttpServerParams['store'], platform: HttpPlatform, reps: number): Promise<HttpRun> {
+  const rps: HttpRun['rps'] = { plain: [], enqueue: [] };
+  const p99: HttpRun['p99'] = { plain: [], enqueue: [] };
+  const server = await new Promise<HttpServerResult>((resolve, reject) => {
+    runChild<HttpServerResult>('http-server', { store, platform } satisfies HttpServerParams, {
+      onMessage: (m, send) => {
+        const { url } = m as { url: string };
+        void (async () => {
+          const run = (route: 'plain' | 'enqueue', seconds: number) =>
+            autocannon({ url: `${url}/bench/${route}?email=someone%40example.com`, method: 'POST', connections: 32, duration: seconds });
+          await run('plain', 2);
+          await run('enqueue', 2);
+          for (let r = 0; r < reps; r++) {
+            for (const route of r % 2 ? (['enqueue', 'plain'] as const) : (['plain', 'enqueue'] as const)) {
+              const result = await run(route, CONFIG.httpSeconds);
+              if (result.errors || result.non2xx) throw new Error(`${route}: ${result.errors} errors, ${result.non2xx} non-2xx`);
+              rps[route].push(result.requests.average);
+              p99[route].push(result.latency.p99);
+              log(`http ${platform} ${store} rep ${r + 1} ${route}: ${perSec(result.requests.average)}, p99 ${result.latency.p99} ms`);
             }
-            send({ stop: true });
-          })().catch(reject);
-        },
-      }).then((r) => {
-        serverResult = r;
-        resolve();
-      }, reject);
-    });
-    if (store === 'memory') plainWithModule = rps.plain;
+          }
+          send({ stop: true });
+        })().catch(reject);
+      },
+    }).then(resolve, reject);
+  });
+  return { rps, p99, server };
+}
+
+const HTTP_ROWS: Record<string, { id: string; label: string; target: string }> = {
+  'memory express': { id: '3', label: 'memory only', target: '>= 0.9x' },
+  // The target was set on Express; on a server 3 to 4 times faster the same cost per request is a larger share.
+  'memory fastify': { id: '3f', label: 'memory only, Fastify', target: '(report)' },
+  'sqlite express': { id: '3b', label: 'SQLite requeuePending', target: '(report)' },
+};
+
+async function http(): Promise<void> {
+  const runs: [HttpServerParams['store'], HttpPlatform][] = [
+    ['memory', 'express'],
+    ['memory', 'fastify'],
+  ];
+  if (CONFIG.httpSqlite) runs.push(['sqlite', 'express']);
+  let plainWithModule: number[] = [];
+  for (const [store, platform] of runs) {
+    const reps = store === 'memory' ? CONFIG.httpReps : 1;
+    const { rps, p99, server } = await httpRun(store, platform, reps);
+    if (store === 'memory' && platform === 'express') plainWithModule = rps.plain;
     const ratio = median(rps.enqueue) / median(rps.plain);
+    const row = HTTP_ROWS[`${store} ${platform}`];
+    const gated = row.target !== '(report)';
     rows.push({
-      id: store === 'memory' ? '3' : '3b',
-      what: `HTTP POST with addTask vs without, 32 conns${store === 'sqlite' ? ', SQLite requeuePending' : ', memory only'}`,
+      id: row.id,
+      what: `HTTP POST with addTask vs without, 32 conns, ${row.label}`,
       ours: `${perSec(median(rps.enqueue))} req`,
       baseline: `${perSec(median(rps.plain))} req (no addTask)`,
       ratio: `${ratio.toFixed(2)}x`,
-      target: store === 'memory' ? '>= 0.9x' : '(report)',
-      met: store === 'memory' ? ratio >= 0.9 : null,
+      target: row.target,
+      met: gated ? ratio >= 0.9 : null,
     });
     details.push(
-      `### 3. HTTP (${store === 'memory' ? 'memory only' : 'SQLite, requeuePending'})\n\n` +
-        `One Nest app (Express, \`TaskAdminModule\` so the SSE hub and admin routes are live as in production, no SSE client), ` +
+      `### ${row.id}. HTTP (${row.label})\n\n` +
+        `One Nest app (${platform === 'express' ? 'Express' : 'Fastify'}, \`TaskAdminModule\` so the SSE hub and admin routes are live as in production, no SSE client), ` +
         `two routes differing only by \`addTask\`: \`POST /bench/enqueue?email=\` answers \`{task_id}\` of a new no-op task, ` +
         `\`POST /bench/plain?email=\` answers \`{task_id: randomUUID()}\`. autocannon, 32 connections, ${CONFIG.httpSeconds} s per ` +
         `run after 2 s warm-ups, ${reps} repetition(s) alternating the order; server and autocannon in separate processes.\n\n` +
         `- with addTask: ${list(rps.enqueue, perSec)} req (p99 latency ${list(p99.enqueue, (n) => `${n} ms`)})\n` +
         `- without: ${list(rps.plain, perSec)} req (p99 latency ${list(p99.plain, (n) => `${n} ms`)})\n` +
-        `- tasks in the server's metrics at the end: ${fmt((serverResult as HttpServerResult | null)?.tasks ?? NaN)}${store === 'memory' ? ' (memory only keeps the last maxInMemory = 10,000)' : ''}; server RSS at the end ${fmt((serverResult as HttpServerResult | null)?.rssMB ?? NaN)} MB\n`,
+        `- what addTask adds per request on the server's thread: ${fmt(1e6 / median(rps.enqueue) - 1e6 / median(rps.plain), 1)} µs\n` +
+        `- tasks in the server's metrics at the end: ${fmt(server.tasks)}${store === 'memory' ? ' (memory only keeps the last maxInMemory = 10,000)' : ''}; server RSS at the end ${fmt(server.rssMB)} MB\n`,
     );
   }
   // What importing the module costs a route that never adds a task (its global interceptor).

@@ -10,6 +10,7 @@ import { TaskEventHub } from '../stream/task-event-hub';
 import { DEFAULT_ADMIN_TUNING, TASKFLOW_ADMIN_TUNING } from '../options/admin-tuning';
 import { AdminBodyParsing } from './admin-body-parsing';
 import { DashboardController } from './dashboard.controller';
+import { markAdminRoutes } from './fastify-admin-routes';
 import { InsightsController } from './insights.controller';
 import { TasksController } from './tasks.controller';
 
@@ -39,6 +40,7 @@ export function createAdminControllers(path: string, guard: Type<CanActivate> = 
     Object.defineProperty(subclass, 'name', { value: base.name });
     Controller(prefix)(subclass);
     if (guarded) UseGuards(guard)(subclass);
+    markAdminRoutes(subclass);
     return subclass;
   };
   return [

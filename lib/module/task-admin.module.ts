@@ -1,5 +1,6 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, NestModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { AdminBodyParsing } from '../http/admin-body-parsing';
 import { resolvePath } from '../options/resolve-options';
 import { TaskAdminAsyncOptions, TaskAdminOptions } from '../options/task-options.interface';
 import { adminSurface } from './admin-surface';
@@ -7,7 +8,14 @@ import { CORE_EXPORTS, CORE_PROVIDERS, asyncOptionsProviders, autoInstallProvide
 
 /** The task manager plus the REST admin API, the SSE stream, the dashboard and login. */
 @Module({})
-export class TaskAdminModule {
+export class TaskAdminModule implements NestModule {
+  constructor(private readonly bodyParsing: AdminBodyParsing) {}
+
+  /** Runs in `app.init()` before Nest registers any route: the last moment Fastify takes route options. */
+  configure(): void {
+    this.bodyParsing.beforeRoutes();
+  }
+
   static forRoot(options: TaskAdminOptions = {}): DynamicModule {
     const surface = adminSurface(resolvePath(options.path));
     return {
