@@ -17,6 +17,7 @@ import { TaskMetrics } from '../task/task-metrics';
 import { TaskPage, TaskQuery } from '../task/task-query';
 import { RETRYABLE_STATUSES } from '../task/task-status';
 import { ActorOptions, AddTaskOptions, EnqueueOptions } from './add-task-options';
+import { TaskOrigin } from './caller-context';
 import { DurableEnqueue } from './durable-enqueue';
 import { auditEntry } from '../storage/audit-log';
 import { assertJsonArgs, newTask, unknownTaskError, validateAddTaskOptions } from './task-factory';
@@ -70,8 +71,9 @@ export class TaskManager {
     this.stopping$ = runtime.streams.stopping.asObservable();
     this.taskChanges$ = runtime.streams.changedTasks.asObservable();
     this.durable = new DurableEnqueue(runtime, storage, options.enqueueTimeout);
+    // A replay is a call of the application like addTask: it runs in the context of the retry call.
     this.replays = new TaskReplays(registry, runtime, (registered, args, opts, source, cipher) =>
-      this.submit(registered, args, opts, source, cipher),
+      this.submit(registered, args, opts, source, cipher, runtime.callerOrigin()),
     );
   }
 
@@ -84,7 +86,7 @@ export class TaskManager {
   // against the name-string form ("not assignable to type 'string'") instead of as the argument mismatch.
   addTask<F extends AnyMethod | string>(fn: F, ...rest: AddTaskArguments<F>): string;
   addTask(fnOrName: AnyMethod | string, args: unknown[] = [], options: AddTaskOptions = {}): string {
-    return this.submit(this.resolve(fnOrName), args, options, 'manual');
+    return this.submit(this.resolve(fnOrName), args, options, 'manual', null, this.runtime.callerOrigin());
   }
 
   /**
@@ -104,13 +106,14 @@ export class TaskManager {
   async enqueue(fnOrName: AnyMethod | string, args: unknown[] = [], options: EnqueueOptions = {}): Promise<string> {
     const registered = this.resolve(fnOrName);
     const { transaction, ...addOptions } = options ?? {};
+    const origin = this.runtime.callerOrigin();
     if (!this.storage.persistent) {
       if (transaction !== undefined) throw new TypeError(messages.transactionWithoutDatabase());
-      return this.submit(registered, args, addOptions, 'manual');
+      return this.submit(registered, args, addOptions, 'manual', null, origin);
     }
     const task = this.prepare(registered, args, addOptions, 'manual', null, true);
     if (typeof task === 'string') return task;
-    return this.durable.enqueue(task, registered, addOptions.eager ?? registered.definition.eager, transaction);
+    return this.durable.enqueue(task, registered, addOptions.eager ?? registered.definition.eager, transaction, origin);
   }
 
   /** The detail record (with `attempts`), or null when no such task exists. */
@@ -262,11 +265,21 @@ export class TaskManager {
     await this.storage.flush();
   }
 
-  /** @internal Shared by addTask, retries and the scheduler: the task is admitted at once, its row written behind. */
-  submit(registered: RegisteredTask, args: unknown[], options: AddTaskOptions, source: TaskSource, argsCipher: string | null = null): string {
+  /**
+   * @internal Shared by addTask, retries and the scheduler: the task is admitted at once, its row written behind.
+   * `origin`: the calling context its attempts run in (the scheduler's tasks have none).
+   */
+  submit(
+    registered: RegisteredTask,
+    args: unknown[],
+    options: AddTaskOptions,
+    source: TaskSource,
+    argsCipher: string | null = null,
+    origin: TaskOrigin | null = null,
+  ): string {
     const task = this.prepare(registered, args, options, source, argsCipher, false);
     if (typeof task === 'string') return task;
-    this.runtime.admit(task, registered, options.eager ?? registered.definition.eager);
+    this.runtime.admit(task, registered, options.eager ?? registered.definition.eager, origin);
     return task.id;
   }
 

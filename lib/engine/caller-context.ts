@@ -1,0 +1,32 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { AttemptTracer } from './attempt-tracer';
+
+/** Runs a function in a captured async context (what `AsyncLocalStorage.snapshot()` returns). */
+export type ContextRunner = <R>(fn: () => R) => R;
+
+/**
+ * The context of this module's loading, holding no caller's values. Tasks that keep no
+ * caller's context run here: otherwise they would run in whatever context started them,
+ * such as that of the task whose end freed their slot, or of the first call of a batch.
+ */
+export const DETACHED: ContextRunner = AsyncLocalStorage.snapshot();
+
+/** What a task carries from the call that created it to each of its attempts. */
+export interface TaskOrigin {
+  /** Runs an attempt in the creating call's async context, or in DETACHED when it is not kept. */
+  readonly run: ContextRunner;
+  /** The span active at that call, for the tracer's link (undefined: none, or no tracer). */
+  readonly trace: unknown;
+}
+
+/**
+ * The origin of a task created now by a call of the application (addTask, enqueue, a retry).
+ * With `propagate` the whole async context is kept (AsyncLocalStorage values such as
+ * nestjs-cls's, OpenTelemetry's active context); otherwise only the active span, for the
+ * link, and null when there is nothing to keep.
+ */
+export function captureOrigin(propagate: boolean, tracer: AttemptTracer | null): TaskOrigin | null {
+  const trace = tracer === null ? undefined : tracer.capture();
+  if (propagate) return { run: AsyncLocalStorage.snapshot(), trace };
+  return trace === undefined ? null : { run: DETACHED, trace };
+}
