@@ -25,6 +25,8 @@ import { WorkerExecutor } from '../executors/worker-executor';
 import { isTaskWorkerThread } from '../executors/worker-thread';
 import { TaskMetricsExporter } from '../integrations/prometheus/task-metrics-exporter';
 import { TaskflowHealthIndicator } from '../integrations/health/taskflow-health.indicator';
+import { ATTEMPT_TRACER } from '../engine/attempt-tracer';
+import { createAttemptTracer } from '../integrations/opentelemetry/create-attempt-tracer';
 import { TaskAdminOptions, TaskModuleAsyncOptions, TaskOptionsFactory } from '../options/task-options.interface';
 
 /** Providers shared by both modules: storage, the engine, discovery and lifecycle. */
@@ -48,6 +50,8 @@ const ALL_CORE_PROVIDERS: Provider[] = [
   ScheduleExplorer,
   { provide: SCHEDULE_SOURCE, useExisting: TaskScheduler },
   { provide: WORKER_EXECUTOR, useClass: WorkerExecutor },
+  // A span per attempt when @opentelemetry/api is installed (and a tracer provider registered); null otherwise.
+  { provide: ATTEMPT_TRACER, useFactory: createAttemptTracer },
   // Does nothing unless the `prometheus` option is set.
   TaskMetricsExporter,
   TaskflowHealthIndicator,
