@@ -19,6 +19,7 @@ import autocannon from 'autocannon';
 import { fmt, median, runChild, sleep } from './common';
 import type { BullParams, BullResult } from './scenarios/bullmq';
 import type { CpuExecutorParams, CpuExecutorResult } from './scenarios/cpu-executor';
+import type { EngineContextParams, EngineContextResult } from './scenarios/engine-context';
 import type { HistoryParams, HistoryResult, Timing } from './scenarios/history';
 import type { HttpServerParams, HttpServerResult } from './scenarios/http-server';
 import type { SseClientsParams, SseClientsResult } from './scenarios/sse-clients';
@@ -134,6 +135,65 @@ async function engine(): Promise<void> {
       `(\`drain()\`), \`TaskManagerModule.forRoot({ maxConcurrentTasks: ${CAP} })\`, memory only. Baseline: an array + microtask ` +
       `drain with the same cap running the same async no-op. ${CONFIG.engineReps} repetitions, alternating, each in a fresh process.\n\n` +
       `- manager: ${list(ours, perSec)} (median ${perSec(median(ours))})\n- bare queue: ${list(bare, perSec)} (median ${perSec(median(bare))})\n`,
+  );
+  await engineContext();
+}
+
+/** The variants of row 1 measured for context propagation and OpenTelemetry, in the order each repetition runs them. */
+const CONTEXT_VARIANTS = {
+  on: { propagateContext: true, tracing: 'absent' },
+  off: { propagateContext: false, tracing: 'absent' },
+  idle: { propagateContext: true, tracing: 'idle' },
+  recording: { propagateContext: true, tracing: 'recording' },
+} as const satisfies Record<string, Pick<EngineContextParams, 'propagateContext' | 'tracing'>>;
+
+/** Rows 1b and 1c: what propagateContext and OpenTelemetry cost per task, each variant in a fresh process, alternating. */
+async function engineContext(): Promise<void> {
+  const n = CONFIG.engineN;
+  const ns: Record<keyof typeof CONTEXT_VARIANTS, number[]> = { on: [], off: [], idle: [], recording: [] };
+  const hide = { execArgv: ['--require', path.join(__dirname, 'hide-packages.js')], env: { BENCH_HIDE_PACKAGES: '@opentelemetry/api' } };
+  for (let r = 0; r < CONFIG.engineReps; r++) {
+    for (const [name, variant] of Object.entries(CONTEXT_VARIANTS) as [keyof typeof CONTEXT_VARIANTS, (typeof CONTEXT_VARIANTS)['on']][]) {
+      const params: EngineContextParams = { n, cap: CAP, ...variant };
+      const result = await runChild<EngineContextResult>('engine-context', params, variant.tracing === 'absent' ? hide : {});
+      ns[name].push(result.nsPerTask);
+    }
+    log(
+      `engine context rep ${r + 1}: ${Object.entries(ns)
+        .map(([k, v]) => `${k} ${fmt(v[r])} ns/task`)
+        .join(', ')}`,
+    );
+  }
+  const m = (name: keyof typeof CONTEXT_VARIANTS) => median(ns[name]);
+  const delta = (a: number, b: number) => `${a - b >= 0 ? '+' : ''}${fmt(a - b)} ns/task`;
+  rows.push({
+    id: '1b',
+    what: `Engine: same, tasks added in an AsyncLocalStorage context, propagateContext on vs off`,
+    ours: `${fmt(m('on'))} ns/task (on)`,
+    baseline: `${fmt(m('off'))} ns/task (off)`,
+    ratio: delta(m('on'), m('off')),
+    target: 'measured',
+    met: null,
+  });
+  rows.push({
+    id: '1c',
+    what: `Engine: same, OpenTelemetry API not installed vs installed without a tracer provider (and recording)`,
+    ours: `${fmt(m('idle'))} ns/task (no provider); ${fmt(m('recording'))} ns/task (recording)`,
+    baseline: `${fmt(m('on'))} ns/task (not installed)`,
+    ratio: `${delta(m('idle'), m('on'))}; ${delta(m('recording'), m('on'))}`,
+    target: 'no provider: ~0',
+    met: null,
+  });
+  details.push(
+    `### 1b, 1c. Context propagation and OpenTelemetry per task\n\n${fmt(n)} no-op tasks as in row 1, added inside one ` +
+      `\`AsyncLocalStorage.run\` (as a request's would be), wall time per task from the first addTask to the last success, ` +
+      `each variant in a fresh process, alternating, ${CONFIG.engineReps} repetitions. "Not installed": \`@opentelemetry/api\` ` +
+      `made unresolvable (bench/hide-packages). "Recording": a \`BasicTracerProvider\` with no exporter and the ` +
+      `AsyncLocalStorage context manager, so every attempt's span is made and ended.\n\n` +
+      (Object.keys(ns) as (keyof typeof CONTEXT_VARIANTS)[])
+        .map((k) => `- ${k}: ${list(ns[k], (x) => `${fmt(x)} ns`)} (median ${fmt(m(k))} ns)`)
+        .join('\n') +
+      '\n',
   );
 }
 

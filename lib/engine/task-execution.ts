@@ -159,7 +159,7 @@ export class TaskExecution {
         let result: unknown;
         const call = () => this.executor.run(this.registered, this.args, context, sink);
         try {
-          result = (this.origin?.run ?? DETACHED)(this.tracer === null ? call : () => this.traced(attempt, call));
+          result = (this.origin?.context ?? DETACHED).runInAsyncScope(this.tracer === null ? call : () => this.traced(attempt, call));
         } catch (error) {
           reject(error);
           return;
