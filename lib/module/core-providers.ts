@@ -27,10 +27,15 @@ import { TaskMetricsExporter } from '../integrations/prometheus/task-metrics-exp
 import { TaskflowHealthIndicator } from '../integrations/health/taskflow-health.indicator';
 import { ATTEMPT_TRACER } from '../engine/attempt-tracer';
 import { createAttemptTracer } from '../integrations/opentelemetry/create-attempt-tracer';
+import { assertOneNestCore } from './nest-core-copies';
 import { TaskAdminOptions, TaskModuleAsyncOptions, TaskOptionsFactory } from '../options/task-options.interface';
+
+const NEST_CORE_CHECK = Symbol('TASKFLOW_NEST_CORE_CHECK');
 
 /** Providers shared by both modules: storage, the engine, discovery and lifecycle. */
 const ALL_CORE_PROVIDERS: Provider[] = [
+  // First, and with nothing to inject: it fails before the providers that inject Nest's classes would, with a message that says why.
+  { provide: NEST_CORE_CHECK, useFactory: () => assertOneNestCore() },
   TaskRegistry,
   TaskExplorer,
   // The records in memory: the runtime's live and recent tasks, and the memory backend's whole history.
