@@ -29,11 +29,11 @@ type AnyMethod = (...args: any[]) => unknown;
 
 /** The rest of addTask's arguments: the method's own parameters, or any arguments after a registered name
  * (`[F]`, so neither `never` nor a union is split into cases). */
-type AddTaskArguments<F> = [F] extends [AnyMethod]
+type TaskCallArguments<F, O> = [F] extends [AnyMethod]
   ? Parameters<F> extends []
-    ? [args?: [], options?: AddTaskOptions]
-    : [args: Parameters<F>, options?: AddTaskOptions]
-  : [args?: unknown[], options?: AddTaskOptions];
+    ? [args?: [], options?: O]
+    : [args: Parameters<F>, options?: O]
+  : [args?: unknown[], options?: O];
 
 /** What registeredTasks() shows of each @BackgroundTask. */
 export interface RegisteredTaskInfo {
@@ -84,7 +84,7 @@ export class TaskManager {
    */
   // One signature, not an overload per form: with overloads, a wrong argument to a method was reported
   // against the name-string form ("not assignable to type 'string'") instead of as the argument mismatch.
-  addTask<F extends AnyMethod | string>(fn: F, ...rest: AddTaskArguments<F>): string;
+  addTask<F extends AnyMethod | string>(fn: F, ...rest: TaskCallArguments<F, AddTaskOptions>): string;
   addTask(fnOrName: AnyMethod | string, args: unknown[] = [], options: AddTaskOptions = {}): string {
     return this.submit(this.resolve(fnOrName), args, options, 'manual', null, this.runtime.callerOrigin());
   }
@@ -98,11 +98,8 @@ export class TaskManager {
    * with EnqueueTimeoutError when the row is not committed within `enqueueTimeout`.
    * Without a database it is addTask.
    */
-  enqueue<F extends AnyMethod>(
-    fn: F,
-    ...rest: Parameters<F> extends [] ? [args?: [], options?: EnqueueOptions] : [args: Parameters<F>, options?: EnqueueOptions]
-  ): Promise<string>;
-  enqueue(name: string, args?: unknown[], options?: EnqueueOptions): Promise<string>;
+  // One signature, as addTask's.
+  enqueue<F extends AnyMethod | string>(fn: F, ...rest: TaskCallArguments<F, EnqueueOptions>): Promise<string>;
   async enqueue(fnOrName: AnyMethod | string, args: unknown[] = [], options: EnqueueOptions = {}): Promise<string> {
     const registered = this.resolve(fnOrName);
     const { transaction, ...addOptions } = options ?? {};
