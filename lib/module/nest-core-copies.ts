@@ -15,7 +15,13 @@ export function loadedNestCoreCopies(cache: NodeJS.Dict<NodeModule> = require.ca
 
 /** The folder of the copy of @nestjs/core this package loads. */
 function ownNestCore(): string | null {
-  const file = require.resolve('@nestjs/core');
+  let file: string;
+  try {
+    file = require.resolve('@nestjs/core');
+  } catch {
+    // Not resolvable through require (a bundle, an ES-module-only layout): nothing to compare with.
+    return null;
+  }
   const at = file.lastIndexOf(CORE_FOLDER);
   return at >= 0 ? file.slice(0, at + CORE_FOLDER.length - 1) : null;
 }
