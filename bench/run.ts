@@ -139,60 +139,58 @@ async function engine(): Promise<void> {
   await engineContext();
 }
 
-/** The variants of row 1 measured for context propagation and OpenTelemetry, in the order each repetition runs them. */
-const CONTEXT_VARIANTS = {
-  on: { propagateContext: true, tracing: 'absent' },
-  off: { propagateContext: false, tracing: 'absent' },
-  idle: { propagateContext: true, tracing: 'idle' },
-  recording: { propagateContext: true, tracing: 'recording' },
-} as const satisfies Record<string, Pick<EngineContextParams, 'propagateContext' | 'tracing'>>;
-
-/** Rows 1b and 1c: what propagateContext and OpenTelemetry cost per task, each variant in a fresh process, alternating. */
+/**
+ * Rows 1b and 1c: what propagateContext and OpenTelemetry cost per task. Each pair runs in one
+ * process (two managers, alternating rounds); each repetition is a fresh process per pair.
+ */
 async function engineContext(): Promise<void> {
   const n = CONFIG.engineN;
-  const ns: Record<keyof typeof CONTEXT_VARIANTS, number[]> = { on: [], off: [], idle: [], recording: [] };
-  const hide = { execArgv: ['--require', path.join(__dirname, 'hide-packages.js')], env: { BENCH_HIDE_PACKAGES: '@opentelemetry/api' } };
+  const rounds = QUICK ? 6 : 10;
+  const pairs = ['propagation', 'idle', 'recording'] as const;
+  const results: Record<(typeof pairs)[number], EngineContextResult[]> = { propagation: [], idle: [], recording: [] };
+  // The propagation pair runs as if @opentelemetry/api were not installed.
+  const hidden = { execArgv: ['--require', path.join(__dirname, 'hide-packages.js')], env: { BENCH_HIDE_PACKAGES: '@opentelemetry/api' } };
   for (let r = 0; r < CONFIG.engineReps; r++) {
-    for (const [name, variant] of Object.entries(CONTEXT_VARIANTS) as [keyof typeof CONTEXT_VARIANTS, (typeof CONTEXT_VARIANTS)['on']][]) {
-      const params: EngineContextParams = { n, cap: CAP, ...variant };
-      const result = await runChild<EngineContextResult>('engine-context', params, variant.tracing === 'absent' ? hide : {});
-      ns[name].push(result.nsPerTask);
+    for (const pair of pairs) {
+      const result = await runChild<EngineContextResult>(
+        'engine-context',
+        { pair, n, rounds, cap: CAP } satisfies EngineContextParams,
+        pair === 'propagation' ? hidden : {},
+      );
+      results[pair].push(result);
     }
-    log(
-      `engine context rep ${r + 1}: ${Object.entries(ns)
-        .map(([k, v]) => `${k} ${fmt(v[r])} ns/task`)
-        .join(', ')}`,
-    );
+    log(`engine context rep ${r + 1}: ${pairs.map((k) => `${k} ${fmt(results[k][r].a)} vs ${fmt(results[k][r].b)} ns/task`).join(', ')}`);
   }
-  const m = (name: keyof typeof CONTEXT_VARIANTS) => median(ns[name]);
-  const delta = (a: number, b: number) => `${a - b >= 0 ? '+' : ''}${fmt(a - b)} ns/task`;
+  const side = (pair: (typeof pairs)[number], key: 'a' | 'b') => median(results[pair].map((x) => x[key]));
+  const delta = (pair: (typeof pairs)[number]) => median(results[pair].map((x) => x.a - x.b));
+  const signed = (ns: number) => `${ns >= 0 ? '+' : ''}${fmt(ns)} ns/task`;
   rows.push({
     id: '1b',
-    what: `Engine: same, tasks added in an AsyncLocalStorage context, propagateContext on vs off`,
-    ours: `${fmt(m('on'))} ns/task (on)`,
-    baseline: `${fmt(m('off'))} ns/task (off)`,
-    ratio: delta(m('on'), m('off')),
+    what: `Engine: same, added in an AsyncLocalStorage context, propagateContext on vs off (one process, alternating)`,
+    ours: `${fmt(side('propagation', 'a'))} ns/task (on)`,
+    baseline: `${fmt(side('propagation', 'b'))} ns/task (off)`,
+    ratio: signed(delta('propagation')),
     target: 'measured',
     met: null,
   });
   rows.push({
     id: '1c',
-    what: `Engine: same, OpenTelemetry API not installed vs installed without a tracer provider (and recording)`,
-    ours: `${fmt(m('idle'))} ns/task (no provider); ${fmt(m('recording'))} ns/task (recording)`,
-    baseline: `${fmt(m('on'))} ns/task (not installed)`,
-    ratio: `${delta(m('idle'), m('on'))}; ${delta(m('recording'), m('on'))}`,
+    what: `Engine: same, @opentelemetry/api installed with no tracer provider vs not installed; and recording`,
+    ours: `${fmt(side('idle', 'a'))} ns/task (no provider); ${fmt(side('recording', 'a'))} ns/task (recording)`,
+    baseline: `${fmt(side('idle', 'b'))} / ${fmt(side('recording', 'b'))} ns/task (no tracer)`,
+    ratio: `${signed(delta('idle'))}; ${signed(delta('recording'))}`,
     target: 'no provider: ~0',
     met: null,
   });
   details.push(
-    `### 1b, 1c. Context propagation and OpenTelemetry per task\n\n${fmt(n)} no-op tasks as in row 1, added inside one ` +
-      `\`AsyncLocalStorage.run\` (as a request's would be), wall time per task from the first addTask to the last success, ` +
-      `each variant in a fresh process, alternating, ${CONFIG.engineReps} repetitions. "Not installed": \`@opentelemetry/api\` ` +
-      `made unresolvable (bench/hide-packages). "Recording": a \`BasicTracerProvider\` with no exporter and the ` +
-      `AsyncLocalStorage context manager, so every attempt's span is made and ended.\n\n` +
-      (Object.keys(ns) as (keyof typeof CONTEXT_VARIANTS)[])
-        .map((k) => `- ${k}: ${list(ns[k], (x) => `${fmt(x)} ns`)} (median ${fmt(m(k))} ns)`)
-        .join('\n') +
+    `### 1b, 1c. Context propagation and OpenTelemetry per task\n\n${fmt(n)} no-op tasks per round as in row 1, added inside one ` +
+      `\`AsyncLocalStorage.run\` (as a request's would be), wall time per task from the first addTask to the last success. Each pair ` +
+      `is two managers in one process run in ${rounds} alternating rounds (median per side; the difference is the median of the ` +
+      `repetitions' differences), ${CONFIG.engineReps} repetitions in fresh processes. Propagation: on vs off, with ` +
+      `\`@opentelemetry/api\` made unresolvable (bench/hide-packages). No provider: the API installed, no tracer provider registered, ` +
+      `vs the engine without a tracer (as when the API is not installed). Recording: a \`BasicTracerProvider\` with no exporter and ` +
+      `the AsyncLocalStorage context manager (every attempt's span made and ended) vs no tracer.\n\n` +
+      pairs.map((k) => `- ${k}: ${results[k].map((x) => `${fmt(x.a)} vs ${fmt(x.b)}`).join(', ')} ns (difference ${signed(delta(k))})`).join('\n') +
       '\n',
   );
 }
