@@ -5,7 +5,6 @@ import { TASKFLOW_OPTIONS } from '../constants';
 import { RegisteredTask } from '../discovery/registered-task';
 import { TaskRegistry } from '../discovery/task.registry';
 import { InvalidTransitionError } from '../errors/invalid-transition.error';
-import { messages } from '../errors/messages';
 import { TaskNotFoundError } from '../errors/task-not-found.error';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { AuditEntry } from '../task/audit-entry';
@@ -17,15 +16,11 @@ import { TaskMetrics } from '../task/task-metrics';
 import { TaskPage, TaskQuery } from '../task/task-query';
 import { RETRYABLE_STATUSES } from '../task/task-status';
 import { ActorOptions, AddTaskOptions, EnqueueOptions } from './add-task-options';
-import { TaskOrigin } from './caller-context';
-import { DurableEnqueue } from './durable-enqueue';
 import { auditEntry } from '../storage/audit-log';
-import { assertJsonArgs, newTask, unknownTaskError, validateAddTaskOptions } from './task-factory';
+import { AnyMethod, TaskIntake } from './task-intake';
 import { TaskReplays } from './task-replays';
 import { TaskRuntime } from './task-runtime';
 import { TaskStorage } from './task-storage';
-
-type AnyMethod = (...args: any[]) => unknown;
 
 /** The rest of addTask's arguments: the method's own parameters, or any arguments after a registered name
  * (`[F]`, so neither `never` nor a union is split into cases). */
@@ -51,7 +46,7 @@ const PAGE = 5000;
 export class TaskManager {
   private readonly replays: TaskReplays;
   private schedulerRef: ScheduleSource | null | undefined;
-  private readonly durable: DurableEnqueue;
+  private readonly intake: TaskIntake;
 
   /** Every change of a task record, as REST shows it. */
   readonly events$: Observable<TaskRecord>;
@@ -61,7 +56,7 @@ export class TaskManager {
   readonly taskChanges$: Observable<TaskData>;
 
   constructor(
-    @Inject(TASKFLOW_OPTIONS) private readonly options: ResolvedTaskOptions,
+    @Inject(TASKFLOW_OPTIONS) options: ResolvedTaskOptions,
     private readonly registry: TaskRegistry,
     private readonly runtime: TaskRuntime,
     private readonly storage: TaskStorage,
@@ -70,10 +65,10 @@ export class TaskManager {
     this.events$ = runtime.streams.changes.asObservable();
     this.stopping$ = runtime.streams.stopping.asObservable();
     this.taskChanges$ = runtime.streams.changedTasks.asObservable();
-    this.durable = new DurableEnqueue(runtime, storage, options.enqueueTimeout);
+    this.intake = new TaskIntake(options, registry, runtime, storage);
     // A replay is a call of the application like addTask: it runs in the context of the retry call.
     this.replays = new TaskReplays(registry, runtime, (registered, args, opts, source, cipher) =>
-      this.submit(registered, args, opts, source, cipher, runtime.callerOrigin()),
+      this.intake.submit(registered, args, opts, source, cipher, runtime.callerOrigin()),
     );
   }
 
@@ -86,7 +81,7 @@ export class TaskManager {
   // against the name-string form ("not assignable to type 'string'") instead of as the argument mismatch.
   addTask<F extends AnyMethod | string>(fn: F, ...rest: TaskCallArguments<F, AddTaskOptions>): string;
   addTask(fnOrName: AnyMethod | string, args: unknown[] = [], options: AddTaskOptions = {}): string {
-    return this.submit(this.resolve(fnOrName), args, options, 'manual', null, this.runtime.callerOrigin());
+    return this.intake.submit(this.intake.resolve(fnOrName), args, options, 'manual', null, this.runtime.callerOrigin());
   }
 
   /**
@@ -101,16 +96,8 @@ export class TaskManager {
   // One signature, as addTask's.
   enqueue<F extends AnyMethod | string>(fn: F, ...rest: TaskCallArguments<F, EnqueueOptions>): Promise<string>;
   async enqueue(fnOrName: AnyMethod | string, args: unknown[] = [], options: EnqueueOptions = {}): Promise<string> {
-    const registered = this.resolve(fnOrName);
-    const { transaction, ...addOptions } = options ?? {};
-    const origin = this.runtime.callerOrigin();
-    if (!this.storage.persistent) {
-      if (transaction !== undefined) throw new TypeError(messages.transactionWithoutDatabase());
-      return this.submit(registered, args, addOptions, 'manual', null, origin);
-    }
-    const task = this.prepare(registered, args, addOptions, 'manual', null, true);
-    if (typeof task === 'string') return task;
-    return this.durable.enqueue(task, registered, addOptions.eager ?? registered.definition.eager, transaction, origin);
+    // The caller's context, taken at the call: the task may be admitted later, in a commit's.
+    return this.intake.enqueue(this.intake.resolve(fnOrName), args, options, this.runtime.callerOrigin());
   }
 
   /** The detail record (with `attempts`), or null when no such task exists. */
@@ -262,59 +249,9 @@ export class TaskManager {
     await this.storage.flush();
   }
 
-  /**
-   * @internal Shared by addTask, retries and the scheduler: the task is admitted at once, its row written behind.
-   * `origin`: the calling context its attempts run in (the scheduler's tasks have none).
-   */
-  submit(
-    registered: RegisteredTask,
-    args: unknown[],
-    options: AddTaskOptions,
-    source: TaskSource,
-    argsCipher: string | null = null,
-    origin: TaskOrigin | null = null,
-  ): string {
-    const task = this.prepare(registered, args, options, source, argsCipher, false);
-    if (typeof task === 'string') return task;
-    this.runtime.admit(task, registered, options.eager ?? registered.definition.eager, origin);
-    return task.id;
-  }
-
-  /**
-   * A new task checked and built, or the id of the live task here holding its key.
-   * With `encryptArgsKey`, the arguments are encrypted here, before the first write;
-   * `argsCipher` is an already encrypted payload (a retry of an encrypted task), kept
-   * as it is. `durable`: stored to survive restarts whatever the options say (enqueue).
-   */
-  private prepare(
-    registered: RegisteredTask,
-    args: unknown[],
-    options: AddTaskOptions,
-    source: TaskSource,
-    argsCipher: string | null,
-    durable: boolean,
-  ): TaskData | string {
-    if (!this.runtime.accepting) throw new Error(messages.managerStopped());
-    const { definition } = registered;
-    if (!Array.isArray(args)) throw new TypeError(`addTask: args of ${definition.name} must be an array`);
-    validateAddTaskOptions(options);
-    const held = options.idempotencyKey === undefined ? undefined : this.runtime.keyHolder(options.idempotencyKey);
-    if (held) return held;
-    durable ||= this.options.requeuePending || definition.persist;
-    const encrypts = this.runtime.args.encrypts;
-    // Encrypted arguments are JSON inside, so they must be JSON values too.
-    if (durable || (encrypts && argsCipher === null)) assertJsonArgs(definition.name, args);
-    this.runtime.executorOf(registered).checkArgs?.(definition.name, args);
-    const task = newTask(definition.name, args, options, { priority: definition.priority, source, durable });
-    if (definition.executor === 'worker') task.executor = 'worker';
-    if (argsCipher !== null) {
-      task.args = [];
-      task.argsCipher = argsCipher;
-    } else if (encrypts) {
-      task.args = [];
-      task.argsCipher = this.runtime.args.encrypt(definition.name, args);
-    }
-    return task;
+  /** @internal The scheduler's add path: admitted at once, its row written behind, in no caller's context. */
+  submit(registered: RegisteredTask, args: unknown[], options: AddTaskOptions, source: TaskSource, argsCipher: string | null = null): string {
+    return this.intake.submit(registered, args, options, source, argsCipher);
   }
 
   private scheduleSource(): ScheduleSource | null {
@@ -326,15 +263,6 @@ export class TaskManager {
       }
     }
     return this.schedulerRef;
-  }
-
-  private resolve(fnOrName: AnyMethod | string): RegisteredTask {
-    if (typeof fnOrName !== 'function' && typeof fnOrName !== 'string') {
-      throw new TypeError('addTask: the first argument must be a @BackgroundTask method or its registered name');
-    }
-    const registered = this.registry.find(fnOrName);
-    if (registered) return registered;
-    throw unknownTaskError(fnOrName);
   }
 
   private async find(id: string): Promise<TaskData | null> {
