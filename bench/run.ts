@@ -19,6 +19,7 @@ import autocannon from 'autocannon';
 import { fmt, median, runChild, sleep } from './common';
 import type { BullParams, BullResult } from './scenarios/bullmq';
 import type { CpuExecutorParams, CpuExecutorResult } from './scenarios/cpu-executor';
+import type { EngineContextParams, EngineContextResult } from './scenarios/engine-context';
 import type { HistoryParams, HistoryResult, Timing } from './scenarios/history';
 import type { HttpServerParams, HttpServerResult } from './scenarios/http-server';
 import type { SseClientsParams, SseClientsResult } from './scenarios/sse-clients';
@@ -134,6 +135,63 @@ async function engine(): Promise<void> {
       `(\`drain()\`), \`TaskManagerModule.forRoot({ maxConcurrentTasks: ${CAP} })\`, memory only. Baseline: an array + microtask ` +
       `drain with the same cap running the same async no-op. ${CONFIG.engineReps} repetitions, alternating, each in a fresh process.\n\n` +
       `- manager: ${list(ours, perSec)} (median ${perSec(median(ours))})\n- bare queue: ${list(bare, perSec)} (median ${perSec(median(bare))})\n`,
+  );
+  await engineContext();
+}
+
+/**
+ * Rows 1b and 1c: what propagateContext and OpenTelemetry cost per task. Each pair runs in one
+ * process (two managers, alternating rounds); each repetition is a fresh process per pair.
+ */
+async function engineContext(): Promise<void> {
+  const n = CONFIG.engineN;
+  const rounds = QUICK ? 6 : 10;
+  const pairs = ['propagation', 'idle', 'recording'] as const;
+  const results: Record<(typeof pairs)[number], EngineContextResult[]> = { propagation: [], idle: [], recording: [] };
+  // The propagation pair runs as if @opentelemetry/api were not installed.
+  const hidden = { execArgv: ['--require', path.join(__dirname, 'hide-packages.js')], env: { BENCH_HIDE_PACKAGES: '@opentelemetry/api' } };
+  for (let r = 0; r < CONFIG.engineReps; r++) {
+    for (const pair of pairs) {
+      const result = await runChild<EngineContextResult>(
+        'engine-context',
+        { pair, n, rounds, cap: CAP } satisfies EngineContextParams,
+        pair === 'propagation' ? hidden : {},
+      );
+      results[pair].push(result);
+    }
+    log(`engine context rep ${r + 1}: ${pairs.map((k) => `${k} ${fmt(results[k][r].a)} vs ${fmt(results[k][r].b)} ns/task`).join(', ')}`);
+  }
+  const side = (pair: (typeof pairs)[number], key: 'a' | 'b') => median(results[pair].map((x) => x[key]));
+  const delta = (pair: (typeof pairs)[number]) => median(results[pair].map((x) => x.a - x.b));
+  const signed = (ns: number) => `${ns >= 0 ? '+' : ''}${fmt(ns)} ns/task`;
+  rows.push({
+    id: '1b',
+    what: `Engine: same, added in an AsyncLocalStorage context, propagateContext on vs off (one process, alternating)`,
+    ours: `${fmt(side('propagation', 'a'))} ns/task (on)`,
+    baseline: `${fmt(side('propagation', 'b'))} ns/task (off)`,
+    ratio: signed(delta('propagation')),
+    target: 'measured',
+    met: null,
+  });
+  rows.push({
+    id: '1c',
+    what: `Engine: same, @opentelemetry/api installed with no tracer provider vs not installed; and recording`,
+    ours: `${fmt(side('idle', 'a'))} ns/task (no provider); ${fmt(side('recording', 'a'))} ns/task (recording)`,
+    baseline: `${fmt(side('idle', 'b'))} / ${fmt(side('recording', 'b'))} ns/task (no tracer)`,
+    ratio: `${signed(delta('idle'))}; ${signed(delta('recording'))}`,
+    target: 'no provider: ~0',
+    met: null,
+  });
+  details.push(
+    `### 1b, 1c. Context propagation and OpenTelemetry per task\n\n${fmt(n)} no-op tasks per round as in row 1, added inside one ` +
+      `\`AsyncLocalStorage.run\` (as a request's would be), wall time per task from the first addTask to the last success. Each pair ` +
+      `is two managers in one process run in ${rounds} alternating rounds (median per side; the difference is the median of the ` +
+      `repetitions' differences), ${CONFIG.engineReps} repetitions in fresh processes. Propagation: on vs off, with ` +
+      `\`@opentelemetry/api\` made unresolvable (bench/hide-packages). No provider: the API installed, no tracer provider registered, ` +
+      `vs the engine without a tracer (as when the API is not installed). Recording: a \`BasicTracerProvider\` with no exporter and ` +
+      `the AsyncLocalStorage context manager (every attempt's span made and ended) vs no tracer.\n\n` +
+      pairs.map((k) => `- ${k}: ${results[k].map((x) => `${fmt(x.a)} vs ${fmt(x.b)}`).join(', ')} ns (difference ${signed(delta(k))})`).join('\n') +
+      '\n',
   );
 }
 

@@ -38,6 +38,7 @@ export {
   TaskflowHealthResult,
 } from './integrations/health/taskflow-health.indicator';
 export { PrometheusRegistry, TaskflowPrometheusOptions } from './options/prometheus-options';
+export { addTaskflowToDocument, AddTaskflowToDocumentOptions, OpenApiDocumentLike } from './integrations/openapi/swagger-document';
 export { TypeOrmTaskBackend, TypeOrmTaskBackendOptions, sqliteOptions } from './persistence/typeorm';
 export { TaskRecord, TaskSource, TaskData } from './task/task-record';
 export { TaskAttempt, TaskAttemptRecord, TruncatedResult, MAX_RESULT_CHARS } from './task/task-attempt';

@@ -24,11 +24,11 @@ import { TaskStorage } from './task-storage';
 
 /** The rest of addTask's arguments: the method's own parameters, or any arguments after a registered name
  * (`[F]`, so neither `never` nor a union is split into cases). */
-type AddTaskArguments<F> = [F] extends [AnyMethod]
+type TaskCallArguments<F, O> = [F] extends [AnyMethod]
   ? Parameters<F> extends []
-    ? [args?: [], options?: AddTaskOptions]
-    : [args: Parameters<F>, options?: AddTaskOptions]
-  : [args?: unknown[], options?: AddTaskOptions];
+    ? [args?: [], options?: O]
+    : [args: Parameters<F>, options?: O]
+  : [args?: unknown[], options?: O];
 
 /** What registeredTasks() shows of each @BackgroundTask. */
 export interface RegisteredTaskInfo {
@@ -66,8 +66,9 @@ export class TaskManager {
     this.stopping$ = runtime.streams.stopping.asObservable();
     this.taskChanges$ = runtime.streams.changedTasks.asObservable();
     this.intake = new TaskIntake(options, registry, runtime, storage);
+    // A replay is a call of the application like addTask: it runs in the context of the retry call.
     this.replays = new TaskReplays(registry, runtime, (registered, args, opts, source, cipher) =>
-      this.intake.submit(registered, args, opts, source, cipher),
+      this.intake.submit(registered, args, opts, source, cipher, runtime.callerOrigin()),
     );
   }
 
@@ -78,9 +79,9 @@ export class TaskManager {
    */
   // One signature, not an overload per form: with overloads, a wrong argument to a method was reported
   // against the name-string form ("not assignable to type 'string'") instead of as the argument mismatch.
-  addTask<F extends AnyMethod | string>(fn: F, ...rest: AddTaskArguments<F>): string;
+  addTask<F extends AnyMethod | string>(fn: F, ...rest: TaskCallArguments<F, AddTaskOptions>): string;
   addTask(fnOrName: AnyMethod | string, args: unknown[] = [], options: AddTaskOptions = {}): string {
-    return this.intake.submit(this.intake.resolve(fnOrName), args, options, 'manual');
+    return this.intake.submit(this.intake.resolve(fnOrName), args, options, 'manual', null, this.runtime.callerOrigin());
   }
 
   /**
@@ -92,13 +93,11 @@ export class TaskManager {
    * with EnqueueTimeoutError when the row is not committed within `enqueueTimeout`.
    * Without a database it is addTask.
    */
-  enqueue<F extends AnyMethod>(
-    fn: F,
-    ...rest: Parameters<F> extends [] ? [args?: [], options?: EnqueueOptions] : [args: Parameters<F>, options?: EnqueueOptions]
-  ): Promise<string>;
-  enqueue(name: string, args?: unknown[], options?: EnqueueOptions): Promise<string>;
+  // One signature, as addTask's.
+  enqueue<F extends AnyMethod | string>(fn: F, ...rest: TaskCallArguments<F, EnqueueOptions>): Promise<string>;
   async enqueue(fnOrName: AnyMethod | string, args: unknown[] = [], options: EnqueueOptions = {}): Promise<string> {
-    return this.intake.enqueue(this.intake.resolve(fnOrName), args, options);
+    // The caller's context, taken at the call: the task may be admitted later, in a commit's.
+    return this.intake.enqueue(this.intake.resolve(fnOrName), args, options, this.runtime.callerOrigin());
   }
 
   /** The detail record (with `attempts`), or null when no such task exists. */
@@ -250,7 +249,7 @@ export class TaskManager {
     await this.storage.flush();
   }
 
-  /** @internal Shared by addTask, retries and the scheduler: the task is admitted at once, its row written behind. */
+  /** @internal The scheduler's add path: admitted at once, its row written behind, in no caller's context. */
   submit(registered: RegisteredTask, args: unknown[], options: AddTaskOptions, source: TaskSource, argsCipher: string | null = null): string {
     return this.intake.submit(registered, args, options, source, argsCipher);
   }

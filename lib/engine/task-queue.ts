@@ -1,5 +1,6 @@
 import { RegisteredTask } from '../discovery/registered-task';
 import { TaskData } from '../task/task-record';
+import { TaskOrigin } from './caller-context';
 import { PriorityQueue } from './priority-queue';
 
 const PUMP_BATCH = 1000;
@@ -7,6 +8,8 @@ const PUMP_BATCH = 1000;
 export interface QueuedTask {
   task: TaskData;
   registered: RegisteredTask;
+  /** The context of the call that created it, for its attempts (null: none). */
+  origin: TaskOrigin | null;
 }
 
 /** What the queue does with a task whose turn came: start it, hold it until `reopen()`, or drop it. */
@@ -65,8 +68,8 @@ export class TaskQueue {
     return taken;
   }
 
-  push(task: TaskData, registered: RegisteredTask): void {
-    this.queue.push({ task, registered }, task.priority ?? 0);
+  push(task: TaskData, registered: RegisteredTask, origin: TaskOrigin | null = null): void {
+    this.queue.push({ task, registered, origin }, task.priority ?? 0);
     this.schedulePump();
   }
 

@@ -8,6 +8,8 @@ import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { MemoryTaskStore } from '../storage/memory-task.store';
 import { TaskData, TaskRecord, toTaskRecord } from '../task/task-record';
 import { isTerminal } from '../task/task-status';
+import { ATTEMPT_TRACER, AttemptTracer } from './attempt-tracer';
+import { TaskOrigin, captureOrigin } from './caller-context';
 import { DispatchScope } from './dispatch-scope';
 import { formatError } from './format-error';
 import { IdempotencyKeys } from './idempotency-keys';
@@ -54,6 +56,7 @@ export class TaskRuntime {
     private readonly store: MemoryTaskStore,
     private readonly storage: TaskStorage,
     @Optional() @Inject(WORKER_EXECUTOR) private readonly workerExecutor: TaskExecutor | null = null,
+    @Optional() @Inject(ATTEMPT_TRACER) private readonly tracer: AttemptTracer | null = null,
   ) {
     this.keys = new IdempotencyKeys(storage, (id) => this.store.get(id));
     store.onEvicted((task) => this.keys.forget(task));
@@ -77,15 +80,27 @@ export class TaskRuntime {
     };
   }
 
-  /** Stores a new task and dispatches it: now, or after the response when inside a dispatch scope. */
-  admit(task: TaskData, registered: RegisteredTask, eager: boolean): void {
+  /**
+   * What a task created now by a call of the application carries to its attempts: the
+   * caller's async context (with `propagateContext`) and the span active here. Tasks of the
+   * scheduler, requeue, recovery and other instances have none.
+   */
+  callerOrigin(): TaskOrigin | null {
+    return captureOrigin(this.options.propagateContext, this.tracer);
+  }
+
+  /**
+   * Stores a new task and dispatches it: now, or after the response when inside a dispatch
+   * scope. Its attempts run in `origin`'s context (callerOrigin), or detached without one.
+   */
+  admit(task: TaskData, registered: RegisteredTask, eager: boolean, origin: TaskOrigin | null = null): void {
     if (!this.accepting) throw new Error(messages.managerStopped());
     this.keys.bind(task);
     this.store.add(task);
     this.changed(task);
     this.announce(task, 0);
     const scope = eager ? undefined : DispatchScope.current();
-    const dispatch = () => this.dispatch(task, registered);
+    const dispatch = () => this.dispatch(task, registered, origin);
     if (scope) scope.defer(dispatch);
     else dispatch();
   }
@@ -115,7 +130,7 @@ export class TaskRuntime {
     // between storing a new keyed task and storing that it lost its key (one group
     // commit later) left a pending duplicate that ran on recovery although another
     // task held the key. Its own key (the usual case) lets it through.
-    this.dispatch(task, registered);
+    this.dispatch(task, registered, null);
   }
 
   /**
@@ -247,11 +262,11 @@ export class TaskRuntime {
   }
 
   /** A keyed task waits until its key is settled (across instances with a persistent backend). */
-  private dispatch(task: TaskData, registered: RegisteredTask): void {
+  private dispatch(task: TaskData, registered: RegisteredTask, origin: TaskOrigin | null): void {
     this.keys.settle(
       task,
       () => {
-        if (task.status === 'pending') this.queue.push(task, registered);
+        if (task.status === 'pending') this.queue.push(task, registered, origin);
       },
       (holder) => {
         task.status = 'cancelled';
@@ -265,7 +280,7 @@ export class TaskRuntime {
   }
 
   /** Starts one queued task; false when it failed before running (its arguments cannot be decrypted). */
-  private start({ task, registered }: QueuedTask): boolean {
+  private start({ task, registered, origin }: QueuedTask): boolean {
     let args: unknown[];
     try {
       args = this.args.forRun(task);
@@ -280,7 +295,7 @@ export class TaskRuntime {
     }
     task.status = 'running';
     task.startTime = Date.now();
-    const execution = new TaskExecution(task, registered, args, this.hooks, this.executorOf(registered));
+    const execution = new TaskExecution(task, registered, args, this.hooks, this.executorOf(registered), origin, this.tracer);
     this.executions.set(task.id, execution);
     this.changed(task);
     this.announce(task, 1);

@@ -62,7 +62,7 @@ export class WorkHandoff {
 
   /** Queues again tasks that could not be handed over. */
   keepShared(tasks: QueuedTask[]): void {
-    for (const { task, registered } of tasks) this.queue.push(task, registered);
+    for (const { task, registered, origin } of tasks) this.queue.push(task, registered, origin);
   }
 
   /** Lets durable tasks held by the fence start again (ownership checked by the caller). */

@@ -4,6 +4,7 @@ import { AdminBodyParsing } from '../http/admin-body-parsing';
 import { resolvePath } from '../options/resolve-options';
 import { TaskAdminAsyncOptions, TaskAdminOptions } from '../options/task-options.interface';
 import { adminSurface } from './admin-surface';
+import { assertOneNestCore } from './nest-core-copies';
 import { CORE_EXPORTS, CORE_PROVIDERS, asyncOptionsProviders, autoInstallProviders, syncOptionsProvider } from './core-providers';
 
 /** The task manager plus the REST admin API, the SSE stream, the dashboard and login. */
@@ -17,6 +18,7 @@ export class TaskAdminModule implements NestModule {
   }
 
   static forRoot(options: TaskAdminOptions = {}): DynamicModule {
+    assertOneNestCore();
     const surface = adminSurface(resolvePath(options.path));
     return {
       module: TaskAdminModule,
@@ -30,6 +32,7 @@ export class TaskAdminModule implements NestModule {
 
   /** `path` and `autoInstall` decide which routes and interceptors exist, so they are given here, beside the factory. */
   static forRootAsync(options: TaskAdminAsyncOptions): DynamicModule {
+    assertOneNestCore();
     const path = resolvePath(options.path);
     const surface = adminSurface(path);
     return {
