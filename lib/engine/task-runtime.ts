@@ -17,6 +17,7 @@ import { logTimestamp } from './task-context';
 import { ExecutionHooks, TaskExecution } from './task-execution';
 import { TaskExecutor, WORKER_EXECUTOR, asyncExecutor } from './task-executor';
 import { appendLogLine } from './task-log-buffer';
+import { DelayedTasks } from './delayed-tasks';
 import { QueuedTask, TaskQueue } from './task-queue';
 import { TaskStorage } from './task-storage';
 import { WorkHandoff } from './work-handoff';
@@ -34,6 +35,8 @@ export class TaskRuntime {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly executions = new Map<string, TaskExecution>();
   private readonly queue: TaskQueue;
+  /** Tasks whose run_at is still ahead: they reach the queue when due. */
+  private readonly delays: DelayedTasks;
   private readonly keys: IdempotencyKeys;
   private readonly waiters = new TaskWaiters((task) => this.present(task));
   readonly streams = new TaskChanges((task) => this.present(task));
@@ -62,7 +65,11 @@ export class TaskRuntime {
       (next) => this.start(next),
       (task) => this.handoff.admission(task),
     );
-    this.handoff = new WorkHandoff(this.queue, store, this.keys);
+    this.delays = new DelayedTasks(({ task, registered }) => {
+      // Settled or forgotten while it waited (cancelled, handed over): nothing to start.
+      if (task.status === 'pending' && this.store.get(task.id) === task) this.queue.push(task, registered);
+    });
+    this.handoff = new WorkHandoff(this.queue, store, this.keys, (id) => this.delays.remove(id));
     this.observers = new ObserverHub(options.loggers);
     this.args = new TaskArguments(options.encryptArgsKey);
     this.started = new Promise((resolve) => (this.markStarted = resolve));
@@ -123,6 +130,7 @@ export class TaskRuntime {
    * aborted and it is stored as pending with no owner, for the next start.
    */
   release(task: TaskData, reason: string): void {
+    this.delays.remove(task.id);
     this.executions.get(task.id)?.stop(new Error(reason));
     this.executions.delete(task.id);
     task.status = 'pending';
@@ -154,6 +162,11 @@ export class TaskRuntime {
     return unfinished;
   }
 
+  /** Pending tasks held here whose run_at has not come yet. */
+  get delayedCount(): number {
+    return this.delays.size;
+  }
+
   /** Records held in memory (live and recently finished). */
   get heldInMemory(): number {
     return this.store.size;
@@ -178,6 +191,7 @@ export class TaskRuntime {
 
   /** Cancels a live task: a pending one never starts, a running one has its signal aborted. */
   cancel(task: TaskData): 'pending' | 'running' {
+    this.delays.remove(task.id);
     const execution = this.executions.get(task.id);
     if (execution) {
       execution.stop(new Error(messages.cancelled()));
@@ -192,6 +206,7 @@ export class TaskRuntime {
 
   /** Marks a task caught unfinished at shutdown as interrupted and aborts its attempt. */
   interrupt(task: TaskData, reason: string): void {
+    this.delays.remove(task.id);
     const execution = this.executions.get(task.id);
     execution?.stop(new Error(reason));
     this.executions.delete(task.id);
@@ -205,6 +220,7 @@ export class TaskRuntime {
   stopIntake(): TaskData[] {
     this.accepting = false;
     this.queue.stop();
+    this.delays.stop();
     return this.unfinishedTasks();
   }
 
@@ -246,12 +262,15 @@ export class TaskRuntime {
     this.streams.publish(task);
   }
 
-  /** A keyed task waits until its key is settled (across instances with a persistent backend). */
+  /**
+   * A keyed task waits until its key is settled (across instances with a persistent
+   * backend), then one with a run_at still ahead waits for it; the rest join the queue.
+   */
   private dispatch(task: TaskData, registered: RegisteredTask): void {
     this.keys.settle(
       task,
       () => {
-        if (task.status === 'pending') this.queue.push(task, registered);
+        if (task.status === 'pending' && !this.delays.hold(task, registered)) this.queue.push(task, registered);
       },
       (holder) => {
         task.status = 'cancelled';
