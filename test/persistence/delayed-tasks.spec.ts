@@ -7,9 +7,11 @@
  */
 import { INestApplication, Injectable } from '@nestjs/common';
 import { BackgroundTask, TaskManager, getTaskContext } from '../../lib';
+import { TaskRuntime } from '../../lib/engine/task-runtime';
 import { TypeOrmTaskBackend } from '../../lib/persistence/typeorm';
 import { Dialect } from '../../lib/persistence/typeorm/dialect';
 import { SCHEMA_VERSION, migrationStep, tableNames } from '../../lib/persistence/typeorm/schema';
+import { pollUntil } from '../support/crash-child';
 import { describeEachDatabase, uniquePrefix } from '../support/databases';
 import { createPersistentApp, dropTaskTables } from '../support/persistent-app';
 import { blankTask } from '../support/task-data';
@@ -108,6 +110,23 @@ describeEachDatabase('delayed tasks', (target) => {
     expect(Reminders.starts.has(cancelled)).toBe(false);
     const stored = (await table.getTask(cancelled))!;
     expect([stored.status, stored.startTime]).toEqual(['cancelled', null]);
+  });
+
+  it('cancels through another instance a task waiting on its owner: the owner drops it from its heap and never runs it', async () => {
+    const owner = await start();
+    const other = await start();
+    const id = owner.manager.addTask('Reminders.send', ['cancelled elsewhere'], { delay: 3 });
+    // Due after the other, so once it ran the cancelled one's time has passed too.
+    const sentinel = owner.manager.addTask('Reminders.send', ['sentinel'], { delay: 3.2 });
+    await owner.manager.flush();
+    const heap = owner.app.get(TaskRuntime);
+    expect(heap.delayedCount).toBe(2);
+
+    expect((await other.manager.cancel(id)).status).toBe('cancelled');
+    await pollUntil('the owner to drop the cancelled task', () => heap.delayedCount === 1);
+    expect((await owner.manager.getTask(id))!.status).toBe('cancelled');
+    await owner.manager.waitFor(sentinel);
+    expect(Reminders.starts.has(id)).toBe(false);
   });
 
   it('leaves a pooled delayed row in the pool until it is due', async () => {
