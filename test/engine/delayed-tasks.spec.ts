@@ -143,6 +143,18 @@ describe('delayed tasks (memory, fake timers)', () => {
     expect(jobs.starts.map((s) => s.at - T0)).toEqual([10_000, 11_000, 13_000]);
   });
 
+  it("runs the retry of a failed delayed task at once: the delay was the original's", async () => {
+    jobs.failuresLeft = 3;
+    const id = manager.addTask(jobs.flaky, ['fails'], { delay: 10 });
+    await jest.advanceTimersByTimeAsync(13_000);
+    expect((await manager.waitFor(id)).status).toBe('failed');
+    jobs.failuresLeft = 0;
+    const copy = await manager.retry(id);
+    expect(copy.run_at).toBeNull();
+    await jest.advanceTimersByTimeAsync(0);
+    expect((await manager.waitFor(copy.task_id)).start_time).toBe(copy.created_at);
+  });
+
   it('arms past the longest setTimeout: a task 30 days out runs on its day', async () => {
     const id = manager.addTask(jobs.send, ['month'], { delay: 30 * 86_400 });
     await jest.advanceTimersByTimeAsync(30 * 86_400_000 - 1);
