@@ -25,6 +25,15 @@ export class Noop {
     if (id) startedAt.set(id, wallMs());
   }
 
+  /** What `hold` waits for (set by a scenario that needs a slot kept busy). */
+  block: Promise<void> = Promise.resolve();
+
+  /** Holds its slot until `block` settles. */
+  @BackgroundTask()
+  async hold(): Promise<void> {
+    await this.block;
+  }
+
   /** A no-op that logs one line (the SSE burst: pending, running, log, success). */
   @BackgroundTask()
   async logOnce(i: number): Promise<void> {

@@ -4,7 +4,7 @@
  * rewrites BENCHMARKS.md.
  *
  *   --quick          smaller N and fewer repetitions (labelled QUICK everywhere), < 2 min
- *   --only=a,b       run only these scenarios (engine, durable, http, history, sse, memory)
+ *   --only=a,b       run only these scenarios (engine, durable, http, history, sse, memory, cpu, delays)
  *   --no-write       print only, leave BENCHMARKS.md alone
  *
  * Environment: TASKFLOW_PG_URL (default postgres://postgres@127.0.0.1:5432/test),
@@ -19,6 +19,7 @@ import autocannon from 'autocannon';
 import { fmt, median, runChild, sleep } from './common';
 import type { BullParams, BullResult } from './scenarios/bullmq';
 import type { CpuExecutorParams, CpuExecutorResult } from './scenarios/cpu-executor';
+import type { DelaysParams, DelaysResult } from './scenarios/delays';
 import type { EngineContextParams, EngineContextResult } from './scenarios/engine-context';
 import type { HistoryParams, HistoryResult, Timing } from './scenarios/history';
 import type { HttpServerParams, HttpServerResult } from './scenarios/http-server';
@@ -58,6 +59,11 @@ const CONFIG = QUICK
       memoryN: 100_000,
       cpuSeconds: 3,
       cpuTasks: 8,
+      delaysN: 100_000,
+      delaysReps: 1,
+      latenessN: 20_000,
+      latenessSpread: 5,
+      latenessLead: 2,
     }
   : {
       engineN: 100_000,
@@ -76,6 +82,11 @@ const CONFIG = QUICK
       memoryN: 1_000_000,
       cpuSeconds: 8,
       cpuTasks: 16,
+      delaysN: 100_000,
+      delaysReps: 3,
+      latenessN: 100_000,
+      latenessSpread: 10,
+      latenessLead: 3,
     };
 const CAP = 32;
 const SSE_CLIENTS = 100;
@@ -726,6 +737,95 @@ async function cpu(): Promise<void> {
   );
 }
 
+// ---------------------------------------------------------------------------------
+// 8. Delayed tasks
+async function delays(): Promise<void> {
+  const n = CONFIG.delaysN;
+  const runs: Record<'delayed' | 'held', DelaysResult[]> = { delayed: [], held: [] };
+  for (let r = 0; r < CONFIG.delaysReps; r++) {
+    for (const variant of ['held', 'delayed'] as const) {
+      const t = await runChild<DelaysResult>('delays', { mode: 'cost', variant, n } satisfies DelaysParams);
+      runs[variant].push(t);
+      log(
+        `delays rep ${r + 1}: ${variant} ${fmt(n)} added in ${ms(t.addSeconds! * 1000)}, RSS +${fmt(t.rssDeltaMB!)} MB, heap +${fmt(t.heapDeltaMB!)} MB, ${t.timers} timer(s)`,
+      );
+    }
+  }
+  const med = (variant: 'delayed' | 'held', key: keyof DelaysResult) => median(runs[variant].map((x) => Number(x[key])));
+  const addDelayed = med('delayed', 'addSeconds') * 1000;
+  const addHeld = med('held', 'addSeconds') * 1000;
+  rows.push({
+    id: '8a',
+    what: `Delays: ${fmt(n)} addTask with a delay, memory only: add + schedule time`,
+    ours: ms(addDelayed, 0),
+    baseline: `${ms(addHeld, 0)} (plain addTask, queued)`,
+    ratio: `${(addDelayed / addHeld).toFixed(2)}x`,
+    target: '(report)',
+    met: null,
+  });
+  const rssDelayed = med('delayed', 'rssDeltaMB');
+  const rssHeld = med('held', 'rssDeltaMB');
+  rows.push({
+    id: '8b',
+    what: `Delays: RSS growth for those ${fmt(n)} waiting tasks; timers alive`,
+    ours: `+${fmt(rssDelayed)} MB, ${fmt(med('delayed', 'timers'))} timer(s)`,
+    baseline: `+${fmt(rssHeld)} MB (plain addTask, queued)`,
+    ratio: `${(rssDelayed / rssHeld).toFixed(2)}x`,
+    target: '1 timer',
+    met: runs.delayed.every((x) => x.timers === 1),
+  });
+  const late: Record<'memory' | 'sqlite', DelaysResult> = {} as never;
+  for (const store of ['memory', 'sqlite'] as const) {
+    const t = await runChild<DelaysResult>('delays', {
+      mode: 'lateness',
+      store,
+      n: CONFIG.latenessN,
+      spreadSeconds: CONFIG.latenessSpread,
+      leadSeconds: CONFIG.latenessLead,
+      cap: CAP,
+    } satisfies DelaysParams);
+    late[store] = t;
+    log(`delays lateness ${store}: p50 ${ms(t.latenessP50Ms!, 0)}, p99 ${ms(t.latenessP99Ms!, 0)}, max ${ms(t.latenessMaxMs!, 0)}, ${t.early} early`);
+  }
+  rows.push({
+    id: '8c',
+    what: `Delays: ${fmt(CONFIG.latenessN)} tasks due over ${CONFIG.latenessSpread} s, SQLite requeuePending, cap ${CAP}: lateness p99`,
+    ours: ms(late.sqlite.latenessP99Ms!, 0),
+    baseline: `${ms(late.memory.latenessP99Ms!, 0)} (memory only)`,
+    ratio: '',
+    target: '<= 1,000 ms, none early',
+    met: late.sqlite.latenessP99Ms! <= 1000 && late.sqlite.early === 0,
+  });
+  const costLine = (variant: 'delayed' | 'held') =>
+    `| ${variant === 'delayed' ? 'addTask with a delay (1 h to 25 h ahead)' : 'plain addTask, queued behind a busy slot'} | ${list(
+      runs[variant].map((x) => x.addSeconds! * 1000),
+      (v) => ms(v, 0),
+    )} | ${list(
+      runs[variant].map((x) => x.rssDeltaMB!),
+      (v) => `+${fmt(v)} MB`,
+    )} | ${list(
+      runs[variant].map((x) => x.heapDeltaMB!),
+      (v) => `+${fmt(v)} MB`,
+    )} | ${runs[variant].map((x) => x.timers).join(', ')} |`;
+  details.push(
+    `### 8. Delayed tasks\n\n` +
+      `Cost: ${fmt(n)} tasks added in one loop to a manager whose only slot (\`maxConcurrentTasks: 1\`) is held, so nothing starts; ` +
+      `RSS, heap and timers alive (\`process.getActiveResourcesInfo()\`) measured after a forced GC, against the state before the loop; ` +
+      `${CONFIG.delaysReps} repetition(s), each in a fresh process.\n\n` +
+      `| | add + schedule | RSS growth | heap growth | timers |\n|---|---|---|---|---|\n${costLine('delayed')}\n${costLine('held')}\n\n` +
+      `Lateness: ${fmt(CONFIG.latenessN)} no-op tasks added with \`runAt\` spread evenly over ${CONFIG.latenessSpread} s, the first ` +
+      `${CONFIG.latenessLead} s after the loop began, cap ${CAP}; lateness = the record's \`start_time\` - \`run_at\`.\n\n` +
+      `| store | p50 | p99 | max | started early |\n|---|---|---|---|---|\n` +
+      (['sqlite', 'memory'] as const)
+        .map(
+          (store) =>
+            `| ${store === 'sqlite' ? 'SQLite, requeuePending' : 'memory only'} | ${ms(late[store].latenessP50Ms!, 0)} | ${ms(late[store].latenessP99Ms!, 0)} | ${ms(late[store].latenessMaxMs!, 0)} | ${late[store].early} |`,
+        )
+        .join('\n') +
+      '\n',
+  );
+}
+
 async function main(): Promise<void> {
   // The dashboard's files, its bundled script included, sit next to the compiled module (as `npm run build` puts them).
   execFileSync(
@@ -747,6 +847,7 @@ async function main(): Promise<void> {
     ['sse', sse],
     ['memory', memory],
     ['cpu', cpu],
+    ['delays', delays],
   ];
   const failures: string[] = [];
   for (const [name, fn] of scenarios) {

@@ -19,6 +19,7 @@ import { logTimestamp } from './task-context';
 import { ExecutionHooks, TaskExecution } from './task-execution';
 import { TaskExecutor, WORKER_EXECUTOR, asyncExecutor } from './task-executor';
 import { appendLogLine } from './task-log-buffer';
+import { DelayedTasks } from './delayed-tasks';
 import { QueuedTask, TaskQueue } from './task-queue';
 import { TaskStorage } from './task-storage';
 import { WorkHandoff } from './work-handoff';
@@ -36,6 +37,8 @@ export class TaskRuntime {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly executions = new Map<string, TaskExecution>();
   private readonly queue: TaskQueue;
+  /** Tasks whose run_at is still ahead: they reach the queue when due. */
+  private readonly delays: DelayedTasks;
   private readonly keys: IdempotencyKeys;
   private readonly waiters = new TaskWaiters((task) => this.present(task));
   readonly streams = new TaskChanges((task) => this.present(task));
@@ -65,7 +68,11 @@ export class TaskRuntime {
       (next) => this.start(next),
       (task) => this.handoff.admission(task),
     );
-    this.handoff = new WorkHandoff(this.queue, store, this.keys);
+    this.delays = new DelayedTasks(({ task, registered, origin }) => {
+      // Settled or forgotten while it waited (cancelled, handed over): nothing to start.
+      if (task.status === 'pending' && this.store.get(task.id) === task) this.queue.push(task, registered, origin);
+    });
+    this.handoff = new WorkHandoff(this.queue, store, this.keys, (id) => this.delays.remove(id));
     this.observers = new ObserverHub(options.loggers);
     this.args = new TaskArguments(options.encryptArgsKey);
     this.started = new Promise((resolve) => (this.markStarted = resolve));
@@ -138,6 +145,7 @@ export class TaskRuntime {
    * aborted and it is stored as pending with no owner, for the next start.
    */
   release(task: TaskData, reason: string): void {
+    this.delays.remove(task.id);
     this.executions.get(task.id)?.stop(new Error(reason));
     this.executions.delete(task.id);
     task.status = 'pending';
@@ -169,6 +177,11 @@ export class TaskRuntime {
     return unfinished;
   }
 
+  /** Pending tasks held here whose run_at has not come yet. */
+  get delayedCount(): number {
+    return this.delays.size;
+  }
+
   /** Records held in memory (live and recently finished). */
   get heldInMemory(): number {
     return this.store.size;
@@ -193,6 +206,7 @@ export class TaskRuntime {
 
   /** Cancels a live task: a pending one never starts, a running one has its signal aborted. */
   cancel(task: TaskData): 'pending' | 'running' {
+    this.delays.remove(task.id);
     const execution = this.executions.get(task.id);
     if (execution) {
       execution.stop(new Error(messages.cancelled()));
@@ -207,6 +221,7 @@ export class TaskRuntime {
 
   /** Marks a task caught unfinished at shutdown as interrupted and aborts its attempt. */
   interrupt(task: TaskData, reason: string): void {
+    this.delays.remove(task.id);
     const execution = this.executions.get(task.id);
     execution?.stop(new Error(reason));
     this.executions.delete(task.id);
@@ -220,6 +235,7 @@ export class TaskRuntime {
   stopIntake(): TaskData[] {
     this.accepting = false;
     this.queue.stop();
+    this.delays.stop();
     return this.unfinishedTasks();
   }
 
@@ -261,12 +277,15 @@ export class TaskRuntime {
     this.streams.publish(task);
   }
 
-  /** A keyed task waits until its key is settled (across instances with a persistent backend). */
+  /**
+   * A keyed task waits until its key is settled (across instances with a persistent
+   * backend), then one with a run_at still ahead waits for it; the rest join the queue.
+   */
   private dispatch(task: TaskData, registered: RegisteredTask, origin: TaskOrigin | null): void {
     this.keys.settle(
       task,
       () => {
-        if (task.status === 'pending') this.queue.push(task, registered, origin);
+        if (task.status === 'pending' && !this.delays.hold(task, registered, origin)) this.queue.push(task, registered, origin);
       },
       (holder) => {
         task.status = 'cancelled';

@@ -112,7 +112,11 @@ export abstract class TaskBackend {
     return [];
   }
 
-  /** Claims up to `limit` pooled tasks of `funcNames`, highest priority then oldest first; each goes to one caller. */
+  /**
+   * Claims up to `limit` pooled tasks of `funcNames` that are due (`runAt` absent, null,
+   * or at or before the caller's clock), highest priority then oldest first; each goes to
+   * one caller. A pooled task not due yet stays in the pool until it is.
+   */
   async claimFromPool(instanceId: string, limit: number, funcNames: readonly string[]): Promise<TaskData[]> {
     void instanceId;
     void limit;

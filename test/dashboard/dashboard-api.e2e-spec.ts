@@ -242,7 +242,7 @@ describeEachPlatform('dashboard read routes on SQLite', (platform) => {
     expect(res.headers['content-disposition']).toMatch(/^attachment; filename="tasks-[0-9TZ-]+\.csv"$/);
     const lines = res.text.split('\r\n');
     expect(lines[0]).toBe(
-      'task_id,func_name,status,source,priority,created_at,start_time,end_time,duration_seconds,retries_used,progress,tags,error,args',
+      'task_id,func_name,status,source,priority,created_at,start_time,end_time,duration_seconds,retries_used,progress,run_at,tags,error,args',
     );
     expect(lines).toHaveLength(6 + 2);
     expect(lines[7]).toBe('');

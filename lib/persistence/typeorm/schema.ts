@@ -9,7 +9,7 @@ import { typeormMessages } from './typeorm.messages';
  * step above the stored version under a cross-process lock, so a later version of the
  * package adds a step here and existing databases follow.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 5;
 
 export interface TableNames {
   meta: string;
@@ -248,6 +248,11 @@ export function migrationStep(version: number, family: SqlFamily, t: TableNames,
       return createStatements(family, version2(family, t), collation);
     case 3:
       return version3(family, t);
+    case 4:
+      // Another change's step; it has no statements on this line of the code.
+      return [];
+    case 5:
+      return version5(family, t);
     default:
       throw new Error(`no migration step ${version}`);
   }
@@ -273,6 +278,16 @@ function version3(family: SqlFamily, t: TableNames): string[] {
     `ALTER TABLE ${table} ADD COLUMN attempts ${y.text} NULL`,
     `ALTER TABLE ${table} ADD COLUMN executor ${y.key(16)} NULL`,
   ];
+}
+
+/**
+ * Version 5: `run_at`, when a task added with a delay is due (epoch ms; null for one
+ * added without). Its one reader in SQL, the shared pool's claim, runs on the claim
+ * index of version 1 (pending durable rows), so it needs no index of its own.
+ */
+function version5(family: SqlFamily, t: TableNames): string[] {
+  const table = family === 'mysql' ? `\`${t.tasks}\`` : `"${t.tasks}"`;
+  return [`ALTER TABLE ${table} ADD COLUMN run_at ${types(family).big} NULL`];
 }
 
 /** Creates or upgrades the tables; safe to run from several instances at once. */
