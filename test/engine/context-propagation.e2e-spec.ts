@@ -89,6 +89,14 @@ describe('propagateContext: a task runs in the async context of the call that cr
     expect(Work.runs.filter((r) => r.task === 'b').map((r) => r.requestId)).toEqual(['r-2', 'r-2', 'r-2']);
   });
 
+  it('a delayed task keeps the caller’s values until it is due', async () => {
+    await start();
+    const id = requestContext.run({ requestId: 'r-later' }, () => manager.addTask(Work.prototype.record, ['later'], { delay: 0.05 }));
+    expect((await manager.getTask(id))?.status).toBe('pending');
+    expect((await done(manager, id)).status).toBe('success');
+    expect(Work.runs).toEqual([{ task: 'later', attempt: 1, requestId: 'r-later' }]);
+  });
+
   it('a task added by a task inherits the caller’s values, with its own task context', async () => {
     await start();
     const id = requestContext.run({ requestId: 'r-parent' }, () => manager.addTask(Work.prototype.parent));
