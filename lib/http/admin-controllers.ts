@@ -10,6 +10,7 @@ import { TaskEventHub } from '../stream/task-event-hub';
 import { DEFAULT_ADMIN_TUNING, TASKFLOW_ADMIN_TUNING } from '../options/admin-tuning';
 import { AdminBodyParsing } from './admin-body-parsing';
 import { DashboardController } from './dashboard.controller';
+import { FunctionsController } from './functions.controller';
 import { InsightsController } from './insights.controller';
 import { TasksController } from './tasks.controller';
 
@@ -46,6 +47,7 @@ export function createAdminControllers(path: string, guard: Type<CanActivate> = 
     mount(TaskSessionController, true),
     mount(DashboardController, true),
     mount(InsightsController, true),
+    mount(FunctionsController, true),
     mount(TasksController, true),
   ];
 }

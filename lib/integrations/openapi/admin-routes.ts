@@ -37,6 +37,13 @@ const query = (name: string, description: string, schema: JsonSchema, required =
 const since = (fallback: string) =>
   query('since', `\`<N>h\`, \`<N>d\` or \`all\` (default \`${fallback}\`)`, { type: 'string', pattern: '^([1-9][0-9]*[hd]|all)$' });
 const taskId: RouteParameter = { name: 'task_id', in: 'path', description: 'The task id (UUID)', schema: { type: 'string' }, required: true };
+const funcName: RouteParameter = {
+  name: 'func_name',
+  in: 'path',
+  description: 'The registered function name (`/` sent as `%2F`)',
+  schema: { type: 'string' },
+  required: true,
+};
 const paging = [
   query('limit', `1..${MAX_LIST_LIMIT}`, { type: 'integer', minimum: 1, maximum: MAX_LIST_LIMIT }),
   query('offset', '0 or more', { type: 'integer', minimum: 0 }),
@@ -118,6 +125,22 @@ export const ADMIN_ROUTES: Record<string, RouteDescription> = {
     ],
     success: { status: 200, description: 'Records removed', content: json(ref('DeleteHistoryResult')) },
     errors: { 400: 'Bad value or unit' },
+  },
+  'POST /functions/:func_name/pause': {
+    summary: 'Pause a function: its tasks stay pending (on every instance) until resumed; running ones finish',
+    tag: 'tasks',
+    role: 'operator',
+    parameters: [funcName],
+    success: { status: 200, description: 'Paused', content: json(ref('PauseState')) },
+    errors: { 404: 'No such registered function' },
+  },
+  'POST /functions/:func_name/resume': {
+    summary: 'Resume a paused function: its pending tasks start, in priority order',
+    tag: 'tasks',
+    role: 'operator',
+    parameters: [funcName],
+    success: { status: 200, description: 'Resumed', content: json(ref('PauseState')) },
+    errors: { 404: 'No such registered function' },
   },
   'GET /:task_id': {
     summary: 'One record, with its attempts',

@@ -9,7 +9,7 @@ import { typeormMessages } from './typeorm.messages';
  * step above the stored version under a cross-process lock, so a later version of the
  * package adds a step here and existing databases follow.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 6;
 
 export interface TableNames {
   meta: string;
@@ -24,6 +24,10 @@ export interface TableNames {
   durations: string;
   /** Signed-out token ids until their token's expiry (version 2). */
   revokedTokens: string;
+  /** Paused function names (version 6). */
+  paused: string;
+  /** Concurrency slots and rate-limit rows of limited functions (version 6). */
+  gateSlots: string;
 }
 
 export function tableNames(prefix: string): TableNames {
@@ -38,6 +42,8 @@ export function tableNames(prefix: string): TableNames {
     counts: `${prefix}counts`,
     durations: `${prefix}durations`,
     revokedTokens: `${prefix}revoked_tokens`,
+    paused: `${prefix}paused`,
+    gateSlots: `${prefix}gate_slots`,
   };
 }
 
@@ -248,6 +254,13 @@ export function migrationStep(version: number, family: SqlFamily, t: TableNames,
       return createStatements(family, version2(family, t), collation);
     case 3:
       return version3(family, t);
+    // Steps 4 and 5 belong to work merged separately (they are numbered before this one's);
+    // until then they change nothing, so a database goes from 3 to 6 in one start.
+    case 4:
+    case 5:
+      return [];
+    case 6:
+      return createStatements(family, version6(family, t), collation);
     default:
       throw new Error(`no migration step ${version}`);
   }
@@ -273,6 +286,34 @@ function version3(family: SqlFamily, t: TableNames): string[] {
     `ALTER TABLE ${table} ADD COLUMN attempts ${y.text} NULL`,
     `ALTER TABLE ${table} ADD COLUMN executor ${y.key(16)} NULL`,
   ];
+}
+
+/**
+ * Version 6: flow control. `paused` holds the paused functions (every instance reads it);
+ * `gate_slots` the rows that limit a function across instances: `gate` is a hash naming the
+ * function's concurrency, or one key of its rate limit, and `slot` one unit of that limit
+ * (see gates.ts for what `holder`, `held` and `free_at` mean for each).
+ */
+function version6(family: SqlFamily, t: TableNames): { tables: TableDef[]; indexes: IndexDef[] } {
+  const y = types(family);
+  return {
+    tables: [
+      { name: t.paused, columns: [`func_name ${y.key(255)} NOT NULL`, `paused_at ${y.big} NOT NULL`], primaryKey: ['func_name'] },
+      {
+        name: t.gateSlots,
+        columns: [
+          `gate ${y.key(64)} NOT NULL`,
+          `slot ${y.int} NOT NULL`,
+          `func_name ${y.key(255)} NOT NULL`,
+          `holder ${y.key(255)} NULL`,
+          `held ${y.small} NOT NULL`,
+          `free_at ${y.big} NOT NULL`,
+        ],
+        primaryKey: ['gate', 'slot'],
+      },
+    ],
+    indexes: [{ name: `${t.gateSlots}_free`, table: t.gateSlots, columns: ['free_at'] }],
+  };
 }
 
 /** Creates or upgrades the tables; safe to run from several instances at once. */
@@ -303,7 +344,19 @@ export async function migrate(connection: Connection, t: TableNames): Promise<vo
 
 export async function dropTables(connection: Connection, t: TableNames): Promise<void> {
   await connection.migrationLock(`migrate:${t.meta}`, async (sql) => {
-    for (const table of [t.tasks, t.instances, t.leases, t.idempotency, t.audit, t.counts, t.durations, t.revokedTokens, t.meta]) {
+    for (const table of [
+      t.tasks,
+      t.instances,
+      t.leases,
+      t.idempotency,
+      t.audit,
+      t.counts,
+      t.durations,
+      t.revokedTokens,
+      t.paused,
+      t.gateSlots,
+      t.meta,
+    ]) {
       await sql.run(`DROP TABLE IF EXISTS ${sql.dialect.id(table)}`);
     }
   });
