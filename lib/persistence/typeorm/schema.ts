@@ -320,7 +320,7 @@ function version6(family: SqlFamily, t: TableNames): { tables: TableDef[]; index
 export async function migrate(connection: Connection, t: TableNames): Promise<void> {
   const family = connection.dialect.family;
   await connection.migrationLock(`migrate:${t.meta}`, async (sql) => {
-    const collation = family === 'mysql' ? await binaryCollation(sql) : null;
+    const collation = family === 'mysql' ? ((await tableCollation(sql, t.tasks)) ?? (await binaryCollation(sql))) : null;
     const metaTable: TableDef = {
       name: t.meta,
       columns: [`name ${types(family).key(64)} NOT NULL`, `value ${types(family).text} NOT NULL`],
@@ -360,6 +360,18 @@ export async function dropTables(connection: Connection, t: TableNames): Promise
       await sql.run(`DROP TABLE IF EXISTS ${sql.dialect.id(table)}`);
     }
   });
+}
+
+/**
+ * The collation of an existing table (MySQL), so tables a later step adds compare with it:
+ * joining columns of two collations fails ("Illegal mix of collations").
+ */
+async function tableCollation(sql: Sql, table: string): Promise<string | null> {
+  const found = await sql.run(`SELECT TABLE_COLLATION AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`, [
+    table,
+  ]);
+  const name = found.rows[0]?.name;
+  return typeof name === 'string' && /^[A-Za-z0-9_]+$/.test(name) ? name : null;
 }
 
 /**
