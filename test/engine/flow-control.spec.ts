@@ -1,5 +1,5 @@
 import { INestApplication, Injectable } from '@nestjs/common';
-import { BackgroundTask, TaskManager, TaskRecord, UnknownTaskError } from '../../lib';
+import { BackgroundTask, TaskManager, TaskManagerOptions, TaskRecord, UnknownTaskError } from '../../lib';
 import { createManagerApp } from '../support/app';
 import { Gate } from '../support/gate';
 import { maxOverlap, maxStartsInWindow } from '../support/flow-records';
@@ -60,16 +60,25 @@ class Limited {
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
-describe('per-function concurrency', () => {
-  let app: INestApplication;
-  let manager: TaskManager;
-  let jobs: Limited;
+let app: INestApplication;
+let manager: TaskManager;
+let jobs: Limited;
 
+/** A fresh app per test of the describe block; `fakeTimers` installs them once it has started. */
+function useApp(options: TaskManagerOptions = {}, fakeTimers = false): void {
   beforeEach(async () => {
-    ({ app, manager } = await createManagerApp({ maxConcurrentTasks: 5 }, { providers: [Limited] }));
+    ({ app, manager } = await createManagerApp(options, { providers: [Limited] }));
     jobs = app.get(Limited);
+    if (fakeTimers) jest.useFakeTimers({ doNotFake: ['setImmediate', 'queueMicrotask', 'nextTick'] });
   });
-  afterEach(() => app.close());
+  afterEach(async () => {
+    jest.useRealTimers();
+    await app.close();
+  });
+}
+
+describe('per-function concurrency', () => {
+  useApp({ maxConcurrentTasks: 5 });
 
   it('runs at most 2 of 20 at once, keeps the rest pending and in priority order, and lets other functions pass', async () => {
     const ids = Array.from({ length: 20 }, (_, i) => manager.addTask(jobs.twoAtOnce, [`t${i}`]));
@@ -111,19 +120,7 @@ describe('per-function concurrency', () => {
 });
 
 describe('rate limits (fake timers)', () => {
-  let app: INestApplication;
-  let manager: TaskManager;
-  let jobs: Limited;
-
-  beforeEach(async () => {
-    ({ app, manager } = await createManagerApp({}, { providers: [Limited] }));
-    jobs = app.get(Limited);
-    jest.useFakeTimers({ doNotFake: ['setImmediate', 'queueMicrotask', 'nextTick'] });
-  });
-  afterEach(async () => {
-    jest.useRealTimers();
-    await app.close();
-  });
+  useApp({}, true);
 
   /** Advances the fake clock by `ms` in steps, letting started tasks settle in between. */
   async function advance(ms: number, step = 50): Promise<void> {
@@ -178,15 +175,7 @@ describe('rate limits (fake timers)', () => {
 });
 
 describe('pause and resume (memory)', () => {
-  let app: INestApplication;
-  let manager: TaskManager;
-  let jobs: Limited;
-
-  beforeEach(async () => {
-    ({ app, manager } = await createManagerApp({}, { providers: [Limited] }));
-    jobs = app.get(Limited);
-  });
-  afterEach(() => app.close());
+  useApp();
 
   it('holds new and waiting tasks pending while paused, lets a running one finish, and runs them in order on resume', async () => {
     const running = manager.addTask(jobs.pausable, ['running']);

@@ -7,9 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { TypeOrmTaskBackend } from '../../lib/persistence/typeorm';
 import { Dialect } from '../../lib/persistence/typeorm/dialect';
-import { SCHEMA_VERSION, migrationStep, tableNames } from '../../lib/persistence/typeorm/schema';
+import { SCHEMA_VERSION, tableNames } from '../../lib/persistence/typeorm/schema';
 import { GateClaim } from '../../lib/storage/gate-claims';
 import { describeEachDatabase, uniquePrefix } from '../support/databases';
+import { seedSchemaVersion } from '../support/old-schema';
 import { dropTaskTables } from '../support/persistent-app';
 
 describeEachDatabase('flow-control rows', (target) => {
@@ -114,13 +115,7 @@ describeEachDatabase('schema upgrade to version 6', (target) => {
     await ds.initialize();
     const family = target.name === 'sqlite' ? 'sqlite' : target.name;
     const q = (name: string) => new Dialect(family).id(name);
-    const collation = family === 'mysql' ? 'utf8mb4_bin' : null;
-    // The tables exactly as version 3 of the package left them.
-    await ds.query(
-      `CREATE TABLE ${q(t.meta)} (name VARCHAR(64) NOT NULL, value ${family === 'mysql' ? 'LONGTEXT' : 'TEXT'} NOT NULL, PRIMARY KEY (name))`,
-    );
-    for (const version of [1, 2, 3]) for (const statement of migrationStep(version, family, t, collation)) await ds.query(statement);
-    await ds.query(`INSERT INTO ${q(t.meta)} (name, value) VALUES ('schema_version', '3')`);
+    await seedSchemaVersion((statement) => ds.query(statement), family, prefix, 3);
     const oldId = randomUUID();
     await ds.query(
       `INSERT INTO ${q(t.tasks)} (id, func_name, status, created_at, retries_used, source, durable, version, tags, search_text, args, logs) ` +

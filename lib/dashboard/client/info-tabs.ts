@@ -86,7 +86,12 @@ export async function loadRegistered(): Promise<void> {
         h(
           'article',
           { class: 'reg-card', 'data-name': task.name },
-          h('div', { class: 'reg-head' }, h('h3', null, task.name), pauseControl(task, () => void loadRegistered())),
+          h(
+            'div',
+            { class: 'reg-head' },
+            h('h3', null, task.name),
+            pauseControl(task, () => void loadRegistered()),
+          ),
           h('div', { class: 'pills' }, task.paused ? h('span', { class: 'pill pill-paused' }, 'paused') : null, optionPills(task.options || {})),
           f && f.total
             ? h(

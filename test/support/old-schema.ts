@@ -1,0 +1,17 @@
+import { Dialect, SqlFamily } from '../../lib/persistence/typeorm/dialect';
+import { migrationStep, tableNames } from '../../lib/persistence/typeorm/schema';
+
+/**
+ * Creates a prefix's tables exactly as schema version `version` of the package left
+ * them, its `schema_version` row included, so a test can open it with this version and
+ * check the upgrade in place. `query` runs one statement (a DataSource's `query`).
+ */
+export async function seedSchemaVersion(query: (sql: string) => Promise<unknown>, family: SqlFamily, prefix: string, version: number): Promise<void> {
+  const t = tableNames(prefix);
+  const meta = new Dialect(family).id(t.meta);
+  await query(`CREATE TABLE ${meta} (name VARCHAR(64) NOT NULL, value ${family === 'mysql' ? 'LONGTEXT' : 'TEXT'} NOT NULL, PRIMARY KEY (name))`);
+  for (let step = 1; step <= version; step++) {
+    for (const statement of migrationStep(step, family, t, family === 'mysql' ? 'utf8mb4_bin' : null)) await query(statement);
+  }
+  await query(`INSERT INTO ${meta} (name, value) VALUES ('schema_version', '${version}')`);
+}
