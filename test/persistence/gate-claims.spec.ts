@@ -10,7 +10,7 @@ import { Dialect } from '../../lib/persistence/typeorm/dialect';
 import { SCHEMA_VERSION, tableNames } from '../../lib/persistence/typeorm/schema';
 import { GateClaim } from '../../lib/storage/gate-claims';
 import { describeEachDatabase, uniquePrefix } from '../support/databases';
-import { seedSchemaVersion } from '../support/old-schema';
+import { familyOf, seedOldDatabase } from '../support/old-schema';
 import { dropTaskTables } from '../support/persistent-app';
 
 describeEachDatabase('flow-control rows', (target) => {
@@ -110,18 +110,14 @@ describeEachDatabase('schema upgrade to version 6', (target) => {
 
   it('adds the paused and gate tables to a version 3 database in place, keeping its rows', async () => {
     const t = tableNames(prefix);
-    const seed = new TypeOrmTaskBackend(target.options, { tablePrefix: prefix });
-    const ds = seed.source;
-    await ds.initialize();
-    const family = target.name === 'sqlite' ? 'sqlite' : target.name;
-    const q = (name: string) => new Dialect(family).id(name);
-    await seedSchemaVersion((statement) => ds.query(statement), family, prefix, 3);
+    const q = (name: string) => new Dialect(familyOf(target)).id(name);
     const oldId = randomUUID();
-    await ds.query(
-      `INSERT INTO ${q(t.tasks)} (id, func_name, status, created_at, retries_used, source, durable, version, tags, search_text, args, logs) ` +
-        `VALUES ('${oldId}', 'Old.task', 'success', ${Date.now()}, 0, 'manual', 0, 1, '{}', 'old', '[]', '[]')`,
+    await seedOldDatabase(target, prefix, 3, (query) =>
+      query(
+        `INSERT INTO ${q(t.tasks)} (id, func_name, status, created_at, retries_used, source, durable, version, tags, search_text, args, logs) ` +
+          `VALUES ('${oldId}', 'Old.task', 'success', ${Date.now()}, 0, 'manual', 0, 1, '{}', 'old', '[]', '[]')`,
+      ),
     );
-    await ds.destroy();
 
     const backend = new TypeOrmTaskBackend(target.options, { tablePrefix: prefix });
     await backend.open();

@@ -7,7 +7,7 @@ import { Dialect } from '../../lib/persistence/typeorm/dialect';
 import { SCHEMA_VERSION, tableNames } from '../../lib/persistence/typeorm/schema';
 import { MAX_RESULT_CHARS } from '../../lib/task/task-attempt';
 import { describeEachDatabase, uniquePrefix } from '../support/databases';
-import { seedSchemaVersion } from '../support/old-schema';
+import { familyOf, seedOldDatabase } from '../support/old-schema';
 import { createPersistentApp, dropTaskTables } from '../support/persistent-app';
 import { blankTask } from '../support/task-data';
 
@@ -169,14 +169,9 @@ describeEachDatabase('schema upgrade from version 1', (target) => {
 
   it('adds the result and attempts columns to an existing version 1 database in place, keeping its rows', async () => {
     const t = tableNames(prefix);
-    const seed = new TypeOrmTaskBackend(target.options, { tablePrefix: prefix });
-    const ds = seed.source;
-    await ds.initialize();
-    const family = target.name === 'sqlite' ? 'sqlite' : target.name;
-    const q = (name: string) => new Dialect(family).id(name);
+    const q = (name: string) => new Dialect(familyOf(target)).id(name);
     // The tables exactly as version 1 of the package created them.
-    await seedSchemaVersion((statement) => ds.query(statement), family, prefix, 1);
-    await ds.destroy();
+    await seedOldDatabase(target, prefix, 1);
 
     const old = blankTask({ funcName: 'Old.task', status: 'success', startTime: Date.now(), endTime: Date.now() });
     const backend = new TypeOrmTaskBackend(target.options, { tablePrefix: prefix });

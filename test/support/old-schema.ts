@@ -1,5 +1,7 @@
+import { TypeOrmTaskBackend } from '../../lib/persistence/typeorm';
 import { Dialect, SqlFamily } from '../../lib/persistence/typeorm/dialect';
 import { migrationStep, tableNames } from '../../lib/persistence/typeorm/schema';
+import { DatabaseTarget } from './databases';
 
 /**
  * Creates a prefix's tables exactly as schema version `version` of the package left
@@ -14,4 +16,30 @@ export async function seedSchemaVersion(query: (sql: string) => Promise<unknown>
     for (const statement of migrationStep(step, family, t, family === 'mysql' ? 'utf8mb4_bin' : null)) await query(statement);
   }
   await query(`INSERT INTO ${meta} (name, value) VALUES ('schema_version', '${version}')`);
+}
+
+/**
+ * The same on a DataSource of its own, opened and closed here; `more` runs further
+ * statements before it closes (rows the upgrade must keep), `q` quoting a table name.
+ */
+export async function seedOldDatabase(
+  target: DatabaseTarget,
+  prefix: string,
+  version: number,
+  more?: (query: (sql: string) => Promise<unknown>, q: (table: string) => string) => Promise<unknown>,
+): Promise<void> {
+  const ds = new TypeOrmTaskBackend(target.options, { tablePrefix: prefix }).source;
+  await ds.initialize();
+  try {
+    const family = familyOf(target);
+    const query = (statement: string) => ds.query(statement) as Promise<unknown>;
+    await seedSchemaVersion(query, family, prefix, version);
+    await more?.(query, (table) => new Dialect(family).id(table));
+  } finally {
+    await ds.destroy();
+  }
+}
+
+export function familyOf(target: DatabaseTarget): SqlFamily {
+  return target.name === 'sqlite' ? 'sqlite' : target.name;
 }
