@@ -38,7 +38,7 @@ export class PausedFunctions {
     await this.writeUnwritten();
   }
 
-  /** Reads the set from the backend (at startup, and each PAUSED_READ_EVERY_MS while started). */
+  /** Reads the set from the backend (each PAUSED_READ_EVERY_MS while started). */
   refresh(): Promise<void> {
     this.reading ??= this.read().finally(() => (this.reading = null));
     return this.reading;
@@ -54,6 +54,13 @@ export class PausedFunctions {
     this.timer = null;
   }
 
+  /** The first read, at startup: a failure fails startup (as the rest of it would), rather than start paused tasks. */
+  async load(): Promise<void> {
+    await this.writeUnwritten();
+    const changes = this.changes;
+    this.merge(await this.storage.pausedFunctions(), changes);
+  }
+
   private async read(): Promise<void> {
     await this.writeUnwritten();
     const changes = this.changes;
@@ -65,7 +72,12 @@ export class PausedFunctions {
       return;
     }
     this.outage = false;
-    if (changes !== this.changes) return;
+    this.merge(stored, changes);
+  }
+
+  /** Applies a read of the stored set, unless a set() overlapped it (the next read applies). */
+  private merge(stored: string[], changesBefore: number): void {
+    if (changesBefore !== this.changes) return;
     const now = new Set(stored);
     for (const [name, paused] of this.unwritten) {
       if (paused) now.add(name);

@@ -56,7 +56,7 @@ export class TaskPersistence {
     const backend = this.backend;
     await this.storage.open();
     // Before any recovered task can start: a function paused before the restart stays paused.
-    await this.runtime.gates.paused.refresh();
+    await this.runtime.gates.paused.load();
     this.runtime.gates.paused.start();
     await this.beat();
     await this.forgetDeadLocalInstances();
