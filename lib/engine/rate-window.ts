@@ -28,11 +28,14 @@ export class RateWindow {
   }
 
   record(start: number): void {
+    // Kept in order even if the clock steps back: such a start counts as the latest one.
+    const last = this.starts.length === 0 ? -Infinity : this.starts[(this.head + this.starts.length - 1) % this.starts.length];
+    const at = Math.max(start, last);
     if (this.starts.length < this.max) {
-      this.starts.push(start);
+      this.starts.push(at);
       return;
     }
-    this.starts[this.head] = start;
+    this.starts[this.head] = at;
     this.head = (this.head + 1) % this.max;
   }
 

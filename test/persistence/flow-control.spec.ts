@@ -130,3 +130,33 @@ describeEachDatabase('flow control across replicas', (target) => {
     ]);
   }, 60_000);
 });
+
+describeEachDatabase(
+  'flow control while the database refuses claims',
+  (target) => {
+    const prefix = uniquePrefix();
+    afterAll(() => dropTaskTables(target.options, prefix));
+
+    it('keeps a limited task pending while its claim fails, runs it once the database answers, and never fails it', async () => {
+      const { app, manager } = await createPersistentApp(target.options, prefix, {}, { providers: [Flow] });
+      try {
+        const backend = app.get(TaskBackend);
+        const real = backend.claimGate.bind(backend);
+        let down = true;
+        const claims = jest
+          .spyOn(backend, 'claimGate')
+          .mockImplementation((holder, claim) => (down ? Promise.reject(new Error('connection refused')) : real(holder, claim)));
+        const id = manager.addTask('Flow.limited', [1]);
+        await pollUntil('two refused claims', () => claims.mock.calls.length >= 2);
+        // Other functions are not held up meanwhile.
+        expect((await manager.waitFor(manager.addTask('Flow.control'))).status).toBe('success');
+        expect((await manager.getTask(id))!.status).toBe('pending');
+        down = false;
+        expect((await manager.waitFor(id)).status).toBe('success');
+      } finally {
+        await app.close();
+      }
+    }, 30_000);
+  },
+  ['sqlite'],
+);

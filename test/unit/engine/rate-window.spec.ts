@@ -20,6 +20,16 @@ describe('RateWindow', () => {
   });
 });
 
+describe('RateWindow when the clock steps back', () => {
+  it('counts an earlier start as the latest one, so the window never reopens early', () => {
+    const window = new RateWindow(2, 1000);
+    window.record(1000);
+    window.record(400);
+    expect(window.nextAllowed(1500)).toBe(2000);
+    expect(window.allowance(1999)).toBe(0);
+  });
+});
+
 describe('WakeTimer (fake timers)', () => {
   beforeEach(() => jest.useFakeTimers({ now: 0 }));
   afterEach(() => jest.useRealTimers());
