@@ -18,6 +18,10 @@ export class Noop {
   @BackgroundTask()
   async run(): Promise<void> {}
 
+  /** The same no-op under a per-function concurrency limit (its gate's overhead on the engine row). */
+  @BackgroundTask({ concurrency: 32 })
+  async limited(): Promise<void> {}
+
   /** A no-op that records when it started (latency runs). */
   @BackgroundTask()
   async stamp(): Promise<void> {

@@ -124,12 +124,21 @@ async function engine(): Promise<void> {
   const n = CONFIG.engineN;
   const ours: number[] = [];
   const bare: number[] = [];
+  const limited: number[] = [];
   for (let r = 0; r < CONFIG.engineReps; r++) {
     const b = await runChild<ThroughputResult>('throughput', { mode: 'bare', store: 'memory', n, cap: CAP } satisfies ThroughputParams);
     const e = await runChild<ThroughputResult>('throughput', { mode: 'engine', store: 'memory', n, cap: CAP } satisfies ThroughputParams);
+    const l = await runChild<ThroughputResult>('throughput', {
+      mode: 'engine',
+      store: 'memory',
+      n,
+      cap: CAP,
+      limited: true,
+    } satisfies ThroughputParams);
     bare.push(b.perSecond);
     ours.push(e.perSecond);
-    log(`engine rep ${r + 1}: bare ${perSec(b.perSecond)}, manager ${perSec(e.perSecond)}`);
+    limited.push(l.perSecond);
+    log(`engine rep ${r + 1}: bare ${perSec(b.perSecond)}, manager ${perSec(e.perSecond)}, with concurrency ${perSec(l.perSecond)}`);
   }
   const ratio = median(ours) / median(bare);
   rows.push({
@@ -141,11 +150,23 @@ async function engine(): Promise<void> {
     target: '>= 50 % of bare',
     met: ratio >= 0.5,
   });
+  const gated = median(limited) / median(ours);
+  rows.push({
+    id: '1d',
+    what: `Engine: same, the task with @BackgroundTask({ concurrency: ${CAP} })`,
+    ours: perSec(median(limited)),
+    baseline: `${perSec(median(ours))} (row 1, same run)`,
+    ratio: `${(gated * 100).toFixed(1)} %`,
+    target: '(report)',
+    met: null,
+  });
   details.push(
     `### 1. Engine throughput\n\n${fmt(n)} no-op tasks added in one loop, timed from the first addTask to the last success ` +
       `(\`drain()\`), \`TaskManagerModule.forRoot({ maxConcurrentTasks: ${CAP} })\`, memory only. Baseline: an array + microtask ` +
       `drain with the same cap running the same async no-op. ${CONFIG.engineReps} repetitions, alternating, each in a fresh process.\n\n` +
-      `- manager: ${list(ours, perSec)} (median ${perSec(median(ours))})\n- bare queue: ${list(bare, perSec)} (median ${perSec(median(bare))})\n`,
+      `- manager: ${list(ours, perSec)} (median ${perSec(median(ours))})\n- bare queue: ${list(bare, perSec)} (median ${perSec(median(bare))})\n` +
+      `- 1d, the same no-op with \`@BackgroundTask({ concurrency: ${CAP} })\` (its per-function gate on every start and end; ` +
+      `the cap is the same, so only the gate's cost differs): ${list(limited, perSec)} (median ${perSec(median(limited))})\n`,
   );
   await engineContext();
 }

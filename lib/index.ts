@@ -1,7 +1,7 @@
 // Public API of nestjs-taskflow: everything users import comes from here.
 export { TaskAdminModule } from './module/task-admin.module';
 export { TaskManagerModule } from './module/task-manager.module';
-export { TaskManager, RegisteredTaskInfo } from './engine/task-manager.service';
+export { TaskManager, RegisteredTaskInfo, PauseState } from './engine/task-manager.service';
 export { TaskflowInterceptor } from './engine/taskflow.interceptor';
 export { AddTaskOptions, ActorOptions, EnqueueOptions } from './engine/add-task-options';
 export { BackgroundTask, BackgroundTaskOptions } from './decorators/background-task.decorator';

@@ -2,6 +2,9 @@ import { RegisteredTask } from '../discovery/registered-task';
 import { TaskData } from '../task/task-record';
 import { DueHeap } from './due-heap';
 import type { QueuedTask } from './task-queue';
+
+/** A task waiting for its due time: what the queue needs of it, less its place (given when it joins). */
+export type WaitingTask = Omit<QueuedTask, 'order' | 'rateKey'>;
 import type { TaskOrigin } from './caller-context';
 
 /** The longest wait one setTimeout takes (2^31 - 1 ms, about 24.8 days); a later due time re-arms on the way. */
@@ -17,13 +20,13 @@ const RELEASE_BATCH = 5000;
  * the same clock that stamps start_time, so a task never starts before its run_at.
  */
 export class DelayedTasks {
-  private readonly heap = new DueHeap<QueuedTask>();
+  private readonly heap = new DueHeap<WaitingTask>();
   private timer: NodeJS.Timeout | null = null;
   /** The due time the timer is set for (Infinity when unset). */
   private armedFor = Infinity;
   private stopped = false;
 
-  constructor(private readonly due: (next: QueuedTask) => void) {}
+  constructor(private readonly due: (next: WaitingTask) => void) {}
 
   /** Tasks waiting for their due time. */
   get size(): number {

@@ -33,7 +33,15 @@ type TaskCallArguments<F, O> = [F] extends [AnyMethod]
 /** What registeredTasks() shows of each @BackgroundTask. */
 export interface RegisteredTaskInfo {
   name: string;
+  /** Its tasks stay pending until resume() (see TaskManager.pause). */
+  paused: boolean;
   options: Record<string, unknown>;
+}
+
+/** What pause() and resume() answer (and `POST {path}/functions/:func_name/pause|resume`). */
+export interface PauseState {
+  func_name: string;
+  paused: boolean;
 }
 
 const PAGE = 5000;
@@ -218,8 +226,39 @@ export class TaskManager {
   registeredTasks(): RegisteredTaskInfo[] {
     return this.registry
       .all()
-      .map((r) => ({ name: r.definition.name, options: { ...r.definition } as Record<string, unknown> }))
+      .map((r) => ({
+        name: r.definition.name,
+        paused: this.runtime.gates.isPaused(r.definition.name),
+        options: { ...r.definition } as Record<string, unknown>,
+      }))
       .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * Pauses a function (the decorated method or its registered name): its pending tasks,
+   * and those added meanwhile, stay pending until resume(), on every instance sharing the
+   * database and across restarts; running ones finish. Audited as `pause`.
+   */
+  async pause(fnOrName: AnyMethod | string, opts: ActorOptions = {}): Promise<PauseState> {
+    return this.setPaused(fnOrName, true, opts);
+  }
+
+  /** Lets a paused function's tasks start again, in priority order. Audited as `resume`. */
+  async resume(fnOrName: AnyMethod | string, opts: ActorOptions = {}): Promise<PauseState> {
+    return this.setPaused(fnOrName, false, opts);
+  }
+
+  /** Whether the function (by registered name) is paused, as this instance knows it. */
+  isPaused(name: string): boolean {
+    return this.runtime.gates.isPaused(name);
+  }
+
+  private async setPaused(fnOrName: AnyMethod | string, paused: boolean, opts: ActorOptions): Promise<PauseState> {
+    const registered = this.intake.resolve(fnOrName);
+    const name = registered.definition.name;
+    await this.runtime.gates.paused.set(name, paused);
+    this.recordAudit(paused ? 'pause' : 'resume', null, opts, { func_name: name });
+    return { func_name: name, paused };
   }
 
   /** Scheduled tasks and their next and last runs (`GET {path}/schedules`). */

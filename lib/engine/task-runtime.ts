@@ -12,6 +12,8 @@ import { ATTEMPT_TRACER, AttemptTracer } from './attempt-tracer';
 import { TaskOrigin, captureOrigin } from './caller-context';
 import { DispatchScope } from './dispatch-scope';
 import { formatError } from './format-error';
+import { FlowControl } from './flow-control';
+import { FunctionGates } from './function-gates';
 import { IdempotencyKeys } from './idempotency-keys';
 import { TaskArguments } from './task-arguments';
 import { TaskChanges } from './task-changes';
@@ -47,6 +49,8 @@ export class TaskRuntime {
   private readonly hooks: ExecutionHooks;
   /** Work given to and taken from other instances on a shared database, and the lease fence. */
   readonly handoff: WorkHandoff;
+  /** Each function's admission check before its task starts (paused, concurrency, rate limit), across instances too. */
+  private readonly flow: FlowControl;
   /** Called when a running task gave its slot back (work sharing then looks for pooled work). */
   slotFreed: (() => void) | null = null;
   accepting = true;
@@ -63,10 +67,18 @@ export class TaskRuntime {
   ) {
     this.keys = new IdempotencyKeys(storage, (id) => this.store.get(id));
     store.onEvicted((task) => this.keys.forget(task));
+    this.args = new TaskArguments(options.encryptArgsKey);
+    this.flow = new FlowControl(storage, this.args, () => this.handoff.fence.open, {
+      requeue: (next) => this.queue.requeue(next),
+      fail: (next, error) => this.failBeforeStart(next.task, error),
+    });
     this.queue = new TaskQueue(
       options.maxConcurrentTasks ?? Infinity,
       (next) => this.start(next),
-      (task) => this.handoff.admission(task),
+      (next) => {
+        const admission = this.handoff.admission(next.task);
+        return admission === 'start' ? this.flow.admit(next) : admission;
+      },
     );
     this.delays = new DelayedTasks(({ task, registered, origin }) => {
       // Settled or forgotten while it waited (cancelled, handed over): nothing to start.
@@ -74,7 +86,6 @@ export class TaskRuntime {
     });
     this.handoff = new WorkHandoff(this.queue, store, this.keys, (id) => this.delays.remove(id));
     this.observers = new ObserverHub(options.loggers);
-    this.args = new TaskArguments(options.encryptArgsKey);
     this.started = new Promise((resolve) => (this.markStarted = resolve));
     this.hooks = {
       changed: (task) => this.changed(task),
@@ -154,6 +165,11 @@ export class TaskRuntime {
     this.changed(task);
   }
 
+  /** Each function's admission check: paused, concurrency, rate limit. */
+  get gates(): FunctionGates {
+    return this.flow.gates;
+  }
+
   /** Lets queued tasks start (end of startup). */
   unhold(): void {
     this.markStarted();
@@ -212,6 +228,7 @@ export class TaskRuntime {
       execution.stop(new Error(messages.cancelled()));
       this.executions.delete(task.id);
       this.queue.release();
+      this.flow.ended(task.id, task.funcName);
     }
     task.status = 'cancelled';
     task.endTime = Date.now();
@@ -236,6 +253,7 @@ export class TaskRuntime {
     this.accepting = false;
     this.queue.stop();
     this.delays.stop();
+    this.flow.stop();
     return this.unfinishedTasks();
   }
 
@@ -246,6 +264,7 @@ export class TaskRuntime {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         ...[...this.executions.keys()].map((id) => this.waitFor(id)),
+        ...this.flow.pendingClaims,
         new Promise((resolve) => (timer = setTimeout(resolve, deadline - Date.now()))),
       ]);
       clearTimeout(timer);
@@ -298,22 +317,31 @@ export class TaskRuntime {
     );
   }
 
-  /** Starts one queued task; false when it failed before running (its arguments cannot be decrypted). */
-  private start({ task, registered, origin }: QueuedTask): boolean {
+  /**
+   * Starts a queued task its gates admitted; false when it failed before running (its
+   * arguments cannot be decrypted). A limited function's task on a shared database first
+   * claims its start from the other instances: it keeps the queue slot meanwhile.
+   */
+  private start(next: QueuedTask): boolean {
+    return this.flow.start(
+      next,
+      () => this.accepting && this.launch(next),
+      () => this.queue.release(),
+    );
+  }
+
+  private launch(next: QueuedTask): boolean {
+    const { task, registered, origin } = next;
     let args: unknown[];
     try {
       args = this.args.forRun(task);
     } catch (error) {
-      const { text, stack } = formatError(error);
-      task.status = 'failed';
-      task.endTime = Date.now(); // start_time stays null: it never started
-      task.error = text;
-      task.stacktrace = stack;
-      this.settled(task, 0);
+      this.failBeforeStart(task, error);
       return false;
     }
     task.status = 'running';
     task.startTime = Date.now();
+    this.flow.started(next);
     const execution = new TaskExecution(task, registered, args, this.hooks, this.executorOf(registered), origin, this.tracer);
     this.executions.set(task.id, execution);
     this.changed(task);
@@ -339,7 +367,18 @@ export class TaskRuntime {
     if (this.executions.get(execution.task.id) !== execution) return;
     this.executions.delete(execution.task.id);
     this.queue.release();
+    this.flow.ended(execution.task.id, execution.task.funcName);
     this.slotFreed?.();
+  }
+
+  /** A task that cannot start ends failed at once; start_time stays null: it never started. */
+  private failBeforeStart(task: TaskData, error: unknown): void {
+    const { text, stack } = formatError(error);
+    task.status = 'failed';
+    task.endTime = Date.now();
+    task.error = text;
+    task.stacktrace = stack;
+    this.settled(task, 0);
   }
 
   private appendLog(task: TaskData, level: TaskLogLevel, message: string, extra: Record<string, unknown>, attempt: number): void {

@@ -43,6 +43,7 @@ export const messages = {
     "nestjs-taskflow: enqueue({ transaction }) needs the package's database (the `database` or `snapshotDb` option); this manager keeps tasks in memory",
   transactionUnsupported: (kind: string) =>
     `nestjs-taskflow: enqueue({ transaction }): the ${kind} backend cannot write a task into an application transaction (it has no insertTask)`,
+  badRateLimitKey: (name: string, got: string) => `rateLimitKey of ${name} must return a string, got ${got}`,
   managerStopped: () => 'nestjs-taskflow: the task manager has shut down and accepts no new tasks',
   argsNoKey: (name: string, keyId: string) =>
     `the arguments of ${name} are encrypted (key id ${keyId}) but no encryptArgsKey is configured; start the app with the key they were encrypted with`,

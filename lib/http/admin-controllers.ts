@@ -11,6 +11,7 @@ import { DEFAULT_ADMIN_TUNING, TASKFLOW_ADMIN_TUNING } from '../options/admin-tu
 import { AdminBodyParsing } from './admin-body-parsing';
 import { DashboardController } from './dashboard.controller';
 import { markAdminRoutes } from './fastify-admin-routes';
+import { FunctionsController } from './functions.controller';
 import { InsightsController } from './insights.controller';
 import { TasksController } from './tasks.controller';
 
@@ -48,6 +49,7 @@ export function createAdminControllers(path: string, guard: Type<CanActivate> = 
     mount(TaskSessionController, true),
     mount(DashboardController, true),
     mount(InsightsController, true),
+    mount(FunctionsController, true),
     mount(TasksController, true),
   ];
 }

@@ -1,7 +1,6 @@
-import { DelayedTasks } from '../../lib/engine/delayed-tasks';
+import { DelayedTasks, WaitingTask } from '../../lib/engine/delayed-tasks';
 import { RegisteredTask } from '../../lib/discovery/registered-task';
 import { blankTask } from '../support/task-data';
-import type { QueuedTask } from '../../lib/engine/task-queue';
 
 const registered = {} as RegisteredTask;
 
@@ -10,7 +9,7 @@ describe('DelayedTasks', () => {
   afterEach(() => jest.useRealTimers());
 
   it('holds 20,000 tasks on one timer and hands them on in due order, at most 5,000 per turn', async () => {
-    const handed: QueuedTask[] = [];
+    const handed: WaitingTask[] = [];
     const delays = new DelayedTasks((next) => handed.push(next));
     const n = 20_000;
     for (let i = 0; i < n; i++) {
