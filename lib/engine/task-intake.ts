@@ -4,6 +4,7 @@ import { messages } from '../errors/messages';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { TaskData, TaskSource } from '../task/task-record';
 import { AddTaskOptions, EnqueueOptions } from './add-task-options';
+import { TaskOrigin } from './caller-context';
 import { DurableEnqueue } from './durable-enqueue';
 import { assertJsonArgs, newTask, unknownTaskError, validateAddTaskOptions } from './task-factory';
 import { TaskRuntime } from './task-runtime';
@@ -38,24 +39,34 @@ export class TaskIntake {
     throw unknownTaskError(fnOrName);
   }
 
-  /** The task is admitted at once, its row written behind; returns its id (or the live key holder's). */
-  submit(registered: RegisteredTask, args: unknown[], options: AddTaskOptions, source: TaskSource, argsCipher: string | null = null): string {
+  /**
+   * The task is admitted at once, its row written behind; returns its id (or the live key holder's).
+   * `origin`: the calling context its attempts run in (the scheduler's tasks have none).
+   */
+  submit(
+    registered: RegisteredTask,
+    args: unknown[],
+    options: AddTaskOptions,
+    source: TaskSource,
+    argsCipher: string | null = null,
+    origin: TaskOrigin | null = null,
+  ): string {
     const task = this.prepare(registered, args, options, source, argsCipher, false);
     if (typeof task === 'string') return task;
-    this.runtime.admit(task, registered, options.eager ?? registered.definition.eager);
+    this.runtime.admit(task, registered, options.eager ?? registered.definition.eager, origin);
     return task.id;
   }
 
   /** Durable: resolves once the row is committed (or written through `transaction`); without a database it is submit. */
-  async enqueue(registered: RegisteredTask, args: unknown[], options: EnqueueOptions): Promise<string> {
+  async enqueue(registered: RegisteredTask, args: unknown[], options: EnqueueOptions, origin: TaskOrigin | null): Promise<string> {
     const { transaction, ...addOptions } = options ?? {};
     if (!this.storage.persistent) {
       if (transaction !== undefined) throw new TypeError(messages.transactionWithoutDatabase());
-      return this.submit(registered, args, addOptions, 'manual');
+      return this.submit(registered, args, addOptions, 'manual', null, origin);
     }
     const task = this.prepare(registered, args, addOptions, 'manual', null, true);
     if (typeof task === 'string') return task;
-    return this.durable.enqueue(task, registered, addOptions.eager ?? registered.definition.eager, transaction);
+    return this.durable.enqueue(task, registered, addOptions.eager ?? registered.definition.eager, transaction, origin);
   }
 
   /**

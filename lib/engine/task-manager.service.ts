@@ -24,16 +24,24 @@ import { TaskStorage } from './task-storage';
 
 /** The rest of addTask's arguments: the method's own parameters, or any arguments after a registered name
  * (`[F]`, so neither `never` nor a union is split into cases). */
-type AddTaskArguments<F> = [F] extends [AnyMethod]
+type TaskCallArguments<F, O> = [F] extends [AnyMethod]
   ? Parameters<F> extends []
-    ? [args?: [], options?: AddTaskOptions]
-    : [args: Parameters<F>, options?: AddTaskOptions]
-  : [args?: unknown[], options?: AddTaskOptions];
+    ? [args?: [], options?: O]
+    : [args: Parameters<F>, options?: O]
+  : [args?: unknown[], options?: O];
 
 /** What registeredTasks() shows of each @BackgroundTask. */
 export interface RegisteredTaskInfo {
   name: string;
+  /** Its tasks stay pending until resume() (see TaskManager.pause). */
+  paused: boolean;
   options: Record<string, unknown>;
+}
+
+/** What pause() and resume() answer (and `POST {path}/functions/:func_name/pause|resume`). */
+export interface PauseState {
+  func_name: string;
+  paused: boolean;
 }
 
 const PAGE = 5000;
@@ -66,8 +74,9 @@ export class TaskManager {
     this.stopping$ = runtime.streams.stopping.asObservable();
     this.taskChanges$ = runtime.streams.changedTasks.asObservable();
     this.intake = new TaskIntake(options, registry, runtime, storage);
+    // A replay is a call of the application like addTask: it runs in the context of the retry call.
     this.replays = new TaskReplays(registry, runtime, (registered, args, opts, source, cipher) =>
-      this.intake.submit(registered, args, opts, source, cipher),
+      this.intake.submit(registered, args, opts, source, cipher, runtime.callerOrigin()),
     );
   }
 
@@ -78,9 +87,9 @@ export class TaskManager {
    */
   // One signature, not an overload per form: with overloads, a wrong argument to a method was reported
   // against the name-string form ("not assignable to type 'string'") instead of as the argument mismatch.
-  addTask<F extends AnyMethod | string>(fn: F, ...rest: AddTaskArguments<F>): string;
+  addTask<F extends AnyMethod | string>(fn: F, ...rest: TaskCallArguments<F, AddTaskOptions>): string;
   addTask(fnOrName: AnyMethod | string, args: unknown[] = [], options: AddTaskOptions = {}): string {
-    return this.intake.submit(this.intake.resolve(fnOrName), args, options, 'manual');
+    return this.intake.submit(this.intake.resolve(fnOrName), args, options, 'manual', null, this.runtime.callerOrigin());
   }
 
   /**
@@ -92,13 +101,11 @@ export class TaskManager {
    * with EnqueueTimeoutError when the row is not committed within `enqueueTimeout`.
    * Without a database it is addTask.
    */
-  enqueue<F extends AnyMethod>(
-    fn: F,
-    ...rest: Parameters<F> extends [] ? [args?: [], options?: EnqueueOptions] : [args: Parameters<F>, options?: EnqueueOptions]
-  ): Promise<string>;
-  enqueue(name: string, args?: unknown[], options?: EnqueueOptions): Promise<string>;
+  // One signature, as addTask's.
+  enqueue<F extends AnyMethod | string>(fn: F, ...rest: TaskCallArguments<F, EnqueueOptions>): Promise<string>;
   async enqueue(fnOrName: AnyMethod | string, args: unknown[] = [], options: EnqueueOptions = {}): Promise<string> {
-    return this.intake.enqueue(this.intake.resolve(fnOrName), args, options);
+    // The caller's context, taken at the call: the task may be admitted later, in a commit's.
+    return this.intake.enqueue(this.intake.resolve(fnOrName), args, options, this.runtime.callerOrigin());
   }
 
   /** The detail record (with `attempts`), or null when no such task exists. */
@@ -219,8 +226,39 @@ export class TaskManager {
   registeredTasks(): RegisteredTaskInfo[] {
     return this.registry
       .all()
-      .map((r) => ({ name: r.definition.name, options: { ...r.definition } as Record<string, unknown> }))
+      .map((r) => ({
+        name: r.definition.name,
+        paused: this.runtime.gates.isPaused(r.definition.name),
+        options: { ...r.definition } as Record<string, unknown>,
+      }))
       .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * Pauses a function (the decorated method or its registered name): its pending tasks,
+   * and those added meanwhile, stay pending until resume(), on every instance sharing the
+   * database and across restarts; running ones finish. Audited as `pause`.
+   */
+  async pause(fnOrName: AnyMethod | string, opts: ActorOptions = {}): Promise<PauseState> {
+    return this.setPaused(fnOrName, true, opts);
+  }
+
+  /** Lets a paused function's tasks start again, in priority order. Audited as `resume`. */
+  async resume(fnOrName: AnyMethod | string, opts: ActorOptions = {}): Promise<PauseState> {
+    return this.setPaused(fnOrName, false, opts);
+  }
+
+  /** Whether the function (by registered name) is paused, as this instance knows it. */
+  isPaused(name: string): boolean {
+    return this.runtime.gates.isPaused(name);
+  }
+
+  private async setPaused(fnOrName: AnyMethod | string, paused: boolean, opts: ActorOptions): Promise<PauseState> {
+    const registered = this.intake.resolve(fnOrName);
+    const name = registered.definition.name;
+    await this.runtime.gates.paused.set(name, paused);
+    this.recordAudit(paused ? 'pause' : 'resume', null, opts, { func_name: name });
+    return { func_name: name, paused };
   }
 
   /** Scheduled tasks and their next and last runs (`GET {path}/schedules`). */
@@ -250,7 +288,7 @@ export class TaskManager {
     await this.storage.flush();
   }
 
-  /** @internal Shared by addTask, retries and the scheduler: the task is admitted at once, its row written behind. */
+  /** @internal The scheduler's add path: admitted at once, its row written behind, in no caller's context. */
   submit(registered: RegisteredTask, args: unknown[], options: AddTaskOptions, source: TaskSource, argsCipher: string | null = null): string {
     return this.intake.submit(registered, args, options, source, argsCipher);
   }

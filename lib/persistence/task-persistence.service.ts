@@ -55,6 +55,9 @@ export class TaskPersistence {
     if (!this.storage.persistent) return;
     const backend = this.backend;
     await this.storage.open();
+    // Before any recovered task can start: a function paused before the restart stays paused.
+    await this.runtime.gates.paused.load();
+    this.runtime.gates.paused.start();
     await this.beat();
     await this.forgetDeadLocalInstances();
     await this.recovery.run(true);
@@ -78,6 +81,7 @@ export class TaskPersistence {
     this.heartbeatTimer = null;
     this.sharing.stop();
     this.cancels.stop();
+    this.runtime.gates.paused.stop();
     await this.recovery.settled();
     const left: TaskData[] = [];
     for (const task of unfinished) {
@@ -148,8 +152,8 @@ export class TaskPersistence {
 
   /**
    * Every schedule slot leaves a lease row: delete, about hourly, those expired
-   * over an hour ago (long past any late timer of that slot), and the revocations
-   * of tokens that have expired.
+   * over an hour ago (long past any late timer of that slot), the revocations
+   * of tokens that have expired, and flow-control rows unused for an hour.
    */
   private async pruneLeases(now = Date.now()): Promise<void> {
     if (now - this.leasesPrunedAt < LEASE_PRUNE_EVERY_MS) return;
@@ -157,6 +161,8 @@ export class TaskPersistence {
     await this.backend.deleteExpiredLeases(now - LEASE_PRUNE_EVERY_MS);
     // A signed-out token past its own expiry is refused anyway: its revocation row can go.
     await this.backend.deleteExpiredRevocations(now);
+    // Rate-limit rows of keys idle for an hour (made again when the key is used).
+    await this.backend.pruneGateSlots(now - LEASE_PRUNE_EVERY_MS);
   }
 
   /** Instance rows of this host and pid space whose process is gone are dead now, lease or not. */

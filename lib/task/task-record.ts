@@ -25,6 +25,8 @@ export interface TaskRecord {
   priority: number | null;
   executor: 'async' | 'worker';
   progress: number | null;
+  /** When a task added with `delay` or `runAt` is due (it starts no earlier); null for one added without. */
+  run_at: string | null;
   args?: unknown[];
   /** The task's return value (JSON); null until it succeeds. */
   result?: unknown;
@@ -52,6 +54,8 @@ export interface TaskData {
   source: TaskSource;
   priority: number | null;
   progress: number | null;
+  /** Epoch ms before which the task does not start (`delay` / `runAt` of addTask); absent or null: at once. */
+  runAt?: number | null;
   args: unknown[];
   /** The return value of the successful attempt, JSON-safe and size-capped (capResult); null before. */
   result?: unknown;
@@ -99,6 +103,7 @@ export function toTaskRecord(task: TaskData, withArgs: boolean, withAttempts = f
     priority: task.priority,
     executor: task.executor ?? 'async',
     progress: task.progress,
+    run_at: task.runAt === null || task.runAt === undefined ? null : iso(task.runAt),
   };
   if (withArgs) {
     record.args = task.argsCipher !== null ? ['<encrypted>'] : task.args;

@@ -26,6 +26,7 @@ export const httpMessages = {
   invalidView: (got: string) => `Invalid view value ${describeValue(got)}: use view=1`,
   invalidStreamTask: (got: string) => `Invalid task ${describeValue(got)}: give a task id`,
   taskNotFound: () => 'Task not found',
+  functionNotFound: (name: string) => `No background task named ${describeValue(name)} is registered in this application`,
   routeNotFound: (method: string, url: string) => `Cannot ${method} ${url}`,
   unregisteredOnRetry: (name: string) => `Task function ${describeValue(name)} is no longer registered in this application and cannot be retried`,
   streamClosed: () => 'The server is shutting down',

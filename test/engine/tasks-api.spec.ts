@@ -89,6 +89,7 @@ describe('TaskManager API', () => {
       'priority',
       'executor',
       'progress',
+      'run_at',
       'attempts',
     ]);
     const record = await manager.waitFor(id);

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { HttpApp, createHttpApp, gate, runToEnd, startHeld } from '../support/http-app';
+import { describeEachPlatform } from '../support/http-platforms';
 import { SseEvent, SseReader } from '../support/http-sse';
 
 const TUNING = { keepAliveMs: 60_000, metricsIntervalMs: 200, flushWindowMs: 20, viewBurstEvents: 20, viewResyncMs: 100 };
@@ -8,7 +9,7 @@ const isTask = (e: SseEvent) => e.data !== undefined && e.event === undefined;
 const recordOf = (e: SseEvent) => JSON.parse(e.data!) as { task_id: string; func_name: string; status: string };
 const success = (id: string) => (e: SseEvent) => isTask(e) && recordOf(e).task_id === id && recordOf(e).status === 'success';
 
-describe('SSE view streams (a dashboard page: GET {path}/dashboard/stream with the filters of its table)', () => {
+describeEachPlatform('SSE view streams (a dashboard page: GET {path}/dashboard/stream with the filters of its table)', (platform) => {
   let h: HttpApp;
   let stream: string;
   const readers: SseReader[] = [];
@@ -19,7 +20,7 @@ describe('SSE view streams (a dashboard page: GET {path}/dashboard/stream with t
   };
 
   beforeAll(async () => {
-    h = await createHttpApp({}, { tuning: TUNING });
+    h = await createHttpApp({}, { platform, tuning: TUNING });
     stream = `${h.url}/tasks/dashboard/stream`;
   });
   afterEach(() => readers.splice(0).forEach((r) => r.close()));
@@ -44,12 +45,12 @@ describe('SSE view streams (a dashboard page: GET {path}/dashboard/stream with t
   });
 
   it('starts a view stream with the live tasks of its view, and follows its task parameter whatever the filters', async () => {
-    const held = await startHeld(h.manager, 'view-held');
-    const other = await startHeld(h.manager, 'view-other');
+    const held = await startHeld(h.manager, `view-held-${platform}`);
+    const other = await startHeld(h.manager, `view-other-${platform}`);
     const view = await open(`?func_name=Jobs.ok&task=${held}`);
     expect((await view.waitFor(isTask)).data).toContain(held);
-    gate('view-other').open();
-    gate('view-held').open();
+    gate(`view-other-${platform}`).open();
+    gate(`view-held-${platform}`).open();
     await view.waitFor(success(held));
     await h.manager.waitFor(other);
     expect(view.taskEvents().some((e) => e.record.task_id === other)).toBe(false);
