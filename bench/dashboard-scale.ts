@@ -31,7 +31,7 @@ import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { BackgroundTask, TaskAdminModule, TaskData } from '../lib';
 import { sqliteOptions, TypeOrmTaskBackend } from '../lib/persistence/typeorm';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/support/chromium';
+import { openBrowserPage } from './browser-page';
 import { PROFILES, taskData } from '../test/dashboard/seed';
 import { prng } from '../test/support/prng';
 
@@ -167,14 +167,8 @@ async function main(): Promise<void> {
   const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   const dashboard = `${base}/tasks/dashboard`;
 
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+  const { browser, page, errors } = await openBrowserPage();
   try {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-
     await page.goto(dashboard);
     const cold = await loadTimes(page);
     console.log(

@@ -1,15 +1,16 @@
 /**
  * Scenario 5's server: TaskAdminModule (memory only, public stream) serving
- * `GET /tasks/dashboard/stream`. On `{ burst }` it adds `tasks` tasks at once, each
- * making 4 changes (pending, running, one log line, success), and reports its CPU time
- * and RSS from the burst until the parent says every client has seen every task finish.
+ * `GET /tasks/dashboard/stream` (plain and view streams) and the pages' `GET /tasks`.
+ * On `{ burst }` it adds `tasks` tasks at once, each making 4 changes (pending, running,
+ * one log line, success), and reports its CPU time and RSS from the burst until the
+ * parent says every client is done.
  */
 import 'reflect-metadata';
 import { Module, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TaskAdminModule, TaskManager } from '../../lib';
 import { TaskEventHub } from '../../lib/stream/task-event-hub';
-import { MB, RssSampler, fromParent, nowMs, rssMB, scenarioMain, settle, sleep } from '../common';
+import { MB, RssSampler, fromParent, nowMs, rssMB, scenarioMain, settle, sleep, wallMs } from '../common';
 import { Noop } from '../fixtures';
 
 export interface SseServerParams {
@@ -52,7 +53,7 @@ scenarioMain<SseServerParams, SseServerResult>(async (p) => {
   const before = hub.stats;
   const cpu0 = process.cpuUsage();
   const t0 = nowMs();
-  process.send!({ bursting: true });
+  process.send!({ bursting: true, at: wallMs() });
   for (let i = 0; i < p.tasks; i++) manager.addTask(noop.logOnce, [i]);
   await manager.drain();
   const drainMs = nowMs() - t0;

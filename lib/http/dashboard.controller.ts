@@ -9,6 +9,7 @@ import {
   NotFoundException,
   OnModuleInit,
   Param,
+  Query,
   Req,
   Res,
   ServiceUnavailableException,
@@ -24,11 +25,13 @@ import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { clientMessages } from '../stream/sse-client';
 import { coalesceWritesPerTurn, pinSseHeaders } from '../stream/sse-response';
 import { StreamSlots } from '../stream/stream-slots';
+import type { StreamView } from '../stream/stream-view';
 import { TaskEventHub } from '../stream/task-event-hub';
 import { AdminTuning, TASKFLOW_ADMIN_TUNING } from '../options/admin-tuning';
 import { renderDashboardPage, setDashboardHeaders } from '../web/html-pages';
 import { adaptResponse } from '../web/http-adapter';
 import { httpMessages } from '../web/http-messages';
+import { StreamViewPipe } from '../web/pipes/stream-view.pipe';
 import { HttpRequest, requestPath } from '../web/http-types';
 import { TaskflowExceptionFilter } from '../web/taskflow-exception.filter';
 
@@ -109,10 +112,15 @@ export class DashboardController implements OnModuleInit {
    * memory, sent by Nest's `@Sse()`. Guards and the exception filter run first, so
    * auth failures are 401 JSON. Streams open at once are capped per client address
    * (429) and in total (503); the refusal is thrown before any SSE header is sent.
+   * With a view in the query (a dashboard page), the stream carries that view only.
    */
   @Sse('dashboard/stream')
   @TaskAuthRoute('stream')
-  stream(@Req() request: HttpRequest, @Res({ passthrough: true }) reply: unknown): Observable<MessageEvent> {
+  stream(
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) reply: unknown,
+    @Query(StreamViewPipe) view: StreamView | null,
+  ): Observable<MessageEvent> {
     if (this.hub.isClosed) throw new ServiceUnavailableException(httpMessages.streamClosed());
     // The login throttle's address: X-Forwarded-For counts only behind a hop count or list of trusted proxies.
     const slot = this.streamSlots.acquire(clientAddress(request));
@@ -132,7 +140,7 @@ export class DashboardController implements OnModuleInit {
     const pressure = coalesceWritesPerTurn(response);
     request.socket?.setNoDelay(true);
     const bounds = { maxQueuedBytes: this.tuning.maxClientQueueBytes, pageBytes: this.tuning.streamPageBytes };
-    return clientMessages(this.hub.connect(lastEventId), response, pressure, bounds).pipe(finalize(slot));
+    return clientMessages(this.hub.connect(lastEventId, view ?? undefined), response, pressure, bounds).pipe(finalize(slot));
   }
 
   private assets(): DashboardBundle {

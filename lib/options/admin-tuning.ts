@@ -18,6 +18,12 @@ export interface AdminTuning {
   maxClientQueueBytes: number;
   /** Bytes of SSE events handed to a client's response per turn of the event loop while it has room. */
   streamPageBytes: number;
+  /** Events of one flush a dashboard's view stream gets one by one; past that, a `resync` instead (100). */
+  viewBurstEvents: number;
+  /** Least gap between two `resync` events of a view stream under a burst (100 ms). */
+  viewResyncMs: number;
+  /** Largest such gap, reached while a burst lasts (2 s). */
+  viewResyncMaxMs: number;
   /** Failed logins for one username from one address before 429 (5). */
   loginMaxFailures: number;
   /** The window those failures are counted in (15 min). */
@@ -39,6 +45,9 @@ export const DEFAULT_ADMIN_TUNING: AdminTuning = {
   replayBufferSize: 1_000,
   maxClientQueueBytes: 4 * 1024 * 1024,
   streamPageBytes: 64 * 1024,
+  viewBurstEvents: 100,
+  viewResyncMs: 100,
+  viewResyncMaxMs: 2_000,
   loginMaxFailures: 5,
   loginWindowMs: 15 * 60 * 1000,
   loginAddressMaxFailures: 20,

@@ -1,8 +1,14 @@
 import { TaskData } from '../task/task-record';
 import { DEFAULT_LIST_LIMIT, DEFAULT_TASK_SORT, TaskPage, TaskQuery, TaskSort } from '../task/task-query';
 
-/** The filters of `GET {path}` (status, func_name, q, tag, since) as a predicate, shared by every in-memory listing. */
-export function matchesQuery(task: TaskData, query: TaskQuery): boolean {
+/** What the filters of `GET {path}` look at in a task. */
+export type FilteredFields = Pick<TaskData, 'id' | 'funcName' | 'status' | 'createdAt' | 'tags' | 'error' | 'args' | 'argsCipher'>;
+
+/**
+ * The filters of `GET {path}` (status, func_name, q, tag, since) as a predicate, shared
+ * by every in-memory listing and by the dashboard's filtered stream.
+ */
+export function matchesQuery(task: FilteredFields, query: TaskQuery): boolean {
   if (query.status !== undefined && task.status !== query.status) return false;
   if (query.funcName !== undefined && task.funcName !== query.funcName) return false;
   if (query.since !== undefined && task.createdAt < query.since) return false;
@@ -29,7 +35,7 @@ export function matchesQuery(task: TaskData, query: TaskQuery): boolean {
  * The wider search: id, name, error, the tags' JSON text and (when allowed and not
  * encrypted) the arguments' JSON text, as the database columns hold them.
  */
-function matchesSearch(task: TaskData, needle: string, withArgs: boolean): boolean {
+function matchesSearch(task: FilteredFields, needle: string, withArgs: boolean): boolean {
   if (task.id.toLowerCase().includes(needle)) return true;
   if (task.funcName.toLowerCase().includes(needle)) return true;
   if ((task.error ?? '').toLowerCase().includes(needle)) return true;

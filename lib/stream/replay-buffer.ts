@@ -54,6 +54,11 @@ export class ReplayBuffer {
     return ++this.newest;
   }
 
+  /** Whether event `id` is still buffered. */
+  has(id: number): boolean {
+    return id <= this.newest && id > this.newest - this.count;
+  }
+
   /** The frame of buffered event `id`, built on first use; null when it cannot be sent. */
   frame(id: number): SseFrame | null {
     const slot = (this.start + id - (this.newest - this.count + 1)) % this.states.length;

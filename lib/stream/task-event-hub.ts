@@ -5,10 +5,14 @@ import { TaskManager } from '../engine/task-manager.service';
 import { TaskScheduler } from '../schedule/task-scheduler.service';
 import { AdminTuning, TASKFLOW_ADMIN_TUNING } from '../options/admin-tuning';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
-import { TaskData, snapshotTask } from '../task/task-record';
+import { TaskData, TaskRecord, snapshotTask } from '../task/task-record';
 import { isTerminal } from '../task/task-status';
+import { MetricsEvents } from './metrics-events';
 import { ReplayBuffer } from './replay-buffer';
 import { KEEP_ALIVE, SseFrame, batchFrame, namedFrame, taskFrame } from './sse-frame';
+import type { StreamView } from './stream-view';
+import type { ViewClient } from './view-client';
+import { ViewStreams } from './view-streams';
 
 export interface HubStats {
   /** Record changes received from the manager. */
@@ -38,6 +42,10 @@ export interface HubStats {
  *   connect while nothing changes.
  * - A `metrics` event at most every `metricsIntervalMs`, only after a change;
  *   a `: keep-alive` comment every `keepAliveMs`. Timers run only while clients are connected.
+ * - A client that connects with a StreamView (a dashboard page) gets a view stream:
+ *   the changes of that view only, and `resync` hints under bursts (see ViewClient);
+ *   its first batch holds the live tasks of the view. It replays nothing: connecting
+ *   with a Last-Event-ID other than the latest ends its first batch with `resync`.
  */
 @Injectable()
 export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
@@ -51,10 +59,7 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
   private readonly subscriptions: Subscription[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
   private keepAliveTimer: NodeJS.Timeout | null = null;
-  private metricsTimer: NodeJS.Timeout | null = null;
-  private metricsDirty = false;
-  private metricsBusy = false;
-  private lastMetricsAt = -Infinity;
+  private readonly metrics: MetricsEvents;
   private closed = false;
   private readonly counters = { changes: 0, events: 0, coalesced: 0 };
   /** The first batch as of event `lastId`, while no event came after it. */
@@ -65,6 +70,7 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
    * client holding an old batch holds little of its own.
    */
   private readonly batchFrames = new Map<string, { id: number; frame: SseFrame }>();
+  private readonly views: ViewStreams;
 
   constructor(
     private readonly manager: TaskManager,
@@ -73,6 +79,19 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
     @Inject(TASKFLOW_OPTIONS) private readonly options: Pick<ResolvedTaskOptions, 'streamFirstBatchSize'>,
   ) {
     this.events = new ReplayBuffer(Math.max(1, tuning.replayBufferSize), Date.now() * 1000, (id, state) => this.render(id, state));
+    this.metrics = new MetricsEvents(
+      () => this.manager.metrics(),
+      tuning.metricsIntervalMs,
+      () => !this.closed && this.clients.size > 0,
+      (metrics) => this.broadcast(namedFrame('metrics', JSON.stringify(metrics), this.events.lastId)),
+      this.logger,
+    );
+    const bounds = { burstEvents: tuning.viewBurstEvents, resyncMs: tuning.viewResyncMs, resyncMaxMs: tuning.viewResyncMaxMs };
+    this.views = new ViewStreams(
+      bounds,
+      () => this.events.lastId,
+      (id) => (this.events.has(id) ? this.events.frame(id) : null),
+    );
   }
 
   onModuleInit(): void {
@@ -101,9 +120,10 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
 
   /**
    * A client's stream: the events after `lastEventId` when they are all still
-   * buffered, else every pending and running task; then live events.
+   * buffered, else every pending and running task; then live events. With a `view`,
+   * a view stream instead.
    */
-  connect(lastEventId?: string): Observable<SseFrame> {
+  connect(lastEventId?: string, view?: StreamView): Observable<SseFrame> {
     return new Observable<SseFrame>((subscriber) => {
       if (this.closed) {
         subscriber.complete();
@@ -115,12 +135,19 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
         clearTimeout(this.flushTimer);
         this.flush();
       }
-      const first = this.eventsAfter(lastEventId) ?? this.firstBatch();
+      let first: SseFrame[];
+      if (view) {
+        const client = this.views.open(subscriber, view, (frame) => subscriber.next(frame));
+        first = this.viewFirstBatch(client, lastEventId);
+      } else {
+        first = this.eventsAfter(lastEventId) ?? this.firstBatch();
+      }
       if (first.length > 0) subscriber.next(batchFrame(first));
       this.clients.add(subscriber);
       this.startTimers();
       return () => {
         this.clients.delete(subscriber);
+        this.views.close(subscriber);
         if (this.clients.size === 0) this.stopTimers();
       };
     });
@@ -136,6 +163,7 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
     this.pending.clear();
     this.firstBatchCache = null;
     this.batchFrames.clear();
+    this.views.closeAll();
     this.stopTimers();
     for (const client of [...this.clients]) client.complete();
     this.clients.clear();
@@ -146,6 +174,7 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
     this.counters.changes++;
     if (this.pending.has(task.id)) this.counters.coalesced++;
     this.pending.set(task.id, task);
+    this.views.changed(task);
     if (!this.flushTimer) {
       this.flushTimer = setTimeout(() => this.flush(), this.tuning.flushWindowMs);
       this.flushTimer.unref();
@@ -155,23 +184,30 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
   private flush(): void {
     this.flushTimer = null;
     if (this.pending.size === 0) return;
-    const live = this.clients.size > 0;
+    // View streams choose their own events; the others get every one.
+    const plain = this.clients.size > this.views.size;
     const frames: SseFrame[] = [];
     for (const task of this.pending.values()) {
-      const id = this.events.push(snapshotTask(task));
+      const state = snapshotTask(task);
+      const id = this.events.push(state);
+      if (this.views.size > 0) this.views.numbered(id, state, this.liveIds.has(task.id));
       if (isTerminal(task.status)) this.liveIds.delete(task.id);
       else this.liveIds.set(task.id, id);
       this.batchFrames.delete(task.id);
       this.counters.events++;
-      const frame = live ? this.events.frame(id) : null;
+      const frame = plain ? this.events.frame(id) : null;
       if (frame) frames.push(frame);
     }
     this.pending.clear();
     this.firstBatchCache = null;
+    // View streams first: their few frames (or one resync) then leave ahead of the plain streams' bulk at the turn's end.
+    this.views.dispatch();
     // One buffer per flush, shared by every client: one write per client however large the burst.
-    if (frames.length > 0) this.broadcast(batchFrame(frames));
-    this.metricsDirty = true;
-    this.scheduleMetrics();
+    if (frames.length > 0) {
+      const batch = batchFrame(frames);
+      for (const client of this.clients) if (!this.views.has(client)) client.next(batch);
+    }
+    this.metrics.changed();
   }
 
   /** An event's frame, or null when its record cannot be serialised (the event is then never sent). */
@@ -205,19 +241,8 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
     const limit = this.options.streamFirstBatchSize;
     const frames: SseFrame[] = [];
     for (const { record, id } of live.slice(0, limit)) {
-      const built = this.batchFrames.get(record.task_id);
-      if (built?.id === id) {
-        frames.push(built.frame);
-        continue;
-      }
-      try {
-        const frame = taskFrame(id, record.task_id, JSON.stringify(record));
-        this.liveIds.set(record.task_id, id);
-        this.batchFrames.set(record.task_id, { id, frame });
-        frames.push(frame);
-      } catch {
-        // Unserialisable arguments: the task shows up with its next change.
-      }
+      const frame = this.liveFrame(record, id);
+      if (frame) frames.push(frame);
     }
     if (live.length > limit) {
       const hint = { latest_id: lastId, sent: frames.length, omitted: live.length - limit };
@@ -225,6 +250,31 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
     }
     this.firstBatchCache = { lastId, frames };
     return frames;
+  }
+
+  /** The first batch of a view stream (see ViewStreams.firstBatch). */
+  private viewFirstBatch(client: ViewClient, lastEventId: string | undefined): SseFrame[] {
+    const lastId = this.events.lastId;
+    const live = this.manager.liveTasks().map((record) => ({ record, id: this.liveIds.get(record.task_id) ?? lastId }));
+    const resumed = lastEventId !== undefined && lastEventId.trim() !== String(lastId);
+    return this.views.firstBatch(client, live, { limit: this.options.streamFirstBatchSize, lastId, resumed }, (task) =>
+      this.liveFrame(task.record, task.id),
+    );
+  }
+
+  /** The frame of a live task as of event `id`, shared by the batches built until its next event; null when unserialisable. */
+  private liveFrame(record: TaskRecord, id: number): SseFrame | null {
+    const built = this.batchFrames.get(record.task_id);
+    if (built?.id === id) return built.frame;
+    try {
+      const frame = taskFrame(id, record.task_id, JSON.stringify(record));
+      this.liveIds.set(record.task_id, id);
+      this.batchFrames.set(record.task_id, { id, frame });
+      return frame;
+    } catch {
+      // Unserialisable arguments: the task shows up with its next change.
+      return null;
+    }
   }
 
   private broadcast(frame: SseFrame): void {
@@ -239,38 +289,7 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
 
   private stopTimers(): void {
     if (this.keepAliveTimer) clearInterval(this.keepAliveTimer);
-    if (this.metricsTimer) clearTimeout(this.metricsTimer);
     this.keepAliveTimer = null;
-    this.metricsTimer = null;
-  }
-
-  /** A metrics event as soon as one is allowed: never two within `metricsIntervalMs`. */
-  private scheduleMetrics(): void {
-    if (this.metricsTimer || this.metricsBusy || this.closed || this.clients.size === 0) return;
-    const wait = Math.max(0, this.lastMetricsAt + this.tuning.metricsIntervalMs - Date.now());
-    this.metricsTimer = setTimeout(() => {
-      this.metricsTimer = null;
-      void this.sendMetrics();
-    }, wait);
-    this.metricsTimer.unref();
-  }
-
-  private async sendMetrics(): Promise<void> {
-    if (!this.metricsDirty || this.clients.size === 0 || this.closed) return;
-    if (Date.now() - this.lastMetricsAt < this.tuning.metricsIntervalMs) return this.scheduleMetrics();
-    this.metricsDirty = false;
-    this.metricsBusy = true;
-    try {
-      const metrics = await this.manager.metrics();
-      if (!this.closed && this.clients.size > 0) {
-        this.lastMetricsAt = Date.now();
-        this.broadcast(namedFrame('metrics', JSON.stringify(metrics), this.events.lastId));
-      }
-    } catch (error) {
-      this.logger.warn(`Metrics for the stream failed: ${String(error)}`);
-    } finally {
-      this.metricsBusy = false;
-    }
-    if (this.metricsDirty) this.scheduleMetrics();
+    this.metrics.stop();
   }
 }

@@ -23,6 +23,8 @@ export const httpMessages = {
   bulkIds: (max: number) => `"task_ids" must be an array of at most ${max} strings`,
   bulkId: (index: number, max: number) => `task_ids[${index}] must be a non-empty string of at most ${max} characters`,
   exportOffset: () => 'export.csv takes no offset',
+  invalidView: (got: string) => `Invalid view value ${describeValue(got)}: use view=1`,
+  invalidStreamTask: (got: string) => `Invalid task ${describeValue(got)}: give a task id`,
   taskNotFound: () => 'Task not found',
   functionNotFound: (name: string) => `No background task named ${describeValue(name)} is registered in this application`,
   routeNotFound: (method: string, url: string) => `Cannot ${method} ${url}`,

@@ -57,10 +57,11 @@ describeBrowser('dashboard in a browser: live updates, details, actions (memory 
     await h?.close();
   });
 
-  afterEach(() => {
-    for (const tracked of pages) {
-      expect(tracked.errors).toEqual([]);
-    }
+  // Each test's pages are closed after it (their requests stay recorded for the last test).
+  const closed = new Set<TrackedPage>();
+  afterEach(async () => {
+    for (const tracked of pages) expect(tracked.errors).toEqual([]);
+    for (const tracked of pages) if (!closed.has(tracked)) await tracked.close().then(() => closed.add(tracked));
   });
 
   it('shows a task enqueued after load at the top, then updates that same row as it runs and finishes', async () => {
@@ -155,7 +156,8 @@ describeBrowser('dashboard in a browser: live updates, details, actions (memory 
 
   it('falls back to polling every pollInterval seconds when the stream is blocked, and says so', async () => {
     const { page } = await open();
-    await page.route('**/dashboard/stream', (route) => route.abort());
+    const isStream = (url: URL) => url.pathname === '/tasks/dashboard/stream';
+    await page.route(isStream, (route) => route.abort());
     await page.goto(dashboard());
     await waitReady(page);
     await page.waitForSelector('#live[data-state="polling"]', { timeout: 8000 });
@@ -166,7 +168,7 @@ describeBrowser('dashboard in a browser: live updates, details, actions (memory 
     gate('poll-1').open();
     await page.locator(`#tasks-body tr[data-id="${id}"] .badge.st-success`).waitFor({ timeout: 5000 });
     // Once the stream is reachable again the page goes live by itself.
-    await page.unroute('**/dashboard/stream');
+    await page.unroute(isStream);
     await page.waitForSelector('#live[data-state="live"]', { timeout: 15000 });
   });
 

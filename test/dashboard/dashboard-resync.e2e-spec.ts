@@ -28,16 +28,17 @@ describeBrowser('dashboard and a first batch cut short', () => {
     await h?.close();
   });
 
-  it('fetches everything again when the stream sends resync', async () => {
+  it('reads the table again when the stream sends resync', async () => {
     const tracked = await openPage(browser);
-    const isMetrics = (request: Request) => new URL(request.url()).pathname === '/tasks/metrics';
-    // Once at start-up, once for the resync that follows the two tasks of the first batch.
-    const refreshed = requestsSeen(tracked, isMetrics, 2);
+    const isList = (request: Request) => new URL(request.url()).pathname === '/tasks';
+    // At start-up, once the stream is open (what changed in between), and for the resync that follows the two tasks of the first batch.
+    const refreshed = requestsSeen(tracked, isList, 3);
     await tracked.page.goto(`${h.url}/tasks/dashboard`);
     await waitReady(tracked.page);
     await tracked.page.waitForSelector('#live[data-state="live"]');
     await refreshed;
     expect(await tracked.page.locator('#tasks-body tr[data-id] .badge.st-running').count()).toBe(5);
     expect(tracked.errors).toEqual([]);
+    await tracked.close();
   });
 });

@@ -1,5 +1,7 @@
-// The throughput chart: GET /insights/throughput once a minute, and between those the
-// tasks that finish, counted live into their minute.
+// The throughput chart: GET /insights/throughput, and between two reports the tasks that
+// finish, counted live into their minute when the stream carries every change (a view
+// without filters); else the report is fetched again, at most every 15 s, after changes.
+// Each minute the window moves on: fetched again when something changed, else moved here.
 
 import type { ThroughputReport } from '../../task/task-insights';
 import type { TaskRecord } from '../../task/task-record';
@@ -13,25 +15,69 @@ const chart = {
   report: null as ThroughputReport | null,
   /** Ids already counted into the chart from the stream. */
   counted: new Set<string>(),
+  /** Something changed since the report was fetched. */
+  changed: false,
+  /** When the last fetch started (epoch ms), for the 15 s spacing. */
+  at: 0,
+  timer: 0,
 };
 
 type FinishedStatus = 'success' | 'failed' | 'interrupted' | 'cancelled';
 
 export async function refreshThroughput(): Promise<void> {
+  chart.at = Date.now();
+  chart.changed = false;
   try {
     const { data } = await api<ThroughputReport>('/insights/throughput', { query: { minutes: '60' } });
     chart.report = data;
     chart.counted.clear();
     renderChart();
   } catch (error) {
+    chart.changed = true;
     if (!chart.report) clear($('#chart')).append(h('div', { class: 'chart-empty' }, `Throughput unavailable: ${errorMessage(error)}`));
   }
 }
 
-/** Counts a task that finished after the report was made into its minute. */
-export function chartOnRecord(record: TaskRecord): void {
+/** Tasks changed that the stream did not all carry: the report again, at most every 15 s. */
+export function throughputMayHaveChanged(): void {
+  chart.changed = true;
+  if (chart.timer) return;
+  chart.timer = setTimeout(
+    () => {
+      chart.timer = 0;
+      void refreshThroughput();
+    },
+    Math.max(0, chart.at + 15000 - Date.now()),
+  );
+}
+
+/** Once a minute: the window moves on; only a change since the report needs a new one. */
+export function throughputMinute(): void {
   const report = chart.report;
-  if (!report || !TERMINAL.has(record.status) || chart.counted.has(record.task_id)) return;
+  const behind = report ? Math.floor((Date.now() - parseTime(report.buckets[report.buckets.length - 1].start)) / 60000) : Infinity;
+  if (chart.changed || !report || behind >= report.buckets.length) {
+    void refreshThroughput();
+    return;
+  }
+  if (behind < 1) return;
+  for (let i = 0; i < behind; i++) shiftWindow(report);
+  renderChart();
+}
+
+/** A new, empty minute at the end of the window; the oldest one leaves it. */
+function shiftWindow(report: ThroughputReport): void {
+  const last = parseTime(report.buckets[report.buckets.length - 1].start);
+  report.buckets.push({ start: new Date(last + 60000).toISOString(), success: 0, failed: 0, interrupted: 0, cancelled: 0 });
+  report.buckets.shift();
+  report.from = report.buckets[0].start;
+}
+
+/** A change from the stream; `complete`: the stream carries every change, so a finished task is counted into its minute. */
+export function chartOnRecord(record: TaskRecord, complete: boolean): void {
+  const report = chart.report;
+  if (!TERMINAL.has(record.status)) return;
+  chart.changed = true;
+  if (!complete || !report || chart.counted.has(record.task_id)) return;
   const end = parseTime(record.end_time || record.created_at);
   if (!(end >= parseTime(report.to))) return;
   chart.counted.add(record.task_id);
@@ -40,10 +86,7 @@ export function chartOnRecord(record: TaskRecord): void {
   let index = Math.floor((end - from) / 60000);
   while (index >= report.buckets.length) {
     // A new minute: the window moves on.
-    const last = parseTime(report.buckets[report.buckets.length - 1].start);
-    report.buckets.push({ start: new Date(last + 60000).toISOString(), success: 0, failed: 0, interrupted: 0, cancelled: 0 });
-    report.buckets.shift();
-    report.from = report.buckets[0].start;
+    shiftWindow(report);
     index--;
   }
   if (index < 0) return;

@@ -4,7 +4,6 @@ import type { TaskMetrics } from '../../task/task-metrics';
 import { api, errorMessage, errorStatus } from './api';
 import { $, $$ } from './dom';
 import { fmtDuration, fmtNumber, fmtRate, rateClass } from './format';
-import { scheduleFunctionsRefresh } from './functions';
 import { live, setLive } from './live';
 import { hasFilters, view } from './view';
 
@@ -23,7 +22,6 @@ export function applyMetrics(m: TaskMetrics): void {
     }
   }
   $('#count-dead').textContent = m.failed + m.interrupted > 0 ? fmtNumber(m.failed + m.interrupted) : '';
-  scheduleFunctionsRefresh();
 }
 
 export async function refreshMetrics(): Promise<void> {

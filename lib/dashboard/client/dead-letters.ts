@@ -164,8 +164,12 @@ async function replayWindow(): Promise<void> {
 
 /** New failures refresh the open dead-letter tab (at most every 5 s), keeping the selection. */
 export function deadOnRecord(record: TaskRecord): void {
-  if (!RETRYABLE.has(record.status) || view.tab !== 'dead') return;
-  if (dead.timer) return;
+  if (RETRYABLE.has(record.status)) deadLettersMayHaveChanged();
+}
+
+/** Failures the stream may not have carried (a filtered view, a burst): the open tab refreshes the same way. */
+export function deadLettersMayHaveChanged(): void {
+  if (view.tab !== 'dead' || dead.timer) return;
   dead.timer = setTimeout(() => {
     dead.timer = 0;
     if (view.tab === 'dead') void loadDeadLetters();

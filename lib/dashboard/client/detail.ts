@@ -10,6 +10,7 @@ import { renderAnalytics, renderFields, renderLogs, renderProgress, renderRecent
 import { $, clear, h } from './dom';
 import { parseTime, plural, shortId, statusBadge } from './format';
 import { functions, refreshFunctions } from './functions';
+import { followView } from './live';
 import { page } from './page-actions';
 import { permissions } from './permissions';
 import { tableOnRecord } from './table';
@@ -51,6 +52,7 @@ export async function openDetail(id: string, opener?: HTMLElement): Promise<void
     view.task = id;
     writeView(false);
   }
+  followView();
   markCurrentRow();
   const panel = $('#detail');
   panel.hidden = false;
@@ -112,6 +114,7 @@ export function closeDetail(fromHistory?: boolean): void {
     writeView(false);
   }
   view.task = '';
+  followView();
   markCurrentRow();
   const back = detail.opener && detail.opener.isConnected ? detail.opener : id && table.rows.get(id);
   if (back) back.focus({ preventScroll: false });

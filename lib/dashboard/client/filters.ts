@@ -5,6 +5,7 @@ import { doc } from './config';
 import { renderCounterFilter } from './counters';
 import { $, h } from './dom';
 import { renderFunctionOptions } from './functions';
+import { followView } from './live';
 import { clearSelection } from './selection';
 import { loadTasks, renderSortHeaders } from './table';
 import { switchTab } from './tabs';
@@ -18,6 +19,7 @@ export function setFilters(changes: FilterChanges, replace?: boolean): void {
   writeView(!!replace);
   syncFilterControls();
   void loadTasks();
+  followView();
 }
 
 /** A sortable header was clicked: its column, descending first for times, then the other way. */

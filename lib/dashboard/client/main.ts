@@ -1,15 +1,15 @@
 // Start-up and the bits that tie the views together: the entry point of the bundle.
 
-import { chartOnRecord, refreshThroughput, renderChart } from './chart';
+import { chartOnRecord, refreshThroughput, renderChart, throughputMayHaveChanged, throughputMinute } from './chart';
 import { CONFIG, doc } from './config';
 import { applyMetrics, refreshMetrics } from './counters';
-import { deadOnRecord, bindDeadLetters, loadDeadLetters } from './dead-letters';
+import { deadOnRecord, bindDeadLetters, deadLettersMayHaveChanged, loadDeadLetters } from './dead-letters';
 import { closeDetail, detail, detailFunctionsChanged, detailOnRecord, loadDetail, openDetail } from './detail';
 import { $ } from './dom';
 import { setFilters, syncFilterControls } from './filters';
-import { onFunctionsLoaded, refreshFunctions, refreshFunctionsSoon } from './functions';
+import { onFunctionsLoaded, refreshFunctions, refreshFunctionsSoon, scheduleFunctionsRefresh } from './functions';
 import { loadSchedules } from './info-tabs';
-import { live, noteReload, pollOnce, renderPauseButton, startLive, togglePause } from './live';
+import { followView, live, noteReload, renderPauseButton, startLive, togglePause } from './live';
 import { bindPageActions } from './page-actions';
 import { loadPermissions } from './permissions';
 import { clearSelection } from './selection';
@@ -18,8 +18,9 @@ import { bindTable } from './table-bindings';
 import { table } from './table-state';
 import { bindTabs, switchTab } from './tabs';
 import { renderThemeButton, toggleTheme, watchSystemTheme } from './theme';
+import { TERMINAL } from './task-state';
 import { perFrame } from './util';
-import { View, readView, view } from './view';
+import { View, hasFilters, readView, view } from './view';
 
 let refreshing: Promise<unknown> | null = null;
 
@@ -38,6 +39,32 @@ function refreshAll(quiet?: boolean): Promise<unknown> {
   return refreshing;
 }
 
+let resyncing: Promise<unknown> | null = null;
+let resyncAgain = false;
+
+/**
+ * The server withheld changes of this view (a burst): the table, and the detail task
+ * while it can still change, read again; one at a time, and one more after it when
+ * another hint came meanwhile. The counters need nothing: `metrics` events still come.
+ */
+function resyncView(): void {
+  if (resyncing) {
+    resyncAgain = true;
+    return;
+  }
+  const jobs: Promise<unknown>[] = [loadTasks(true)];
+  if (detail.id && !(detail.record && TERMINAL.has(detail.record.status))) jobs.push(loadDetail());
+  deadLettersMayHaveChanged();
+  throughputMayHaveChanged();
+  resyncing = Promise.all(jobs).finally(() => {
+    resyncing = null;
+    if (resyncAgain) {
+      resyncAgain = false;
+      resyncView();
+    }
+  });
+}
+
 const LIST_KEYS: (keyof View)[] = ['status', 'func', 'since', 'search', 'sort', 'page', 'size'];
 
 function onPopState(): void {
@@ -53,6 +80,7 @@ function onPopState(): void {
   if (view.tab === 'dead' && (before.dlSince !== view.dlSince || before.dlFunc !== view.dlFunc)) void loadDeadLetters();
   if (view.task && view.task !== detail.id) void openDetail(view.task);
   else if (!view.task && detail.id) closeDetail(true);
+  followView();
 }
 
 function start(): void {
@@ -82,9 +110,6 @@ function start(): void {
   window.addEventListener('popstate', onPopState);
   watchSystemTheme();
   if (window.ResizeObserver) new ResizeObserver(perFrame(renderChart)).observe($('#chart'));
-  doc.addEventListener('visibilitychange', () => {
-    if (!doc.hidden && live.polling) pollOnce();
-  });
 
   // The table first (it is what "interactive" waits for, with the role's actions), the rest beside it.
   const allowed = loadPermissions();
@@ -101,23 +126,36 @@ function start(): void {
     doc.body.dataset.ready = '1';
   });
   startLive({
-    opened(reconnected) {
-      if (reconnected) void refreshAll(true);
-      else if (table.loadedOnce) void loadTasks(true);
+    opened(because, filtersChanged) {
+      if (because === 'reconnected') void refreshAll(true);
+      else if (because === 'view') {
+        // The stream it replaced covered the view it had: only what the new view adds is read.
+        if (filtersChanged) void loadTasks(true);
+        if (detail.id && !(detail.record && TERMINAL.has(detail.record.status))) void loadDetail();
+      } else if (table.loadedOnce) void loadTasks(true);
       else live.catchUp = true;
     },
     refresh: () => void refreshAll(true),
+    resync: resyncView,
     record(record) {
       tableOnRecord(record);
       detailOnRecord(record);
-      chartOnRecord(record);
+      chartOnRecord(record, !hasFilters());
       deadOnRecord(record);
     },
-    metrics: applyMetrics,
+    metrics(metrics) {
+      applyMetrics(metrics);
+      scheduleFunctionsRefresh();
+      // A filtered view does not carry every finished task: the chart and the dead letters read theirs.
+      if (hasFilters()) {
+        throughputMayHaveChanged();
+        deadLettersMayHaveChanged();
+      }
+    },
   });
-  // The chart's window moves on every minute even when nothing happens.
+  // The chart's window moves on every minute (fetched again only when something changed).
   setInterval(() => {
-    if (!doc.hidden) void refreshThroughput();
+    if (!doc.hidden) throughputMinute();
   }, 60000);
 }
 

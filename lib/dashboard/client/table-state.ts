@@ -17,4 +17,6 @@ export const table = {
   allMatching: false,
   /** Tasks that arrived live and match, but are not shown (not page 1, or another sort). */
   newCount: 0,
+  /** The tasks counted in newCount (a task changes several times). */
+  newIds: new Set<string>(),
 };

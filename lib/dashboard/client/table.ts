@@ -36,6 +36,7 @@ export async function loadTasks(quiet?: boolean): Promise<void> {
     }
     renderRows(data);
     table.newCount = 0;
+    table.newIds.clear();
     renderNewNotice();
     renderPager();
     performance.mark('tf-table-end');
@@ -178,6 +179,8 @@ export function tableOnRecord(record: TaskRecord): void {
   if (parseTime(record.created_at) < newest) return;
   if (table.records.some((r) => r.task_id === record.task_id)) return;
   if (view.page !== 1 || view.sort !== '-created_at') {
+    if (table.newIds.has(record.task_id)) return;
+    table.newIds.add(record.task_id);
     table.newCount++;
     renderNewNotice();
     return;
@@ -226,8 +229,9 @@ export function renderSortHeaders(): void {
   }
 }
 
-/** Durations of running rows tick every second; widths do not change (tabular numbers). */
+/** Durations of running rows tick every second (while the tab is shown); widths do not change (tabular numbers). */
 export function tickElapsed(): void {
+  if (doc.hidden || !table.records.some((record) => record.status === 'running')) return;
   const now = Date.now();
   for (const el of $$('#tasks-body .elapsed')) el.textContent = fmtDuration((now - Number(el.dataset.start)) / 1000);
 }

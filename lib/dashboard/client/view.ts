@@ -110,6 +110,17 @@ export function filterParams(): QueryParams {
   return p;
 }
 
+/**
+ * The query of the page's stream: the list filters and the task of the detail panel,
+ * so that the server sends only the changes this page shows (`view=1`: a view stream
+ * even without filters).
+ */
+export function streamQuery(): string {
+  const p: QueryParams = Object.assign({ view: '1' }, filterParams());
+  if (view.task) p.task = view.task;
+  return new URLSearchParams(p).toString();
+}
+
 export function hasFilters(): boolean {
   return !!(view.status || view.func || view.since || view.search);
 }

@@ -58,6 +58,14 @@ const paging = [
   query('offset', '0 or more', { type: 'integer', minimum: 0 }),
 ];
 const html = { 'text/html': { schema: { type: 'string' } } };
+const listFilters = [
+  query('status', 'One of the six statuses', { type: 'string', enum: [...TASK_STATUSES] }),
+  query('func_name', 'Registered function name', { type: 'string' }),
+  query('q', 'Case-insensitive substring of id, name or error', { type: 'string' }),
+  query('search', 'Full-text search of logs and error', { type: 'string' }),
+  query('tag', '`key:value`, repeatable; all must match', { type: 'array', items: { type: 'string' } }),
+  since('all'),
+];
 
 /**
  * The documentation of every admin route, keyed by `METHOD /sub-path` (relative to
@@ -69,16 +77,7 @@ export const ADMIN_ROUTES: Record<string, RouteDescription> = {
     summary: 'List task records, newest first (header X-Total-Count: matches ignoring limit and offset)',
     tag: 'tasks',
     role: 'viewer',
-    parameters: [
-      query('status', 'One of the six statuses', { type: 'string', enum: [...TASK_STATUSES] }),
-      query('func_name', 'Registered function name', { type: 'string' }),
-      query('q', 'Case-insensitive substring of id, name or error', { type: 'string' }),
-      query('search', 'Full-text search of logs and error', { type: 'string' }),
-      query('tag', '`key:value`, repeatable; all must match', { type: 'array', items: { type: 'string' } }),
-      since('all'),
-      query('sort', 'Sort order', { type: 'string', enum: [...TASK_SORTS] }),
-      ...paging,
-    ],
+    parameters: [...listFilters, query('sort', 'Sort order', { type: 'string', enum: [...TASK_SORTS] }), ...paging],
     success: { status: 200, description: 'Records', content: json(arrayOf('TaskRecord')), headers: { 'X-Total-Count': { type: 'integer' } } },
     errors: { 400: 'Bad query' },
   },
@@ -215,11 +214,18 @@ export const ADMIN_ROUTES: Record<string, RouteDescription> = {
     errors: { 404: 'No such asset' },
   },
   'GET /dashboard/stream': {
-    summary: 'Server-Sent Events: one `data:` record per task change, named `metrics` events',
+    summary:
+      'Server-Sent Events: one `data:` record per task change, named `metrics` events; with a view (any parameter), ' +
+      "only that view's changes and `resync` hints under bursts",
     tag: 'dashboard',
     role: 'viewer',
+    parameters: [
+      query('view', '`1`: a view stream, also without filters', { type: 'string', enum: ['1'] }),
+      ...listFilters,
+      query('task', 'A task whose every change is sent whatever the filters', { type: 'string' }),
+    ],
     success: { status: 200, description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
-    errors: { 429: 'Too many streams from this address', 503: 'Too many streams' },
+    errors: { 400: 'Bad view', 429: 'Too many streams from this address', 503: 'Too many streams' },
   },
   'GET /auth/login': {
     summary: 'The login page (auth on)',
