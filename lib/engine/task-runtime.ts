@@ -18,6 +18,7 @@ import { ExecutionHooks, TaskExecution } from './task-execution';
 import { TaskExecutor, WORKER_EXECUTOR, asyncExecutor } from './task-executor';
 import { appendLogLine } from './task-log-buffer';
 import { QueuedTask, TaskQueue } from './task-queue';
+import { RemoteTasks } from './remote-tasks';
 import { TaskStorage } from './task-storage';
 import { WorkHandoff } from './work-handoff';
 import { TaskWaiters } from './task-waiters';
@@ -37,6 +38,8 @@ export class TaskRuntime {
   private readonly keys: IdempotencyKeys;
   private readonly waiters = new TaskWaiters((task) => this.present(task));
   readonly streams = new TaskChanges((task) => this.present(task));
+  /** Tasks other instances changed (filled by the change feed on a shared database). */
+  readonly remote: RemoteTasks;
   readonly observers: ObserverHub;
   readonly args: TaskArguments;
   private readonly hooks: ExecutionHooks;
@@ -64,6 +67,7 @@ export class TaskRuntime {
     );
     this.handoff = new WorkHandoff(this.queue, store, this.keys);
     this.observers = new ObserverHub(options.loggers);
+    this.remote = new RemoteTasks(options.maxInMemory);
     this.args = new TaskArguments(options.encryptArgsKey);
     this.started = new Promise((resolve) => (this.markStarted = resolve));
     this.hooks = {
@@ -242,6 +246,7 @@ export class TaskRuntime {
   /** Every change goes through here: version, the backend, and the live streams. */
   changed(task: TaskData): void {
     task.version++;
+    this.remote.forget(task.id);
     this.storage.changed(task);
     this.streams.publish(task);
   }

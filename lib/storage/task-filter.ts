@@ -6,6 +6,7 @@ export function matchesQuery(task: TaskData, query: TaskQuery): boolean {
   if (query.status !== undefined && task.status !== query.status) return false;
   if (query.funcName !== undefined && task.funcName !== query.funcName) return false;
   if (query.since !== undefined && task.createdAt < query.since) return false;
+  if (query.instance !== undefined && task.owner !== query.instance) return false;
   if (query.tags) {
     for (const [key, value] of Object.entries(query.tags)) {
       if (task.tags[key] !== value) return false;

@@ -25,6 +25,8 @@ export interface TaskRecord {
   priority: number | null;
   executor: 'async' | 'worker';
   progress: number | null;
+  /** The instance that owns or last ran the task (null without a database, and while it waits in the shared pool). */
+  instance: string | null;
   args?: unknown[];
   /** The task's return value (JSON); null until it succeeds. */
   result?: unknown;
@@ -99,6 +101,7 @@ export function toTaskRecord(task: TaskData, withArgs: boolean, withAttempts = f
     priority: task.priority,
     executor: task.executor ?? 'async',
     progress: task.progress,
+    instance: task.owner,
   };
   if (withArgs) {
     record.args = task.argsCipher !== null ? ['<encrypted>'] : task.args;

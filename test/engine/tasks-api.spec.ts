@@ -89,6 +89,7 @@ describe('TaskManager API', () => {
       'priority',
       'executor',
       'progress',
+      'instance',
       'attempts',
     ]);
     const record = await manager.waitFor(id);

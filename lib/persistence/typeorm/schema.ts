@@ -9,7 +9,7 @@ import { typeormMessages } from './typeorm.messages';
  * step above the stored version under a cross-process lock, so a later version of the
  * package adds a step here and existing databases follow.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export interface TableNames {
   meta: string;
@@ -24,6 +24,8 @@ export interface TableNames {
   durations: string;
   /** Signed-out token ids until their token's expiry (version 2). */
   revokedTokens: string;
+  /** PostgreSQL: the NOTIFY channel of task changes (not a table). */
+  changes: string;
 }
 
 export function tableNames(prefix: string): TableNames {
@@ -38,6 +40,7 @@ export function tableNames(prefix: string): TableNames {
     counts: `${prefix}counts`,
     durations: `${prefix}durations`,
     revokedTokens: `${prefix}revoked_tokens`,
+    changes: `${prefix}changes`,
   };
 }
 
@@ -248,6 +251,8 @@ export function migrationStep(version: number, family: SqlFamily, t: TableNames,
       return createStatements(family, version2(family, t), collation);
     case 3:
       return version3(family, t);
+    case 4:
+      return version4(family, t);
     default:
       throw new Error(`no migration step ${version}`);
   }
@@ -272,6 +277,34 @@ function version3(family: SqlFamily, t: TableNames): string[] {
     `ALTER TABLE ${table} ADD COLUMN result ${y.text} NULL`,
     `ALTER TABLE ${table} ADD COLUMN attempts ${y.text} NULL`,
     `ALTER TABLE ${table} ADD COLUMN executor ${y.key(16)} NULL`,
+  ];
+}
+
+/**
+ * Version 4 (several instances as one cluster): each instance's start and last heartbeat
+ * (`GET {path}/instances`), an index for listing one instance's tasks, and on MySQL/MariaDB
+ * and SQLite the change sequence other instances poll (`change_seq`, one value per write
+ * transaction, from the `change_seq` row of the meta table; see change-feed.ts).
+ * PostgreSQL needs no sequence: its writes NOTIFY the ids they changed.
+ */
+function version4(family: SqlFamily, t: TableNames): string[] {
+  const y = types(family);
+  const q = (name: string) => (family === 'mysql' ? `\`${name}\`` : `"${name}"`);
+  const index = (name: string, columns: string) =>
+    family === 'mysql'
+      ? `ALTER TABLE ${q(t.tasks)} ADD INDEX ${q(name)} (${columns})`
+      : `CREATE INDEX IF NOT EXISTS ${q(name)} ON ${q(t.tasks)} (${columns})`;
+  const statements = [
+    `ALTER TABLE ${q(t.instances)} ADD COLUMN started_at ${y.big} NULL`,
+    `ALTER TABLE ${q(t.instances)} ADD COLUMN last_heartbeat ${y.big} NULL`,
+    index(`${t.tasks}_owner`, 'owner, created_at, id'),
+  ];
+  if (family === 'postgres') return statements;
+  return [
+    ...statements,
+    `ALTER TABLE ${q(t.tasks)} ADD COLUMN change_seq ${y.big} NULL`,
+    index(`${t.tasks}_changes`, 'change_seq, id'),
+    `INSERT INTO ${q(t.meta)} (name, value) VALUES ('change_seq', '0')`,
   ];
 }
 

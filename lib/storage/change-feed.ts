@@ -1,0 +1,37 @@
+/**
+ * How an instance learns of task changes other instances write to a shared backend,
+ * as TaskBackend declares it (`capabilities.changeFeed`):
+ * - `'notify'`: the backend pushes the ids of changed tasks as they commit
+ *   (`listenForChanges`); after a break in the notices it says since when it may have
+ *   missed some, and `changedSince` lists what to read again;
+ * - `'poll'`: every write stamps its rows with an increasing change sequence; a reader
+ *   keeps a cursor and asks for what came after it (`changeCursor`, `changesAfter`).
+ * Either way only ids and versions travel first: the reader drops what it holds already
+ * and reads the rest in batches (`getTasks`).
+ */
+export type ChangeFeedKind = 'notify' | 'poll';
+
+/** A position in the change sequence: after every row of `seq` (id null), or after `(seq, id)`. */
+export interface ChangeCursor {
+  seq: number;
+  id: string | null;
+}
+
+export interface TaskChange {
+  id: string;
+  version: number;
+}
+
+export interface ChangePage {
+  changes: TaskChange[];
+  /** Where the next page starts (the same cursor when nothing came). */
+  cursor: ChangeCursor;
+}
+
+/** Ids another writer changed, or: notices may have been lost since `missedSince` (epoch ms, this process's clock). */
+export type ChangeNotice = { ids: string[] } | { missedSince: number };
+
+export type ChangeListener = (notice: ChangeNotice) => void;
+
+/** Stops listening. */
+export type StopListening = () => Promise<void>;
