@@ -24,6 +24,7 @@ import { PgChangeListener } from './pg-listener';
 import { insertTask } from './task-inserts';
 import * as reads from './task-reads';
 import * as writes from './task-writes';
+import { familyOf, isDataSource, loadTypeorm } from './data-source-kind';
 import { typeormMessages } from './typeorm.messages';
 
 export interface TypeOrmTaskBackendOptions {
@@ -228,12 +229,13 @@ export class TypeOrmTaskBackend extends TaskBackend {
     return feed.getTasks(this.conn(), this.tables, ids);
   }
 
+  /** MySQL/MariaDB and SQLite (PostgreSQL keeps no change sequence: it notifies). */
   override async changeCursor(): Promise<ChangeCursor> {
-    return feed.changeCursor(this.conn(), this.tables);
+    return this.family === 'postgres' ? super.changeCursor() : feed.changeCursor(this.conn(), this.tables);
   }
 
   override async changesAfter(cursor: ChangeCursor, limit: number): Promise<ChangePage> {
-    return feed.changesAfter(this.conn(), this.tables, cursor, limit);
+    return this.family === 'postgres' ? super.changesAfter(cursor, limit) : feed.changesAfter(this.conn(), this.tables, cursor, limit);
   }
 
   override async changedSince(since: number, limit: number): Promise<TaskChange[]> {
@@ -284,35 +286,5 @@ export class TypeOrmTaskBackend extends TaskBackend {
 
   async listAudit(limit: number, offset: number): Promise<AuditEntry[]> {
     return audit.listAudit(this.conn(), this.tables, limit, offset);
-  }
-}
-
-function familyOf(type: string): SqlFamily {
-  switch (type) {
-    case 'better-sqlite3':
-      return 'sqlite';
-    case 'postgres':
-      return 'postgres';
-    case 'mysql':
-    case 'mariadb':
-      return 'mysql';
-    default:
-      throw new Error(typeormMessages.unsupportedType(type));
-  }
-}
-
-/** Duck-typed, so a DataSource from another copy of typeorm is recognised too. */
-function isDataSource(source: DataSourceOptions | DataSource): source is DataSource {
-  const candidate = source as Partial<DataSource>;
-  return typeof candidate.initialize === 'function' && typeof candidate.createQueryRunner === 'function';
-}
-
-/** typeorm is an optional peer: loaded only when a backend is built from options. */
-function loadTypeorm(): typeof import('typeorm') {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('typeorm') as typeof import('typeorm');
-  } catch {
-    throw new Error(typeormMessages.typeormMissing());
   }
 }
