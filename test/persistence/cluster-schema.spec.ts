@@ -27,14 +27,19 @@ describeEachDatabase('schema upgrade from version 3 (instances, change sequence)
     const ds = seed.source;
     await ds.initialize();
     // The tables exactly as version 3 of the package created them, with a task and an instance.
-    await ds.query(`CREATE TABLE ${q(t.meta)} (name VARCHAR(64) NOT NULL, value ${family === 'mysql' ? 'LONGTEXT' : 'TEXT'} NOT NULL, PRIMARY KEY (name))`);
+    await ds.query(
+      `CREATE TABLE ${q(t.meta)} (name VARCHAR(64) NOT NULL, value ${family === 'mysql' ? 'LONGTEXT' : 'TEXT'} NOT NULL, PRIMARY KEY (name))`,
+    );
     for (const version of [1, 2, 3]) {
       for (const statement of migrationStep(version, family, t, family === 'mysql' ? 'utf8mb4_bin' : null)) await ds.query(statement);
     }
     await ds.query(`INSERT INTO ${q(t.meta)} (name, value) VALUES ('schema_version', '3')`);
     const old = blankTask({ funcName: 'Old.task', status: 'success', owner: 'old-host/42/aaaa', version: 3, startTime: 1000, endTime: 2000 });
     const placeholders = WRITE_COLUMNS.map(() => '?').join(', ');
-    await ds.query(dialect.placeholders(`INSERT INTO ${q(t.tasks)} (${WRITE_COLUMNS.join(', ')}) VALUES (${placeholders})`), toRowParams(old, dialect));
+    await ds.query(
+      dialect.placeholders(`INSERT INTO ${q(t.tasks)} (${WRITE_COLUMNS.join(', ')}) VALUES (${placeholders})`),
+      toRowParams(old, dialect),
+    );
     await ds.query(`INSERT INTO ${q(t.instances)} (id, lease_until) VALUES ('old-host/42/aaaa', 1)`);
     await ds.destroy();
 
