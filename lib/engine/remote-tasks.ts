@@ -18,7 +18,27 @@ export class RemoteTasks {
   private readonly unfinished = new Map<string, TaskData>();
   private readonly versions = new Map<string, number>();
 
+  private wanted = false;
+  /** Called when demand starts (the feed then reads what is unfinished elsewhere). */
+  onDemand: (() => void) | null = null;
+
   constructor(private readonly maxLive: number) {}
+
+  /** Someone here shows other instances' changes. */
+  get demand(): boolean {
+    return this.wanted;
+  }
+
+  /** Starts or stops following; stopping forgets what was followed (it would go stale). */
+  setDemand(on: boolean): void {
+    if (on === this.wanted) return;
+    this.wanted = on;
+    if (on) this.onDemand?.();
+    else {
+      this.unfinished.clear();
+      this.versions.clear();
+    }
+  }
 
   /** The last version seen of a task changed elsewhere, if remembered. */
   versionOf(id: string): number | undefined {

@@ -145,6 +145,11 @@ export class TaskManager {
       .map((t) => this.runtime.present(t));
   }
 
+  /** @internal Whether other instances' changes are wanted here (the SSE hub: while a stream is open). */
+  followRemote(on: boolean): void {
+    this.runtime.remote.setDemand(on);
+  }
+
   /** @internal Pending and running tasks other instances hold, as far as this one has seen them change (oldest change first). */
   remoteLiveTasks(): TaskRecord[] {
     return this.runtime.remote

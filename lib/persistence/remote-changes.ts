@@ -16,6 +16,8 @@ const POLL_PAGE = 1000;
 const POLL_PAGES = 20;
 /** After lost notices: unfinished tasks and those ended since, at most this many. */
 const CATCH_UP_LIMIT = 20_000;
+/** When a first stream opens: other instances' unfinished tasks, at most this many (a stream's first batch sends 1,000 by default). */
+const ON_DEMAND_LIMIT = 2_000;
 const RETRY_MS = 1000;
 
 /**
@@ -27,7 +29,8 @@ const RETRY_MS = 1000;
  * not 10,000. What is read enters RemoteTasks (the stream hub publishes it like a change
  * of its own). A task held here that another instance cancelled is cancelled here at
  * once (RemoteCancels' poll is the fallback). After notices were lost (the listening
- * connection dropped), unfinished tasks and those ended since are read again.
+ * connection dropped), unfinished tasks and those ended since are read again; so are the
+ * unfinished ones when a first stream opens here (nothing is read while none is open).
  */
 export class RemoteChanges {
   /** Ids to read, with the version announced (0: unknown). */
@@ -48,6 +51,9 @@ export class RemoteChanges {
 
   async start(): Promise<void> {
     const kind = this.backend.capabilities.changeFeed;
+    // A stream opened here: what other instances hold unfinished now, then their changes as they come.
+    this.runtime.remote.onDemand = () => void this.catchUp(Date.now(), ON_DEMAND_LIMIT);
+    if (this.runtime.remote.demand) void this.catchUp(Date.now(), ON_DEMAND_LIMIT);
     if (kind === 'notify') {
       this.stopListening = await this.backend.listenForChanges((notice) => this.onNotice(notice));
     } else if (kind === 'poll') {
@@ -63,6 +69,7 @@ export class RemoteChanges {
     if (this.drainTimer) clearTimeout(this.drainTimer);
     this.pollTimer = this.drainTimer = null;
     this.wanted.clear();
+    this.runtime.remote.onDemand = null;
     await this.stopListening?.().catch(() => undefined);
     this.stopListening = null;
   }
@@ -77,13 +84,13 @@ export class RemoteChanges {
     void this.catchUp(notice.missedSince);
   }
 
-  private async catchUp(since: number): Promise<void> {
+  private async catchUp(since: number, limit = CATCH_UP_LIMIT): Promise<void> {
     try {
-      this.offer(await this.backend.changedSince(since, CATCH_UP_LIMIT));
+      this.offer(await this.backend.changedSince(since, limit));
       this.drainSoon(0);
     } catch (error) {
       this.logger.debug?.(`Reading what other instances changed meanwhile failed: ${String(error)}`);
-      if (!this.stopped) setTimeout(() => void this.catchUp(since), RETRY_MS).unref();
+      if (!this.stopped) setTimeout(() => void this.catchUp(since, limit), RETRY_MS).unref();
     }
   }
 
@@ -110,10 +117,16 @@ export class RemoteChanges {
     }
   }
 
-  /** Keeps the changes worth reading: not of a task this instance holds finished or at that version, nor already seen. */
+  /**
+   * Keeps the changes worth reading: not of a task this instance holds finished or at
+   * that version, nor already seen; while no stream here shows them, only those of tasks
+   * this instance holds (a cancel through another instance).
+   */
   private offer(changes: readonly TaskChange[]): void {
+    const demand = this.runtime.remote.demand;
     for (const { id, version } of changes) {
       const held = this.runtime.live(id);
+      if (!held && !demand) continue;
       if (held && (isTerminal(held.status) || (version > 0 && held.version >= version))) continue;
       const seen = this.runtime.remote.versionOf(id);
       if (version > 0 && seen !== undefined && seen >= version) continue;
@@ -157,7 +170,7 @@ export class RemoteChanges {
   private apply(row: TaskData): void {
     const held = this.runtime.live(row.id);
     if (!held) {
-      this.runtime.remote.accept(row);
+      if (this.runtime.remote.demand) this.runtime.remote.accept(row);
       return;
     }
     // Held here: this instance's state wins, except a cancel written by another instance.

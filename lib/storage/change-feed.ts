@@ -3,11 +3,12 @@
  * as TaskBackend declares it (`capabilities.changeFeed`):
  * - `'notify'`: the backend pushes the ids of changed tasks as they commit
  *   (`listenForChanges`); after a break in the notices it says since when it may have
- *   missed some, and `changedSince` lists what to read again;
+ *   missed some;
  * - `'poll'`: every write stamps its rows with an increasing change sequence; a reader
  *   keeps a cursor and asks for what came after it (`changeCursor`, `changesAfter`).
  * Either way only ids and versions travel first: the reader drops what it holds already
- * and reads the rest in batches (`getTasks`).
+ * and reads the rest in batches (`getTasks`). `changedSince` lists what is unfinished or
+ * ended since a moment, for a reader that starts following (or lost notices).
  */
 export type ChangeFeedKind = 'notify' | 'poll';
 

@@ -20,8 +20,9 @@ export interface BackendCapabilities {
   readonly persistent: boolean;
   /**
    * How other instances' task changes reach this one (see change-feed.ts): `'notify'`
-   * (listenForChanges, changedSince), `'poll'` (changeCursor, changesAfter), or absent:
-   * each instance's live stream shows its own changes only (REST still reads the backend).
+   * (listenForChanges), `'poll'` (changeCursor, changesAfter), either with changedSince
+   * and getTasks, or absent: each instance's live stream shows its own changes only
+   * (REST still reads the backend).
    */
   readonly changeFeed?: ChangeFeedKind;
 }
@@ -192,7 +193,10 @@ export abstract class TaskBackend {
     return async () => undefined;
   }
 
-  /** `changeFeed: 'notify'`: what may have changed since `since` (epoch ms): unfinished tasks and those ended since. */
+  /**
+   * What may have changed since `since` (epoch ms): unfinished tasks and those ended
+   * since, at most `limit` (read after lost notices, and when a first stream opens).
+   */
   async changedSince(since: number, limit: number): Promise<TaskChange[]> {
     void since;
     void limit;

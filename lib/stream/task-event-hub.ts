@@ -122,9 +122,14 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
       if (first.length > 0) subscriber.next(batchFrame(first));
       this.clients.add(subscriber);
       this.startTimers();
+      // Other instances' changes are read only while someone here watches.
+      this.manager.followRemote(true);
       return () => {
         this.clients.delete(subscriber);
-        if (this.clients.size === 0) this.stopTimers();
+        if (this.clients.size === 0) {
+          this.stopTimers();
+          this.manager.followRemote(false);
+        }
       };
     });
   }

@@ -9,6 +9,7 @@
 import { Injectable } from '@nestjs/common';
 import request from 'supertest';
 import { BackgroundTask, TaskBackend, TypeOrmTaskBackend, reportProgress, taskLog } from '../../lib';
+import { TaskRuntime } from '../../lib/engine/task-runtime';
 import { TaskStorage } from '../../lib/engine/task-storage';
 import { Gate } from '../support/gate';
 import { describeEachDatabase, uniquePrefix } from '../support/databases';
@@ -118,6 +119,24 @@ describeEachDatabase('one live view across replicas', (target) => {
     const other = ids.find((i: string) => i !== done.instance);
     const none = await request(b.server).get('/tasks').query({ instance: other }).expect(200);
     expect(none.body.map((r: { task_id: string }) => r.task_id)).not.toContain(id);
+  });
+
+  it("follows other instances only while a stream is open, and a stream opened later lists A's running task", async () => {
+    stream.close();
+    const key = `late-${target.name}`;
+    const [progress, log, finish] = stepsOf(key);
+    const id = a.manager.addTask('Steps.run', [key]);
+    await pollUntil('A running it', async () => (await a.manager.getTask(id))?.status === 'running');
+    await a.manager.flush();
+    // Nobody watches on B: nothing of A's is read there.
+    await new Promise((resolve) => setTimeout(resolve, boundMs));
+    expect(b.app.get(TaskRuntime).remote.liveTasks()).toEqual([]);
+    const at = Date.now();
+    stream = await SseReader.open(`${b.url}/tasks/dashboard/stream`);
+    const lag = await seenOnB(id, at, (r) => r.status === 'running');
+    expect(lag).toBeLessThan(boundMs);
+    for (const gate of [progress, log, finish]) gate.open();
+    await seenOnB(id, at, (r) => r.status === 'success');
   });
 
   if (target.name === 'postgres') {

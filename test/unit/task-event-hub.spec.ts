@@ -27,6 +27,10 @@ class FakeManager {
   liveTasks() {
     return [...this.tasks.values()].filter((t) => !isTerminal(t.status)).map((t) => this.toRecord(t));
   }
+  following = false;
+  followRemote(on: boolean) {
+    this.following = on;
+  }
   remoteLiveTasks() {
     return [...this.remote.values()].filter((t) => !isTerminal(t.status)).map((t) => this.toRecord(t));
   }
@@ -164,6 +168,18 @@ describe('TaskEventHub (without Nest)', () => {
     jest.advanceTimersByTime(50);
     expect(early.tasks.at(-1)).toMatchObject({ task_id: remote.id, status: 'success' });
     expect(new Client(hub).tasks.map((t) => t.task_id)).toEqual([own.id]);
+  });
+
+  it("follows other instances' changes only while a client is connected", () => {
+    start();
+    expect(manager.following).toBe(false);
+    const one = hub.connect().subscribe();
+    const two = hub.connect().subscribe();
+    expect(manager.following).toBe(true);
+    one.unsubscribe();
+    expect(manager.following).toBe(true);
+    two.unsubscribe();
+    expect(manager.following).toBe(false);
   });
 
   it('bounds the first batch: the oldest tasks, then a resync event; one batch shared while nothing changes', () => {

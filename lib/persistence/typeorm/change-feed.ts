@@ -99,7 +99,8 @@ export async function changesAfter(connection: Connection, t: TableNames, cursor
 
 /**
  * What may have changed since `since` (epoch ms): every unfinished row and every row
- * that ended since then, at most `limit` (PostgreSQL, after notices were lost).
+ * that ended since then, at most `limit` (after notices were lost, and when a first
+ * stream opens: then `since` is now, and only the unfinished ones come).
  */
 export async function changedSince(connection: Connection, t: TableNames, since: number, limit: number): Promise<TaskChange[]> {
   const n = Math.max(1, Math.min(100_000, Math.floor(Number(limit) || 1)));
