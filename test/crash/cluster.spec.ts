@@ -47,12 +47,9 @@ describeEachOf(['postgres', 'mysql'], 'one cluster: live view, instances', (targ
   }, 60_000);
   afterAll(() => stream?.close());
 
+  /** How long after `since` B's stream carried a change of task `id` matching `match`. */
   async function seenOnB(id: string, since: number, match: (r: Record<string, unknown>) => boolean): Promise<number> {
-    await stream.waitFor((e) => {
-      if (e.data === undefined || e.event !== undefined) return false;
-      const record = JSON.parse(e.data) as Record<string, unknown>;
-      return record.task_id === id && match(record);
-    }, 15_000);
+    await stream.waitForTask(id, match, 15_000);
     return Date.now() - since;
   }
 

@@ -61,12 +61,9 @@ describeEachDatabase('one live view across replicas', (target) => {
   });
 
   /** The first event on B's stream of task `id` matching `match`, and how long after `since` it came. */
+  /** How long after `since` B's stream carried a change of task `id` matching `match`. */
   async function seenOnB(id: string, since: number, match: (r: Record<string, unknown>) => boolean): Promise<number> {
-    await stream.waitFor((e) => {
-      if (e.data === undefined || e.event !== undefined) return false;
-      const record = JSON.parse(e.data) as Record<string, unknown>;
-      return record.task_id === id && match(record);
-    }, 10_000);
+    await stream.waitForTask(id, match, 10_000);
     return Date.now() - since;
   }
 
