@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { TaskRuntime } from '../engine/task-runtime';
+import { ChangeGaps } from './change-gaps';
 import { ChangeCursor, ChangeNotice, StopListening, TaskChange } from '../storage/change-feed';
 import { TaskBackend } from '../storage/task-backend';
 import { TaskData } from '../task/task-record';
@@ -19,11 +20,14 @@ const CATCH_UP_LIMIT = 20_000;
 /** When a first stream opens: other instances' unfinished tasks, at most this many (a stream's first batch sends 1,000 by default). */
 const ON_DEMAND_LIMIT = 2_000;
 const RETRY_MS = 1000;
+/** How long a gap in the change sequence is watched (a write transaction that took a number and has not committed yet), and how many at most. */
+const GAP_WAIT_MS = 5000;
+const MAX_GAPS = 1000;
 
 /**
  * Other instances' task changes, into this instance's live stream. The backend names
  * what changed (PostgreSQL pushes ids as writes commit; elsewhere a change sequence is
- * polled every CHANGE_POLL_MS); ids this instance holds itself, and versions already
+ * polled every CHANGE_POLL_MS, its gaps watched a while: see ChangeGaps); ids this instance holds itself, and versions already
  * seen, are dropped before anything is read; the rest is coalesced and read in batches
  * of READ_BATCH, so a burst of 10,000 changes elsewhere costs a few dozen queries here,
  * not 10,000. What is read enters RemoteTasks (the stream hub publishes it like a change
@@ -41,6 +45,7 @@ export class RemoteChanges {
   private draining: Promise<void> | null = null;
   private polling = false;
   private cursor: ChangeCursor | null = null;
+  private readonly gaps = new ChangeGaps(GAP_WAIT_MS, MAX_GAPS);
   private stopped = false;
 
   constructor(
@@ -101,13 +106,21 @@ export class RemoteChanges {
     try {
       if (this.cursor === null) {
         this.cursor = await this.backend.changeCursor();
+        this.gaps.start(this.cursor.seq);
         return;
       }
       for (let page = 0; page < POLL_PAGES; page++) {
         const next = await this.backend.changesAfter(this.cursor, POLL_PAGE);
         this.cursor = next.cursor;
+        this.gaps.see(seqsOf(next.changes), Date.now());
         this.offer(next.changes);
         if (next.changes.length < POLL_PAGE) break;
+      }
+      const gaps = this.gaps.waiting(Date.now());
+      if (gaps.length > 0) {
+        const late = await this.backend.changesAt(gaps);
+        this.gaps.filled(seqsOf(late));
+        this.offer(late);
       }
       await this.drain();
     } catch (error) {
@@ -180,4 +193,8 @@ export class RemoteChanges {
       this.logger.log(`Task ${held.id} cancelled through another instance`);
     }
   }
+}
+
+function seqsOf(changes: readonly TaskChange[]): number[] {
+  return changes.map((c) => c.seq).filter((seq): seq is number => seq !== undefined);
 }

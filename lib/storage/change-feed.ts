@@ -4,8 +4,10 @@
  * - `'notify'`: the backend pushes the ids of changed tasks as they commit
  *   (`listenForChanges`); after a break in the notices it says since when it may have
  *   missed some;
- * - `'poll'`: every write stamps its rows with an increasing change sequence; a reader
- *   keeps a cursor and asks for what came after it (`changeCursor`, `changesAfter`).
+ * - `'poll'`: every write transaction stamps its rows with the next number of a change
+ *   sequence (consecutive numbers); a reader keeps a cursor and asks for what came after
+ *   it (`changeCursor`, `changesAfter`). A number may show up after a higher one (its
+ *   transaction committed later): the reader watches such gaps for a while (`changesAt`).
  * Either way only ids and versions travel first: the reader drops what it holds already
  * and reads the rest in batches (`getTasks`). `changedSince` lists what is unfinished or
  * ended since a moment, for a reader that starts following (or lost notices).
@@ -21,6 +23,8 @@ export interface ChangeCursor {
 export interface TaskChange {
   id: string;
   version: number;
+  /** `'poll'`: the change sequence number that row carries. */
+  seq?: number;
 }
 
 export interface ChangePage {

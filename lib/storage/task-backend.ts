@@ -20,7 +20,7 @@ export interface BackendCapabilities {
   readonly persistent: boolean;
   /**
    * How other instances' task changes reach this one (see change-feed.ts): `'notify'`
-   * (listenForChanges), `'poll'` (changeCursor, changesAfter), either with changedSince
+   * (listenForChanges), `'poll'` (changeCursor, changesAfter, changesAt), either with changedSince
    * and getTasks, or absent: each instance's live stream shows its own changes only
    * (REST still reads the backend).
    */
@@ -181,6 +181,12 @@ export abstract class TaskBackend {
   async changesAfter(cursor: ChangeCursor, limit: number): Promise<ChangePage> {
     void limit;
     return { changes: [], cursor };
+  }
+
+  /** `changeFeed: 'poll'`: the rows carrying any of these sequence numbers (gaps a reader waits on). */
+  async changesAt(seqs: readonly number[]): Promise<TaskChange[]> {
+    void seqs;
+    return [];
   }
 
   /**

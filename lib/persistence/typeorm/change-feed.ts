@@ -11,24 +11,30 @@ const IDS_PER_READ = 500;
 const PAYLOAD_BYTES = 7800;
 
 /**
- * The write side of the change feed, inside a write transaction.
+ * The write side of the change feed on MySQL/MariaDB and SQLite: every write transaction
+ * has one change sequence number, the next of the `change_seq` row of the meta table,
+ * and every row it writes carries it. Numbers are consecutive; readers watch the gaps
+ * (a number taken by a transaction not committed yet) until they fill (see RemoteChanges).
  *
- * MySQL/MariaDB and SQLite: the transaction's change sequence number, taken first, from
- * the `change_seq` row of the meta table; every row it writes carries it. On MySQL the
- * row lock it takes is held until commit, so the next writer's number is taken only
- * after this one committed: numbers appear in commit order, and a reader that has seen
- * number n never sees a lower one later (what a cursor needs). SQLite's write lock gives
- * the same order. PostgreSQL: null (its writers NOTIFY instead, see notifyChanged).
+ * MySQL/MariaDB: taken before the transaction, in a statement of its own (autocommit), so
+ * the counter's row lock lasts that one statement: taken inside, the lock would last to
+ * commit and queue every writer of every instance behind the slowest, or behind one whose
+ * connection a partition left open on the server. PostgreSQL: null (it notifies instead).
  */
-export async function takeChangeSeq(sql: Sql, t: TableNames): Promise<number | null> {
-  const family = sql.dialect.family;
-  if (family === 'postgres') return null;
-  const meta = sql.dialect.id(t.meta);
-  if (family === 'mysql') {
-    const result = await sql.run(`UPDATE ${meta} SET value = LAST_INSERT_ID(CAST(value AS UNSIGNED) + 1) WHERE name = 'change_seq'`);
+export async function changeSeqBefore(connection: Connection, t: TableNames): Promise<number | null> {
+  if (connection.dialect.family !== 'mysql') return null;
+  return connection.session(async (sql) => {
+    const result = await sql.run(
+      `UPDATE ${sql.dialect.id(t.meta)} SET value = LAST_INSERT_ID(CAST(value AS UNSIGNED) + 1) WHERE name = 'change_seq'`,
+    );
     return result.affected > 0 && result.insertId ? result.insertId : null;
-  }
-  const result = await sql.run(`UPDATE ${meta} SET value = CAST(value AS INTEGER) + 1 WHERE name = 'change_seq' RETURNING value`);
+  });
+}
+
+/** SQLite: the number, taken first inside the write transaction (the file's write lock orders them as they commit); null elsewhere. */
+export async function takeChangeSeq(sql: Sql, t: TableNames): Promise<number | null> {
+  if (sql.dialect.family !== 'sqlite') return null;
+  const result = await sql.run(`UPDATE ${sql.dialect.id(t.meta)} SET value = CAST(value AS INTEGER) + 1 WHERE name = 'change_seq' RETURNING value`);
   return num(result.rows[0]?.value);
 }
 
@@ -91,9 +97,21 @@ export async function changesAfter(connection: Connection, t: TableNames, cursor
             `SELECT id, version, change_seq FROM ${table} WHERE change_seq >= ? AND (change_seq > ? OR id > ?) ORDER BY change_seq, id LIMIT ${n}`,
             [cursor.seq, cursor.seq, sql.dialect.text(cursor.id)],
           );
-    const changes: TaskChange[] = result.rows.map((r) => ({ id: String(r.id), version: num(r.version) ?? 0 }));
+    const changes: TaskChange[] = result.rows.map((r) => ({ id: String(r.id), version: num(r.version) ?? 0, seq: num(r.change_seq) ?? undefined }));
     const last = result.rows.at(-1);
     return { changes, cursor: last ? { seq: num(last.change_seq) ?? cursor.seq, id: String(last.id) } : cursor };
+  });
+}
+
+/** The rows carrying any of the change sequence numbers `seqs` (gaps a reader waits on), ids and versions. */
+export async function changesAt(connection: Connection, t: TableNames, seqs: readonly number[]): Promise<TaskChange[]> {
+  if (seqs.length === 0) return [];
+  return connection.read(async (sql) => {
+    const result = await sql.run(
+      `SELECT id, version, change_seq FROM ${sql.dialect.id(t.tasks)} WHERE change_seq IN (${inList(seqs.length)})`,
+      seqs.map((n) => Math.floor(n)),
+    );
+    return result.rows.map((r) => ({ id: String(r.id), version: num(r.version) ?? 0, seq: num(r.change_seq) ?? undefined }));
   });
 }
 

@@ -40,6 +40,8 @@ export class PgChangeListener {
   /** Set while notices may be missing: since when. */
   private missedSince: number | null = null;
   private connecting: Promise<void> | null = null;
+  /** A connection asked of the pool that did not come in time: no other is asked for until it settles (the pool's slots). */
+  private abandoned: Promise<unknown> | null = null;
 
   constructor(
     private readonly dataSource: DataSource,

@@ -1,6 +1,6 @@
 import { TaskData } from '../../task/task-record';
 import { TERMINAL_STATUSES } from '../../task/task-status';
-import { notifyChanged, takeChangeSeq } from './change-feed';
+import { changeSeqBefore, notifyChanged, takeChangeSeq } from './change-feed';
 import { Connection, Sql } from './connection';
 import { inList, valuesList } from './dialect';
 import { AggregateDelta } from './metrics';
@@ -30,8 +30,8 @@ interface StoredState extends AggregateKey {
  *    PostgreSQL and SQLite);
  * 5. one upsert of the metric deltas (old row out, new row in);
  * 6. the change feed: on MySQL/SQLite every row written carries the transaction's change
- *    sequence number (taken first, see takeChangeSeq); on PostgreSQL a NOTIFY names the
- *    ids written, `origin` telling the writer's own listener to skip them.
+ *    sequence number (see changeSeqBefore); on PostgreSQL a NOTIFY names the ids
+ *    written, `origin` telling the writer's own listener to skip them.
  */
 export async function saveBatch(connection: Connection, t: TableNames, tasks: readonly TaskData[], origin = ''): Promise<void> {
   const latest = new Map<string, TaskData>();
@@ -64,8 +64,9 @@ async function writeBatch(
 ): Promise<void> {
   const ids = [...latest.keys()].sort();
   const lookup = trustUnstored ? ids.filter((id) => latest.get(id)!.unstored !== true) : ids;
+  const before = await changeSeqBefore(connection, t);
   await connection.transaction(async (sql) => {
-    const seq = await takeChangeSeq(sql, t);
+    const seq = before ?? (await takeChangeSeq(sql, t));
     const stored = lookup.length > 0 ? await lockStored(sql, t, lookup) : new Map<string, StoredState>();
     const inserts: TaskData[] = [];
     const updates: TaskData[] = [];

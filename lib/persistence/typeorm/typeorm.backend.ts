@@ -238,6 +238,10 @@ export class TypeOrmTaskBackend extends TaskBackend {
     return this.family === 'postgres' ? super.changesAfter(cursor, limit) : feed.changesAfter(this.conn(), this.tables, cursor, limit);
   }
 
+  override async changesAt(seqs: readonly number[]): Promise<TaskChange[]> {
+    return this.family === 'postgres' ? super.changesAt(seqs) : feed.changesAt(this.conn(), this.tables, seqs);
+  }
+
   override async changedSince(since: number, limit: number): Promise<TaskChange[]> {
     return feed.changedSince(this.conn(), this.tables, since, limit);
   }
