@@ -52,6 +52,8 @@ export class RemoteChanges {
     private readonly backend: TaskBackend,
     private readonly runtime: TaskRuntime,
     private readonly logger: Logger,
+    /** This instance's id: a row it owns and no longer holds is a change of its own (written, then dropped from memory). */
+    private readonly instanceId: string,
   ) {}
 
   async start(): Promise<void> {
@@ -132,14 +134,14 @@ export class RemoteChanges {
 
   /**
    * Keeps the changes worth reading: not of a task this instance holds finished or at
-   * that version, nor already seen; while no stream here shows them, only those of tasks
-   * this instance holds (a cancel through another instance).
+   * that version, nor already seen, nor its own changes; while no stream here shows
+   * them, only those of tasks this instance holds (a cancel through another instance).
    */
   private offer(changes: readonly TaskChange[]): void {
     const demand = this.runtime.remote.demand;
-    for (const { id, version } of changes) {
+    for (const { id, version, owner } of changes) {
       const held = this.runtime.live(id);
-      if (!held && !demand) continue;
+      if (!held && (!demand || owner === this.instanceId)) continue;
       if (held && (isTerminal(held.status) || (version > 0 && held.version >= version))) continue;
       const seen = this.runtime.remote.versionOf(id);
       if (version > 0 && seen !== undefined && seen >= version) continue;

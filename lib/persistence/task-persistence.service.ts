@@ -46,7 +46,7 @@ export class TaskPersistence {
   ) {
     this.recovery = new OrphanRecovery(backend, runtime, registry, storage.instanceId, this.logger);
     this.cancels = new RemoteCancels(backend, runtime, storage.instanceId, this.logger);
-    this.changes = new RemoteChanges(backend, runtime, this.logger);
+    this.changes = new RemoteChanges(backend, runtime, this.logger, storage.instanceId);
     this.sharing = new WorkSharing(backend, storage, runtime, registry, this.logger, options.maxConcurrentTasks ?? Infinity);
   }
 

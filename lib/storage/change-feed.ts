@@ -25,6 +25,8 @@ export interface TaskChange {
   version: number;
   /** `'poll'`: the change sequence number that row carries. */
   seq?: number;
+  /** The row's owner, when known: a reader skips its own changes by it. */
+  owner?: string | null;
 }
 
 export interface ChangePage {

@@ -38,7 +38,7 @@ describeEachDatabase(
       const runtime = { accepting: true, remote, live: (id: string) => held.get(id), cancel: () => 'running' } as unknown as TaskRuntime;
       remote.changes.subscribe((task) => arrived.push(task));
       remote.setDemand(true);
-      feed = new RemoteChanges(backend, runtime, new Logger('test'));
+      feed = new RemoteChanges(backend, runtime, new Logger('test'), 'this-host/1/me');
       await feed.start();
     });
     afterAll(async () => {
@@ -56,14 +56,17 @@ describeEachDatabase(
       }
     }
 
-    it("brings other writers' changes, not those of tasks held here, reading ids in batches", async () => {
+    it("brings other writers' changes, not this instance's own, reading ids in batches", async () => {
       const mine = blankTask({ status: 'running', version: 2 });
       held.set(mine.id, mine);
+      // Written here earlier and no longer in memory: still this instance's own change.
+      const evicted = blankTask({ status: 'success', version: 3, owner: 'this-host/1/me' });
       const theirs = Array.from({ length: 1200 }, () => blankTask({ status: 'success', version: 3, owner: 'other/1/x' }));
       const readsBefore = reads;
-      await backend.saveBatch([mine, ...theirs]);
+      await backend.saveBatch([mine, evicted, ...theirs]);
       await until('every task of the other writer', () => theirs.every((t) => arrivedOf(t.id).length === 1));
       expect(arrivedOf(mine.id)).toEqual([]);
+      expect(arrivedOf(evicted.id)).toEqual([]);
       // 1,200 ids: three reads of at most 500, not 1,200.
       expect(reads - readsBefore).toBeLessThanOrEqual(4);
     });

@@ -92,12 +92,17 @@ export async function changesAfter(connection: Connection, t: TableNames, cursor
     const table = sql.dialect.id(t.tasks);
     const result =
       cursor.id === null
-        ? await sql.run(`SELECT id, version, change_seq FROM ${table} WHERE change_seq > ? ORDER BY change_seq, id LIMIT ${n}`, [cursor.seq])
+        ? await sql.run(`SELECT id, version, change_seq, owner FROM ${table} WHERE change_seq > ? ORDER BY change_seq, id LIMIT ${n}`, [cursor.seq])
         : await sql.run(
-            `SELECT id, version, change_seq FROM ${table} WHERE change_seq >= ? AND (change_seq > ? OR id > ?) ORDER BY change_seq, id LIMIT ${n}`,
+            `SELECT id, version, change_seq, owner FROM ${table} WHERE change_seq >= ? AND (change_seq > ? OR id > ?) ORDER BY change_seq, id LIMIT ${n}`,
             [cursor.seq, cursor.seq, sql.dialect.text(cursor.id)],
           );
-    const changes: TaskChange[] = result.rows.map((r) => ({ id: String(r.id), version: num(r.version) ?? 0, seq: num(r.change_seq) ?? undefined }));
+    const changes: TaskChange[] = result.rows.map((r) => ({
+      id: String(r.id),
+      version: num(r.version) ?? 0,
+      seq: num(r.change_seq) ?? undefined,
+      owner: ownerOf(r.owner),
+    }));
     const last = result.rows.at(-1);
     return { changes, cursor: last ? { seq: num(last.change_seq) ?? cursor.seq, id: String(last.id) } : cursor };
   });
@@ -108,10 +113,10 @@ export async function changesAt(connection: Connection, t: TableNames, seqs: rea
   if (seqs.length === 0) return [];
   return connection.read(async (sql) => {
     const result = await sql.run(
-      `SELECT id, version, change_seq FROM ${sql.dialect.id(t.tasks)} WHERE change_seq IN (${inList(seqs.length)})`,
+      `SELECT id, version, change_seq, owner FROM ${sql.dialect.id(t.tasks)} WHERE change_seq IN (${inList(seqs.length)})`,
       seqs.map((n) => Math.floor(n)),
     );
-    return result.rows.map((r) => ({ id: String(r.id), version: num(r.version) ?? 0, seq: num(r.change_seq) ?? undefined }));
+    return result.rows.map((r) => ({ id: String(r.id), version: num(r.version) ?? 0, seq: num(r.change_seq) ?? undefined, owner: ownerOf(r.owner) }));
   });
 }
 
@@ -124,10 +129,10 @@ export async function changedSince(connection: Connection, t: TableNames, since:
   const n = Math.max(1, Math.min(100_000, Math.floor(Number(limit) || 1)));
   return connection.read(async (sql) => {
     const result = await sql.run(
-      `SELECT id, version FROM ${sql.dialect.id(t.tasks)} WHERE status IN ('pending', 'running') OR prune_at >= ? LIMIT ${n}`,
+      `SELECT id, version, owner FROM ${sql.dialect.id(t.tasks)} WHERE status IN ('pending', 'running') OR prune_at >= ? LIMIT ${n}`,
       [Math.floor(since)],
     );
-    return result.rows.map((r) => ({ id: String(r.id), version: num(r.version) ?? 0 }));
+    return result.rows.map((r) => ({ id: String(r.id), version: num(r.version) ?? 0, owner: ownerOf(r.owner) }));
   });
 }
 
@@ -145,4 +150,8 @@ export async function getTasks(connection: Connection, t: TableNames, ids: reado
     for (const row of result.rows) tasks.push(fromRow(row));
   }
   return tasks;
+}
+
+function ownerOf(value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value);
 }
