@@ -78,7 +78,7 @@ describeEachDatabase('schema upgrade from version 3 (instances, change sequence)
       // A later transaction: a higher number, after the cursor; the old row once written again.
       await backend.saveBatch([{ ...old, version: 4, progress: 1 }]);
       const second = await backend.changesAfter(first.cursor, 10);
-      expect(second.changes).toEqual([{ id: old.id, version: 4 }]);
+      expect(second.changes.map((c) => [c.id, c.version, c.owner])).toEqual([[old.id, 4, 'old-host/42/aaaa']]);
       expect(second.cursor.seq).toBeGreaterThan(first.cursor.seq);
       // Paging inside one transaction's rows: one at a time, none twice.
       const paged: string[] = [];
