@@ -18,11 +18,24 @@ export class Noop {
   @BackgroundTask()
   async run(): Promise<void> {}
 
+  /** The same no-op under a per-function concurrency limit (its gate's overhead on the engine row). */
+  @BackgroundTask({ concurrency: 32 })
+  async limited(): Promise<void> {}
+
   /** A no-op that records when it started (latency runs). */
   @BackgroundTask()
   async stamp(): Promise<void> {
     const id = getTaskContext()?.taskId;
     if (id) startedAt.set(id, wallMs());
+  }
+
+  /** What `hold` waits for (set by a scenario that needs a slot kept busy). */
+  block: Promise<void> = Promise.resolve();
+
+  /** Holds its slot until `block` settles. */
+  @BackgroundTask()
+  async hold(): Promise<void> {
+    await this.block;
   }
 
   /** A no-op that logs one line (the SSE burst: pending, running, log, success). */

@@ -1,7 +1,7 @@
 // Public API of nestjs-taskflow: everything users import comes from here.
 export { TaskAdminModule } from './module/task-admin.module';
 export { TaskManagerModule } from './module/task-manager.module';
-export { TaskManager, RegisteredTaskInfo } from './engine/task-manager.service';
+export { TaskManager, RegisteredTaskInfo, PauseState } from './engine/task-manager.service';
 export { TaskflowInterceptor } from './engine/taskflow.interceptor';
 export { AddTaskOptions, ActorOptions, EnqueueOptions } from './engine/add-task-options';
 export { BackgroundTask, BackgroundTaskOptions } from './decorators/background-task.decorator';
@@ -38,6 +38,7 @@ export {
   TaskflowHealthResult,
 } from './integrations/health/taskflow-health.indicator';
 export { PrometheusRegistry, TaskflowPrometheusOptions } from './options/prometheus-options';
+export { addTaskflowToDocument, AddTaskflowToDocumentOptions, OpenApiDocumentLike } from './integrations/openapi/swagger-document';
 export { TypeOrmTaskBackend, TypeOrmTaskBackendOptions, sqliteOptions } from './persistence/typeorm';
 export { TaskRecord, TaskSource, TaskData } from './task/task-record';
 export { TaskAttempt, TaskAttemptRecord, TruncatedResult, MAX_RESULT_CHARS } from './task/task-attempt';

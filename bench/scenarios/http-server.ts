@@ -1,6 +1,6 @@
 /**
- * Scenario 3's server: one Nest app (Express, TaskAdminModule, so the SSE hub and the
- * admin routes are there as in a real app) with two routes that differ only by the
+ * Scenario 3's server: one Nest app (on Express or Fastify, TaskAdminModule, so the SSE hub
+ * and the admin routes are there as in a real app) with two routes that differ only by the
  * addTask call: `POST /bench/enqueue?email=` enqueues a no-op task and answers its id,
  * `POST /bench/plain?email=` answers a fresh UUID. The parent drives it with autocannon.
  */
@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Controller, Injectable, Module, Post, Query, Type } from '@nestjs/common';
+import { Controller, INestApplication, Injectable, Module, Post, Query, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { BackgroundTask, TaskAdminModule, TaskAdminOptions, TaskManager } from '../../lib';
 import { MB, fromParent, rssMB, scenarioMain } from '../common';
@@ -52,6 +52,8 @@ class PlainOnlyController {
 export interface HttpServerParams {
   /** 'none': an app without nestjs-taskflow (what importing the module costs every route). */
   store: 'memory' | 'sqlite' | 'none';
+  /** Nest's HTTP platform (default express). */
+  platform?: 'express' | 'fastify';
 }
 
 export interface HttpServerResult {
@@ -69,7 +71,7 @@ scenarioMain<HttpServerParams, HttpServerResult>(async (p) => {
       : { imports: [TaskAdminModule.forRoot(options)], providers: [Mailer], controllers: [BenchController] },
   )
   class HttpBenchModule {}
-  const app = await NestFactory.create(HttpBenchModule as Type, { logger: ['error'] });
+  const app = await createApp(HttpBenchModule as Type, p.platform ?? 'express');
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   process.send!({ ready: true, url: `http://127.0.0.1:${address.port}` });
@@ -86,3 +88,10 @@ scenarioMain<HttpServerParams, HttpServerResult>(async (p) => {
   fs.rmSync(dir, { recursive: true, force: true });
   return result;
 });
+
+async function createApp(module: Type, platform: 'express' | 'fastify'): Promise<INestApplication> {
+  if (platform === 'express') return NestFactory.create(module, { logger: ['error'] });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { FastifyAdapter } = require('@nestjs/platform-fastify') as typeof import('@nestjs/platform-fastify');
+  return NestFactory.create(module, new FastifyAdapter(), { logger: ['error'] });
+}

@@ -26,6 +26,8 @@ export interface ThroughputParams {
   batch?: number;
   /** memory: let the event loop turn (setImmediate) between batches, as a producer doing I/O would. */
   yieldBetween?: boolean;
+  /** engine: run `Noop.limited` (`concurrency: 32`) instead of the plain no-op. */
+  limited?: boolean;
 }
 
 export interface ThroughputResult {
@@ -163,14 +165,15 @@ async function withManager<T>(p: ThroughputParams, run: (m: { manager: TaskManag
 
 async function engine(p: ThroughputParams): Promise<ThroughputResult> {
   return withManager(p, async ({ manager, noop, setup }) => {
+    const task = p.limited ? noop.limited : noop.run;
     // Warm-up: the code paths compiled, the database statements prepared.
-    for (let i = 0; i < 2000; i++) manager.addTask(noop.run);
+    for (let i = 0; i < 2000; i++) manager.addTask(task);
     await manager.drain();
     await manager.flush();
     await settle();
     const sampler = new RssSampler();
     const t0 = nowMs();
-    for (let i = 0; i < p.n; i++) manager.addTask(noop.run);
+    for (let i = 0; i < p.n; i++) manager.addTask(task);
     const added = nowMs();
     await manager.drain();
     const t1 = nowMs();

@@ -1,4 +1,4 @@
-import type { HttpRequest } from '../web/http-types';
+import { HttpRequest, requestScheme } from '../web/http-types';
 
 interface Origin {
   scheme: 'http' | 'https';
@@ -13,8 +13,9 @@ const DEFAULT_PORT = { http: '80', https: '443' } as const;
  * `Origin` header, or, when a browser sent none, the origin of `Referer`; with
  * neither (curl, scripts) the request is not cross-site and passes. The sender's
  * scheme, host and port must equal the request's own: its scheme (`https` when
- * Express says the request is secure, which behind a proxy needs `trust proxy`
- * for X-Forwarded-Proto) and its `Host` (X-Forwarded-Host behind a trusted proxy).
+ * the platform says so, which behind a proxy needs express's `trust proxy` or
+ * Fastify's `trustProxy` for X-Forwarded-Proto) and its `Host` (X-Forwarded-Host
+ * behind a trusted proxy).
  * A Host without a port means the scheme's default port. `Origin: null` (sandboxed
  * frames, some redirects) and anything unparsable never match.
  */
@@ -58,12 +59,4 @@ function requestOrigin(request: HttpRequest): Origin | null {
   } catch {
     return null;
   }
-}
-
-function requestScheme(request: HttpRequest): 'http' | 'https' {
-  if (request.secure === true || request.protocol === 'https') return 'https';
-  if (request.secure === undefined && request.protocol === undefined) {
-    return (request.socket as { encrypted?: boolean } | undefined)?.encrypted === true ? 'https' : 'http';
-  }
-  return 'http';
 }

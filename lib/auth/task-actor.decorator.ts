@@ -1,11 +1,10 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import type { IncomingMessage } from 'node:http';
 import type { ActorOptions } from '../engine/add-task-options';
 import { ANONYMOUS, getPrincipal } from './task-principal';
 
 /** The audit actor of the request: the token's `sub`, or "anonymous" without auth. */
 export const TaskActor = createParamDecorator((_: unknown, context: ExecutionContext): string => {
-  return getPrincipal(context.switchToHttp().getRequest<IncomingMessage>()).sub;
+  return getPrincipal(context.switchToHttp().getRequest<object>()).sub;
 });
 
 /**
@@ -13,6 +12,6 @@ export const TaskActor = createParamDecorator((_: unknown, context: ExecutionCon
  * for the audit. Without auth there is no role to record: just "anonymous".
  */
 export const TaskActorOptions = createParamDecorator((_: unknown, context: ExecutionContext): ActorOptions => {
-  const principal = getPrincipal(context.switchToHttp().getRequest<IncomingMessage>());
+  const principal = getPrincipal(context.switchToHttp().getRequest<object>());
   return principal === ANONYMOUS ? { actor: principal.sub } : { actor: principal.sub, role: principal.role };
 });

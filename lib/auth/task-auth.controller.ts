@@ -14,12 +14,12 @@ import {
   UnauthorizedException,
   UseFilters,
 } from '@nestjs/common';
-import type { ServerResponse } from 'node:http';
 import { LOGGER_CONTEXT, TASKFLOW_OPTIONS } from '../constants';
 import { TaskManager } from '../engine/task-manager.service';
 import { renderLoginPage, setPageHeaders } from '../web/html-pages';
+import { ResponseAdapter, adaptResponse, redirect } from '../web/http-adapter';
 import { httpMessages } from '../web/http-messages';
-import { HttpRequest, hasContentType, requestPath } from '../web/http-types';
+import { HttpRequest, hasContentType, requestPath, requestScheme } from '../web/http-types';
 import { TaskflowExceptionFilter } from '../web/taskflow-exception.filter';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { TaskAuthBackend } from '../options/task-auth-backend';
@@ -62,9 +62,9 @@ export class TaskAuthController {
   ) {}
 
   @Get('auth/login')
-  loginPage(@Req() request: HttpRequest, @Res() response: ServerResponse): void {
+  loginPage(@Req() request: HttpRequest, @Res() reply: unknown): void {
     this.requireAuth(request);
-    this.sendPage(response, 200);
+    this.sendPage(adaptResponse(reply), 200);
   }
 
   /**
@@ -73,7 +73,8 @@ export class TaskAuthController {
    * page elsewhere can sign a browser in to an account of its choosing.
    */
   @Post('auth/login')
-  async login(@Req() request: HttpRequest, @Res() response: ServerResponse): Promise<void> {
+  async login(@Req() request: HttpRequest, @Res() reply: unknown): Promise<void> {
+    const response = adaptResponse(reply);
     const backend = this.requireAuth(request);
     const form = hasContentType(request, 'application/x-www-form-urlencoded');
     if (!form && !hasContentType(request, 'application/json')) throw new BadRequestException(authMessages.loginBody());
@@ -112,29 +113,26 @@ export class TaskAuthController {
     this.manager.recordLogin(true, { actor: input.username, role }, { address });
 
     const { token, expiresIn } = await this.tokens.issue(input.username, role);
-    response.setHeader('Cache-Control', 'no-store');
     if (form) {
-      response.setHeader('Set-Cookie', tokenCookie(token, { path: this.options.path, maxAgeSeconds: expiresIn, secure: request.secure === true }));
-      response.statusCode = 302;
-      response.setHeader('Location', `${this.options.path}/dashboard`);
-      response.end();
-      return;
+      const secure = requestScheme(request) === 'https';
+      response.setHeader('Set-Cookie', tokenCookie(token, { path: this.options.path, maxAgeSeconds: expiresIn, secure }));
+      return redirect(response, `${this.options.path}/dashboard`);
     }
     const body: TokenResponse = { access_token: token, token_type: 'bearer', expires_in: expiresIn, role };
-    response.statusCode = 200;
+    response.setHeader('Cache-Control', 'no-store');
     response.setHeader('Content-Type', 'application/json; charset=utf-8');
-    response.end(JSON.stringify(body));
+    response.send(200, JSON.stringify(body));
   }
 
   /** GET (the link on the dashboard) and POST: clears the cookie and goes to the login page. */
   @Get('auth/logout')
-  logout(@Req() request: HttpRequest, @Res() response: ServerResponse): Promise<void> {
-    return this.logoutAndRedirect(request, response);
+  logout(@Req() request: HttpRequest, @Res() reply: unknown): Promise<void> {
+    return this.logoutAndRedirect(request, adaptResponse(reply));
   }
 
   @Post('auth/logout')
-  logoutPost(@Req() request: HttpRequest, @Res() response: ServerResponse): Promise<void> {
-    return this.logoutAndRedirect(request, response);
+  logoutPost(@Req() request: HttpRequest, @Res() reply: unknown): Promise<void> {
+    return this.logoutAndRedirect(request, adaptResponse(reply));
   }
 
   /**
@@ -174,15 +172,12 @@ export class TaskAuthController {
   }
 
   /** Ends the session: the token it carried (cookie or bearer) is refused from now on, on every instance. */
-  private async logoutAndRedirect(request: HttpRequest, response: ServerResponse): Promise<void> {
+  private async logoutAndRedirect(request: HttpRequest, response: ResponseAdapter): Promise<void> {
     this.requireAuth(request);
     const carried = requestToken(request);
     if (carried) await this.tokens.revoke(carried.token);
-    response.setHeader('Set-Cookie', clearedTokenCookie(this.options.path, request.secure === true));
-    response.setHeader('Cache-Control', 'no-store');
-    response.statusCode = 302;
-    response.setHeader('Location', `${this.options.path}/auth/login`);
-    response.end();
+    response.setHeader('Set-Cookie', clearedTokenCookie(this.options.path, requestScheme(request) === 'https'));
+    redirect(response, `${this.options.path}/auth/login`);
   }
 
   private requireAuth(request: HttpRequest): TaskAuthBackend {
@@ -192,9 +187,8 @@ export class TaskAuthController {
     return this.options.auth;
   }
 
-  private sendPage(response: ServerResponse, status: number, error?: string, username?: string): void {
+  private sendPage(response: ResponseAdapter, status: number, error?: string, username?: string): void {
     setPageHeaders(response);
-    response.statusCode = status;
-    response.end(renderLoginPage({ title: this.options.title, action: `${this.options.path}/auth/login`, error, username }));
+    response.send(status, renderLoginPage({ title: this.options.title, action: `${this.options.path}/auth/login`, error, username }));
   }
 }

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { ServerResponse } from 'node:http';
 import { TASKFLOW_OPTIONS } from '../constants';
+import { adaptResponse } from '../web/http-adapter';
 import { HttpRequest } from '../web/http-types';
 import { LoginRedirectException } from '../web/login-redirect.exception';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
@@ -90,7 +90,7 @@ export class TaskAuthGuard implements CanActivate {
 
   protected handleUnauthenticated(context: ExecutionContext, mode: TaskAuthMode): never {
     if (mode === 'page') throw new LoginRedirectException(`${this.options.path}/auth/login`);
-    context.switchToHttp().getResponse<ServerResponse>().setHeader('WWW-Authenticate', 'Bearer realm="nestjs-taskflow"');
+    adaptResponse(context.switchToHttp().getResponse<unknown>()).setHeader('WWW-Authenticate', 'Bearer realm="nestjs-taskflow"');
     throw new UnauthorizedException(authMessages.unauthenticated(this.options.path));
   }
 

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import { DEFAULT_TASK_ROLE, TaskRole } from '../options/task-role';
 
 /** Who is calling the admin API: the token's `sub` and `role`, or "anonymous" (admin) without auth. */
@@ -11,12 +10,13 @@ export const ANONYMOUS: TaskPrincipal = Object.freeze({ sub: 'anonymous', role: 
 
 const PRINCIPAL = Symbol('nestjs-taskflow:principal');
 
-type WithPrincipal = IncomingMessage & { [PRINCIPAL]?: TaskPrincipal };
+/** The principal is kept on the request object the platform hands to guards and routes (express's or Fastify's). */
+type WithPrincipal = object & { [PRINCIPAL]?: TaskPrincipal };
 
-export function setPrincipal(request: IncomingMessage, principal: TaskPrincipal): void {
+export function setPrincipal(request: object, principal: TaskPrincipal): void {
   (request as WithPrincipal)[PRINCIPAL] = principal;
 }
 
-export function getPrincipal(request: IncomingMessage): TaskPrincipal {
+export function getPrincipal(request: object): TaskPrincipal {
   return (request as WithPrincipal)[PRINCIPAL] ?? ANONYMOUS;
 }

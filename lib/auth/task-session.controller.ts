@@ -1,5 +1,4 @@
 import { Get, Injectable, Req, UseFilters } from '@nestjs/common';
-import type { IncomingMessage } from 'node:http';
 import type { TaskRole } from '../options/task-role';
 import { TaskflowExceptionFilter } from '../web/taskflow-exception.filter';
 import { getPrincipal } from './task-principal';
@@ -19,7 +18,7 @@ export interface SessionInfo {
 @UseFilters(TaskflowExceptionFilter)
 export class TaskSessionController {
   @Get('auth/me')
-  me(@Req() request: IncomingMessage): SessionInfo {
+  me(@Req() request: object): SessionInfo {
     const { sub, role } = getPrincipal(request);
     return { sub, role };
   }

@@ -30,6 +30,21 @@ export interface BackgroundTaskOptions {
    * task `failed` at once (as a thrown NonRetryableError does). Default: always retry.
    */
   retryIf?: (error: unknown) => boolean;
+  /**
+   * At most this many of its tasks run at once (an integer >= 1), across every instance
+   * on a shared database. Default none: only `maxConcurrentTasks` applies.
+   */
+  concurrency?: number;
+  /**
+   * At most `max` of its tasks start in any `perSeconds`-long sliding window, across every
+   * instance on a shared database. Tasks over the limit stay pending. Default none.
+   */
+  rateLimit?: { max: number; perSeconds: number };
+  /**
+   * Partitions `rateLimit`: each key the task's arguments map to has a window of its own
+   * (per tenant, per API account). Called with the task's arguments; must return a string.
+   */
+  rateLimitKey?: (...args: any[]) => string;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { BackgroundTaskOptions } from '../decorators/background-task.decorator';
 import { TaskDefinitionError } from '../errors/task-definition.error';
 import { messages } from '../errors/messages';
+import { toFlowLimits } from './flow-limits';
 import { TaskDefinition } from './registered-task';
 
 /** Applies defaults to decorator options and rejects bad ones, naming class and method. */
@@ -47,5 +48,6 @@ export function toTaskDefinition(options: BackgroundTaskOptions, location: strin
     timeout: options.timeout ?? null,
     executor: options.executor ?? 'async',
     retryIf: options.retryIf ?? null,
+    ...toFlowLimits(options, fail),
   };
 }

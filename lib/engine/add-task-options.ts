@@ -10,6 +10,13 @@ export interface AddTaskOptions {
   priority?: number;
   /** Start at once, even inside a request handled by TaskflowInterceptor. */
   eager?: boolean;
+  /**
+   * Seconds to wait before the task may start: it stays `pending`, with `run_at` set,
+   * until then. Not with `runAt`. (The decorator's `delay` is the wait between retries.)
+   */
+  delay?: number;
+  /** The time before which the task does not start; a time already past means now. Not with `delay`. */
+  runAt?: Date;
 }
 
 /** Who performed an admin action, for the audit log. */

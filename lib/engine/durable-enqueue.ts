@@ -5,6 +5,7 @@ import { EnqueueTimeoutError } from '../errors/enqueue-timeout.error';
 import { messages } from '../errors/messages';
 import { InsertedTask } from '../storage/task-backend';
 import { TaskData } from '../task/task-record';
+import { TaskOrigin } from './caller-context';
 import { TaskRuntime } from './task-runtime';
 import { TaskStorage } from './task-storage';
 
@@ -34,13 +35,14 @@ export class DurableEnqueue {
     private readonly timeoutSeconds: number,
   ) {}
 
-  async enqueue(task: TaskData, registered: RegisteredTask, eager: boolean, transaction: unknown): Promise<string> {
+  /** `origin`: the caller's context, captured at the call (the admission may run in a commit's). */
+  async enqueue(task: TaskData, registered: RegisteredTask, eager: boolean, transaction: unknown, origin: TaskOrigin | null): Promise<string> {
     // Owned from its first write: another instance's recovery leaves it alone while this one lives.
     task.owner = this.storage.instanceId;
     task.version = 1;
     if (transaction !== undefined || (task.idempotencyKey !== null && this.storage.insertsTasks)) {
       if (!this.storage.insertsTasks) throw new TypeError(messages.transactionUnsupported(this.storage.kind));
-      return this.insert(task, registered, eager, transaction);
+      return this.insert(task, registered, eager, transaction, origin);
     }
     if (task.idempotencyKey !== null) {
       // A backend without insertTask: the key first, then the row (a crash in between keeps the key, as addTask does).
@@ -52,11 +54,11 @@ export class DurableEnqueue {
       if (!withdraw(() => this.abandon(task))) this.logger.warn(messages.enqueueTimeout(task.funcName, this.timeoutSeconds, null));
     });
     task.unstored = false;
-    this.runtime.admit(task, registered, eager);
+    this.runtime.admit(task, registered, eager, origin);
     return task.id;
   }
 
-  private async insert(task: TaskData, registered: RegisteredTask, eager: boolean, transaction: unknown): Promise<string> {
+  private async insert(task: TaskData, registered: RegisteredTask, eager: boolean, transaction: unknown, origin: TaskOrigin | null): Promise<string> {
     let lastError: unknown;
     let gaveUp = false;
     // Its own transaction is retried until the deadline, as the write-behind retries its batches; the
@@ -92,10 +94,10 @@ export class DurableEnqueue {
     if (inserted.holder !== task.id) return inserted.holder;
     task.unstored = false;
     if (!inserted.outcome) {
-      this.runtime.admit(task, registered, eager);
+      this.runtime.admit(task, registered, eager, origin);
     } else {
       void inserted.outcome.then((committed) => {
-        if (committed && this.runtime.accepting) this.runtime.admit(task, registered, eager);
+        if (committed && this.runtime.accepting) this.runtime.admit(task, registered, eager, origin);
         // Committed while shutting down: the row stays pending and owned by this instance, and recovery runs it.
       });
     }

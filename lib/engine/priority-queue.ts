@@ -1,6 +1,7 @@
 /**
  * Binary heap: highest priority first, FIFO among equals (a sequence number breaks ties).
- * Tasks without a priority rank as 0.
+ * Tasks without a priority rank as 0. An item pushed back with the sequence number it
+ * had (`seq`) regains its place among equals.
  */
 export class PriorityQueue<T> {
   private readonly heap: { priority: number; seq: number; item: T }[] = [];
@@ -10,9 +11,17 @@ export class PriorityQueue<T> {
     return this.heap.length;
   }
 
-  push(item: T, priority: number): void {
-    this.heap.push({ priority, seq: this.seq++, item });
+  /** Returns the item's sequence number (the one given, else the next one). */
+  push(item: T, priority: number, seq?: number): number {
+    const order = seq ?? this.seq++;
+    this.heap.push({ priority, seq: order, item });
     this.up(this.heap.length - 1);
+    return order;
+  }
+
+  /** The item `pop()` would return, left in place. */
+  peek(): T | undefined {
+    return this.heap[0]?.item;
   }
 
   pop(): T | undefined {

@@ -4,6 +4,8 @@ import { TaskLogLevel } from '../observers/task-observer';
 import { capResult, TaskAttempt } from '../task/task-attempt';
 import { TaskData } from '../task/task-record';
 import { closeAttempt, mayRetry, openAttempt } from './attempt-history';
+import { AttemptOutcome, AttemptSpan, AttemptTracer } from './attempt-tracer';
+import { DETACHED, TaskOrigin } from './caller-context';
 import { formatError } from './format-error';
 import { AttemptContext, AttemptSink } from './task-context';
 import { TaskExecutor, asyncExecutor } from './task-executor';
@@ -35,14 +37,22 @@ export class TaskExecution {
   private progressTimer: NodeJS.Timeout | null = null;
   /** The history entry of the attempt running now. */
   private currentAttempt: TaskAttempt | null = null;
+  /** The span of the attempt running now, when it is traced. */
+  private span: AttemptSpan | null = null;
   attempt = 0;
 
+  /**
+   * `origin`: the async context of the call that created the task, in which every attempt
+   * runs (null: none, the attempts run detached from whatever started them).
+   */
   constructor(
     readonly task: TaskData,
     private readonly registered: RegisteredTask,
     private readonly args: unknown[],
     private readonly hooks: ExecutionHooks,
     private readonly executor: TaskExecutor = asyncExecutor,
+    private readonly origin: TaskOrigin | null = null,
+    private readonly tracer: AttemptTracer | null = null,
   ) {}
 
   /** Stops the execution: the current attempt's signal is aborted, no further attempt starts. */
@@ -72,10 +82,15 @@ export class TaskExecution {
       this.attempt = attempt;
       this.currentAttempt = openAttempt(this.task);
       const outcome = await this.runAttempt(attempt);
-      if (this.stopped) return;
+      if (this.stopped) {
+        // Stopped by the runtime, which has set the status by now (pending: handed back at shutdown).
+        this.endSpan(this.task.status === 'cancelled' ? 'cancelled' : 'interrupted', undefined);
+        return;
+      }
       if (outcome.ok) {
         closeAttempt(this.currentAttempt, null);
         this.task.result = capResult(outcome.value);
+        this.endSpan('success', undefined);
         this.finish('success', null);
         return;
       }
@@ -84,9 +99,11 @@ export class TaskExecution {
       this.task.error = text;
       this.task.stacktrace = stack;
       if (attempt === retries + 1 || !mayRetry(this.registered.definition, outcome.error)) {
+        this.endSpan('failed', outcome.error);
         this.finish('failed', text);
         return;
       }
+      this.endSpan('retrying', outcome.error);
       this.hooks.changed(this.task);
     }
   }
@@ -140,8 +157,9 @@ export class TaskExecution {
         };
         if (timeout !== null) timer = setTimeout(() => this.interruptAttempt?.(new TaskTimeoutError(timeout)), timeout * 1000);
         let result: unknown;
+        const call = () => this.executor.run(this.registered, this.args, context, sink);
         try {
-          result = this.executor.run(this.registered, this.args, context, sink);
+          result = (this.origin?.context ?? DETACHED).runInAsyncScope(this.tracer === null ? call : () => this.traced(attempt, call));
         } catch (error) {
           reject(error);
           return;
@@ -159,6 +177,18 @@ export class TaskExecution {
       if (timer) clearTimeout(timer);
       this.interruptAttempt = null;
     }
+  }
+
+  /** Runs `call` in a span of this attempt, when the tracer records one. Called in the origin's context: the span's parent is there. */
+  private traced(attempt: number, call: () => unknown): unknown {
+    this.span = this.tracer!.begin(this.task, attempt, this.origin?.trace);
+    return this.span ? this.span.run(call) : call();
+  }
+
+  private endSpan(outcome: AttemptOutcome, error: unknown): void {
+    const span = this.span;
+    this.span = null;
+    span?.end(outcome, error);
   }
 
   /**

@@ -5,6 +5,7 @@ import { UnknownTaskError } from '../errors/unknown-task.error';
 import { messages } from '../errors/messages';
 import { TaskData, TaskSource } from '../task/task-record';
 import { AddTaskOptions } from './add-task-options';
+import { dueTimeOf } from './due-time';
 
 export function newTask(
   funcName: string,
@@ -12,11 +13,12 @@ export function newTask(
   options: AddTaskOptions,
   extra: { priority: number | null; source: TaskSource; durable: boolean },
 ): TaskData {
+  const createdAt = Date.now();
   return {
     id: randomUUID(),
     funcName,
     status: 'pending',
-    createdAt: Date.now(),
+    createdAt,
     startTime: null,
     endTime: null,
     retriesUsed: 0,
@@ -27,6 +29,7 @@ export function newTask(
     source: extra.source,
     priority: options.priority ?? extra.priority,
     progress: null,
+    runAt: dueTimeOf(options, createdAt),
     args,
     argsCipher: null,
     idempotencyKey: options.idempotencyKey ?? null,
@@ -54,6 +57,7 @@ export function validateAddTaskOptions(options: AddTaskOptions): void {
     throw new TypeError('addTask: priority must be a finite number');
   }
   if (eager !== undefined && typeof eager !== 'boolean') throw new TypeError('addTask: eager must be true or false');
+  dueTimeOf(options, Date.now());
 }
 
 /**

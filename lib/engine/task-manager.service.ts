@@ -5,7 +5,6 @@ import { TASKFLOW_OPTIONS } from '../constants';
 import { RegisteredTask } from '../discovery/registered-task';
 import { TaskRegistry } from '../discovery/task.registry';
 import { InvalidTransitionError } from '../errors/invalid-transition.error';
-import { messages } from '../errors/messages';
 import { TaskNotFoundError } from '../errors/task-not-found.error';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { AuditEntry } from '../task/audit-entry';
@@ -17,27 +16,32 @@ import { TaskMetrics } from '../task/task-metrics';
 import { TaskPage, TaskQuery } from '../task/task-query';
 import { RETRYABLE_STATUSES } from '../task/task-status';
 import { ActorOptions, AddTaskOptions, EnqueueOptions } from './add-task-options';
-import { DurableEnqueue } from './durable-enqueue';
 import { auditEntry } from '../storage/audit-log';
-import { assertJsonArgs, newTask, unknownTaskError, validateAddTaskOptions } from './task-factory';
+import { AnyMethod, TaskIntake } from './task-intake';
 import { TaskReplays } from './task-replays';
 import { TaskRuntime } from './task-runtime';
 import { TaskStorage } from './task-storage';
 
-type AnyMethod = (...args: any[]) => unknown;
-
 /** The rest of addTask's arguments: the method's own parameters, or any arguments after a registered name
  * (`[F]`, so neither `never` nor a union is split into cases). */
-type AddTaskArguments<F> = [F] extends [AnyMethod]
+type TaskCallArguments<F, O> = [F] extends [AnyMethod]
   ? Parameters<F> extends []
-    ? [args?: [], options?: AddTaskOptions]
-    : [args: Parameters<F>, options?: AddTaskOptions]
-  : [args?: unknown[], options?: AddTaskOptions];
+    ? [args?: [], options?: O]
+    : [args: Parameters<F>, options?: O]
+  : [args?: unknown[], options?: O];
 
 /** What registeredTasks() shows of each @BackgroundTask. */
 export interface RegisteredTaskInfo {
   name: string;
+  /** Its tasks stay pending until resume() (see TaskManager.pause). */
+  paused: boolean;
   options: Record<string, unknown>;
+}
+
+/** What pause() and resume() answer (and `POST {path}/functions/:func_name/pause|resume`). */
+export interface PauseState {
+  func_name: string;
+  paused: boolean;
 }
 
 const PAGE = 5000;
@@ -50,7 +54,7 @@ const PAGE = 5000;
 export class TaskManager {
   private readonly replays: TaskReplays;
   private schedulerRef: ScheduleSource | null | undefined;
-  private readonly durable: DurableEnqueue;
+  private readonly intake: TaskIntake;
 
   /** Every change of a task record, as REST shows it. */
   readonly events$: Observable<TaskRecord>;
@@ -62,7 +66,7 @@ export class TaskManager {
   readonly remoteChanges$: Observable<TaskData>;
 
   constructor(
-    @Inject(TASKFLOW_OPTIONS) private readonly options: ResolvedTaskOptions,
+    @Inject(TASKFLOW_OPTIONS) options: ResolvedTaskOptions,
     private readonly registry: TaskRegistry,
     private readonly runtime: TaskRuntime,
     private readonly storage: TaskStorage,
@@ -72,9 +76,10 @@ export class TaskManager {
     this.stopping$ = runtime.streams.stopping.asObservable();
     this.taskChanges$ = runtime.streams.changedTasks.asObservable();
     this.remoteChanges$ = runtime.remote.changes.asObservable();
-    this.durable = new DurableEnqueue(runtime, storage, options.enqueueTimeout);
+    this.intake = new TaskIntake(options, registry, runtime, storage);
+    // A replay is a call of the application like addTask: it runs in the context of the retry call.
     this.replays = new TaskReplays(registry, runtime, (registered, args, opts, source, cipher) =>
-      this.submit(registered, args, opts, source, cipher),
+      this.intake.submit(registered, args, opts, source, cipher, runtime.callerOrigin()),
     );
   }
 
@@ -85,9 +90,9 @@ export class TaskManager {
    */
   // One signature, not an overload per form: with overloads, a wrong argument to a method was reported
   // against the name-string form ("not assignable to type 'string'") instead of as the argument mismatch.
-  addTask<F extends AnyMethod | string>(fn: F, ...rest: AddTaskArguments<F>): string;
+  addTask<F extends AnyMethod | string>(fn: F, ...rest: TaskCallArguments<F, AddTaskOptions>): string;
   addTask(fnOrName: AnyMethod | string, args: unknown[] = [], options: AddTaskOptions = {}): string {
-    return this.submit(this.resolve(fnOrName), args, options, 'manual');
+    return this.intake.submit(this.intake.resolve(fnOrName), args, options, 'manual', null, this.runtime.callerOrigin());
   }
 
   /**
@@ -99,21 +104,11 @@ export class TaskManager {
    * with EnqueueTimeoutError when the row is not committed within `enqueueTimeout`.
    * Without a database it is addTask.
    */
-  enqueue<F extends AnyMethod>(
-    fn: F,
-    ...rest: Parameters<F> extends [] ? [args?: [], options?: EnqueueOptions] : [args: Parameters<F>, options?: EnqueueOptions]
-  ): Promise<string>;
-  enqueue(name: string, args?: unknown[], options?: EnqueueOptions): Promise<string>;
+  // One signature, as addTask's.
+  enqueue<F extends AnyMethod | string>(fn: F, ...rest: TaskCallArguments<F, EnqueueOptions>): Promise<string>;
   async enqueue(fnOrName: AnyMethod | string, args: unknown[] = [], options: EnqueueOptions = {}): Promise<string> {
-    const registered = this.resolve(fnOrName);
-    const { transaction, ...addOptions } = options ?? {};
-    if (!this.storage.persistent) {
-      if (transaction !== undefined) throw new TypeError(messages.transactionWithoutDatabase());
-      return this.submit(registered, args, addOptions, 'manual');
-    }
-    const task = this.prepare(registered, args, addOptions, 'manual', null, true);
-    if (typeof task === 'string') return task;
-    return this.durable.enqueue(task, registered, addOptions.eager ?? registered.definition.eager, transaction);
+    // The caller's context, taken at the call: the task may be admitted later, in a commit's.
+    return this.intake.enqueue(this.intake.resolve(fnOrName), args, options, this.runtime.callerOrigin());
   }
 
   /** The detail record (with `attempts`), or null when no such task exists. */
@@ -249,8 +244,39 @@ export class TaskManager {
   registeredTasks(): RegisteredTaskInfo[] {
     return this.registry
       .all()
-      .map((r) => ({ name: r.definition.name, options: { ...r.definition } as Record<string, unknown> }))
+      .map((r) => ({
+        name: r.definition.name,
+        paused: this.runtime.gates.isPaused(r.definition.name),
+        options: { ...r.definition } as Record<string, unknown>,
+      }))
       .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * Pauses a function (the decorated method or its registered name): its pending tasks,
+   * and those added meanwhile, stay pending until resume(), on every instance sharing the
+   * database and across restarts; running ones finish. Audited as `pause`.
+   */
+  async pause(fnOrName: AnyMethod | string, opts: ActorOptions = {}): Promise<PauseState> {
+    return this.setPaused(fnOrName, true, opts);
+  }
+
+  /** Lets a paused function's tasks start again, in priority order. Audited as `resume`. */
+  async resume(fnOrName: AnyMethod | string, opts: ActorOptions = {}): Promise<PauseState> {
+    return this.setPaused(fnOrName, false, opts);
+  }
+
+  /** Whether the function (by registered name) is paused, as this instance knows it. */
+  isPaused(name: string): boolean {
+    return this.runtime.gates.isPaused(name);
+  }
+
+  private async setPaused(fnOrName: AnyMethod | string, paused: boolean, opts: ActorOptions): Promise<PauseState> {
+    const registered = this.intake.resolve(fnOrName);
+    const name = registered.definition.name;
+    await this.runtime.gates.paused.set(name, paused);
+    this.recordAudit(paused ? 'pause' : 'resume', null, opts, { func_name: name });
+    return { func_name: name, paused };
   }
 
   /** Scheduled tasks and their next and last runs (`GET {path}/schedules`). */
@@ -280,49 +306,9 @@ export class TaskManager {
     await this.storage.flush();
   }
 
-  /** @internal Shared by addTask, retries and the scheduler: the task is admitted at once, its row written behind. */
+  /** @internal The scheduler's add path: admitted at once, its row written behind, in no caller's context. */
   submit(registered: RegisteredTask, args: unknown[], options: AddTaskOptions, source: TaskSource, argsCipher: string | null = null): string {
-    const task = this.prepare(registered, args, options, source, argsCipher, false);
-    if (typeof task === 'string') return task;
-    this.runtime.admit(task, registered, options.eager ?? registered.definition.eager);
-    return task.id;
-  }
-
-  /**
-   * A new task checked and built, or the id of the live task here holding its key.
-   * With `encryptArgsKey`, the arguments are encrypted here, before the first write;
-   * `argsCipher` is an already encrypted payload (a retry of an encrypted task), kept
-   * as it is. `durable`: stored to survive restarts whatever the options say (enqueue).
-   */
-  private prepare(
-    registered: RegisteredTask,
-    args: unknown[],
-    options: AddTaskOptions,
-    source: TaskSource,
-    argsCipher: string | null,
-    durable: boolean,
-  ): TaskData | string {
-    if (!this.runtime.accepting) throw new Error(messages.managerStopped());
-    const { definition } = registered;
-    if (!Array.isArray(args)) throw new TypeError(`addTask: args of ${definition.name} must be an array`);
-    validateAddTaskOptions(options);
-    const held = options.idempotencyKey === undefined ? undefined : this.runtime.keyHolder(options.idempotencyKey);
-    if (held) return held;
-    durable ||= this.options.requeuePending || definition.persist;
-    const encrypts = this.runtime.args.encrypts;
-    // Encrypted arguments are JSON inside, so they must be JSON values too.
-    if (durable || (encrypts && argsCipher === null)) assertJsonArgs(definition.name, args);
-    this.runtime.executorOf(registered).checkArgs?.(definition.name, args);
-    const task = newTask(definition.name, args, options, { priority: definition.priority, source, durable });
-    if (definition.executor === 'worker') task.executor = 'worker';
-    if (argsCipher !== null) {
-      task.args = [];
-      task.argsCipher = argsCipher;
-    } else if (encrypts) {
-      task.args = [];
-      task.argsCipher = this.runtime.args.encrypt(definition.name, args);
-    }
-    return task;
+    return this.intake.submit(registered, args, options, source, argsCipher);
   }
 
   private scheduleSource(): ScheduleSource | null {
@@ -334,15 +320,6 @@ export class TaskManager {
       }
     }
     return this.schedulerRef;
-  }
-
-  private resolve(fnOrName: AnyMethod | string): RegisteredTask {
-    if (typeof fnOrName !== 'function' && typeof fnOrName !== 'string') {
-      throw new TypeError('addTask: the first argument must be a @BackgroundTask method or its registered name');
-    }
-    const registered = this.registry.find(fnOrName);
-    if (registered) return registered;
-    throw unknownTaskError(fnOrName);
   }
 
   private async find(id: string): Promise<TaskData | null> {

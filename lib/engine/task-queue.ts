@@ -1,5 +1,6 @@
 import { RegisteredTask } from '../discovery/registered-task';
 import { TaskData } from '../task/task-record';
+import { TaskOrigin } from './caller-context';
 import { PriorityQueue } from './priority-queue';
 
 const PUMP_BATCH = 1000;
@@ -7,10 +8,20 @@ const PUMP_BATCH = 1000;
 export interface QueuedTask {
   task: TaskData;
   registered: RegisteredTask;
+  /** The context of the call that created it, for its attempts (null: none). */
+  origin: TaskOrigin | null;
+  /** Its place among tasks of equal priority (FIFO), kept when it is queued again. */
+  order: number;
+  /** Its rate-limit partition, once computed (a function with `rateLimitKey`). */
+  rateKey?: string;
 }
 
-/** What the queue does with a task whose turn came: start it, hold it until `reopen()`, or drop it. */
-export type Admission = 'start' | 'hold' | 'drop';
+/**
+ * What the queue does with a task whose turn came: start it, hold it until `reopen()`,
+ * drop it, or nothing, because the admission check parked it (its function's gate keeps
+ * it and gives it back through `requeue` when it may start).
+ */
+export type Admission = 'start' | 'hold' | 'drop' | 'park';
 
 /**
  * Pending tasks in priority order and the concurrency cap. Nothing starts while
@@ -25,13 +36,14 @@ export class TaskQueue {
   /** Tasks started since the event loop last reached its check phase (see pump). */
   private startsThisTurn = 0;
   private runningCount = 0;
+  private nextOrder = 0;
   private held = true;
   private stopped = false;
 
   constructor(
     private readonly cap: number,
     private readonly start: (next: QueuedTask) => boolean,
-    private readonly admit: (task: TaskData) => Admission = () => 'start',
+    private readonly admit: (next: QueuedTask) => Admission = () => 'start',
   ) {}
 
   /** Tasks holding a slot. */
@@ -61,12 +73,17 @@ export class TaskQueue {
     for (let i = ordered.length - 1; i >= keep && taken.length < max; i--) {
       if (ordered[i].task.status === 'pending' && shareable(ordered[i].task)) taken.push(ordered.splice(i, 1)[0]);
     }
-    for (const next of ordered) this.queue.push(next, next.task.priority ?? 0);
+    for (const next of ordered) this.queue.push(next, next.task.priority ?? 0, next.order);
     return taken;
   }
 
-  push(task: TaskData, registered: RegisteredTask): void {
-    this.queue.push({ task, registered }, task.priority ?? 0);
+  push(task: TaskData, registered: RegisteredTask, origin: TaskOrigin | null = null): void {
+    this.requeue({ task, registered, origin, order: this.nextOrder++ });
+  }
+
+  /** Queues a task again at the place its order gives it (a parked task its gate lets go). */
+  requeue(next: QueuedTask): void {
+    this.queue.push(next, next.task.priority ?? 0, next.order);
     this.schedulePump();
   }
 
@@ -80,7 +97,7 @@ export class TaskQueue {
   reopen(): void {
     const held = this.held_;
     this.held_ = [];
-    for (const next of held) this.queue.push(next, next.task.priority ?? 0);
+    for (const next of held) this.queue.push(next, next.task.priority ?? 0, next.order);
     if (this.queue.size > 0) this.schedulePump();
   }
 
@@ -124,7 +141,7 @@ export class TaskQueue {
       const next = this.queue.pop();
       if (!next) return;
       if (next.task.status === 'pending') {
-        const admission = this.admit(next.task);
+        const admission = this.admit(next);
         if (admission === 'hold') this.held_.push(next);
         if (admission !== 'start') continue;
         if (this.startsThisTurn++ === 0) setImmediate(() => (this.startsThisTurn = 0));

@@ -8,8 +8,12 @@ import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { MemoryTaskStore } from '../storage/memory-task.store';
 import { TaskData, TaskRecord, toTaskRecord } from '../task/task-record';
 import { isTerminal } from '../task/task-status';
+import { ATTEMPT_TRACER, AttemptTracer } from './attempt-tracer';
+import { TaskOrigin, captureOrigin } from './caller-context';
 import { DispatchScope } from './dispatch-scope';
 import { formatError } from './format-error';
+import { FlowControl } from './flow-control';
+import { FunctionGates } from './function-gates';
 import { IdempotencyKeys } from './idempotency-keys';
 import { TaskArguments } from './task-arguments';
 import { TaskChanges } from './task-changes';
@@ -17,6 +21,7 @@ import { logTimestamp } from './task-context';
 import { ExecutionHooks, TaskExecution } from './task-execution';
 import { TaskExecutor, WORKER_EXECUTOR, asyncExecutor } from './task-executor';
 import { appendLogLine } from './task-log-buffer';
+import { DelayedTasks } from './delayed-tasks';
 import { QueuedTask, TaskQueue } from './task-queue';
 import { RemoteTasks } from './remote-tasks';
 import { TaskStorage } from './task-storage';
@@ -35,6 +40,8 @@ export class TaskRuntime {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly executions = new Map<string, TaskExecution>();
   private readonly queue: TaskQueue;
+  /** Tasks whose run_at is still ahead: they reach the queue when due. */
+  private readonly delays: DelayedTasks;
   private readonly keys: IdempotencyKeys;
   private readonly waiters = new TaskWaiters((task) => this.present(task));
   readonly streams = new TaskChanges((task) => this.present(task));
@@ -45,6 +52,8 @@ export class TaskRuntime {
   private readonly hooks: ExecutionHooks;
   /** Work given to and taken from other instances on a shared database, and the lease fence. */
   readonly handoff: WorkHandoff;
+  /** Each function's admission check before its task starts (paused, concurrency, rate limit), across instances too. */
+  private readonly flow: FlowControl;
   /** Called when a running task gave its slot back (work sharing then looks for pooled work). */
   slotFreed: (() => void) | null = null;
   accepting = true;
@@ -57,18 +66,30 @@ export class TaskRuntime {
     private readonly store: MemoryTaskStore,
     private readonly storage: TaskStorage,
     @Optional() @Inject(WORKER_EXECUTOR) private readonly workerExecutor: TaskExecutor | null = null,
+    @Optional() @Inject(ATTEMPT_TRACER) private readonly tracer: AttemptTracer | null = null,
   ) {
     this.keys = new IdempotencyKeys(storage, (id) => this.store.get(id));
     store.onEvicted((task) => this.keys.forget(task));
+    this.args = new TaskArguments(options.encryptArgsKey);
+    this.flow = new FlowControl(storage, this.args, () => this.handoff.fence.open, {
+      requeue: (next) => this.queue.requeue(next),
+      fail: (next, error) => this.failBeforeStart(next.task, error),
+    });
     this.queue = new TaskQueue(
       options.maxConcurrentTasks ?? Infinity,
       (next) => this.start(next),
-      (task) => this.handoff.admission(task),
+      (next) => {
+        const admission = this.handoff.admission(next.task);
+        return admission === 'start' ? this.flow.admit(next) : admission;
+      },
     );
-    this.handoff = new WorkHandoff(this.queue, store, this.keys);
+    this.delays = new DelayedTasks(({ task, registered, origin }) => {
+      // Settled or forgotten while it waited (cancelled, handed over): nothing to start.
+      if (task.status === 'pending' && this.store.get(task.id) === task) this.queue.push(task, registered, origin);
+    });
+    this.handoff = new WorkHandoff(this.queue, store, this.keys, (id) => this.delays.remove(id));
     this.observers = new ObserverHub(options.loggers);
     this.remote = new RemoteTasks(options.maxInMemory);
-    this.args = new TaskArguments(options.encryptArgsKey);
     this.started = new Promise((resolve) => (this.markStarted = resolve));
     this.hooks = {
       changed: (task) => this.changed(task),
@@ -81,15 +102,27 @@ export class TaskRuntime {
     };
   }
 
-  /** Stores a new task and dispatches it: now, or after the response when inside a dispatch scope. */
-  admit(task: TaskData, registered: RegisteredTask, eager: boolean): void {
+  /**
+   * What a task created now by a call of the application carries to its attempts: the
+   * caller's async context (with `propagateContext`) and the span active here. Tasks of the
+   * scheduler, requeue, recovery and other instances have none.
+   */
+  callerOrigin(): TaskOrigin | null {
+    return captureOrigin(this.options.propagateContext, this.tracer);
+  }
+
+  /**
+   * Stores a new task and dispatches it: now, or after the response when inside a dispatch
+   * scope. Its attempts run in `origin`'s context (callerOrigin), or detached without one.
+   */
+  admit(task: TaskData, registered: RegisteredTask, eager: boolean, origin: TaskOrigin | null = null): void {
     if (!this.accepting) throw new Error(messages.managerStopped());
     this.keys.bind(task);
     this.store.add(task);
     this.changed(task);
     this.announce(task, 0);
     const scope = eager ? undefined : DispatchScope.current();
-    const dispatch = () => this.dispatch(task, registered);
+    const dispatch = () => this.dispatch(task, registered, origin);
     if (scope) scope.defer(dispatch);
     else dispatch();
   }
@@ -119,7 +152,7 @@ export class TaskRuntime {
     // between storing a new keyed task and storing that it lost its key (one group
     // commit later) left a pending duplicate that ran on recovery although another
     // task held the key. Its own key (the usual case) lets it through.
-    this.dispatch(task, registered);
+    this.dispatch(task, registered, null);
   }
 
   /**
@@ -127,12 +160,18 @@ export class TaskRuntime {
    * aborted and it is stored as pending with no owner, for the next start.
    */
   release(task: TaskData, reason: string): void {
+    this.delays.remove(task.id);
     this.executions.get(task.id)?.stop(new Error(reason));
     this.executions.delete(task.id);
     task.status = 'pending';
     task.startTime = null;
     task.owner = null;
     this.changed(task);
+  }
+
+  /** Each function's admission check: paused, concurrency, rate limit. */
+  get gates(): FunctionGates {
+    return this.flow.gates;
   }
 
   /** Lets queued tasks start (end of startup). */
@@ -156,6 +195,11 @@ export class TaskRuntime {
     const unfinished: TaskData[] = [];
     for (const task of this.store.values()) if (!isTerminal(task.status)) unfinished.push(task);
     return unfinished;
+  }
+
+  /** Pending tasks held here whose run_at has not come yet. */
+  get delayedCount(): number {
+    return this.delays.size;
   }
 
   /** Records held in memory (live and recently finished). */
@@ -182,11 +226,13 @@ export class TaskRuntime {
 
   /** Cancels a live task: a pending one never starts, a running one has its signal aborted. */
   cancel(task: TaskData): 'pending' | 'running' {
+    this.delays.remove(task.id);
     const execution = this.executions.get(task.id);
     if (execution) {
       execution.stop(new Error(messages.cancelled()));
       this.executions.delete(task.id);
       this.queue.release();
+      this.flow.ended(task.id, task.funcName);
     }
     task.status = 'cancelled';
     task.endTime = Date.now();
@@ -196,6 +242,7 @@ export class TaskRuntime {
 
   /** Marks a task caught unfinished at shutdown as interrupted and aborts its attempt. */
   interrupt(task: TaskData, reason: string): void {
+    this.delays.remove(task.id);
     const execution = this.executions.get(task.id);
     execution?.stop(new Error(reason));
     this.executions.delete(task.id);
@@ -209,6 +256,8 @@ export class TaskRuntime {
   stopIntake(): TaskData[] {
     this.accepting = false;
     this.queue.stop();
+    this.delays.stop();
+    this.flow.stop();
     return this.unfinishedTasks();
   }
 
@@ -219,6 +268,7 @@ export class TaskRuntime {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         ...[...this.executions.keys()].map((id) => this.waitFor(id)),
+        ...this.flow.pendingClaims,
         new Promise((resolve) => (timer = setTimeout(resolve, deadline - Date.now()))),
       ]);
       clearTimeout(timer);
@@ -251,12 +301,15 @@ export class TaskRuntime {
     this.streams.publish(task);
   }
 
-  /** A keyed task waits until its key is settled (across instances with a persistent backend). */
-  private dispatch(task: TaskData, registered: RegisteredTask): void {
+  /**
+   * A keyed task waits until its key is settled (across instances with a persistent
+   * backend), then one with a run_at still ahead waits for it; the rest join the queue.
+   */
+  private dispatch(task: TaskData, registered: RegisteredTask, origin: TaskOrigin | null): void {
     this.keys.settle(
       task,
       () => {
-        if (task.status === 'pending') this.queue.push(task, registered);
+        if (task.status === 'pending' && !this.delays.hold(task, registered, origin)) this.queue.push(task, registered, origin);
       },
       (holder) => {
         task.status = 'cancelled';
@@ -269,23 +322,32 @@ export class TaskRuntime {
     );
   }
 
-  /** Starts one queued task; false when it failed before running (its arguments cannot be decrypted). */
-  private start({ task, registered }: QueuedTask): boolean {
+  /**
+   * Starts a queued task its gates admitted; false when it failed before running (its
+   * arguments cannot be decrypted). A limited function's task on a shared database first
+   * claims its start from the other instances: it keeps the queue slot meanwhile.
+   */
+  private start(next: QueuedTask): boolean {
+    return this.flow.start(
+      next,
+      () => this.accepting && this.launch(next),
+      () => this.queue.release(),
+    );
+  }
+
+  private launch(next: QueuedTask): boolean {
+    const { task, registered, origin } = next;
     let args: unknown[];
     try {
       args = this.args.forRun(task);
     } catch (error) {
-      const { text, stack } = formatError(error);
-      task.status = 'failed';
-      task.endTime = Date.now(); // start_time stays null: it never started
-      task.error = text;
-      task.stacktrace = stack;
-      this.settled(task, 0);
+      this.failBeforeStart(task, error);
       return false;
     }
     task.status = 'running';
     task.startTime = Date.now();
-    const execution = new TaskExecution(task, registered, args, this.hooks, this.executorOf(registered));
+    this.flow.started(next);
+    const execution = new TaskExecution(task, registered, args, this.hooks, this.executorOf(registered), origin, this.tracer);
     this.executions.set(task.id, execution);
     this.changed(task);
     this.announce(task, 1);
@@ -310,7 +372,18 @@ export class TaskRuntime {
     if (this.executions.get(execution.task.id) !== execution) return;
     this.executions.delete(execution.task.id);
     this.queue.release();
+    this.flow.ended(execution.task.id, execution.task.funcName);
     this.slotFreed?.();
+  }
+
+  /** A task that cannot start ends failed at once; start_time stays null: it never started. */
+  private failBeforeStart(task: TaskData, error: unknown): void {
+    const { text, stack } = formatError(error);
+    task.status = 'failed';
+    task.endTime = Date.now();
+    task.error = text;
+    task.stacktrace = stack;
+    this.settled(task, 0);
   }
 
   private appendLog(task: TaskData, level: TaskLogLevel, message: string, extra: Record<string, unknown>, attempt: number): void {

@@ -10,6 +10,7 @@ import { MemoryHistory } from '../storage/memory-history';
 import { MemoryInsights } from '../storage/memory-insights';
 import { MemoryTaskBackend } from '../storage/memory-task.backend';
 import { MemoryTaskStore } from '../storage/memory-task.store';
+import { GateAnswer, GateClaim } from '../storage/gate-claims';
 import { InsertedTask, TaskBackend } from '../storage/task-backend';
 import { TaskHistory } from '../storage/task-history';
 import { WriteBehind } from '../storage/write-behind';
@@ -174,6 +175,27 @@ export class TaskStorage {
   /** A named lease held by this instance (see TaskBackend.tryAcquireLease); a ttl of 0 gives it back. */
   tryAcquireLease(name: string, ttlSeconds: number): Promise<boolean> {
     return this.backend.tryAcquireLease(name, this.instanceId, ttlSeconds);
+  }
+
+  /** Flow control across instances (TaskBackend.claimGate), held by this instance. */
+  claimGate(claim: GateClaim): Promise<GateAnswer> {
+    return this.backend.claimGate(this.instanceId, claim);
+  }
+
+  settleRateSlot(funcName: string, key: string, slot: number, startedAt: number | null, windowMs: number): Promise<void> {
+    return this.backend.settleRateSlot(this.instanceId, funcName, key, slot, startedAt, windowMs);
+  }
+
+  releaseGateSlot(funcName: string, slot: number): Promise<void> {
+    return this.backend.releaseGateSlot(this.instanceId, funcName, slot);
+  }
+
+  pausedFunctions(): Promise<string[]> {
+    return this.backend.pausedFunctions();
+  }
+
+  setPaused(funcName: string, paused: boolean): Promise<void> {
+    return this.backend.setPaused(funcName, paused);
   }
 
   /** Refuses the token `jti` until `untilEpochMs`, on every instance sharing the backend. */

@@ -19,6 +19,8 @@ export class WorkHandoff {
     private readonly queue: TaskQueue,
     private readonly store: MemoryTaskStore,
     private readonly keys: IdempotencyKeys,
+    /** Takes a task out of those waiting for their due time; false when it was not one of them. */
+    private readonly undelay: (id: string) => boolean,
   ) {}
 
   /** What the queue does with a task whose turn came. A task never written is known to no other instance, so the fence need not hold it. */
@@ -33,7 +35,8 @@ export class WorkHandoff {
    */
   disown(task: TaskData): void {
     if (task.status !== 'pending' || this.store.get(task.id) !== task) return;
-    this.disowned.add(task.id);
+    // One still waiting for its due time never reaches the queue's admission: taken out here instead.
+    if (!this.undelay(task.id)) this.disowned.add(task.id);
     this.forget(task);
   }
 
@@ -62,7 +65,7 @@ export class WorkHandoff {
 
   /** Queues again tasks that could not be handed over. */
   keepShared(tasks: QueuedTask[]): void {
-    for (const { task, registered } of tasks) this.queue.push(task, registered);
+    for (const { task, registered, origin } of tasks) this.queue.push(task, registered, origin);
   }
 
   /** Lets durable tasks held by the fence start again (ownership checked by the caller). */

@@ -1,6 +1,10 @@
 /** Every error text of the package, in one place. */
 export const messages = {
   invalidOption: (option: string, allowed: string, got: string) => `nestjs-taskflow: invalid option "${option}": expected ${allowed}, got ${got}.`,
+  duplicateNestCore: (own: string, others: string[]) =>
+    `nestjs-taskflow: two copies of @nestjs/core are loaded: ${others.join(', ')} (the app's) and ${own} (nestjs-taskflow's), so Nest's classes differ between them and dependency injection fails. ` +
+    'This happens when nestjs-taskflow is installed from a folder that has its own node_modules (npm install ../nestjs-taskflow): ' +
+    "install it from a packed tarball (npm pack, then npm install ./nestjs-taskflow-<version>.tgz) or with npm install --install-links, or remove that folder's node_modules/@nestjs.",
   duplicateTaskName: (name: string, first: string, second: string) =>
     `nestjs-taskflow: two background tasks are named "${name}" (${first} and ${second}); give one of them @BackgroundTask({ name: '...' }).`,
   requestScoped: (where: string) =>
@@ -39,6 +43,7 @@ export const messages = {
     "nestjs-taskflow: enqueue({ transaction }) needs the package's database (the `database` or `snapshotDb` option); this manager keeps tasks in memory",
   transactionUnsupported: (kind: string) =>
     `nestjs-taskflow: enqueue({ transaction }): the ${kind} backend cannot write a task into an application transaction (it has no insertTask)`,
+  badRateLimitKey: (name: string, got: string) => `rateLimitKey of ${name} must return a string, got ${got}`,
   managerStopped: () => 'nestjs-taskflow: the task manager has shut down and accepts no new tasks',
   argsNoKey: (name: string, keyId: string) =>
     `the arguments of ${name} are encrypted (key id ${keyId}) but no encryptArgsKey is configured; start the app with the key they were encrypted with`,

@@ -2,10 +2,13 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { TASKFLOW_OPTIONS } from '../constants';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
+import type { ServerResponse } from 'node:http';
 import { bodyParserErrorToHttp } from '../web/body-parser-errors';
-import { HttpRequest, HttpResponse } from '../web/http-types';
+import type { HttpRequest } from '../web/http-types';
 import { BULK_RETRY_BODY_LIMIT } from '../web/pipes/bulk-retry-body.pipe';
+import { FastifyRouteOptions, adminRouteOptions } from './fastify-admin-routes';
 
+type HttpResponse = ServerResponse;
 type Next = (error?: unknown) => void;
 type Handler = (request: HttpRequest, response: HttpResponse, next: Next) => void;
 interface Layer {
@@ -21,11 +24,23 @@ interface ExpressAdapter {
   getInstance(): ExpressApp;
   useBodyParser?(type: 'json', rawBody: boolean, options: { limit: number }): unknown;
 }
+interface FastifyInstance {
+  addHook(name: 'onRoute', hook: (options: FastifyRouteOptions) => void): unknown;
+}
+
+/** Fastify instances given the admin routes' hook already (one per app, however many module instances). */
+const hookedFastify = new WeakSet<object>();
 
 /**
- * How the admin routes read request bodies on express, set up once the routes
- * exist and before Nest adds its final error handler (both happen in `init()`,
- * around `onModuleInit`):
+ * How the admin routes read request bodies.
+ *
+ * On Fastify, before Nest registers the routes (TaskAdminModule's `configure()`), an
+ * `onRoute` hook gives the routes markAdminRoutes marked their `@BodyLimit()` (the
+ * 5,000 ids of bulk-retry need 1 MB, whatever the app's `bodyLimit`) and maps body
+ * parsing errors to Nest's HTTP exceptions (see adminRouteOptions).
+ *
+ * On express, once the routes exist and before Nest adds its final error handler
+ * (both happen in `init()`, around `onModuleInit`):
  *
  * - `POST {path}/bulk-retry` reads JSON up to BULK_RETRY_BODY_LIMIT, ahead of the
  *   app's JSON parser (which then sees the body read and skips it), so the
@@ -40,6 +55,16 @@ export class AdminBodyParsing implements OnModuleInit {
     private readonly adapterHost: HttpAdapterHost,
     @Inject(TASKFLOW_OPTIONS) private readonly options: ResolvedTaskOptions,
   ) {}
+
+  /** Fastify: must run before the routes are registered, where Fastify still takes route options. */
+  beforeRoutes(): void {
+    const adapter = this.adapterHost.httpAdapter as unknown as { getType(): string; getInstance(): FastifyInstance } | undefined;
+    if (!adapter || adapter.getType() !== 'fastify') return;
+    const instance = adapter.getInstance();
+    if (hookedFastify.has(instance)) return;
+    hookedFastify.add(instance);
+    instance.addHook('onRoute', adminRouteOptions);
+  }
 
   onModuleInit(): void {
     const adapter = this.adapterHost.httpAdapter as unknown as ExpressAdapter | undefined;

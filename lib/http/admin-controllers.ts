@@ -10,6 +10,8 @@ import { TaskEventHub } from '../stream/task-event-hub';
 import { DEFAULT_ADMIN_TUNING, TASKFLOW_ADMIN_TUNING } from '../options/admin-tuning';
 import { AdminBodyParsing } from './admin-body-parsing';
 import { DashboardController } from './dashboard.controller';
+import { markAdminRoutes } from './fastify-admin-routes';
+import { FunctionsController } from './functions.controller';
 import { InsightsController } from './insights.controller';
 import { TasksController } from './tasks.controller';
 
@@ -39,6 +41,7 @@ export function createAdminControllers(path: string, guard: Type<CanActivate> = 
     Object.defineProperty(subclass, 'name', { value: base.name });
     Controller(prefix)(subclass);
     if (guarded) UseGuards(guard)(subclass);
+    markAdminRoutes(subclass);
     return subclass;
   };
   return [
@@ -46,6 +49,7 @@ export function createAdminControllers(path: string, guard: Type<CanActivate> = 
     mount(TaskSessionController, true),
     mount(DashboardController, true),
     mount(InsightsController, true),
+    mount(FunctionsController, true),
     mount(TasksController, true),
   ];
 }

@@ -16,7 +16,6 @@ import {
   UseFilters,
 } from '@nestjs/common';
 import { Observable, finalize } from 'rxjs';
-import type { ServerResponse } from 'node:http';
 import { TaskAuthRoute } from '../auth/auth-mode.decorator';
 import { clientAddress } from '../auth/client-address';
 import { LOGGER_CONTEXT, TASKFLOW_OPTIONS } from '../constants';
@@ -28,6 +27,7 @@ import { StreamSlots } from '../stream/stream-slots';
 import { TaskEventHub } from '../stream/task-event-hub';
 import { AdminTuning, TASKFLOW_ADMIN_TUNING } from '../options/admin-tuning';
 import { renderDashboardPage, setDashboardHeaders } from '../web/html-pages';
+import { adaptResponse } from '../web/http-adapter';
 import { httpMessages } from '../web/http-messages';
 import { HttpRequest, requestPath } from '../web/http-types';
 import { TaskflowExceptionFilter } from '../web/taskflow-exception.filter';
@@ -64,9 +64,9 @@ export class DashboardController implements OnModuleInit {
 
   @Get('dashboard')
   @TaskAuthRoute('page')
-  dashboard(@Res({ passthrough: true }) response: ServerResponse): string {
+  dashboard(@Res({ passthrough: true }) reply: unknown): string {
     const bundle = this.assets();
-    setDashboardHeaders(response);
+    setDashboardHeaders(adaptResponse(reply));
     this.page ??= renderDashboardPage(
       {
         title: this.options.title,
@@ -86,26 +86,22 @@ export class DashboardController implements OnModuleInit {
    */
   @Get('dashboard/assets/:file')
   @TaskAuthRoute('public')
-  asset(@Param('file') file: string, @Req() request: HttpRequest, @Res() response: ServerResponse): void {
+  asset(@Param('file') file: string, @Req() request: HttpRequest, @Res() reply: unknown): void {
     const asset = this.assets().assets.get(String(file));
     if (!asset) throw new NotFoundException(httpMessages.routeNotFound(request.method ?? 'GET', requestPath(request)));
+    const response = adaptResponse(reply);
     response.setHeader('Content-Type', asset.contentType);
     response.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
     response.setHeader('ETag', asset.etag);
     response.setHeader('Vary', 'Accept-Encoding');
     response.setHeader('X-Content-Type-Options', 'nosniff');
     response.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-    if (request.headers['if-none-match'] === asset.etag) {
-      response.statusCode = 304;
-      response.end();
-      return;
-    }
+    if (request.headers['if-none-match'] === asset.etag) return response.send(304);
     const encoding = pickEncoding(request.headers['accept-encoding']);
     const body = encoding === 'br' ? asset.brotli : encoding === 'gzip' ? asset.gzip : asset.body;
     if (encoding) response.setHeader('Content-Encoding', encoding);
     response.setHeader('Content-Length', String(body.length));
-    response.statusCode = 200;
-    response.end(body);
+    response.send(200, body);
   }
 
   /**
@@ -116,7 +112,7 @@ export class DashboardController implements OnModuleInit {
    */
   @Sse('dashboard/stream')
   @TaskAuthRoute('stream')
-  stream(@Req() request: HttpRequest, @Res({ passthrough: true }) response: ServerResponse): Observable<MessageEvent> {
+  stream(@Req() request: HttpRequest, @Res({ passthrough: true }) reply: unknown): Observable<MessageEvent> {
     if (this.hub.isClosed) throw new ServiceUnavailableException(httpMessages.streamClosed());
     // The login throttle's address: X-Forwarded-For counts only behind a hop count or list of trusted proxies.
     const slot = this.streamSlots.acquire(clientAddress(request));
@@ -125,6 +121,8 @@ export class DashboardController implements OnModuleInit {
       throw new HttpException({ statusCode: HttpStatus.TOO_MANY_REQUESTS, message, error: 'Too Many Requests' }, HttpStatus.TOO_MANY_REQUESTS);
     }
     if (slot === 'total') throw new ServiceUnavailableException(httpMessages.streamsFull());
+    // Nest writes the stream to Node's response on both platforms: the hooks below work on that one.
+    const response = adaptResponse(reply).raw;
     // Nest leaves the stream unsubscribed when the client left during setup: the socket's close gives the slot back then.
     response.once('close', slot);
     if (response.destroyed || request.socket?.destroyed) slot();

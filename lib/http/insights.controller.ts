@@ -5,6 +5,7 @@ import { TaskInsights } from '../engine/task-insights.service';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { DeadLetterReport, FunctionInsight, ThroughputReport } from '../task/task-insights';
 import { exposeHeader } from '../web/expose-header';
+import { adaptResponse } from '../web/http-adapter';
 import { DeadLettersQueryPipe } from '../web/pipes/dead-letters-query.pipe';
 import { ExportQuery, ExportQueryPipe } from '../web/pipes/export-query.pipe';
 import { RetryFailedFilter } from '../web/pipes/retry-failed-query.pipe';
@@ -54,28 +55,29 @@ export class InsightsController {
    * streamed page by page, `limit` rows at most.
    */
   @Get('export.csv')
-  async exportCsv(@Query(ExportQueryPipe) query: ExportQuery, @Res() response: ServerResponse): Promise<void> {
+  async exportCsv(@Query(ExportQueryPipe) query: ExportQuery, @Res() reply: unknown): Promise<void> {
     const withArgs = this.options.displayFuncArgs;
     const records = this.insights.exportRecords(query.filter, query.rows);
     // The first page is read before the headers go out, so a failing database is a clean error.
     const first = await records.next();
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    response.statusCode = 200;
+    const response = adaptResponse(reply);
     response.setHeader('Content-Type', 'text/csv; charset=utf-8');
     response.setHeader('Content-Disposition', `attachment; filename="tasks-${stamp}.csv"`);
     response.setHeader('Cache-Control', 'no-store');
     response.setHeader('X-Content-Type-Options', 'nosniff');
     exposeHeader(response, 'Content-Disposition');
+    const out = response.takeOver(200);
     let chunk = csvLine(csvHeader(withArgs));
     for (let next = first; !next.done; next = await records.next()) {
       chunk += csvLine(csvRow(next.value, withArgs));
       if (chunk.length >= CSV_CHUNK) {
-        if (response.destroyed) return void (await records.return(undefined));
-        await write(response, chunk);
+        if (out.destroyed) return void (await records.return(undefined));
+        await write(out, chunk);
         chunk = '';
       }
     }
-    response.end(chunk);
+    out.end(chunk);
   }
 }
 

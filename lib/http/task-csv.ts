@@ -19,6 +19,7 @@ const HEADER = [
   'duration_seconds',
   'retries_used',
   'progress',
+  'run_at',
   'tags',
   'error',
 ];
@@ -44,6 +45,7 @@ export function csvRow(r: TaskRecord, withArgs: boolean): CsvValue[] {
     r.duration,
     r.retries_used,
     r.progress,
+    r.run_at,
     JSON.stringify(r.tags),
     r.error,
   ];

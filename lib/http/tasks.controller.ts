@@ -1,5 +1,4 @@
 import { Delete, Get, HttpCode, Inject, Injectable, Param, Post, Query, Res, UseFilters } from '@nestjs/common';
-import type { ServerResponse } from 'node:http';
 import { TaskActorOptions } from '../auth/task-actor.decorator';
 import { TaskRequiredRole } from '../auth/task-role.decorator';
 import type { ActorOptions } from '../engine/add-task-options';
@@ -16,9 +15,11 @@ import { TaskMetrics } from '../task/task-metrics';
 import { TaskQuery } from '../task/task-query';
 import { TaskRecord } from '../task/task-record';
 import { exposeHeader } from '../web/expose-header';
+import { adaptResponse } from '../web/http-adapter';
+import { BodyLimit } from '../web/body-limit.decorator';
 import { JsonBody } from '../web/json-body.decorator';
 import { AuditPage, AuditQueryPipe } from '../web/pipes/audit-query.pipe';
-import { BulkRetryBodyPipe } from '../web/pipes/bulk-retry-body.pipe';
+import { BULK_RETRY_BODY_LIMIT, BulkRetryBodyPipe } from '../web/pipes/bulk-retry-body.pipe';
 import { HistoryQueryPipe } from '../web/pipes/history-query.pipe';
 import { ListQueryPipe } from '../web/pipes/list-query.pipe';
 import { RetryFailedFilter, RetryFailedQueryPipe } from '../web/pipes/retry-failed-query.pipe';
@@ -45,8 +46,9 @@ export class TasksController {
   ) {}
 
   @Get()
-  async list(@Query(ListQueryPipe) query: TaskQuery, @Res({ passthrough: true }) response: ServerResponse): Promise<TaskRecord[]> {
+  async list(@Query(ListQueryPipe) query: TaskQuery, @Res({ passthrough: true }) reply: unknown): Promise<TaskRecord[]> {
     const page = await this.manager.listTasks(query);
+    const response = adaptResponse(reply);
     response.setHeader('X-Total-Count', String(page.total));
     exposeHeader(response, 'X-Total-Count');
     return page.items;
@@ -81,6 +83,7 @@ export class TasksController {
 
   /** JSON only, so a cross-site form cannot post it. */
   @Post('bulk-retry')
+  @BodyLimit(BULK_RETRY_BODY_LIMIT)
   @TaskRequiredRole('operator')
   @HttpCode(200)
   bulkRetry(@JsonBody(BulkRetryBodyPipe) ids: string[], @TaskActorOptions() actor: ActorOptions): Promise<BulkRetryResult> {

@@ -16,3 +16,17 @@ export function requireOptionalPeer<T>(packageName: string, feature: string): T 
     throw error;
   }
 }
+
+/**
+ * Loads an optional peer that turns a feature on merely by being installed (OpenTelemetry):
+ * null when the package is not installed, where requireOptionalPeer would throw.
+ */
+export function loadOptionalPeer<T>(packageName: string): T | null {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(packageName) as T;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && String((error as Error).message).includes(packageName)) return null;
+    throw error;
+  }
+}

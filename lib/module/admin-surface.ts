@@ -2,6 +2,7 @@ import { Controller, Provider, Type, UseGuards } from '@nestjs/common';
 import { TaskAuthGuard } from '../auth/task-auth.guard';
 import { isTaskWorkerThread } from '../executors/worker-thread';
 import { ADMIN_PROVIDERS, createAdminControllers } from '../http/admin-controllers';
+import { markAdminRoutes } from '../http/fastify-admin-routes';
 import { OpenApiController, TASKFLOW_ADMIN_CONTROLLERS } from '../integrations/openapi/openapi.controller';
 
 /** Controllers and providers of the admin HTTP surface for one mount path. */
@@ -13,6 +14,7 @@ export function adminSurface(path: string): { controllers: Type[]; providers: Pr
   Object.defineProperty(openApi, 'name', { value: OpenApiController.name });
   Controller(path)(openApi);
   UseGuards(TaskAuthGuard)(openApi);
+  markAdminRoutes(openApi);
   const controllers = [openApi, ...createAdminControllers(path)];
   return {
     controllers,

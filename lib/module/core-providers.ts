@@ -26,10 +26,17 @@ import { WorkerExecutor } from '../executors/worker-executor';
 import { isTaskWorkerThread } from '../executors/worker-thread';
 import { TaskMetricsExporter } from '../integrations/prometheus/task-metrics-exporter';
 import { TaskflowHealthIndicator } from '../integrations/health/taskflow-health.indicator';
+import { ATTEMPT_TRACER } from '../engine/attempt-tracer';
+import { createAttemptTracer } from '../integrations/opentelemetry/create-attempt-tracer';
+import { assertOneNestCore } from './nest-core-copies';
 import { TaskAdminOptions, TaskModuleAsyncOptions, TaskOptionsFactory } from '../options/task-options.interface';
+
+const NEST_CORE_CHECK = Symbol('TASKFLOW_NEST_CORE_CHECK');
 
 /** Providers shared by both modules: storage, the engine, discovery and lifecycle. */
 const ALL_CORE_PROVIDERS: Provider[] = [
+  // First, and with nothing to inject: it fails before the providers that inject Nest's classes would, with a message that says why.
+  { provide: NEST_CORE_CHECK, useFactory: () => assertOneNestCore() },
   TaskRegistry,
   TaskExplorer,
   // The records in memory: the runtime's live and recent tasks, and the memory backend's whole history.
@@ -50,6 +57,8 @@ const ALL_CORE_PROVIDERS: Provider[] = [
   ScheduleExplorer,
   { provide: SCHEDULE_SOURCE, useExisting: TaskScheduler },
   { provide: WORKER_EXECUTOR, useClass: WorkerExecutor },
+  // A span per attempt when @opentelemetry/api is installed (and a tracer provider registered); null otherwise.
+  { provide: ATTEMPT_TRACER, useFactory: createAttemptTracer },
   // Does nothing unless the `prometheus` option is set.
   TaskMetricsExporter,
   TaskflowHealthIndicator,

@@ -1,14 +1,24 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, NestModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { AdminBodyParsing } from '../http/admin-body-parsing';
 import { resolvePath } from '../options/resolve-options';
 import { TaskAdminAsyncOptions, TaskAdminOptions } from '../options/task-options.interface';
 import { adminSurface } from './admin-surface';
+import { assertOneNestCore } from './nest-core-copies';
 import { CORE_EXPORTS, CORE_PROVIDERS, asyncOptionsProviders, autoInstallProviders, syncOptionsProvider } from './core-providers';
 
 /** The task manager plus the REST admin API, the SSE stream, the dashboard and login. */
 @Module({})
-export class TaskAdminModule {
+export class TaskAdminModule implements NestModule {
+  constructor(private readonly bodyParsing: AdminBodyParsing) {}
+
+  /** Runs in `app.init()` before Nest registers any route: the last moment Fastify takes route options. */
+  configure(): void {
+    this.bodyParsing.beforeRoutes();
+  }
+
   static forRoot(options: TaskAdminOptions = {}): DynamicModule {
+    assertOneNestCore();
     const surface = adminSurface(resolvePath(options.path));
     return {
       module: TaskAdminModule,
@@ -22,6 +32,7 @@ export class TaskAdminModule {
 
   /** `path` and `autoInstall` decide which routes and interceptors exist, so they are given here, beside the factory. */
   static forRootAsync(options: TaskAdminAsyncOptions): DynamicModule {
+    assertOneNestCore();
     const path = resolvePath(options.path);
     const surface = adminSurface(path);
     return {

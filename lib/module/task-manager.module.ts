@@ -1,12 +1,14 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { TaskManagerAsyncOptions, TaskManagerOptions } from '../options/task-options.interface';
+import { assertOneNestCore } from './nest-core-copies';
 import { CORE_EXPORTS, CORE_PROVIDERS, asyncOptionsProviders, syncOptionsProvider } from './core-providers';
 
 /** The task manager and its lifecycle, with no routes: for apps that want tasks but no admin surface. */
 @Module({})
 export class TaskManagerModule {
   static forRoot(options: TaskManagerOptions = {}): DynamicModule {
+    assertOneNestCore();
     return {
       module: TaskManagerModule,
       global: true,
@@ -17,6 +19,7 @@ export class TaskManagerModule {
   }
 
   static forRootAsync(options: TaskManagerAsyncOptions): DynamicModule {
+    assertOneNestCore();
     return {
       module: TaskManagerModule,
       global: true,

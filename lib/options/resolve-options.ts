@@ -51,6 +51,7 @@ export interface ResolvedTaskOptions {
   workers: ResolvedWorkers | null;
   enqueueTimeout: number;
   prometheus: ResolvedPrometheusOptions | null;
+  propagateContext: boolean;
 }
 
 const KNOWN_OPTIONS = new Set([
@@ -83,6 +84,7 @@ const KNOWN_OPTIONS = new Set([
   'workers',
   'enqueueTimeout',
   'prometheus',
+  'propagateContext',
   'maxStreamsPerAddress',
   'maxStreams',
   'streamFirstBatchSize',
@@ -154,6 +156,7 @@ export function resolveOptions(input: TaskAdminOptions = {}, kind: 'admin' | 'ma
     workers: resolveWorkers(input.workers),
     enqueueTimeout: positiveNumber(input, 'enqueueTimeout', 10),
     prometheus: resolvePrometheus(input.prometheus),
+    propagateContext: bool(input, 'propagateContext', true),
   };
 }
 

@@ -59,6 +59,13 @@ export interface TaskManagerOptions {
    * `{ registry, prefix }` in a registry of yours. Default off.
    */
   prometheus?: boolean | TaskflowPrometheusOptions;
+  /**
+   * A task runs in the async context of the call that created it (addTask, enqueue, a
+   * retry): AsyncLocalStorage values (nestjs-cls, a request id) and OpenTelemetry's active
+   * span flow in, through every attempt. Tasks of schedules, requeue and other instances
+   * run in none. `false`: every task runs in none. Default true.
+   */
+  propagateContext?: boolean;
 }
 
 /** The pool that runs `executor: 'worker'` tasks, each thread booting a Nest application context. */

@@ -60,6 +60,9 @@ export class TaskPersistence {
     if (!this.storage.persistent) return;
     const backend = this.backend;
     await this.storage.open();
+    // Before any recovered task can start: a function paused before the restart stays paused.
+    await this.runtime.gates.paused.load();
+    this.runtime.gates.paused.start();
     await this.beat();
     await this.forgetDeadLocalInstances();
     await this.recovery.run(true);
@@ -86,6 +89,7 @@ export class TaskPersistence {
     this.sharing.stop();
     this.cancels.stop();
     await this.changes.stop();
+    this.runtime.gates.paused.stop();
     await this.recovery.settled();
     const left: TaskData[] = [];
     for (const task of unfinished) {
@@ -156,8 +160,9 @@ export class TaskPersistence {
 
   /**
    * Every schedule slot leaves a lease row: delete, about hourly, those expired
-   * over an hour ago (long past any late timer of that slot), the revocations of
-   * tokens that have expired, and instances whose lease ended over a day ago.
+   * over an hour ago (long past any late timer of that slot), the revocations
+   * of tokens that have expired, flow-control rows unused for an hour, and
+   * instances whose lease ended over a day ago.
    */
   private async pruneLeases(now = Date.now()): Promise<void> {
     if (now - this.leasesPrunedAt < LEASE_PRUNE_EVERY_MS) return;
@@ -169,6 +174,8 @@ export class TaskPersistence {
     for (const { id, leaseUntil } of await this.backend.listInstances()) {
       if (id !== this.instanceId && leaseUntil < now - DEAD_INSTANCE_KEPT_MS) await this.backend.removeInstance(id);
     }
+    // Rate-limit rows of keys idle for an hour (made again when the key is used).
+    await this.backend.pruneGateSlots(now - LEASE_PRUNE_EVERY_MS);
   }
 
   /** Instance rows of this host and pid space whose process is gone are dead now, lease or not. */

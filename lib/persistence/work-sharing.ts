@@ -69,7 +69,11 @@ export class WorkSharing {
       // Free slots and one round of them ahead, so the next task is here when a slot frees.
       const want = Math.min(this.runtime.handoff.spareSlots(Number.isFinite(this.keep) ? this.keep : 0), POOL_BATCH);
       if (want <= 0 || !this.runtime.handoff.fence.open) return;
-      const names = this.registry.all().map((r) => r.definition.name);
+      // Not a paused function's, nor one whose tasks already wait here for their limits.
+      const names = this.registry
+        .all()
+        .map((r) => r.definition.name)
+        .filter((name) => this.runtime.gates.claimable(name));
       const claimed = await this.backend.claimFromPool(this.storage.instanceId, want, names);
       this.poolBusy = claimed.length > 0;
       for (const task of claimed) {

@@ -214,6 +214,12 @@ export class TaskScheduler implements OnApplicationBootstrap, BeforeApplicationS
     let runLease = false;
     const periodMs = periodSeconds(definition.trigger, Date.now()) * 1000;
     if (!(await this.leases.take(leaseName, leaseSeconds, periodMs))) return;
+    // Checked once the slot is this instance's, so one instance logs the skip, not each.
+    if (this.runtime.gates.isPaused(definition.name)) {
+      this.logger.log(`Skipped ${definition.name} at ${new Date(slot).toISOString()}: the function is paused`);
+      this.emit();
+      return;
+    }
     if (!definition.overlap) {
       if (!(await this.leases.take(this.runLeaseName(entry), this.options.instanceLeaseSeconds, periodMs))) return;
       runLease = true;

@@ -3,6 +3,7 @@ import { TaskData } from '../task/task-record';
 import { TaskMetrics } from '../task/task-metrics';
 import { TaskPage, TaskQuery } from '../task/task-query';
 import { ChangeCursor, ChangeFeedKind, ChangeListener, ChangePage, StopListening, TaskChange } from './change-feed';
+import { GateAnswer, GateClaim, LOCAL_GRANT } from './gate-claims';
 import { TaskInsightQueries } from './insight-queries';
 import { InstanceState } from './instance-state';
 import { RevokedTokens } from './revoked-tokens';
@@ -121,7 +122,11 @@ export abstract class TaskBackend {
     return [];
   }
 
-  /** Claims up to `limit` pooled tasks of `funcNames`, highest priority then oldest first; each goes to one caller. */
+  /**
+   * Claims up to `limit` pooled tasks of `funcNames` that are due (`runAt` absent, null,
+   * or at or before the caller's clock), highest priority then oldest first; each goes to
+   * one caller. A pooled task not due yet stays in the pool until it is.
+   */
   async claimFromPool(instanceId: string, limit: number, funcNames: readonly string[]): Promise<TaskData[]> {
     void instanceId;
     void limit;
@@ -239,6 +244,48 @@ export abstract class TaskBackend {
 
   /** Newest first. */
   abstract listAudit(limit: number, offset: number): Promise<AuditEntry[]>;
+
+  /**
+   * Flow control across instances (see GateClaim): takes a concurrency slot for `holder`
+   * and reserves a rate row, both or neither. The engine has already applied every limit
+   * within its own process; the default, for a backend no other instance shares, grants.
+   */
+  async claimGate(holder: string, claim: GateClaim): Promise<GateAnswer> {
+    void holder;
+    void claim;
+    return LOCAL_GRANT;
+  }
+
+  /** Records the real start (epoch ms) of a task on the rate row its claim reserved; null: it never started. */
+  async settleRateSlot(holder: string, funcName: string, key: string, slot: number, startedAt: number | null, windowMs: number): Promise<void> {
+    void [holder, funcName, key, slot, startedAt, windowMs];
+  }
+
+  /** Gives back a concurrency slot `holder` took. */
+  async releaseGateSlot(holder: string, funcName: string, slot: number): Promise<void> {
+    void [holder, funcName, slot];
+  }
+
+  /** Forgets flow-control rows unused since before `before` (epoch ms); returns how many went. */
+  async pruneGateSlots(before: number): Promise<number> {
+    void before;
+    return 0;
+  }
+
+  private readonly pausedInMemory = new Set<string>();
+
+  /**
+   * The paused function names. The default keeps them in this process: a backend shared
+   * by several instances (and outliving restarts) overrides both methods.
+   */
+  async pausedFunctions(): Promise<string[]> {
+    return [...this.pausedInMemory];
+  }
+
+  async setPaused(funcName: string, paused: boolean): Promise<void> {
+    if (paused) this.pausedInMemory.add(funcName);
+    else this.pausedInMemory.delete(funcName);
+  }
 
   private readonly revokedInMemory = new RevokedTokens();
 

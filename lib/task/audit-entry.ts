@@ -1,6 +1,6 @@
-export type AuditAction = 'retry' | 'cancel' | 'bulk_retry' | 'delete_history' | 'login' | 'login_failed';
+export type AuditAction = 'retry' | 'cancel' | 'bulk_retry' | 'delete_history' | 'login' | 'login_failed' | 'pause' | 'resume';
 
-/** One admin action, as `GET {path}/audit` lists it. `task_id` is "bulk" for bulk actions, null for delete_history and sign-ins. */
+/** One admin action, as `GET {path}/audit` lists it. `task_id` is "bulk" for bulk actions, null for delete_history, sign-ins, pause and resume. */
 export interface AuditEntry {
   entry_id: string;
   action: AuditAction;

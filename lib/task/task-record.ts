@@ -27,6 +27,8 @@ export interface TaskRecord {
   progress: number | null;
   /** The instance that owns or last ran the task (null without a database, and while it waits in the shared pool). */
   instance: string | null;
+  /** When a task added with `delay` or `runAt` is due (it starts no earlier); null for one added without. */
+  run_at: string | null;
   args?: unknown[];
   /** The task's return value (JSON); null until it succeeds. */
   result?: unknown;
@@ -54,6 +56,8 @@ export interface TaskData {
   source: TaskSource;
   priority: number | null;
   progress: number | null;
+  /** Epoch ms before which the task does not start (`delay` / `runAt` of addTask); absent or null: at once. */
+  runAt?: number | null;
   args: unknown[];
   /** The return value of the successful attempt, JSON-safe and size-capped (capResult); null before. */
   result?: unknown;
@@ -102,6 +106,7 @@ export function toTaskRecord(task: TaskData, withArgs: boolean, withAttempts = f
     executor: task.executor ?? 'async',
     progress: task.progress,
     instance: task.owner,
+    run_at: task.runAt === null || task.runAt === undefined ? null : iso(task.runAt),
   };
   if (withArgs) {
     record.args = task.argsCipher !== null ? ['<encrypted>'] : task.args;

@@ -1,7 +1,7 @@
-import type { ServerResponse } from 'node:http';
+import type { ResponseAdapter } from './http-types';
 
 /** Lets browsers read `name` on cross-origin responses, keeping what a CORS middleware set. */
-export function exposeHeader(response: ServerResponse, name: string): void {
+export function exposeHeader(response: Pick<ResponseAdapter, 'getHeader' | 'setHeader'>, name: string): void {
   const current = response.getHeader('Access-Control-Expose-Headers');
   const list =
     current === undefined

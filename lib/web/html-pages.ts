@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
 import type { DashboardBundle } from '../dashboard/dashboard-assets';
+import type { ResponseAdapter } from './http-types';
 
 /** Escapes text for HTML element content and double-quoted attributes. */
 export function escapeHtml(text: string): string {
@@ -44,7 +44,7 @@ const BASE_CSS_HASH = styleHash(BASE_CSS);
  * Headers of every HTML page: a CSP that allows nothing but the inline style
  * above (by hash) and same-origin form posts, no framing, no caching.
  */
-export function setPageHeaders(response: ServerResponse): void {
+export function setPageHeaders(response: Pick<ResponseAdapter, 'setHeader'>): void {
   response.setHeader(
     'Content-Security-Policy',
     `default-src 'none'; style-src ${BASE_CSS_HASH}; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
@@ -146,7 +146,7 @@ export function renderDashboardPage(input: DashboardPageInput, bundle: Dashboard
  * Headers of the dashboard page: scripts, styles, images and connections from the
  * page's own origin only (no inline code), no framing, no caching of the page itself.
  */
-export function setDashboardHeaders(response: ServerResponse): void {
+export function setDashboardHeaders(response: Pick<ResponseAdapter, 'setHeader'>): void {
   response.setHeader(
     'Content-Security-Policy',
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +

@@ -24,6 +24,7 @@ export const httpMessages = {
   bulkId: (index: number, max: number) => `task_ids[${index}] must be a non-empty string of at most ${max} characters`,
   exportOffset: () => 'export.csv takes no offset',
   taskNotFound: () => 'Task not found',
+  functionNotFound: (name: string) => `No background task named ${describeValue(name)} is registered in this application`,
   routeNotFound: (method: string, url: string) => `Cannot ${method} ${url}`,
   unregisteredOnRetry: (name: string) => `Task function ${describeValue(name)} is no longer registered in this application and cannot be retried`,
   streamClosed: () => 'The server is shutting down',

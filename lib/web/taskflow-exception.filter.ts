@@ -1,10 +1,10 @@
 import { ArgumentsHost, BadRequestException, Catch, ConflictException, HttpException, NotFoundException } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
-import type { ServerResponse } from 'node:http';
 import { InvalidTransitionError } from '../errors/invalid-transition.error';
 import { TaskArgumentError } from '../errors/task-argument.error';
 import { TaskNotFoundError } from '../errors/task-not-found.error';
 import { UnknownTaskError } from '../errors/unknown-task.error';
+import { adaptResponse, redirect } from './http-adapter';
 import { httpMessages } from './http-messages';
 import { HttpRequest, requestPath } from './http-types';
 import { LoginRedirectException } from './login-redirect.exception';
@@ -31,13 +31,8 @@ export function toHttpException(error: unknown): unknown {
 export class TaskflowExceptionFilter extends BaseExceptionFilter {
   override catch(exception: unknown, host: ArgumentsHost): void {
     if (exception instanceof LoginRedirectException) {
-      const response = host.switchToHttp().getResponse<ServerResponse>();
-      if (!response.headersSent) {
-        response.statusCode = 302;
-        response.setHeader('Location', exception.location);
-        response.setHeader('Cache-Control', 'no-store');
-        response.end();
-      }
+      const response = adaptResponse(host.switchToHttp().getResponse<unknown>());
+      if (!response.raw.headersSent) redirect(response, exception.location);
       return;
     }
     if (exception instanceof RouteNotFoundException) {

@@ -5,14 +5,15 @@ import { comparator, pageOf } from '../../lib/storage/task-filter';
 import { TASK_SORTS } from '../../lib/task/task-query';
 import { errorSignature } from '../../lib/engine/task-insights.service';
 import { HttpApp, createHttpApp, gate, runToEnd, startHeld } from '../support/http-app';
+import { describeEachPlatform } from '../support/http-platforms';
 import { history, seedSqlite } from './seed';
 
 const MINUTE = 60_000;
 
-describe('dashboard page and assets', () => {
+describeEachPlatform('dashboard page and assets', (platform) => {
   let h: HttpApp;
   beforeAll(async () => {
-    h = await createHttpApp({ title: 'Ops <b>"&"</b>', pollInterval: 7 });
+    h = await createHttpApp({ title: 'Ops <b>"&"</b>', pollInterval: 7 }, { platform });
   });
   afterAll(() => h.close());
 
@@ -70,10 +71,10 @@ describe('dashboard page and assets', () => {
   });
 });
 
-describe('dashboard routes with auth on', () => {
+describeEachPlatform('dashboard routes with auth on', (platform) => {
   let h: HttpApp;
   beforeAll(async () => {
-    h = await createHttpApp({ auth: ['admin', 's3cret'] });
+    h = await createHttpApp({ auth: ['admin', 's3cret'] }, { platform });
   });
   afterAll(() => h.close());
 
@@ -114,7 +115,7 @@ describe('list sort and search in memory (pageOf)', () => {
   });
 });
 
-describe('dashboard read routes on SQLite', () => {
+describeEachPlatform('dashboard read routes on SQLite', (platform) => {
   let h: HttpApp;
   let seeded: TaskData[];
   let dispose: () => void;
@@ -124,7 +125,7 @@ describe('dashboard read routes on SQLite', () => {
     seeded = history(now);
     const db = await seedSqlite(seeded);
     dispose = db.dispose;
-    h = await createHttpApp({ snapshotDb: db.file, displayFuncArgs: true });
+    h = await createHttpApp({ snapshotDb: db.file, displayFuncArgs: true }, { platform });
   });
   afterAll(async () => {
     await h?.close();
@@ -241,7 +242,7 @@ describe('dashboard read routes on SQLite', () => {
     expect(res.headers['content-disposition']).toMatch(/^attachment; filename="tasks-[0-9TZ-]+\.csv"$/);
     const lines = res.text.split('\r\n');
     expect(lines[0]).toBe(
-      'task_id,func_name,status,source,priority,created_at,start_time,end_time,duration_seconds,retries_used,progress,tags,error,args',
+      'task_id,func_name,status,source,priority,created_at,start_time,end_time,duration_seconds,retries_used,progress,run_at,tags,error,args',
     );
     expect(lines).toHaveLength(6 + 2);
     expect(lines[7]).toBe('');
@@ -279,10 +280,10 @@ describe('dashboard read routes on SQLite', () => {
   });
 });
 
-describe('dashboard read routes in memory', () => {
+describeEachPlatform('dashboard read routes in memory', (platform) => {
   let h: HttpApp;
   beforeAll(async () => {
-    h = await createHttpApp({});
+    h = await createHttpApp({}, { platform });
     await runToEnd(h.manager, 'Jobs.ok', 'a');
     await runToEnd(h.manager, 'Jobs.fail', 'Timeout after 31337 ms');
     await runToEnd(h.manager, 'Jobs.fail', 'Timeout after 42424 ms');
@@ -290,7 +291,7 @@ describe('dashboard read routes in memory', () => {
   afterAll(() => h.close());
 
   it('answers throughput, functions and dead letters from the records in memory', async () => {
-    const held = await startHeld(h.manager, 'insights-mem');
+    const held = await startHeld(h.manager, `insights-mem-${platform}`);
     const throughput = (await request(h.server).get('/tasks/insights/throughput?minutes=2').expect(200)).body;
     const sum = (key: string) => throughput.buckets.reduce((n: number, b: Record<string, number>) => n + b[key], 0);
     expect([sum('success'), sum('failed')]).toEqual([1, 2]);
@@ -302,6 +303,6 @@ describe('dashboard read routes in memory', () => {
     const dead = (await request(h.server).get('/tasks/insights/dead-letters').expect(200)).body;
     expect(dead.groups).toEqual([expect.objectContaining({ signature: 'Error: Timeout after <n> ms', count: 2 })]);
     await h.manager.cancel(held);
-    gate('insights-mem').open();
+    gate(`insights-mem-${platform}`).open();
   });
 });

@@ -52,7 +52,7 @@ describeBrowser('dashboard in a browser: live updates, details, actions (memory 
   });
 
   afterAll(async () => {
-    for (const key of ['live-1', 'live-report', 'poll-1']) gate(key).open();
+    for (const key of ['live-1', 'live-report', 'poll-1', 'due-1']) gate(key).open();
     await browser?.close();
     await h?.close();
   });
@@ -202,6 +202,30 @@ describeBrowser('dashboard in a browser: live updates, details, actions (memory 
     expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
     await page.click('#theme-toggle');
     expect(await background()).toBe('rgb(15, 18, 24)');
+  });
+
+  it("shows a waiting task's due time in its row and the detail panel, until it starts", async () => {
+    const { page } = await open();
+    await page.goto(dashboard());
+    await waitReady(page);
+    await page.waitForSelector('#live[data-state="live"]');
+    const id = h.manager.addTask('LiveJobs.step', ['due-1'], { delay: 2 });
+    const runAt = (await h.manager.getTask(id))!.run_at!;
+    const row = page.locator(`#tasks-body tr[data-id="${id}"]`);
+    await row.locator('.badge.st-pending').waitFor();
+    expect(await row.locator('.c-status .due time').getAttribute('datetime')).toBe(runAt);
+    expect(await row.locator('.c-status .due').textContent()).toMatch(/^due \d\d:\d\d:\d\d/);
+    await row.click();
+    const panel = page.locator('#detail');
+    const due = panel.locator('dl.fields dt', { hasText: /^Due$/ });
+    await due.waitFor();
+    expect(await panel.locator('dl.fields dt:text-is("Due") + dd time').getAttribute('datetime')).toBe(runAt);
+
+    await row.locator('.badge.st-running').waitFor({ timeout: 10_000 });
+    expect(await row.locator('.due').count()).toBe(0);
+    await panel.locator('dl.fields dt:text-is("Was due")').waitFor();
+    gate('due-1').open();
+    await row.locator('.badge.st-success').waitFor();
   });
 
   it('stays readable at 360 px wide: nothing overflows the viewport', async () => {

@@ -82,5 +82,18 @@ describeBrowser('dashboard shows only what the role may do', () => {
     await page.locator('#panel-dead').waitFor();
     expect(await page.locator('#dl-replay-window').isVisible()).toBe(offered.operate);
     expect(await page.locator('#dl-replay-selected').isVisible()).toBe(offered.operate);
+
+    // Registered: pause and resume a function, for those who may.
+    await page.click('#tab-registered');
+    const card = page.locator('#reg-body .reg-card[data-name="Jobs.ok"]');
+    await card.waitFor();
+    expect(await card.locator('button', { hasText: 'Pause' }).count()).toBe(offered.operate ? 1 : 0);
+    if (!offered.operate) return;
+    await card.locator('button', { hasText: 'Pause' }).click();
+    await page.locator('#reg-body .reg-card[data-name="Jobs.ok"] .pill-paused').waitFor();
+    expect(h.manager.isPaused('Jobs.ok')).toBe(true);
+    await page.locator('#reg-body .reg-card[data-name="Jobs.ok"] button', { hasText: 'Resume' }).click();
+    await page.locator('#reg-body .reg-card[data-name="Jobs.ok"] button', { hasText: 'Pause' }).waitFor();
+    expect(h.manager.isPaused('Jobs.ok')).toBe(false);
   });
 });

@@ -3,6 +3,7 @@ import { Test } from '@nestjs/testing';
 import { firstValueFrom, filter } from 'rxjs';
 import request from 'supertest';
 import { BackgroundTask, TaskAdminModule, TaskManager, TaskflowInterceptor } from '../../lib';
+import { HttpPlatform, createPlatformApp, describeEachPlatform } from '../support/http-platforms';
 
 const timeline: string[] = [];
 
@@ -76,13 +77,14 @@ class UndecoratedController {
   }
 }
 
-async function start(autoInstall: boolean): Promise<INestApplication> {
+async function start(platform: HttpPlatform, autoInstall: boolean): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
     imports: [TaskAdminModule.forRoot({ autoInstall, shutdownGracePeriod: 0 })],
     providers: [Work],
     controllers: [InterceptedController, PlainController, UndecoratedController],
   }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
+  const app = createPlatformApp(moduleRef, platform, {}, { logger: false });
+  // A middleware sees Node's response on both platforms.
   app.use((_req: unknown, res: { on(e: string, f: () => void): void }, next: () => void) => {
     res.on('finish', () => timeline.push('response finished'));
     next();
@@ -91,45 +93,43 @@ async function start(autoInstall: boolean): Promise<INestApplication> {
   return app;
 }
 
-describe('after-response dispatch through real HTTP', () => {
+describeEachPlatform('after-response dispatch through real HTTP', (platform) => {
+  /** One app without autoInstall and one with it; each test uses its own route. */
   let app: INestApplication;
-  afterEach(async () => {
-    await app.close();
-    timeline.length = 0;
+  let autoInstalled: INestApplication;
+  beforeAll(async () => {
+    [app, autoInstalled] = await Promise.all([start(platform, false), start(platform, true)]);
   });
+  afterAll(() => Promise.all([app?.close(), autoInstalled?.close()]));
+  beforeEach(() => (timeline.length = 0));
 
-  async function post(path: string): Promise<string> {
-    const res = await request(app.getHttpServer()).post(path).expect(201);
-    await app.get(TaskManager).waitFor(res.body.task_id);
+  async function post(path: string, on = app): Promise<string> {
+    const res = await request(on.getHttpServer()).post(path).expect(201);
+    await on.get(TaskManager).waitFor(res.body.task_id);
     return res.body.task_id;
   }
 
   it('with TaskflowInterceptor, starts a task only after the response has been sent', async () => {
-    app = await start(false);
     await post('/intercepted/deferred');
     expect(timeline).toEqual(['handler returned', 'response finished', 'task deferred started']);
   });
 
   it('starts eager tasks at once even inside an intercepted request', async () => {
-    app = await start(false);
     await post('/intercepted/eager');
     expect(timeline).toEqual(['task eager started', 'handler returned', 'response finished']);
   });
 
   it('without the interceptor, starts tasks at once', async () => {
-    app = await start(false);
     await post('/plain');
     expect(timeline).toEqual(['task plain started', 'handler returned', 'response finished']);
   });
 
   it('with autoInstall, defers tasks of routes without the decorator too', async () => {
-    app = await start(true);
-    await post('/global');
+    await post('/global', autoInstalled);
     expect(timeline).toEqual(['handler returned', 'response finished', 'task global started']);
   });
 
   it('without autoInstall, the global interceptor leaves other routes alone', async () => {
-    app = await start(false);
     await post('/global');
     expect(timeline).toEqual(['task global started', 'handler returned', 'response finished']);
   });

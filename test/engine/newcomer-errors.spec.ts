@@ -81,7 +81,7 @@ describe("a newcomer's mistakes get messages that say which one", () => {
  * mismatch ("Type 'string' is not assignable to type 'number'"), not a complaint that
  * the method is not a string.
  */
-describe('addTask types', () => {
+describe('addTask and enqueue types', () => {
   it('type-checks the arguments of a decorated method', () => {
     const check = (manager: TaskManager, mailer: Mailer) => {
       manager.addTask(mailer.send, ['a', 1]);
@@ -90,6 +90,12 @@ describe('addTask types', () => {
       manager.addTask(mailer.send, ['a', 'b']);
       // @ts-expect-error the arguments are required
       manager.addTask(mailer.send);
+      void manager.enqueue(mailer.send, ['a', 1]);
+      void manager.enqueue('Mailer.send', ['anything']);
+      // @ts-expect-error enqueue has one signature too: the error is the argument mismatch
+      void manager.enqueue(mailer.send, ['a', 'b']);
+      // @ts-expect-error the arguments are required
+      void manager.enqueue(mailer.send);
     };
     expect(typeof check).toBe('function');
   });

@@ -90,6 +90,7 @@ describe('TaskManager API', () => {
       'executor',
       'progress',
       'instance',
+      'run_at',
       'attempts',
     ]);
     const record = await manager.waitFor(id);

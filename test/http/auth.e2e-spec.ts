@@ -6,6 +6,7 @@ import { TaskAuthBackend } from '../../lib';
 import { TASKFLOW_OPTIONS } from '../../lib/constants';
 import { ResolvedTaskOptions } from '../../lib/options/resolve-options';
 import { HttpApp, createHttpApp, runToEnd, startHeld } from '../support/http-app';
+import { describeEachPlatform } from '../support/http-platforms';
 import { SseReader } from '../support/http-sse';
 
 const SECRET = 'test-secret-key-0123456789';
@@ -25,7 +26,7 @@ function standard(body: unknown, status: number): void {
   expect(body).toEqual(expect.objectContaining({ statusCode: status, message: expect.any(String), error: expect.any(String) }));
 }
 
-describe('auth', () => {
+describeEachPlatform('auth', (platform) => {
   let h: HttpApp;
   let clock = Date.now();
   let origin: string;
@@ -43,9 +44,10 @@ describe('auth', () => {
         title: '<script>alert("t")</script>',
       },
       {
+        platform,
         tuning: { now: () => clock },
         // Behind one trusted proxy (a hop count) the client address comes from X-Forwarded-For (the throttle tests use it).
-        configure: (app) => (app.getHttpAdapter().getInstance() as { set(k: string, v: unknown): void }).set('trust proxy', 1),
+        trustProxy: 1,
       },
     );
     origin = h.url;
@@ -229,7 +231,7 @@ describe('auth', () => {
   describe('cross-origin writes', () => {
     let held: string;
     beforeAll(async () => {
-      held = await startHeld(h.manager, 'auth-origin');
+      held = await startHeld(h.manager, `auth-origin-${platform}`);
     });
 
     it('refuses a cookie-authenticated POST or DELETE from another origin with 403', async () => {
@@ -363,14 +365,9 @@ describe('auth', () => {
   });
 });
 
-describe('auth settings', () => {
-  it('sets Secure on the cookie behind an HTTPS proxy when express trusts it', async () => {
-    const h = await createHttpApp(
-      { auth: ['u', 'p'], secretKey: SECRET, path: '/admin/jobs' },
-      {
-        configure: (app) => (app.getHttpAdapter().getInstance() as { set(k: string, v: unknown): void }).set('trust proxy', true),
-      },
-    );
+describeEachPlatform('auth settings', (platform) => {
+  it('sets Secure on the cookie behind an HTTPS proxy when the platform trusts it', async () => {
+    const h = await createHttpApp({ auth: ['u', 'p'], secretKey: SECRET, path: '/admin/jobs' }, { platform, trustProxy: true });
     try {
       const res = await request(h.server)
         .post('/admin/jobs/auth/login')
@@ -424,7 +421,7 @@ describe('auth settings', () => {
   it('warns once, without the key, when the secret key is generated', async () => {
     const warnings: string[] = [];
     const logger: LoggerService = { log() {}, error() {}, warn: (m: unknown) => void warnings.push(String(m)), debug() {}, verbose() {} };
-    const h = await createHttpApp({ auth: ['u', 'p'] }, { logger });
+    const h = await createHttpApp({ auth: ['u', 'p'] }, { platform, logger });
     try {
       const options = h.app.get<ResolvedTaskOptions>(TASKFLOW_OPTIONS);
       const about = warnings.filter((w) => /secretKey/.test(w));
@@ -445,7 +442,7 @@ describe('auth settings', () => {
         return username === 'carol' && password === 'pw';
       }
     }
-    const h = await createHttpApp({ auth: new Directory(), secretKey: SECRET });
+    const h = await createHttpApp({ auth: new Directory(), secretKey: SECRET }, { platform });
     try {
       await request(h.server).post('/tasks/auth/login').send({ username: 'carol', password: 'pw' }).expect(200);
       await request(h.server).post('/tasks/auth/login').send({ username: 'carol', password: 'no' }).expect(401);
@@ -456,7 +453,7 @@ describe('auth settings', () => {
   });
 
   it('with publicStream the stream is open while the API stays closed', async () => {
-    const h = await createHttpApp({ auth: ['u', 'p'], secretKey: SECRET, publicStream: true });
+    const h = await createHttpApp({ auth: ['u', 'p'], secretKey: SECRET, publicStream: true }, { platform });
     try {
       const sse = await SseReader.open(`${h.url}/tasks/dashboard/stream`);
       expect(sse.status).toBe(200);

@@ -7,6 +7,7 @@ import { TaskPrincipal } from '../../lib/auth/task-principal';
 import { ADMIN_PROVIDERS, createAdminControllers } from '../../lib/http/admin-controllers';
 import { HttpRequest } from '../../lib/web/http-types';
 import { Jobs, runToEnd } from '../support/http-app';
+import { createPlatformApp, describeEachPlatform } from '../support/http-platforms';
 
 /** A guard that also accepts an API key and answers 418 instead of 401: every step is overridable. */
 @Injectable()
@@ -25,7 +26,7 @@ class ApiKeyGuard extends TaskAuthGuard {
   }
 }
 
-describe('TaskAuthGuard can be extended', () => {
+describeEachPlatform('TaskAuthGuard can be extended', (platform) => {
   let app: INestApplication;
 
   beforeAll(async () => {
@@ -35,7 +36,7 @@ describe('TaskAuthGuard can be extended', () => {
       imports: [TaskAdminModule.forRoot({ auth: ['admin', 'pw'], secretKey: 'guard-secret', shutdownGracePeriod: 0 }), CustomSurface],
       providers: [Jobs],
     }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
+    app = createPlatformApp(moduleRef, platform, {}, { logger: false });
     await app.listen(0, '127.0.0.1');
   });
   afterAll(() => app.close());

@@ -1,12 +1,9 @@
 import request from 'supertest';
 import { TaskAuthBackend } from '../../lib';
 import { HttpApp, createHttpApp } from '../support/http-app';
+import { TrustProxy, describeEachPlatform } from '../support/http-platforms';
 
 const SECRET = 'throttle-secret-0123456789';
-type TrustProxy = boolean | number | string;
-
-const trusting = (value: TrustProxy) => (app: { getHttpAdapter(): { getInstance(): unknown } }) =>
-  (app.getHttpAdapter().getInstance() as { set(k: string, v: unknown): void }).set('trust proxy', value);
 
 /** A directory that takes 100 ms to answer, as an LDAP or database lookup may. */
 class SlowDirectory extends TaskAuthBackend {
@@ -22,11 +19,11 @@ function statuses(responses: request.Response[]): Record<number, number> {
   return counts;
 }
 
-describe('login throttle over HTTP', () => {
+describeEachPlatform('login throttle over HTTP', (platform) => {
   describe('with a slow asynchronous backend', () => {
     let h: HttpApp;
     beforeAll(async () => {
-      h = await createHttpApp({ auth: new SlowDirectory(), secretKey: SECRET }, { tuning: { now: () => 0 } });
+      h = await createHttpApp({ auth: new SlowDirectory(), secretKey: SECRET }, { platform, tuning: { now: () => 0 } });
     });
     afterAll(() => h.close());
 
@@ -54,7 +51,7 @@ describe('login throttle over HTTP', () => {
           ],
           secretKey: SECRET,
         },
-        { tuning: { now: () => clock }, configure: trusting(1) },
+        { platform, tuning: { now: () => clock }, trustProxy: 1 },
       );
     });
     afterAll(() => h.close());
@@ -99,7 +96,7 @@ describe('login throttle over HTTP', () => {
   ])('with %s the throttle keys on the connection address', (_label, trust) => {
     let h: HttpApp;
     beforeAll(async () => {
-      h = await createHttpApp({ auth: ['admin', 's3cret'], secretKey: SECRET }, { tuning: { now: () => 0 }, configure: trusting(trust) });
+      h = await createHttpApp({ auth: ['admin', 's3cret'], secretKey: SECRET }, { platform, tuning: { now: () => 0 }, trustProxy: trust });
     });
     afterAll(() => h.close());
 
@@ -121,7 +118,7 @@ describe('login throttle over HTTP', () => {
   });
 
   it('with a list of trusted proxies the throttle keys on the address they forwarded', async () => {
-    const h = await createHttpApp({ auth: ['admin', 's3cret'], secretKey: SECRET }, { tuning: { now: () => 0 }, configure: trusting('loopback') });
+    const h = await createHttpApp({ auth: ['admin', 's3cret'], secretKey: SECRET }, { platform, tuning: { now: () => 0 }, trustProxy: 'loopback' });
     try {
       for (let i = 0; i < 5; i++) {
         await request(h.server)

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { TaskAdminModule, TaskAuthBackend, TaskAuthResult, TaskRole } from '../../lib';
 import { HttpApp, createHttpApp, runToEnd, startHeld } from '../support/http-app';
+import { describeEachPlatform } from '../support/http-platforms';
 import { SseReader } from '../support/http-sse';
 
 const SECRET = 'roles-secret-0123456789';
@@ -14,21 +15,24 @@ interface Route {
   send(authorization: string): Promise<{ status: number; body: unknown }>;
 }
 
-describe('roles', () => {
+describeEachPlatform('roles', (platform) => {
   let h: HttpApp;
   const tokens = {} as Record<TaskRole, string>;
   let failedId: string;
 
   beforeAll(async () => {
-    h = await createHttpApp({
-      auth: [
-        ['vera', 'view-pass', 'viewer'],
-        ['otto', 'op-pass', 'operator'],
-        ['ada', 'admin-pass', 'admin'],
-        ['dan', 'default-pass'],
-      ],
-      secretKey: SECRET,
-    });
+    h = await createHttpApp(
+      {
+        auth: [
+          ['vera', 'view-pass', 'viewer'],
+          ['otto', 'op-pass', 'operator'],
+          ['ada', 'admin-pass', 'admin'],
+          ['dan', 'default-pass'],
+        ],
+        secretKey: SECRET,
+      },
+      { platform },
+    );
     for (const [role, username, password] of [
       ['viewer', 'vera', 'view-pass'],
       ['operator', 'otto', 'op-pass'],
@@ -157,7 +161,7 @@ describe('roles', () => {
   });
 });
 
-describe('roles from a TaskAuthBackend', () => {
+describeEachPlatform('roles from a TaskAuthBackend', (platform) => {
   class Directory extends TaskAuthBackend {
     readonly users = new Map<string, TaskAuthResult>([
       ['root', true],
@@ -175,7 +179,7 @@ describe('roles from a TaskAuthBackend', () => {
 
   it('takes the role from { role }, true as admin; an unknown role is a backend error; userExists is consulted', async () => {
     const directory = new Directory();
-    const h = await createHttpApp({ auth: directory, secretKey: SECRET });
+    const h = await createHttpApp({ auth: directory, secretKey: SECRET }, { platform });
     try {
       const root = await request(h.server).post('/tasks/auth/login').send({ username: 'root', password: 'pw' }).expect(200);
       expect(root.body.role).toBe('admin');

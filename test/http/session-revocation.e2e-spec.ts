@@ -2,6 +2,7 @@ import request from 'supertest';
 import { REVOCATION_REFRESH_MS } from '../../lib/auth/session-revocations';
 import { DatabaseTarget, describeEachDatabase, uniquePrefix } from '../support/databases';
 import { HttpApp, createHttpApp } from '../support/http-app';
+import { describeEachPlatform } from '../support/http-platforms';
 
 const SECRET = 'session-revocation-secret-0123456789';
 const USERS: [string, string][] = [
@@ -31,9 +32,9 @@ async function untilStatus(h: HttpApp, headers: Record<string, string>, status: 
   }
 }
 
-describe('logout ends the session (memory backend)', () => {
+describeEachPlatform('logout ends the session (memory backend)', (platform) => {
   let h: HttpApp;
-  beforeAll(async () => (h = await createHttpApp({ auth: USERS, secretKey: SECRET })));
+  beforeAll(async () => (h = await createHttpApp({ auth: USERS, secretKey: SECRET }, { platform })));
   afterAll(() => h.close());
 
   it('the cookie it carried answers 401 afterwards; another session of the same user stays valid', async () => {

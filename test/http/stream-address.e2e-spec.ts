@@ -1,7 +1,6 @@
 import http from 'node:http';
 import { HttpApp, createHttpApp } from '../support/http-app';
-
-type TrustProxy = boolean | number;
+import { HttpPlatform, TrustProxy, describeEachPlatform } from '../support/http-platforms';
 
 /** A stream request claiming `forwardedFor`: its status (the stream stays open until `close`). */
 function openClaiming(url: string, forwardedFor: string): Promise<{ status: number; close: () => void }> {
@@ -15,14 +14,11 @@ function openClaiming(url: string, forwardedFor: string): Promise<{ status: numb
   });
 }
 
-async function appTrusting(trust: TrustProxy): Promise<HttpApp> {
-  return createHttpApp(
-    { maxStreamsPerAddress: 2, maxStreams: 50 },
-    { configure: (app) => (app.getHttpAdapter().getInstance() as { set(k: string, v: unknown): void }).set('trust proxy', trust) },
-  );
+async function appTrusting(platform: HttpPlatform, trust: TrustProxy): Promise<HttpApp> {
+  return createHttpApp({ maxStreamsPerAddress: 2, maxStreams: 50 }, { platform, trustProxy: trust });
 }
 
-describe('stream caps key on the client address the login throttle uses', () => {
+describeEachPlatform('stream caps key on the client address the login throttle uses', (platform) => {
   const open: { close: () => void }[] = [];
   let h: HttpApp | undefined;
   afterEach(async () => {
@@ -31,7 +27,7 @@ describe('stream caps key on the client address the login throttle uses', () => 
   });
 
   it('with trust proxy true, a rotating X-Forwarded-For does not lift the per-address cap', async () => {
-    h = await appTrusting(true);
+    h = await appTrusting(platform, true);
     const statuses: number[] = [];
     for (let i = 1; i <= 4; i++) {
       const stream = await openClaiming(`${h.url}/tasks/dashboard/stream`, `203.0.113.${i}`);
@@ -42,7 +38,7 @@ describe('stream caps key on the client address the login throttle uses', () => 
   });
 
   it('behind one trusted proxy (a hop count), each forwarded client has its own streams', async () => {
-    h = await appTrusting(1);
+    h = await appTrusting(platform, 1);
     const statuses: number[] = [];
     for (const client of ['203.0.113.1', '203.0.113.1', '203.0.113.1', '203.0.113.2']) {
       const stream = await openClaiming(`${h.url}/tasks/dashboard/stream`, client);

@@ -4,6 +4,7 @@ import { InvalidOptionError, TaskManagerModule, TaskManagerOptions } from '../..
 import { resolveOptions } from '../../lib/options/resolve-options';
 import { TaskEventHub } from '../../lib/stream/task-event-hub';
 import { HttpApp, createHttpApp, gate, startHeld } from '../support/http-app';
+import { describeEachPlatform } from '../support/http-platforms';
 import { SseEvent, SseReader } from '../support/http-sse';
 
 /** Resolves once `condition` holds, polling; fails after `timeoutMs`. */
@@ -57,21 +58,24 @@ function openFrom(url: string, localAddress: string): Promise<{ status: number; 
 const isTask = (e: SseEvent) => e.data !== undefined && e.event === undefined;
 const MB = 1024 * 1024;
 
-describe('SSE stream bounds', () => {
+describeEachPlatform('SSE stream bounds', (platform) => {
   describe('200 clients that do not read while 3,000 tasks are pending', () => {
     let h: HttpApp;
     const sockets: net.Socket[] = [];
 
     beforeAll(async () => {
-      h = await createHttpApp({ maxConcurrentTasks: 1, displayFuncArgs: true }, { tuning: { keepAliveMs: 60_000, metricsIntervalMs: 60_000 } });
-      await startHeld(h.manager, 'bounds-hold');
+      h = await createHttpApp(
+        { maxConcurrentTasks: 1, displayFuncArgs: true },
+        { platform, tuning: { keepAliveMs: 60_000, metricsIntervalMs: 60_000 } },
+      );
+      await startHeld(h.manager, `bounds-hold-${platform}`);
       // A record of about 1 KB each, as a task with a few arguments has.
       const payload = 'x'.repeat(700);
       for (let i = 0; i < 3000; i++) h.manager.addTask('Jobs.ok', [`${i}-${payload}`]);
     });
     afterAll(async () => {
       sockets.forEach((s) => s.destroy());
-      gate('bounds-hold').open();
+      gate(`bounds-hold-${platform}`).open();
       await h.close();
     });
 
@@ -115,7 +119,7 @@ describe('SSE stream bounds', () => {
         expect(BigInt(hint.id!)).toBeGreaterThanOrEqual(ids[999]);
 
         const held = records[0].task_id;
-        gate('bounds-hold').open();
+        gate(`bounds-hold-${platform}`).open();
         const done = await reader.waitFor(
           (e) => isTask(e) && JSON.parse(e.data!).task_id === held && JSON.parse(e.data!).status === 'success',
           20_000,
@@ -131,13 +135,13 @@ describe('SSE stream bounds', () => {
     let h: HttpApp;
 
     beforeAll(async () => {
-      h = await createHttpApp({ maxConcurrentTasks: 1, displayFuncArgs: true, streamFirstBatchSize: 5000 });
-      await startHeld(h.manager, 'paged-hold');
+      h = await createHttpApp({ maxConcurrentTasks: 1, displayFuncArgs: true, streamFirstBatchSize: 5000 }, { platform });
+      await startHeld(h.manager, `paged-hold-${platform}`);
       const payload = 'y'.repeat(2000);
       for (let i = 0; i < 2000; i++) h.manager.addTask('Jobs.ok', [`${i}-${payload}`]);
     });
     afterAll(async () => {
-      gate('paged-hold').open();
+      gate(`paged-hold-${platform}`).open();
       await h.close();
     });
 
@@ -158,7 +162,7 @@ describe('SSE stream bounds', () => {
         const ids = first.map((e) => BigInt(e.id!));
         expect(ids.every((id, i) => i === 0 || id > ids[i - 1])).toBe(true);
         expect(reader.events.some((e) => e.event === 'resync')).toBe(false);
-        gate('paged-hold').open();
+        gate(`paged-hold-${platform}`).open();
         await reader.waitFor((e) => isTask(e) && JSON.parse(e.data!).task_id === expected[0] && JSON.parse(e.data!).status === 'success', 20_000);
       } finally {
         reader.close();
@@ -172,7 +176,7 @@ describe('SSE stream bounds', () => {
     const open: { close: () => void }[] = [];
 
     beforeAll(async () => {
-      h = await createHttpApp({ maxStreamsPerAddress: 3, maxStreams: 5 });
+      h = await createHttpApp({ maxStreamsPerAddress: 3, maxStreams: 5 }, { platform });
       url = `${h.url}/tasks/dashboard/stream`;
     });
     afterEach(() => open.splice(0).forEach((s) => s.close()));

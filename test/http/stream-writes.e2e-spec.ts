@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { HttpApp, createHttpApp } from '../support/http-app';
+import { describeEachPlatform } from '../support/http-platforms';
 import { SseReader } from '../support/http-sse';
 
 /**
@@ -7,11 +8,11 @@ import { SseReader } from '../support/http-sse';
  * costs a socket write (a syscall) per client. The stream holds the socket corked
  * for the rest of the event-loop turn, so a burst leaves in a handful of writes.
  */
-describe('SSE stream writes', () => {
+describeEachPlatform('SSE stream writes', (platform) => {
   let h: HttpApp;
 
   beforeAll(async () => {
-    h = await createHttpApp({ maxConcurrentTasks: 50 }, { tuning: { flushWindowMs: 20, metricsIntervalMs: 60_000, keepAliveMs: 60_000 } });
+    h = await createHttpApp({ maxConcurrentTasks: 50 }, { platform, tuning: { flushWindowMs: 20, metricsIntervalMs: 60_000, keepAliveMs: 60_000 } });
   });
   afterAll(() => h.close());
 

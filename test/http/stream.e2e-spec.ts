@@ -4,6 +4,7 @@ import { BackgroundTask, TaskRecord, taskLog } from '../../lib';
 import { DEFAULT_ADMIN_TUNING } from '../../lib/options/admin-tuning';
 import { TaskEventHub } from '../../lib/stream/task-event-hub';
 import { HttpApp, createHttpApp, gate, runToEnd, startHeld } from '../support/http-app';
+import { describeEachPlatform } from '../support/http-platforms';
 import { SseEvent, SseReader } from '../support/http-sse';
 
 const TUNING = { keepAliveMs: 200, metricsIntervalMs: 300, flushWindowMs: 20 };
@@ -33,7 +34,7 @@ class Steps {
   }
 }
 
-describe('SSE stream', () => {
+describeEachPlatform('SSE stream', (platform) => {
   let h: HttpApp;
   let stream: string;
   const readers: SseReader[] = [];
@@ -44,7 +45,7 @@ describe('SSE stream', () => {
   };
 
   beforeAll(async () => {
-    h = await createHttpApp({ maxConcurrentTasks: 1, displayFuncArgs: true }, { tuning: TUNING });
+    h = await createHttpApp({ maxConcurrentTasks: 1, displayFuncArgs: true }, { platform, tuning: TUNING });
     stream = `${h.url}/tasks/dashboard/stream`;
   });
   afterEach(() => readers.splice(0).forEach((r) => r.close()));
@@ -60,7 +61,7 @@ describe('SSE stream', () => {
 
   it('sends every pending and running task first, with increasing ids, then changes as they happen', async () => {
     await runToEnd(h.manager, 'Jobs.ok', 'finished-before');
-    const running = await startHeld(h.manager, 'first-batch');
+    const running = await startHeld(h.manager, `first-batch-${platform}`);
     const pending = h.manager.addTask('Jobs.ok', ['waiting']);
     const sse = await open();
     const first = [await sse.next(), await sse.next()];
@@ -72,7 +73,7 @@ describe('SSE stream', () => {
     expect(BigInt(first[1].id!)).toBeGreaterThan(BigInt(first[0].id!));
     expect(recordOf(first[1])).toEqual(expect.objectContaining({ args: ['waiting'] }));
 
-    gate('first-batch').open();
+    gate(`first-batch-${platform}`).open();
     const done = await sse.waitFor(taskEvent(pending, 'success'));
     expect(BigInt(done.id!)).toBeGreaterThan(BigInt(first[1].id!));
     expect(sse.events.filter(isTask).some((e) => recordOf(e).task_id !== running && recordOf(e).task_id !== pending)).toBe(false);
@@ -100,7 +101,7 @@ describe('SSE stream', () => {
   });
 
   it('replays changes made while no client was connected, each event with the state of its own flush', async () => {
-    const app = await createHttpApp({ displayFuncArgs: true }, { tuning: TUNING, providers: [Steps] });
+    const app = await createHttpApp({ displayFuncArgs: true }, { platform, tuning: TUNING, providers: [Steps] });
     const latest = new Map<string, TaskRecord>();
     const sub = app.manager.events$.subscribe((r) => latest.set(r.task_id, r));
     try {
@@ -117,13 +118,13 @@ describe('SSE stream', () => {
       // Each step's changes fall in one flush window (they happen within one turn), so
       // each step is one event per task, carrying that task's state at the step's end.
       const expected: TaskRecord[] = [];
-      const steps = app.manager.addTask('Steps.run', ['offline']);
+      const steps = app.manager.addTask('Steps.run', [`offline-${platform}`]);
       await numbered();
       expected.push(latest.get(steps)!);
       const failed = await runToEnd(app.manager, 'Jobs.fail', 'offline-fail');
       await numbered();
       expected.push(latest.get(failed.task_id)!);
-      gate('offline').open();
+      gate(`offline-${platform}`).open();
       await app.manager.waitFor(steps);
       await numbered();
       expected.push(latest.get(steps)!);
@@ -174,23 +175,23 @@ describe('SSE stream', () => {
   });
 
   it('sends the first batch when Last-Event-ID is unknown, malformed or older than the buffer', async () => {
-    const live = await startHeld(h.manager, 'old-id');
+    const live = await startHeld(h.manager, `old-id-${platform}`);
     for (const id of ['1', 'abc', '99999999999999999', '-5', '']) {
       const sse = await open(id === '' ? {} : { 'Last-Event-ID': id });
       const first = await sse.waitFor(isTask);
       expect(recordOf(first)).toEqual(expect.objectContaining({ task_id: live, status: 'running' }));
     }
-    gate('old-id').open();
+    gate(`old-id-${platform}`).open();
     await h.manager.waitFor(live);
   });
 
   it('falls back to the first batch once the Last-Event-ID left the replay buffer (default size at least 1000)', async () => {
     expect(DEFAULT_ADMIN_TUNING.replayBufferSize).toBeGreaterThanOrEqual(1000);
-    const tiny = await createHttpApp({}, { tuning: { ...TUNING, replayBufferSize: 3 } });
+    const tiny = await createHttpApp({}, { platform, tuning: { ...TUNING, replayBufferSize: 3 } });
     try {
       const url = `${tiny.url}/tasks/dashboard/stream`;
       const witness = await SseReader.open(url);
-      const live = await startHeld(tiny.manager, 'evicted');
+      const live = await startHeld(tiny.manager, `evicted-${platform}`);
       const mark = await witness.waitFor(taskEvent(live, 'running'));
       // Inside the buffer: exact replay.
       const a = await runToEnd(tiny.manager, 'Jobs.ok', 'evict-a');
@@ -204,7 +205,7 @@ describe('SSE stream', () => {
       expect(recordOf(first)).toEqual(expect.objectContaining({ task_id: live, status: 'running' }));
       expect(first.id).toBe(mark.id);
       [witness, inside, outside].forEach((r) => r.close());
-      gate('evicted').open();
+      gate(`evicted-${platform}`).open();
     } finally {
       await tiny.close();
     }
@@ -263,7 +264,7 @@ describe('SSE stream', () => {
   });
 
   it('accepts the session on the stream when auth is on', async () => {
-    const authed = await createHttpApp({ auth: ['u', 'p'], secretKey: 'k'.repeat(32) }, { tuning: TUNING });
+    const authed = await createHttpApp({ auth: ['u', 'p'], secretKey: 'k'.repeat(32) }, { platform, tuning: TUNING });
     try {
       const url = `${authed.url}/tasks/dashboard/stream`;
       const token = (await request(authed.server).post('/tasks/auth/login').send({ username: 'u', password: 'p' }).expect(200)).body.access_token;
@@ -282,7 +283,7 @@ describe('SSE stream', () => {
   });
 
   it('drops a client that stops reading once its queue passes the bound, and keeps the others', async () => {
-    const small = await createHttpApp({ displayFuncArgs: true }, { tuning: { ...TUNING, maxClientQueueBytes: 256 * 1024 } });
+    const small = await createHttpApp({ displayFuncArgs: true }, { platform, tuning: { ...TUNING, maxClientQueueBytes: 256 * 1024 } });
     try {
       const hub = small.app.get(TaskEventHub);
       const stalled = await SseReader.open(`${small.url}/tasks/dashboard/stream`, {}, { paused: true });
@@ -306,7 +307,7 @@ describe('SSE stream', () => {
   });
 
   it('ends open streams cleanly when the app shuts down', async () => {
-    const other = await createHttpApp({}, { tuning: TUNING });
+    const other = await createHttpApp({}, { platform, tuning: TUNING });
     const sse = await SseReader.open(`${other.url}/tasks/dashboard/stream`);
     expect(sse.status).toBe(200);
     await other.close();

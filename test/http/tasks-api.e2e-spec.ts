@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { TaskRecord } from '../../lib';
 import { HttpApp, createHttpApp, gate, runToEnd, startHeld } from '../support/http-app';
+import { describeEachPlatform } from '../support/http-platforms';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -9,14 +10,14 @@ function expectStandardError(body: unknown, status: number, message?: RegExp): v
   if (message) expect(String((body as { message: unknown }).message)).toMatch(message);
 }
 
-describe('REST API without auth (path /tasks)', () => {
+describeEachPlatform('REST API without auth (path /tasks)', (platform) => {
   let h: HttpApp;
   let ok1: TaskRecord;
   let ok2: TaskRecord;
   let failed: TaskRecord;
 
   beforeAll(async () => {
-    h = await createHttpApp({ title: 'Ops <b>&</b>' });
+    h = await createHttpApp({ title: 'Ops <b>&</b>' }, { platform });
     ok1 = await runToEnd(h.manager, 'Jobs.ok', 'one', { team: 'a', region: 'eu' });
     ok2 = await runToEnd(h.manager, 'Jobs.ok', 'two', { team: 'b' });
     failed = await runToEnd(h.manager, 'Jobs.fail', 'Boom Needle', { team: 'a' });
@@ -127,19 +128,19 @@ describe('REST API without auth (path /tasks)', () => {
       expect(res.body).toEqual(expect.objectContaining({ task_id: ok1.task_id, status: 'success', logs: [expect.stringMatching(/ok one$/)] }));
     });
 
-    it.each([
-      '3fa85f64-5717-4562-b3fc-2c963f66afa6',
-      'not-a-task',
-      '%F0%9F%92%A3',
-      'a'.repeat(200),
-      '..%2F..%2Fetc',
-      '%00',
-      'history',
-      'bulk-retry',
-      'retry-failed',
-    ])('answers 404 to %s', async (id) => {
-      const res = await request(h.server).get(`/tasks/${id}`).expect(404);
-      expectStandardError(res.body, 404);
+    it.each(['3fa85f64-5717-4562-b3fc-2c963f66afa6', 'not-a-task', '%F0%9F%92%A3', '..%2F..%2Fetc', '%00', 'history', 'bulk-retry', 'retry-failed'])(
+      'answers 404 to %s',
+      async (id) => {
+        const res = await request(h.server).get(`/tasks/${id}`).expect(404);
+        expectStandardError(res.body, 404);
+      },
+    );
+
+    it("answers an id longer than any task id with 404, or Fastify's router with its 414 (maxParamLength)", async () => {
+      const res = await request(h.server)
+        .get(`/tasks/${'a'.repeat(200)}`)
+        .expect(platform === 'fastify' ? 414 : 404);
+      expectStandardError(res.body, res.status);
     });
 
     it('answers 400 (not 500) to a broken percent-encoding', async () => {
@@ -171,7 +172,7 @@ describe('REST API without auth (path /tasks)', () => {
 
   describe('POST /tasks/:task_id/cancel', () => {
     it('cancels a running task', async () => {
-      const id = await startHeld(h.manager, 'cancel-running');
+      const id = await startHeld(h.manager, `cancel-running-${platform}`);
       const res = await request(h.server).post(`/tasks/${id}/cancel`).expect(200);
       expect(res.body).toEqual({ task_id: id, task: expect.objectContaining({ task_id: id, status: 'cancelled' }) });
       const audit = (await request(h.server).get('/tasks/audit?limit=1').expect(200)).body;
@@ -308,10 +309,10 @@ describe('REST API without auth (path /tasks)', () => {
   });
 });
 
-describe('REST API on a nested path (/admin/jobs) with displayFuncArgs', () => {
+describeEachPlatform('REST API on a nested path (/admin/jobs) with displayFuncArgs', (platform) => {
   let h: HttpApp;
   beforeAll(async () => {
-    h = await createHttpApp({ path: '/admin/jobs/', displayFuncArgs: true });
+    h = await createHttpApp({ path: '/admin/jobs/', displayFuncArgs: true }, { platform });
   });
   afterAll(() => h.close());
 
@@ -334,17 +335,17 @@ describe('REST API on a nested path (/admin/jobs) with displayFuncArgs', () => {
   });
 
   it('cancels a pending task behind a held one', async () => {
-    const held = await startHeld(h.manager, 'nested-hold');
+    const held = await startHeld(h.manager, `nested-hold-${platform}`);
     const res = await request(h.server).post(`/admin/jobs/${held}/cancel`).expect(200);
     expect(res.body.task.status).toBe('cancelled');
-    gate('nested-hold').open();
+    gate(`nested-hold-${platform}`).open();
   });
 });
 
-describe('two apps with different paths in one process', () => {
+describeEachPlatform('two apps with different paths in one process', (platform) => {
   it('keeps their routes apart', async () => {
-    const a = await createHttpApp({ path: '/one' });
-    const b = await createHttpApp({ path: '/two/deep' });
+    const a = await createHttpApp({ path: '/one' }, { platform });
+    const b = await createHttpApp({ path: '/two/deep' }, { platform });
     try {
       await request(a.server).get('/one').expect(200);
       await request(a.server).get('/two/deep').expect(404);

@@ -6,6 +6,7 @@ import type { DataSourceOptions } from 'typeorm';
 import { BackgroundTask, reportProgress, TaskManager, TaskManagerModule, TaskManagerOptions, TaskflowHealthIndicator } from '../../lib';
 import { serverAddress, throughPort } from '../support/crash-db';
 import { describeEachDatabase, uniquePrefix } from '../support/databases';
+import { HttpPlatform, describeEachPlatform, startPlatformApp } from '../support/http-platforms';
 import { TcpProxy } from '../support/tcp-proxy';
 
 /** A promise opened from outside. */
@@ -52,7 +53,7 @@ class HealthController {
   }
 }
 
-async function startApp(options: TaskManagerOptions): Promise<INestApplication> {
+async function startApp(options: TaskManagerOptions, platform: HttpPlatform = 'express'): Promise<INestApplication> {
   @Module({
     imports: [TerminusModule.forRoot({ logger: false }), TaskManagerModule.forRoot(options)],
     controllers: [HealthController],
@@ -60,14 +61,12 @@ async function startApp(options: TaskManagerOptions): Promise<INestApplication> 
   })
   class HostModule {}
   const moduleRef = await Test.createTestingModule({ imports: [HostModule] }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  await app.init();
-  return app;
+  return startPlatformApp(moduleRef, platform, {}, { logger: false });
 }
 
-describe('TaskflowHealthIndicator with @nestjs/terminus', () => {
+describeEachPlatform('TaskflowHealthIndicator with @nestjs/terminus', (platform) => {
   it('is up in memory, with nothing to write and no lease', async () => {
-    const app = await startApp({});
+    const app = await startApp({}, platform);
     try {
       const res = await request(app.getHttpServer()).get('/health').expect(200);
       expect(res.body).toEqual({

@@ -3,6 +3,7 @@ import { Test } from '@nestjs/testing';
 import { Registry, register } from 'prom-client';
 import request from 'supertest';
 import { BackgroundTask, InvalidOptionError, TaskManager, TaskManagerModule, getTaskContext } from '../../lib';
+import { HTTP_PLATFORMS, HttpPlatform, startPlatformApp } from '../support/http-platforms';
 
 @Injectable()
 class Jobs {
@@ -31,15 +32,13 @@ class MetricsController {
   }
 }
 
-async function startApp(prometheus: unknown, controllers: (new () => unknown)[] = []): Promise<INestApplication> {
+async function startApp(prometheus: unknown, controllers: (new () => unknown)[] = [], platform: HttpPlatform = 'express'): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
     imports: [TaskManagerModule.forRoot({ prometheus } as never)],
     controllers,
     providers: [Jobs],
   }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  await app.init();
-  return app;
+  return startPlatformApp(moduleRef, platform, {}, { logger: false });
 }
 
 /** One sample of the registry's text exposition, e.g. value(r, 'x_total{func_name="A",status="success"}'). */
@@ -82,22 +81,25 @@ describe('Prometheus metrics (prom-client)', () => {
     expect(register.getSingleMetric('jobs_tasks_running')).toBeUndefined();
   });
 
-  it('registers in the global register with `true`, scraped through a controller of the app; unregisters at shutdown', async () => {
-    app = await startApp(true, [MetricsController]);
-    const tasks = app.get(TaskManager);
-    await tasks.waitFor(tasks.addTask(app.get(Jobs).ok));
-    const scrape = await request(app.getHttpServer()).get('/metrics').expect(200);
-    expect(scrape.headers['content-type']).toContain('text/plain');
-    expect(scrape.text).toContain('taskflow_tasks_finished_total{func_name="Jobs.ok",status="success"} 1');
-    expect(scrape.text).toContain('# TYPE taskflow_task_duration_seconds histogram');
-    expect(scrape.text).toContain('taskflow_tasks_pending 0');
-    await app.close();
-    app = undefined;
-    expect(register.getSingleMetric('taskflow_tasks_finished_total')).toBeUndefined();
-    // A second app in the same process registers again without a name clash.
-    app = await startApp(true);
-    expect(register.getSingleMetric('taskflow_tasks_finished_total')).toBeDefined();
-  });
+  it.each(HTTP_PLATFORMS)(
+    'registers in the global register with `true`, scraped through a controller of the app on %s; unregisters at shutdown',
+    async (platform) => {
+      app = await startApp(true, [MetricsController], platform);
+      const tasks = app.get(TaskManager);
+      await tasks.waitFor(tasks.addTask(app.get(Jobs).ok));
+      const scrape = await request(app.getHttpServer()).get('/metrics').expect(200);
+      expect(scrape.headers['content-type']).toContain('text/plain');
+      expect(scrape.text).toContain('taskflow_tasks_finished_total{func_name="Jobs.ok",status="success"} 1');
+      expect(scrape.text).toContain('# TYPE taskflow_task_duration_seconds histogram');
+      expect(scrape.text).toContain('taskflow_tasks_pending 0');
+      await app.close();
+      app = undefined;
+      expect(register.getSingleMetric('taskflow_tasks_finished_total')).toBeUndefined();
+      // A second app in the same process registers again without a name clash.
+      app = await startApp(true);
+      expect(register.getSingleMetric('taskflow_tasks_finished_total')).toBeDefined();
+    },
+  );
 
   it('is off by default: nothing is registered', async () => {
     app = await startApp(undefined);

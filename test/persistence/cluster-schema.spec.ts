@@ -8,9 +8,10 @@
  */
 import { TypeOrmTaskBackend } from '../../lib/persistence/typeorm';
 import { Dialect } from '../../lib/persistence/typeorm/dialect';
-import { SCHEMA_VERSION, migrationStep, tableNames } from '../../lib/persistence/typeorm/schema';
+import { SCHEMA_VERSION, tableNames } from '../../lib/persistence/typeorm/schema';
 import { toRowParams, WRITE_COLUMNS } from '../../lib/persistence/typeorm/task-rows';
 import { describeEachDatabase, uniquePrefix } from '../support/databases';
+import { seedSchemaVersion } from '../support/old-schema';
 import { dropTaskTables } from '../support/persistent-app';
 import { blankTask } from '../support/task-data';
 
@@ -27,13 +28,7 @@ describeEachDatabase('schema upgrade from version 3 (instances, change sequence)
     const ds = seed.source;
     await ds.initialize();
     // The tables exactly as version 3 of the package created them, with a task and an instance.
-    await ds.query(
-      `CREATE TABLE ${q(t.meta)} (name VARCHAR(64) NOT NULL, value ${family === 'mysql' ? 'LONGTEXT' : 'TEXT'} NOT NULL, PRIMARY KEY (name))`,
-    );
-    for (const version of [1, 2, 3]) {
-      for (const statement of migrationStep(version, family, t, family === 'mysql' ? 'utf8mb4_bin' : null)) await ds.query(statement);
-    }
-    await ds.query(`INSERT INTO ${q(t.meta)} (name, value) VALUES ('schema_version', '3')`);
+    await seedSchemaVersion((statement) => ds.query(statement), family, prefix, 3);
     const old = blankTask({ funcName: 'Old.task', status: 'success', owner: 'old-host/42/aaaa', version: 3, startTime: 1000, endTime: 2000 });
     const placeholders = WRITE_COLUMNS.map(() => '?').join(', ');
     await ds.query(

@@ -4,9 +4,10 @@ import type { DataSourceOptions } from 'typeorm';
 import { BackgroundTask, NonRetryableError, reportProgress, TaskAdminModule, TaskManager } from '../../lib';
 import { TypeOrmTaskBackend } from '../../lib/persistence/typeorm';
 import { Dialect } from '../../lib/persistence/typeorm/dialect';
-import { SCHEMA_VERSION, migrationStep, tableNames } from '../../lib/persistence/typeorm/schema';
+import { SCHEMA_VERSION, tableNames } from '../../lib/persistence/typeorm/schema';
 import { MAX_RESULT_CHARS } from '../../lib/task/task-attempt';
 import { describeEachDatabase, uniquePrefix } from '../support/databases';
+import { familyOf, seedOldDatabase } from '../support/old-schema';
 import { createPersistentApp, dropTaskTables } from '../support/persistent-app';
 import { blankTask } from '../support/task-data';
 
@@ -104,7 +105,7 @@ describeEachDatabase('results and attempts', (target) => {
       const three = await get(ids.three);
       expect(three.status).toBe('success');
       expect(three.result).toEqual({ n: 3 });
-      expect(Object.keys(three).slice(15)).toEqual(['progress', 'instance', 'args', 'result', 'attempts']);
+      expect(Object.keys(three).slice(15)).toEqual(['progress', 'instance', 'run_at', 'args', 'result', 'attempts']);
 
       const flaky = await get(ids.flaky);
       expect(flaky.status).toBe('success');
@@ -168,18 +169,9 @@ describeEachDatabase('schema upgrade from version 1', (target) => {
 
   it('adds the result and attempts columns to an existing version 1 database in place, keeping its rows', async () => {
     const t = tableNames(prefix);
-    const seed = new TypeOrmTaskBackend(target.options, { tablePrefix: prefix });
-    const ds = seed.source;
-    await ds.initialize();
-    const family = target.name === 'sqlite' ? 'sqlite' : target.name;
-    const q = (name: string) => new Dialect(family).id(name);
+    const q = (name: string) => new Dialect(familyOf(target)).id(name);
     // The tables exactly as version 1 of the package created them.
-    await ds.query(
-      `CREATE TABLE ${q(t.meta)} (name VARCHAR(64) NOT NULL, value ${family === 'mysql' ? 'LONGTEXT' : 'TEXT'} NOT NULL, PRIMARY KEY (name))`,
-    );
-    for (const statement of migrationStep(1, family, t, family === 'mysql' ? 'utf8mb4_bin' : null)) await ds.query(statement);
-    await ds.query(`INSERT INTO ${q(t.meta)} (name, value) VALUES ('schema_version', '1')`);
-    await ds.destroy();
+    await seedOldDatabase(target, prefix, 1);
 
     const old = blankTask({ funcName: 'Old.task', status: 'success', startTime: Date.now(), endTime: Date.now() });
     const backend = new TypeOrmTaskBackend(target.options, { tablePrefix: prefix });

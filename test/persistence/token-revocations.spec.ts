@@ -1,10 +1,11 @@
 import { DataSource } from 'typeorm';
 import { TypeOrmTaskBackend } from '../../lib/persistence/typeorm';
-import { SCHEMA_VERSION, migrationStep, tableNames } from '../../lib/persistence/typeorm/schema';
+import { SCHEMA_VERSION } from '../../lib/persistence/typeorm/schema';
 import { MemoryTaskBackend } from '../../lib/storage/memory-task.backend';
 import { MemoryTaskStore } from '../../lib/storage/memory-task.store';
 import { TaskBackend } from '../../lib/storage/task-backend';
 import { DatabaseTarget, describeEachDatabase, uniquePrefix } from '../support/databases';
+import { seedSchemaVersion } from '../support/old-schema';
 
 const NOW = Date.UTC(2026, 11, 1, 12, 0, 0);
 
@@ -52,14 +53,9 @@ describeEachDatabase('token revocations in the database', (target: DatabaseTarge
 
   it('upgrades a version 1 database in place: its rows stay, the revocation table is added', async () => {
     const old = uniquePrefix();
-    const t = tableNames(old);
     const family = target.name === 'sqlite' ? 'sqlite' : target.name;
     // The tables exactly as version 1 of the package created them, with a row of history.
-    await dataSource.query(
-      `CREATE TABLE ${quote(t.meta)} (name VARCHAR(64) NOT NULL, value ${family === 'mysql' ? 'LONGTEXT' : 'TEXT'} NOT NULL, PRIMARY KEY (name))`,
-    );
-    for (const statement of migrationStep(1, family, t, family === 'mysql' ? 'utf8mb4_bin' : null)) await dataSource.query(statement);
-    await dataSource.query(`INSERT INTO ${quote(t.meta)} (name, value) VALUES ('schema_version', '1')`);
+    await seedSchemaVersion((statement) => dataSource.query(statement), family, old, 1);
     await dataSource.query(`INSERT INTO ${quote(`${old}leases`)} (name, holder, expires_at) VALUES ('kept', 'me', ${NOW})`);
 
     const upgraded = new TypeOrmTaskBackend(dataSource, { tablePrefix: old });

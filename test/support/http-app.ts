@@ -1,7 +1,8 @@
-import { INestApplication, Injectable, LoggerService, Provider } from '@nestjs/common';
+import { INestApplication, Injectable, LoggerService, Provider, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { BackgroundTask, TaskAdminModule, TaskAdminOptions, TaskManager, TaskRecord, getTaskContext, taskLog } from '../../lib';
 import { AdminTuning, DEFAULT_ADMIN_TUNING, TASKFLOW_ADMIN_TUNING } from '../../lib/options/admin-tuning';
+import { HttpPlatform, PlatformSetup, createPlatformApp } from './http-platforms';
 
 /** Gates that `Jobs.hold` waits on, by key: a test opens one to let its task finish. */
 const gates = new Map<string, { promise: Promise<void>; open: () => void }>();
@@ -56,11 +57,15 @@ export interface HttpApp {
   close(): Promise<void>;
 }
 
-export interface HttpAppSetup {
+export interface HttpAppSetup extends PlatformSetup {
+  /** express (the default) or Fastify. */
+  platform?: HttpPlatform;
   tuning?: Partial<AdminTuning>;
   providers?: Provider[];
+  /** Routes of the host app beside the admin routes. */
+  controllers?: Type[];
   logger?: LoggerService | false;
-  /** Runs on the app before it listens (e.g. `app.set('trust proxy', true)`). */
+  /** Runs on the app before it listens (e.g. `app.setGlobalPrefix('api')`). */
   configure?: (app: INestApplication) => void;
 }
 
@@ -69,10 +74,11 @@ export async function createHttpApp(options: TaskAdminOptions = {}, setup: HttpA
   const builder = Test.createTestingModule({
     imports: [TaskAdminModule.forRoot({ shutdownGracePeriod: 0, ...options })],
     providers: [Jobs, ...(setup.providers ?? [])],
+    controllers: setup.controllers ?? [],
   });
   if (setup.tuning) builder.overrideProvider(TASKFLOW_ADMIN_TUNING).useValue({ ...DEFAULT_ADMIN_TUNING, ...setup.tuning });
   const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication({ logger: setup.logger ?? false });
+  const app = createPlatformApp(moduleRef, setup.platform ?? 'express', setup, { logger: setup.logger ?? false });
   setup.configure?.(app);
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');

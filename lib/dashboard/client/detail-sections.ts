@@ -47,6 +47,11 @@ export function renderProgress(record: TaskRecord): HTMLElement {
   );
 }
 
+/** The due time of a task added with a delay, and how far it is from now. */
+function dueDetail(record: TaskRecord): HTMLElement {
+  return h('span', null, timeEl(record.run_at, fullFormat), h('span', { class: 'muted' }, ` (${relative(parseTime(record.run_at))})`));
+}
+
 /** The record's fields; `onAllRuns` lists every task of its function. */
 export function renderFields(record: TaskRecord, onAllRuns: () => void): HTMLElement {
   const dl = h('dl', { class: 'fields' });
@@ -63,6 +68,8 @@ export function renderFields(record: TaskRecord, onAllRuns: () => void): HTMLEle
   );
   row('Status', record.status);
   row('Created', timeEl(record.created_at, fullFormat));
+  // Shown whenever it was added with a delay: while it waits, and after, beside when it started.
+  if (record.run_at) row(record.status === 'pending' ? 'Due' : 'Was due', dueDetail(record));
   row('Started', timeEl(record.start_time, fullFormat));
   row('Ended', timeEl(record.end_time, fullFormat));
   row(

@@ -66,6 +66,17 @@ export function timeEl(iso: string | null | undefined, format?: Intl.DateTimeFor
   );
 }
 
+/**
+ * "due 09:01:30" (the date too when it is not today) for a pending task added with a
+ * delay, as a <time> carrying the full instant; null for any other task.
+ */
+export function dueLabel(status: string, runAt: string | null | undefined): HTMLElement | null {
+  const ms = parseTime(runAt);
+  if (status !== 'pending' || !Number.isFinite(ms)) return null;
+  const sameDay = new Date(ms).toDateString() === new Date().toDateString();
+  return h('span', { class: 'due', title: 'Waits until this time to start' }, 'due ', timeEl(runAt, sameDay ? timeFormat : undefined));
+}
+
 export function relative(ms: number): string {
   const diff = Math.round((Date.now() - ms) / 1000);
   if (!Number.isFinite(diff)) return '';

@@ -8,6 +8,7 @@ import { $, clear, h } from './dom';
 import { fmtDuration, fmtNumber, fmtRate, fullFormat, plural, shortId, statusBadge, timeEl } from './format';
 import { functionInsight } from './functions';
 import { page } from './page-actions';
+import { pauseControl } from './pause-control';
 import type { RegisteredOptions, RegisteredTask } from './wire';
 
 export async function loadSchedules(): Promise<void> {
@@ -64,6 +65,8 @@ function optionPills(o: RegisteredOptions): HTMLElement[] {
   if (o.persist) pills.push(h('span', { class: 'pill' }, 'persist'));
   if (o.requeueOnInterrupt) pills.push(h('span', { class: 'pill' }, 'requeue on interrupt'));
   if (o.eager) pills.push(h('span', { class: 'pill' }, 'eager'));
+  if (o.concurrency) pills.push(h('span', { class: 'pill' }, `${fmtNumber(o.concurrency)} at once`));
+  if (o.rateLimit) pills.push(h('span', { class: 'pill' }, `${fmtNumber(o.rateLimit.max)} per ${o.rateLimit.perSeconds} s`));
   return pills;
 }
 
@@ -82,9 +85,14 @@ export async function loadRegistered(): Promise<void> {
       box.append(
         h(
           'article',
-          { class: 'reg-card' },
-          h('h3', null, task.name),
-          h('div', { class: 'pills' }, optionPills(task.options || {})),
+          { class: 'reg-card', 'data-name': task.name },
+          h(
+            'div',
+            { class: 'reg-head' },
+            h('h3', null, task.name),
+            pauseControl(task, () => void loadRegistered()),
+          ),
+          h('div', { class: 'pills' }, task.paused ? h('span', { class: 'pill pill-paused' }, 'paused') : null, optionPills(task.options || {})),
           f && f.total
             ? h(
                 'p',

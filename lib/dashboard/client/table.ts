@@ -6,7 +6,7 @@ import type { TaskRecord } from '../../task/task-record';
 import { api, errorMessage } from './api';
 import { CONFIG, doc } from './config';
 import { $, $$, clear, h } from './dom';
-import { fmtDuration, fmtNumber, firstLine, parseTime, plural, priorityBadge, shortId, statusBadge, timeEl } from './format';
+import { dueLabel, fmtDuration, fmtNumber, firstLine, parseTime, plural, priorityBadge, shortId, statusBadge, timeEl } from './format';
 import { live } from './live';
 import { page } from './page-actions';
 import { updateSelectionUi } from './selection';
@@ -148,7 +148,7 @@ function fillRow(tr: HTMLTableRowElement, record: TaskRecord): void {
         record.source === 'scheduled' ? h('span', { class: 'pill pill-sched', title: 'Started by a schedule' }, 'scheduled') : null,
       ),
     ),
-    h('td', { class: 'c-status' }, statusBadge(record.status, progressText(record))),
+    h('td', { class: 'c-status' }, statusBadge(record.status, progressText(record)), dueLabel(record.status, record.run_at)),
     h('td', { class: 'c-prio' }, priorityBadge(record.priority)),
     h('td', { class: 'c-dur num' }, durationCell(record)),
     h('td', { class: 'c-retries num' }, record.retries_used ? fmtNumber(record.retries_used) : h('span', { class: 'none' }, '0')),

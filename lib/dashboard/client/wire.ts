@@ -19,10 +19,14 @@ export interface RegisteredOptions {
   persist?: boolean;
   requeueOnInterrupt?: boolean;
   eager?: boolean;
+  concurrency?: number | null;
+  rateLimit?: { max: number; perSeconds: number } | null;
 }
 
 /** One row of `GET {path}/registered`. */
 export interface RegisteredTask {
   name: string;
+  /** Its tasks stay pending until resumed. */
+  paused?: boolean;
   options?: RegisteredOptions;
 }

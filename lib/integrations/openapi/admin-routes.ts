@@ -37,6 +37,22 @@ const query = (name: string, description: string, schema: JsonSchema, required =
 const since = (fallback: string) =>
   query('since', `\`<N>h\`, \`<N>d\` or \`all\` (default \`${fallback}\`)`, { type: 'string', pattern: '^([1-9][0-9]*[hd]|all)$' });
 const taskId: RouteParameter = { name: 'task_id', in: 'path', description: 'The task id (UUID)', schema: { type: 'string' }, required: true };
+const funcName: RouteParameter = {
+  name: 'func_name',
+  in: 'path',
+  description: 'The registered function name (`/` sent as `%2F`)',
+  schema: { type: 'string' },
+  required: true,
+};
+/** Pause and resume: an operator action on one registered function, answering its state. */
+const functionAction = (summary: string, done: string): RouteDescription => ({
+  summary,
+  tag: 'tasks',
+  role: 'operator',
+  parameters: [funcName],
+  success: { status: 200, description: done, content: json(ref('PauseState')) },
+  errors: { 404: 'No such registered function' },
+});
 const paging = [
   query('limit', `1..${MAX_LIST_LIMIT}`, { type: 'integer', minimum: 1, maximum: MAX_LIST_LIMIT }),
   query('offset', '0 or more', { type: 'integer', minimum: 0 }),
@@ -126,6 +142,11 @@ export const ADMIN_ROUTES: Record<string, RouteDescription> = {
     success: { status: 200, description: 'Records removed', content: json(ref('DeleteHistoryResult')) },
     errors: { 400: 'Bad value or unit' },
   },
+  'POST /functions/:func_name/pause': functionAction(
+    'Pause a function: its tasks stay pending (on every instance) until resumed; running ones finish',
+    'Paused',
+  ),
+  'POST /functions/:func_name/resume': functionAction('Resume a paused function: its pending tasks start, in priority order', 'Resumed'),
   'GET /:task_id': {
     summary: 'One record, with its attempts',
     tag: 'tasks',

@@ -1,6 +1,7 @@
 import { RequestMethod, Type } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { ADMIN_ROUTES, RouteDescription } from './admin-routes';
+import { routeHandlers } from '../../web/route-handlers';
 import { JsonSchema, OPENAPI_SCHEMAS, ref } from './openapi-schemas';
 
 /** One route a controller mounts: `GET`, `/:task_id/retry` (relative to the mount path). */
@@ -16,22 +17,10 @@ export interface MountedRoute {
 export function mountedRoutes(controllers: readonly Type[]): MountedRoute[] {
   const routes: MountedRoute[] = [];
   for (const controller of controllers) {
-    const seen = new Set<string>();
-    for (
-      let proto = controller.prototype as object | null;
-      proto && proto !== Object.prototype;
-      proto = Object.getPrototypeOf(proto) as object | null
-    ) {
-      for (const key of Object.getOwnPropertyNames(proto)) {
-        if (key === 'constructor' || seen.has(key)) continue;
-        seen.add(key);
-        const handler: unknown = Object.getOwnPropertyDescriptor(proto, key)?.value;
-        if (typeof handler !== 'function') continue;
-        const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
-        if (method === undefined) continue;
-        const paths = [Reflect.getMetadata(PATH_METADATA, handler) as string | string[]].flat();
-        for (const path of paths) routes.push({ method: RequestMethod[method], path: '/' + String(path).replace(/^\/+|\/+$/g, '') });
-      }
+    for (const handler of routeHandlers(controller)) {
+      const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod;
+      const paths = [Reflect.getMetadata(PATH_METADATA, handler) as string | string[]].flat();
+      for (const path of paths) routes.push({ method: RequestMethod[method], path: '/' + String(path).replace(/^\/+|\/+$/g, '') });
     }
   }
   return routes;

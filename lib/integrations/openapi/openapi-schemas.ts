@@ -102,8 +102,8 @@ export const OPENAPI_SCHEMAS: Record<string, JsonSchema> = {
   ),
   AuditEntry: object({
     entry_id: { type: 'string' },
-    action: { type: 'string', enum: ['retry', 'cancel', 'bulk_retry', 'delete_history', 'login', 'login_failed'] },
-    task_id: nullable('string', { description: '"bulk" for bulk actions, null for delete_history' }),
+    action: { type: 'string', enum: ['retry', 'cancel', 'bulk_retry', 'delete_history', 'login', 'login_failed', 'pause', 'resume'] },
+    task_id: nullable('string', { description: '"bulk" for bulk actions, null for delete_history, sign-ins, pause and resume' }),
     actor: { type: 'string', description: 'The token\'s sub, or "anonymous" without auth' },
     timestamp: isoTime,
     detail: { type: 'object' },
@@ -133,7 +133,11 @@ export const OPENAPI_SCHEMAS: Record<string, JsonSchema> = {
     running: integer,
     pending: integer,
   }),
-  RegisteredTask: object({ name: { type: 'string' }, options: { type: 'object' } }, ['name', 'options']),
+  RegisteredTask: object(
+    { name: { type: 'string' }, paused: { type: 'boolean', description: 'Its tasks stay pending until resumed' }, options: { type: 'object' } },
+    ['name', 'paused', 'options'],
+  ),
+  PauseState: object({ func_name: { type: 'string' }, paused: { type: 'boolean' } }),
   ThroughputReport: object({
     minutes: integer,
     bucket_seconds: integer,

@@ -1,9 +1,8 @@
 import { Get, Inject, Injectable, Type, UseFilters } from '@nestjs/common';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { TASKFLOW_OPTIONS } from '../../constants';
 import type { ResolvedTaskOptions } from '../../options/resolve-options';
 import { TaskflowExceptionFilter } from '../../web/taskflow-exception.filter';
+import { packageVersion } from '../package-version';
 import { buildOpenApiDocument, mountedRoutes } from './openapi-document';
 
 /** The admin controllers of this module instance, which the document describes. */
@@ -31,17 +30,4 @@ export class OpenApiController {
     });
     return this.document;
   }
-}
-
-/** The version of this package, from its package.json (found upwards from this file, in lib/ or dist/lib/). */
-function packageVersion(): string {
-  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
-    try {
-      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (manifest.name === 'nestjs-taskflow' && manifest.version) return manifest.version;
-    } catch {
-      // no package.json here: go up
-    }
-  }
-  return '0.0.0';
 }

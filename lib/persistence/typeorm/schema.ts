@@ -9,7 +9,7 @@ import { typeormMessages } from './typeorm.messages';
  * step above the stored version under a cross-process lock, so a later version of the
  * package adds a step here and existing databases follow.
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 6;
 
 export interface TableNames {
   meta: string;
@@ -26,6 +26,10 @@ export interface TableNames {
   revokedTokens: string;
   /** PostgreSQL: the NOTIFY channel of task changes (not a table). */
   changes: string;
+  /** Paused function names (version 6). */
+  paused: string;
+  /** Concurrency slots and rate-limit rows of limited functions (version 6). */
+  gateSlots: string;
 }
 
 export function tableNames(prefix: string): TableNames {
@@ -41,6 +45,8 @@ export function tableNames(prefix: string): TableNames {
     durations: `${prefix}durations`,
     revokedTokens: `${prefix}revoked_tokens`,
     changes: `${prefix}changes`,
+    paused: `${prefix}paused`,
+    gateSlots: `${prefix}gate_slots`,
   };
 }
 
@@ -253,6 +259,10 @@ export function migrationStep(version: number, family: SqlFamily, t: TableNames,
       return version3(family, t);
     case 4:
       return version4(family, t);
+    case 5:
+      return version5(family, t);
+    case 6:
+      return createStatements(family, version6(family, t), collation);
     default:
       throw new Error(`no migration step ${version}`);
   }
@@ -283,7 +293,7 @@ function version3(family: SqlFamily, t: TableNames): string[] {
 /**
  * Version 4 (several instances as one cluster): each instance's start and last heartbeat
  * (`GET {path}/instances`), an index for listing one instance's tasks, and on MySQL/MariaDB
- * and SQLite the change sequence other instances poll (`change_seq`, one value per write
+ * and SQLite the change sequence other instances poll (`change_seq`, one number per write
  * transaction, from the `change_seq` row of the meta table; see change-feed.ts).
  * PostgreSQL needs no sequence: its writes NOTIFY the ids they changed.
  */
@@ -308,11 +318,49 @@ function version4(family: SqlFamily, t: TableNames): string[] {
   ];
 }
 
+/**
+ * Version 5: `run_at`, when a task added with a delay is due (epoch ms; null for one
+ * added without). Its one reader in SQL, the shared pool's claim, runs on the claim
+ * index of version 1 (pending durable rows), so it needs no index of its own.
+ */
+function version5(family: SqlFamily, t: TableNames): string[] {
+  const table = family === 'mysql' ? `\`${t.tasks}\`` : `"${t.tasks}"`;
+  return [`ALTER TABLE ${table} ADD COLUMN run_at ${types(family).big} NULL`];
+}
+
+/**
+ * Version 6: flow control. `paused` holds the paused functions (every instance reads it);
+ * `gate_slots` the rows that limit a function across instances: `gate` is a hash naming the
+ * function's concurrency, or one key of its rate limit, and `slot` one unit of that limit
+ * (see gates.ts for what `holder`, `held` and `free_at` mean for each).
+ */
+function version6(family: SqlFamily, t: TableNames): { tables: TableDef[]; indexes: IndexDef[] } {
+  const y = types(family);
+  return {
+    tables: [
+      { name: t.paused, columns: [`func_name ${y.key(255)} NOT NULL`, `paused_at ${y.big} NOT NULL`], primaryKey: ['func_name'] },
+      {
+        name: t.gateSlots,
+        columns: [
+          `gate ${y.key(64)} NOT NULL`,
+          `slot ${y.int} NOT NULL`,
+          `func_name ${y.key(255)} NOT NULL`,
+          `holder ${y.key(255)} NULL`,
+          `held ${y.small} NOT NULL`,
+          `free_at ${y.big} NOT NULL`,
+        ],
+        primaryKey: ['gate', 'slot'],
+      },
+    ],
+    indexes: [{ name: `${t.gateSlots}_free`, table: t.gateSlots, columns: ['free_at'] }],
+  };
+}
+
 /** Creates or upgrades the tables; safe to run from several instances at once. */
 export async function migrate(connection: Connection, t: TableNames): Promise<void> {
   const family = connection.dialect.family;
   await connection.migrationLock(`migrate:${t.meta}`, async (sql) => {
-    const collation = family === 'mysql' ? await binaryCollation(sql) : null;
+    const collation = family === 'mysql' ? ((await tableCollation(sql, t.tasks)) ?? (await binaryCollation(sql))) : null;
     const metaTable: TableDef = {
       name: t.meta,
       columns: [`name ${types(family).key(64)} NOT NULL`, `value ${types(family).text} NOT NULL`],
@@ -336,10 +384,34 @@ export async function migrate(connection: Connection, t: TableNames): Promise<vo
 
 export async function dropTables(connection: Connection, t: TableNames): Promise<void> {
   await connection.migrationLock(`migrate:${t.meta}`, async (sql) => {
-    for (const table of [t.tasks, t.instances, t.leases, t.idempotency, t.audit, t.counts, t.durations, t.revokedTokens, t.meta]) {
+    for (const table of [
+      t.tasks,
+      t.instances,
+      t.leases,
+      t.idempotency,
+      t.audit,
+      t.counts,
+      t.durations,
+      t.revokedTokens,
+      t.paused,
+      t.gateSlots,
+      t.meta,
+    ]) {
       await sql.run(`DROP TABLE IF EXISTS ${sql.dialect.id(table)}`);
     }
   });
+}
+
+/**
+ * The collation of an existing table (MySQL), so tables a later step adds compare with it:
+ * joining columns of two collations fails ("Illegal mix of collations").
+ */
+async function tableCollation(sql: Sql, table: string): Promise<string | null> {
+  const found = await sql.run(`SELECT TABLE_COLLATION AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`, [
+    table,
+  ]);
+  const name = found.rows[0]?.name;
+  return typeof name === 'string' && /^[A-Za-z0-9_]+$/.test(name) ? name : null;
 }
 
 /**

@@ -28,8 +28,11 @@ export async function offerToPool(connection: Connection, t: TableNames, instanc
 
 /**
  * Claims up to `limit` rows of the shared pool (pending, durable, no owner) of functions
- * this instance registers: highest priority first, then oldest. Rows another claimer
- * holds are skipped (SKIP LOCKED; SQLite serialises writers), so each row goes to one.
+ * this instance registers that are due (no run_at, or one at or before this instance's
+ * clock, the clock its start_time is stamped with): highest priority first, then oldest.
+ * Rows another claimer holds are skipped (SKIP LOCKED; SQLite serialises writers), so each
+ * row goes to one. Polled by every instance, this is also how a delayed task handed back
+ * to the pool (a clean shutdown) is started when due, by exactly one of them.
  */
 export async function claimFromPool(
   connection: Connection,
@@ -41,8 +44,10 @@ export async function claimFromPool(
   const n = Math.floor(Number(limit));
   if (!Number.isFinite(n) || n <= 0 || funcNames.length === 0) return [];
   return claimWhere(connection, t, instanceId, n, (sql) => ({
-    where: `c.status = 'pending' AND c.durable = 1 AND c.owner IS NULL AND c.func_name IN (${inList(funcNames.length)})`,
-    params: funcNames.map((f) => sql.dialect.text(f)),
+    where:
+      `c.status = 'pending' AND c.durable = 1 AND c.owner IS NULL AND c.func_name IN (${inList(funcNames.length)}) ` +
+      `AND (c.run_at IS NULL OR c.run_at <= ?)`,
+    params: [...funcNames.map((f) => sql.dialect.text(f)), Date.now()],
     order: 'COALESCE(c.priority, 0) DESC, c.created_at, c.id',
   }));
 }

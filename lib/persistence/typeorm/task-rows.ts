@@ -28,6 +28,7 @@ export const READ_COLUMNS = [
   'result',
   'attempts',
   'executor',
+  'run_at',
 ] as const;
 
 /** Columns written by saveBatch: the above plus the derived ones. */
@@ -99,6 +100,7 @@ export function toRowParams(task: TaskData, dialect: Dialect): unknown[] {
     task.result === undefined || task.result === null ? null : safeJson(task.result, 'null'),
     task.attempts?.length ? safeJson(task.attempts, '[]') : null,
     task.executor === 'worker' ? 'worker' : null,
+    intOrNull(task.runAt),
     durationOf(task),
     terminal ? int(task.endTime ?? task.createdAt) : null,
     dialect.text(searchTextOf(task)),
@@ -137,6 +139,9 @@ export function fromRow(row: Record<string, unknown>): TaskData {
   if (attempts.length) task.attempts = attempts;
   // Null for the event loop (and in rows of schema versions 1 and 2).
   if (row.executor === 'worker') task.executor = 'worker';
+  // Null for a task added without a delay (and in rows of schema versions before 5).
+  const runAt = num(row.run_at);
+  if (runAt !== null) task.runAt = runAt;
   return task;
 }
 

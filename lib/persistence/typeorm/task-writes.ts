@@ -7,7 +7,7 @@ import { AggregateDelta } from './metrics';
 import { TableNames } from './schema';
 import { AggregateKey, durationOf, num, toRowParams, WRITE_COLUMNS } from './task-rows';
 
-/** Rows per multi-row statement (25 columns: ~12.5k parameters, under every driver's limit). */
+/** Rows per multi-row statement (27 columns: ~13.5k parameters, under every driver's limit). */
 const ROWS_PER_STATEMENT = 500;
 /** Characters of data per statement, well under MySQL's default max_allowed_packet. */
 const CHARS_PER_STATEMENT = 4 * 1024 * 1024;

@@ -9,11 +9,13 @@ import { ChangeCursor, ChangeFeedKind, ChangeListener, ChangePage, StopListening
 import { TaskInsightQueries } from '../../storage/insight-queries';
 import { InstanceState } from '../../storage/instance-state';
 import { InsertedTask, TaskBackend } from '../../storage/task-backend';
+import { GateAnswer, GateClaim } from '../../storage/gate-claims';
 import * as audit from './audit';
 import * as feed from './change-feed';
 import * as claims from './claims';
 import { Connection } from './connection';
 import { BackendKind, Dialect, SqlFamily } from './dialect';
+import * as gates from './gates';
 import * as idempotency from './idempotency';
 import { TypeOrmInsights } from './insights';
 import * as leases from './leases';
@@ -282,6 +284,37 @@ export class TypeOrmTaskBackend extends TaskBackend {
 
   override async deleteExpiredRevocations(before: number): Promise<number> {
     return revocations.deleteExpiredRevocations(this.conn(), this.tables, before);
+  }
+
+  override async claimGate(holder: string, claim: GateClaim): Promise<GateAnswer> {
+    return gates.claimGate(this.conn(), this.tables, holder, claim);
+  }
+
+  override async settleRateSlot(
+    holder: string,
+    funcName: string,
+    key: string,
+    slot: number,
+    startedAt: number | null,
+    windowMs: number,
+  ): Promise<void> {
+    return gates.settleRateSlot(this.conn(), this.tables, holder, funcName, key, slot, startedAt, windowMs);
+  }
+
+  override async releaseGateSlot(holder: string, funcName: string, slot: number): Promise<void> {
+    return gates.releaseGateSlot(this.conn(), this.tables, holder, funcName, slot);
+  }
+
+  override async pruneGateSlots(before: number): Promise<number> {
+    return gates.pruneGateSlots(this.conn(), this.tables, before);
+  }
+
+  override async pausedFunctions(): Promise<string[]> {
+    return gates.pausedFunctions(this.conn(), this.tables);
+  }
+
+  override async setPaused(funcName: string, paused: boolean): Promise<void> {
+    return gates.setPaused(this.conn(), this.tables, funcName, paused);
   }
 
   async appendAudit(entry: AuditEntry): Promise<void> {

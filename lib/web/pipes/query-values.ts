@@ -3,7 +3,7 @@ import { MAX_QUERY_TEXT } from '../../task/request-limits';
 import { httpMessages } from '../http-messages';
 
 /**
- * Readers for raw request values as express hands them over: a string, an array
+ * Readers for raw request values as the platform hands them over: a string, an array
  * when a query key repeats, an object with the extended query parser, anything
  * from JSON. Each returns a typed value or throws a 400 with a precise message.
  */

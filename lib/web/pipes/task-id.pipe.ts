@@ -16,6 +16,7 @@ export const RESERVED_SEGMENTS: ReadonlySet<string> = new Set([
   'registered',
   'insights',
   'export.csv',
+  'functions',
 ]);
 
 /**

@@ -36,7 +36,7 @@ describe('TaskQueue admission', () => {
         started.push(task.id);
         return true;
       },
-      (task) => (task.id === 'dropped' ? 'drop' : verdict),
+      ({ task }) => (task.id === 'dropped' ? 'drop' : verdict),
     );
     queue.unhold();
     const registered = {} as RegisteredTask;

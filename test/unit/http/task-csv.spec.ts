@@ -13,6 +13,7 @@ const record = {
   duration: 1.5,
   retries_used: 0,
   progress: null,
+  run_at: '2026-01-01T00:05:00.000Z',
   tags: { team: 'a' },
   error: '=HYPERLINK("x")',
   args: [1, { b: 2n }],
@@ -35,7 +36,7 @@ describe('task CSV', () => {
   });
 
   it('writes the header and a row in the same order, args last when shown', () => {
-    expect(csvHeader(false)).toHaveLength(13);
+    expect(csvHeader(false)).toHaveLength(14);
     expect(csvHeader(true).at(-1)).toBe('args');
     expect(csvRow(record, false)).toEqual([
       't1',
@@ -49,6 +50,7 @@ describe('task CSV', () => {
       1.5,
       0,
       null,
+      '2026-01-01T00:05:00.000Z',
       '{"team":"a"}',
       '=HYPERLINK("x")',
     ]);
