@@ -4,7 +4,7 @@
  * rewrites BENCHMARKS.md.
  *
  *   --quick          smaller N and fewer repetitions (labelled QUICK everywhere), < 2 min
- *   --only=a,b       run only these scenarios (engine, durable, http, history, sse, memory, cpu, delays)
+ *   --only=a,b       run only these scenarios (engine, durable, http, history, sse, memory, cpu, delays, cluster)
  *   --no-write       print only, leave BENCHMARKS.md alone
  *
  * Environment: TASKFLOW_PG_URL (default postgres://postgres@127.0.0.1:5432/test),
@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import autocannon from 'autocannon';
 import { fmt, median, runChild, sleep } from './common';
 import type { BullParams, BullResult } from './scenarios/bullmq';
+import type { ClusterParams, ClusterResult } from './scenarios/cluster';
 import type { CpuExecutorParams, CpuExecutorResult } from './scenarios/cpu-executor';
 import type { DelaysParams, DelaysResult } from './scenarios/delays';
 import type { EngineContextParams, EngineContextResult } from './scenarios/engine-context';
@@ -65,6 +66,9 @@ const CONFIG = QUICK
       latenessN: 20_000,
       latenessSpread: 5,
       latenessLead: 2,
+      clusterN: 2000,
+      clusterReps: 1,
+      lagSeconds: 3,
     }
   : {
       engineN: 100_000,
@@ -88,6 +92,9 @@ const CONFIG = QUICK
       latenessN: 100_000,
       latenessSpread: 10,
       latenessLead: 3,
+      clusterN: 6000,
+      clusterReps: 3,
+      lagSeconds: 10,
     };
 const CAP = 32;
 /** Scenario 5's 100 clients: half plain streams, half dashboard pages of 50 rows (see the header for the override). */
@@ -871,6 +878,71 @@ async function delays(): Promise<void> {
   );
 }
 
+// 9. Several replicas on one PostgreSQL database
+const CLUSTER_CAP = 16;
+const CLUSTER_WORK_MS = 20;
+const LAG_RATE = 50;
+
+async function cluster(): Promise<void> {
+  const n = CONFIG.clusterN;
+  const runs: Record<1 | 2, ClusterResult[]> = { 1: [], 2: [] };
+  for (let r = 0; r < CONFIG.clusterReps; r++) {
+    for (const replicas of [1, 2] as const) {
+      const result = await runChild<ClusterResult>('cluster', {
+        mode: 'backlog',
+        replicas,
+        n,
+        cap: CLUSTER_CAP,
+        workMs: CLUSTER_WORK_MS,
+      } satisfies ClusterParams);
+      runs[replicas].push(result);
+      log(`cluster rep ${r + 1}: ${replicas} replica(s) ${perSec(result.perSecond!)} (ran ${result.ran!.join(' + ')})`);
+    }
+  }
+  const one = median(runs[1].map((x) => x.perSecond!));
+  const two = median(runs[2].map((x) => x.perSecond!));
+  rows.push({
+    id: '9',
+    what: `Shared backlog: ${fmt(n)} durable ${CLUSTER_WORK_MS} ms tasks added on one replica, cap ${CLUSTER_CAP} each, PostgreSQL: 2 replicas vs 1`,
+    ours: perSec(two),
+    baseline: `${perSec(one)} (1 replica)`,
+    ratio: `${(two / one).toFixed(2)}x`,
+    target: '(report)',
+    met: null,
+  });
+  const lag = await runChild<ClusterResult>('cluster', { mode: 'lag', rate: LAG_RATE, seconds: CONFIG.lagSeconds } satisfies ClusterParams);
+  log(`cluster lag: p50 ${ms(lag.p50Ms!)}, p99 ${ms(lag.p99Ms!)}, max ${ms(lag.maxMs!)} over ${lag.samples} tasks`);
+  rows.push({
+    id: '9b',
+    what: `Cross-replica event lag: a task's success on A to its event on B's SSE stream, ${LAG_RATE} tasks/s, PostgreSQL`,
+    ours: `p50 ${ms(lag.p50Ms!)}, p99 ${ms(lag.p99Ms!)}`,
+    baseline: '1 s (the bound)',
+    ratio: `${(lag.p99Ms! / 1000).toFixed(2)}x`,
+    target: 'p99 < 1 s',
+    met: lag.p99Ms! < 1000,
+  });
+  details.push(
+    `### 9. Several replicas on one PostgreSQL database\n\n` +
+      `Shared backlog: replica processes on a fresh table prefix; the first adds ${fmt(n)} durable tasks at once ` +
+      `(\`requeuePending\`), each waiting ${CLUSTER_WORK_MS} ms (I/O-like), \`maxConcurrentTasks: ${CLUSTER_CAP}\` per replica; ` +
+      `timed from the first addTask to the last success in the database. With two replicas the second takes work from the ` +
+      `shared pool the first offers its surplus to. ${CONFIG.clusterReps} repetition(s), each in fresh processes:\n\n` +
+      `- 1 replica: ${list(
+        runs[1].map((x) => x.perSecond!),
+        perSec,
+      )} (median ${perSec(one)})\n` +
+      `- 2 replicas: ${list(
+        runs[2].map((x) => x.perSecond!),
+        perSec,
+      )} (median ${perSec(two)}); ` +
+      `tasks run by each: ${runs[2].map((x) => x.ran!.join(' + ')).join('; ')}\n\n` +
+      `Event lag: replicas A and B; A adds a no-op task every ${1000 / LAG_RATE} ms for ${CONFIG.lagSeconds} s; an SSE client on ` +
+      `B stamps each task's \`success\` event; lag = that stamp less the moment A's engine marked it successful (one machine's ` +
+      `clock): p50 ${ms(lag.p50Ms!)}, p99 ${ms(lag.p99Ms!)}, max ${ms(lag.maxMs!)} over ${lag.samples} tasks. The path: A's ` +
+      `group commit (10 ms window) with its NOTIFY, B's listener, a batched read of the ids, B's stream hub (100 ms flush window).\n`,
+  );
+}
+
 async function main(): Promise<void> {
   // The dashboard's files, its bundled script included, sit next to the compiled module (as `npm run build` puts them).
   execFileSync(
@@ -893,6 +965,7 @@ async function main(): Promise<void> {
     ['memory', memory],
     ['cpu', cpu],
     ['delays', delays],
+    ['cluster', cluster],
   ];
   const failures: string[] = [];
   for (const [name, fn] of scenarios) {

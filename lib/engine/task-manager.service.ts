@@ -62,6 +62,8 @@ export class TaskManager {
   readonly stopping$: Observable<void>;
   /** @internal The changed tasks, unpresented (mutable: read, never change). For the SSE hub. */
   readonly taskChanges$: Observable<TaskData>;
+  /** @internal Tasks other instances changed, as the change feed reads them (shared database only). For the SSE hub. */
+  readonly remoteChanges$: Observable<TaskData>;
 
   constructor(
     @Inject(TASKFLOW_OPTIONS) options: ResolvedTaskOptions,
@@ -73,6 +75,7 @@ export class TaskManager {
     this.events$ = runtime.streams.changes.asObservable();
     this.stopping$ = runtime.streams.stopping.asObservable();
     this.taskChanges$ = runtime.streams.changedTasks.asObservable();
+    this.remoteChanges$ = runtime.remote.changes.asObservable();
     this.intake = new TaskIntake(options, registry, runtime, storage);
     // A replay is a call of the application like addTask: it runs in the context of the retry call.
     this.replays = new TaskReplays(registry, runtime, (registered, args, opts, source, cipher) =>
@@ -137,6 +140,19 @@ export class TaskManager {
       .map((t) => this.runtime.present(t));
   }
 
+  /** @internal Whether other instances' changes are wanted here (the SSE hub: while a stream is open). */
+  followRemote(on: boolean): void {
+    this.runtime.remote.setDemand(on);
+  }
+
+  /** @internal Pending and running tasks other instances hold, as far as this one has seen them change (oldest change first). */
+  remoteLiveTasks(): TaskRecord[] {
+    return this.runtime.remote
+      .liveTasks()
+      .filter((t) => !this.runtime.live(t.id))
+      .map((t) => this.runtime.present(t));
+  }
+
   /** Cancels a pending task (it never runs) or a running one (its signal is aborted). */
   async cancel(id: string, opts: ActorOptions = {}): Promise<TaskRecord> {
     const task = await this.find(id);
@@ -147,6 +163,8 @@ export class TaskManager {
       }
       // Held by another instance (or by none): written cancelled now, aborted by its owner within a heartbeat of the watcher.
       const cancelled = await this.storage.cancelElsewhere(task);
+      // This instance's stream shows it at once; the owner's shows it once the owner aborted it.
+      this.runtime.remote.accept(cancelled);
       this.recordAudit('cancel', id, opts, { previous_status: task.status, instance: task.owner });
       return this.runtime.present(cancelled);
     }

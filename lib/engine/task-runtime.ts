@@ -23,6 +23,7 @@ import { TaskExecutor, WORKER_EXECUTOR, asyncExecutor } from './task-executor';
 import { appendLogLine } from './task-log-buffer';
 import { DelayedTasks } from './delayed-tasks';
 import { QueuedTask, TaskQueue } from './task-queue';
+import { RemoteTasks } from './remote-tasks';
 import { TaskStorage } from './task-storage';
 import { WorkHandoff } from './work-handoff';
 import { TaskWaiters } from './task-waiters';
@@ -44,6 +45,8 @@ export class TaskRuntime {
   private readonly keys: IdempotencyKeys;
   private readonly waiters = new TaskWaiters((task) => this.present(task));
   readonly streams = new TaskChanges((task) => this.present(task));
+  /** Tasks other instances changed (filled by the change feed on a shared database). */
+  readonly remote: RemoteTasks;
   readonly observers: ObserverHub;
   readonly args: TaskArguments;
   private readonly hooks: ExecutionHooks;
@@ -86,6 +89,7 @@ export class TaskRuntime {
     });
     this.handoff = new WorkHandoff(this.queue, store, this.keys, (id) => this.delays.remove(id));
     this.observers = new ObserverHub(options.loggers);
+    this.remote = new RemoteTasks(options.maxInMemory);
     this.started = new Promise((resolve) => (this.markStarted = resolve));
     this.hooks = {
       changed: (task) => this.changed(task),
@@ -292,6 +296,7 @@ export class TaskRuntime {
   /** Every change goes through here: version, the backend, and the live streams. */
   changed(task: TaskData): void {
     task.version++;
+    this.remote.forget(task.id);
     this.storage.changed(task);
     this.streams.publish(task);
   }

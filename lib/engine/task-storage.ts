@@ -5,6 +5,7 @@ import { DatabaseHistory } from '../storage/database-history';
 import { DatabaseOutage } from '../storage/database-outage';
 import { TaskInsightQueries } from '../storage/insight-queries';
 import { newInstanceId } from '../storage/instance-identity';
+import { InstanceState } from '../storage/instance-state';
 import { MemoryHistory } from '../storage/memory-history';
 import { MemoryInsights } from '../storage/memory-insights';
 import { MemoryTaskBackend } from '../storage/memory-task.backend';
@@ -164,6 +165,11 @@ export class TaskStorage {
     await this.history.flush().catch(() => undefined);
     await this.backend.saveBatch([cancelled]);
     return cancelled;
+  }
+
+  /** Every instance sharing the backend, with its lease state and the tasks it owns (see TaskBackend.describeInstances). */
+  describeInstances(): Promise<InstanceState[]> {
+    return this.backend.describeInstances();
   }
 
   /** A named lease held by this instance (see TaskBackend.tryAcquireLease); a ttl of 0 gives it back. */

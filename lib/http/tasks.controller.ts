@@ -3,12 +3,14 @@ import { TaskActorOptions } from '../auth/task-actor.decorator';
 import { TaskRequiredRole } from '../auth/task-role.decorator';
 import type { ActorOptions } from '../engine/add-task-options';
 import { TASKFLOW_OPTIONS } from '../constants';
+import { TaskInstances } from '../engine/task-instances.service';
 import { TaskManager } from '../engine/task-manager.service';
 import { TaskNotFoundError } from '../errors/task-not-found.error';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { AuditEntry } from '../task/audit-entry';
 import { BulkRetryResult, DeleteHistoryResult, RetryFailedResult } from '../task/bulk-retry-result';
 import { ScheduleInfo } from '../task/schedule-info';
+import { TaskInstance } from '../task/task-instance';
 import { TaskMetrics } from '../task/task-metrics';
 import { TaskQuery } from '../task/task-query';
 import { TaskRecord } from '../task/task-record';
@@ -40,6 +42,7 @@ export class TasksController {
   constructor(
     protected readonly manager: TaskManager,
     @Inject(TASKFLOW_OPTIONS) protected readonly options: ResolvedTaskOptions,
+    protected readonly instances: TaskInstances,
   ) {}
 
   @Get()
@@ -64,6 +67,12 @@ export class TasksController {
   @Get('schedules')
   schedules(): Promise<ScheduleInfo[]> {
     return this.manager.schedules();
+  }
+
+  /** The instances sharing the database, alive first (empty without one). */
+  @Get('instances')
+  listInstances(): Promise<TaskInstance[]> {
+    return this.instances.list();
   }
 
   /** Registered @BackgroundTask functions and their options (for the dashboard). */

@@ -5,6 +5,7 @@ import { TaskExplorer } from '../discovery/task.explorer';
 import { TaskRegistry } from '../discovery/task.registry';
 import { TaskLifecycle } from '../persistence/task-lifecycle.service';
 import { TaskInsights } from '../engine/task-insights.service';
+import { TaskInstances } from '../engine/task-instances.service';
 import { TaskManager } from '../engine/task-manager.service';
 import { TaskRuntime } from '../engine/task-runtime';
 import { TaskStorage } from '../engine/task-storage';
@@ -46,6 +47,7 @@ const ALL_CORE_PROVIDERS: Provider[] = [
   TaskRuntime,
   TaskManager,
   TaskInsights,
+  TaskInstances,
   TaskPersistence,
   TaskLifecycle,
   // A registry of our own: importing ScheduleModule.forRoot() here would run the app's @Cron jobs twice.
@@ -74,7 +76,16 @@ export const CORE_PROVIDERS: Provider[] = isTaskWorkerThread()
   : ALL_CORE_PROVIDERS;
 
 // TaskStorage: an admin surface mounted in a module of the app's own (createAdminControllers) keeps its sign-outs there.
-export const CORE_EXPORTS = [TaskManager, TaskInsights, TaskRegistry, TaskScheduler, TaskStorage, TaskflowHealthIndicator, TASKFLOW_OPTIONS];
+export const CORE_EXPORTS = [
+  TaskManager,
+  TaskInsights,
+  TaskInstances,
+  TaskRegistry,
+  TaskScheduler,
+  TaskStorage,
+  TaskflowHealthIndicator,
+  TASKFLOW_OPTIONS,
+];
 
 /**
  * `autoInstall` registers TaskflowInterceptor for every route. Only then: a global

@@ -50,5 +50,6 @@ export class TaskLifecycle implements OnApplicationBootstrap, BeforeApplicationS
     await this.runtime.observers.close();
     await this.persistence.close();
     this.runtime.streams.complete();
+    this.runtime.remote.complete();
   }
 }

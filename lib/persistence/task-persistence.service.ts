@@ -10,9 +10,12 @@ import { TaskBackend } from '../storage/task-backend';
 import { TaskData } from '../task/task-record';
 import { OrphanRecovery } from './orphan-recovery';
 import { RemoteCancels } from './remote-cancels';
+import { RemoteChanges } from './remote-changes';
 import { WorkSharing } from './work-sharing';
 
 const LEASE_PRUNE_EVERY_MS = 3600_000;
+/** Instance rows whose lease ended this long ago are deleted (their unfinished tasks were claimable long before). */
+const DEAD_INSTANCE_KEPT_MS = 24 * 3600_000;
 /** How long shutdown keeps trying to write what is queued. */
 const FINAL_WRITE_MS = 10_000;
 
@@ -28,6 +31,7 @@ export class TaskPersistence {
   private readonly recovery: OrphanRecovery;
   private readonly sharing: WorkSharing;
   private readonly cancels: RemoteCancels;
+  private readonly changes: RemoteChanges;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   /** One heartbeat round at a time: under a stall, rounds piled up on the pool. */
   private ticking = false;
@@ -42,6 +46,7 @@ export class TaskPersistence {
   ) {
     this.recovery = new OrphanRecovery(backend, runtime, registry, storage.instanceId, this.logger);
     this.cancels = new RemoteCancels(backend, runtime, storage.instanceId, this.logger);
+    this.changes = new RemoteChanges(backend, runtime, this.logger, storage.instanceId);
     this.sharing = new WorkSharing(backend, storage, runtime, registry, this.logger, options.maxConcurrentTasks ?? Infinity);
   }
 
@@ -65,6 +70,8 @@ export class TaskPersistence {
     await this.sharing.round();
     this.sharing.start();
     this.cancels.start();
+    // Not fatal: a listener that cannot connect yet keeps trying on its own.
+    await this.changes.start().catch((error) => this.logger.warn(`Other instances' changes cannot be followed yet: ${String(error)}`));
     const every = Math.max(1000, (this.options.instanceLeaseSeconds * 1000) / 3);
     this.heartbeatTimer = setInterval(() => void this.tick(), every);
     this.heartbeatTimer.unref();
@@ -81,6 +88,7 @@ export class TaskPersistence {
     this.heartbeatTimer = null;
     this.sharing.stop();
     this.cancels.stop();
+    await this.changes.stop();
     this.runtime.gates.paused.stop();
     await this.recovery.settled();
     const left: TaskData[] = [];
@@ -153,7 +161,8 @@ export class TaskPersistence {
   /**
    * Every schedule slot leaves a lease row: delete, about hourly, those expired
    * over an hour ago (long past any late timer of that slot), the revocations
-   * of tokens that have expired, and flow-control rows unused for an hour.
+   * of tokens that have expired, flow-control rows unused for an hour, and
+   * instances whose lease ended over a day ago.
    */
   private async pruneLeases(now = Date.now()): Promise<void> {
     if (now - this.leasesPrunedAt < LEASE_PRUNE_EVERY_MS) return;
@@ -161,6 +170,10 @@ export class TaskPersistence {
     await this.backend.deleteExpiredLeases(now - LEASE_PRUNE_EVERY_MS);
     // A signed-out token past its own expiry is refused anyway: its revocation row can go.
     await this.backend.deleteExpiredRevocations(now);
+    // So the instance list does not grow with every restart; unknown owners' tasks stay claimable.
+    for (const { id, leaseUntil } of await this.backend.listInstances()) {
+      if (id !== this.instanceId && leaseUntil < now - DEAD_INSTANCE_KEPT_MS) await this.backend.removeInstance(id);
+    }
     // Rate-limit rows of keys idle for an hour (made again when the key is used).
     await this.backend.pruneGateSlots(now - LEASE_PRUNE_EVERY_MS);
   }

@@ -2,8 +2,10 @@ import { AuditEntry } from '../task/audit-entry';
 import { TaskData } from '../task/task-record';
 import { TaskMetrics } from '../task/task-metrics';
 import { TaskPage, TaskQuery } from '../task/task-query';
+import { ChangeCursor, ChangeFeedKind, ChangeListener, ChangePage, StopListening, TaskChange } from './change-feed';
 import { GateAnswer, GateClaim, LOCAL_GRANT } from './gate-claims';
 import { TaskInsightQueries } from './insight-queries';
+import { InstanceState } from './instance-state';
 import { RevokedTokens } from './revoked-tokens';
 
 /** What a backend can do, declared rather than discovered. */
@@ -17,6 +19,13 @@ export interface BackendCapabilities {
    * claims return nothing.
    */
   readonly persistent: boolean;
+  /**
+   * How other instances' task changes reach this one (see change-feed.ts): `'notify'`
+   * (listenForChanges), `'poll'` (changeCursor, changesAfter, changesAt), either with changedSince
+   * and getTasks, or absent: each instance's live stream shows its own changes only
+   * (REST still reads the backend).
+   */
+  readonly changeFeed?: ChangeFeedKind;
 }
 
 /** What TaskBackend.insertTask did. */
@@ -138,6 +147,72 @@ export abstract class TaskBackend {
 
   /** Every known instance and when its lease ends (epoch ms). */
   abstract listInstances(): Promise<{ id: string; leaseUntil: number }[]>;
+
+  /**
+   * Every known instance with its lease state and the pending and running tasks it owns
+   * (`GET {path}/instances`). The default reads listInstances (alive by this process's
+   * clock; no start or heartbeat times) and counts with listTasks.
+   */
+  async describeInstances(): Promise<InstanceState[]> {
+    const now = Date.now();
+    const states: InstanceState[] = [];
+    for (const { id, leaseUntil } of await this.listInstances()) {
+      const count = async (status: 'pending' | 'running') => (await this.listTasks({ status, instance: id, limit: 1 })).total;
+      states.push({
+        id,
+        leaseUntil,
+        startedAt: null,
+        lastHeartbeat: null,
+        alive: leaseUntil >= now,
+        pending: await count('pending'),
+        running: await count('running'),
+      });
+    }
+    return states;
+  }
+
+  /** The rows of `ids` that exist, in any order (the change feed reads in batches). */
+  async getTasks(ids: readonly string[]): Promise<TaskData[]> {
+    const found = await Promise.all(ids.map((id) => this.getTask(id)));
+    return found.filter((task): task is TaskData => task !== null);
+  }
+
+  /** `changeFeed: 'poll'`: the cursor after every change written so far. */
+  async changeCursor(): Promise<ChangeCursor> {
+    return { seq: 0, id: null };
+  }
+
+  /** `changeFeed: 'poll'`: up to `limit` changes after `cursor`, oldest first. */
+  async changesAfter(cursor: ChangeCursor, limit: number): Promise<ChangePage> {
+    void limit;
+    return { changes: [], cursor };
+  }
+
+  /** `changeFeed: 'poll'`: the rows carrying any of these sequence numbers (gaps a reader waits on). */
+  async changesAt(seqs: readonly number[]): Promise<TaskChange[]> {
+    void seqs;
+    return [];
+  }
+
+  /**
+   * `changeFeed: 'notify'`: calls `listener` with the ids of tasks other writers change,
+   * as their writes commit, and with `{ missedSince }` after a break (a dropped
+   * connection, once it is back); resolves once listening, with the way to stop.
+   */
+  async listenForChanges(listener: ChangeListener): Promise<StopListening> {
+    void listener;
+    return async () => undefined;
+  }
+
+  /**
+   * What may have changed since `since` (epoch ms): unfinished tasks and those ended
+   * since, at most `limit` (read after lost notices, and when a first stream opens).
+   */
+  async changedSince(since: number, limit: number): Promise<TaskChange[]> {
+    void since;
+    void limit;
+    return [];
+  }
 
   /**
    * Binds `key` to `taskId` unless a task that is neither failed, interrupted nor

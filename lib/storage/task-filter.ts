@@ -2,7 +2,7 @@ import { TaskData } from '../task/task-record';
 import { DEFAULT_LIST_LIMIT, DEFAULT_TASK_SORT, TaskPage, TaskQuery, TaskSort } from '../task/task-query';
 
 /** What the filters of `GET {path}` look at in a task. */
-export type FilteredFields = Pick<TaskData, 'id' | 'funcName' | 'status' | 'createdAt' | 'tags' | 'error' | 'args' | 'argsCipher'>;
+export type FilteredFields = Pick<TaskData, 'id' | 'funcName' | 'status' | 'createdAt' | 'tags' | 'error' | 'args' | 'argsCipher' | 'owner'>;
 
 /**
  * The filters of `GET {path}` (status, func_name, q, tag, since) as a predicate, shared
@@ -12,6 +12,7 @@ export function matchesQuery(task: FilteredFields, query: TaskQuery): boolean {
   if (query.status !== undefined && task.status !== query.status) return false;
   if (query.funcName !== undefined && task.funcName !== query.funcName) return false;
   if (query.since !== undefined && task.createdAt < query.since) return false;
+  if (query.instance !== undefined && task.owner !== query.instance) return false;
   if (query.tags) {
     for (const [key, value] of Object.entries(query.tags)) {
       if (task.tags[key] !== value) return false;

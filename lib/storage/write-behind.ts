@@ -9,14 +9,23 @@ import { TaskBackend } from './task-backend';
 const MAX_BATCH = 5000;
 /** Group-commit window for changes that should reach the database promptly. */
 const PROMPT_WINDOW_MS = 10;
+/**
+ * At the latest this long after a running task changes (its start when not durable, its
+ * progress, a log line), the change is written: other instances show running tasks from
+ * the database. Changes within the window ride one write, so a task that logs a thousand
+ * lines a second is still written about four times a second, and one that ends within
+ * it is written once, finished.
+ */
+export const LIVE_WRITE_MS = 250;
 const MIN_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 30_000;
 
 /**
  * Write-behind with group commit. Changed tasks are collected and written in
  * batches, one transaction each. New and finished tasks, and the start of a
- * durable task, are written within a few milliseconds; other changes (logs,
- * progress, non-durable starts) within `snapshotInterval`. A failed write keeps
+ * durable task, are written within a few milliseconds; the other changes of a running
+ * task (its start when not durable, progress, logs) within LIVE_WRITE_MS; the rest
+ * within `snapshotInterval`. A failed write keeps
  * the tasks queued and is retried with back-off (changes meanwhile wait for that
  * retry); the outage and the recovery are logged once each, through the
  * DatabaseOutage the reads share.
@@ -43,6 +52,7 @@ export class WriteBehind {
     private readonly backend: TaskBackend,
     private readonly intervalMs: number,
     private readonly outage: DatabaseOutage = new DatabaseOutage(),
+    private readonly liveMs = LIVE_WRITE_MS,
   ) {}
 
   /** Tasks waiting to be written. */
@@ -67,7 +77,7 @@ export class WriteBehind {
     // back-off never applied. The retry writes this change too.
     if (this.failures > 0) return;
     const prompt = started || task.version <= 1 || isTerminal(task.status);
-    this.scheduleIn(prompt ? PROMPT_WINDOW_MS : this.intervalMs);
+    this.scheduleIn(prompt ? PROMPT_WINDOW_MS : task.status === 'running' ? Math.min(this.liveMs, this.intervalMs) : this.intervalMs);
   }
 
   /**

@@ -65,5 +65,6 @@ export function recordFields(record: TaskRecord): FilteredFields {
     error: record.error,
     args: [],
     argsCipher: null,
+    owner: record.instance,
   };
 }

@@ -25,7 +25,8 @@ export interface HubStats {
 }
 
 /**
- * The one SSE hub of an admin module: numbers task changes, keeps the
+ * The one SSE hub of an admin module: numbers task changes (this instance's, and
+ * those of other instances that the change feed brings on a shared database), keeps the
  * replay buffer, coalesces bursts and fans every serialised frame out to all
  * clients, so that work is done once however many dashboards are open.
  *
@@ -97,6 +98,8 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
   onModuleInit(): void {
     this.subscriptions.push(
       this.manager.taskChanges$.subscribe({ next: (task) => this.onChange(task), complete: () => this.close() }),
+      // Other instances' changes (a shared database) are events like this instance's own.
+      this.manager.remoteChanges$.subscribe((task) => this.onChange(task)),
       this.manager.stopping$.subscribe(() => this.close()),
       // Schedule changes (a firing, a finished run) as a named `schedules` event with the full list.
       this.scheduler.schedules$.subscribe((list) => {
@@ -145,10 +148,15 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
       if (first.length > 0) subscriber.next(batchFrame(first));
       this.clients.add(subscriber);
       this.startTimers();
+      // Other instances' changes are read only while someone here watches.
+      this.manager.followRemote(true);
       return () => {
         this.clients.delete(subscriber);
         this.views.close(subscriber);
-        if (this.clients.size === 0) this.stopTimers();
+        if (this.clients.size === 0) {
+          this.stopTimers();
+          this.manager.followRemote(false);
+        }
       };
     });
   }
@@ -227,7 +235,8 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   /**
-   * The pending and running tasks, in the order of the events that produced their
+   * The pending and running tasks (this instance's and those other instances were
+   * last seen holding), in the order of the events that produced their
    * state, each carrying that event's id: the batch is a replay of the latest event
    * of each live task. A task the hub never saw carries the id current when it
    * is first listed, and keeps it until it changes. Past `streamFirstBatchSize`
@@ -236,7 +245,8 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
   private firstBatch(): SseFrame[] {
     const lastId = this.events.lastId;
     if (this.firstBatchCache?.lastId === lastId) return this.firstBatchCache.frames;
-    const live = this.manager.liveTasks().map((record) => ({ record, id: this.liveIds.get(record.task_id) ?? lastId }));
+    const records = [...this.manager.liveTasks(), ...this.manager.remoteLiveTasks()];
+    const live = records.map((record) => ({ record, id: this.liveIds.get(record.task_id) ?? lastId }));
     live.sort((a, b) => a.id - b.id);
     const limit = this.options.streamFirstBatchSize;
     const frames: SseFrame[] = [];
@@ -255,7 +265,8 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
   /** The first batch of a view stream (see ViewStreams.firstBatch). */
   private viewFirstBatch(client: ViewClient, lastEventId: string | undefined): SseFrame[] {
     const lastId = this.events.lastId;
-    const live = this.manager.liveTasks().map((record) => ({ record, id: this.liveIds.get(record.task_id) ?? lastId }));
+    const records = [...this.manager.liveTasks(), ...this.manager.remoteLiveTasks()];
+    const live = records.map((record) => ({ record, id: this.liveIds.get(record.task_id) ?? lastId }));
     const resumed = lastEventId !== undefined && lastEventId.trim() !== String(lastId);
     return this.views.firstBatch(client, live, { limit: this.options.streamFirstBatchSize, lastId, resumed }, (task) =>
       this.liveFrame(task.record, task.id),

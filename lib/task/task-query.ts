@@ -31,6 +31,8 @@ export interface TaskQuery {
   searchArgs?: boolean;
   /** Every pair must match the task's tags exactly. */
   tags?: Record<string, string>;
+  /** Exact id of the instance that owns or last ran the task (the record's `instance`). */
+  instance?: string;
   /** Only tasks created at or after this epoch-ms instant. */
   since?: number;
   /** Order of the results; default newest first (`-created_at`). */

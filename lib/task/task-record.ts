@@ -25,6 +25,8 @@ export interface TaskRecord {
   priority: number | null;
   executor: 'async' | 'worker';
   progress: number | null;
+  /** The instance that owns or last ran the task (null without a database, and while it waits in the shared pool). */
+  instance: string | null;
   /** When a task added with `delay` or `runAt` is due (it starts no earlier); null for one added without. */
   run_at: string | null;
   args?: unknown[];
@@ -103,6 +105,7 @@ export function toTaskRecord(task: TaskData, withArgs: boolean, withAttempts = f
     priority: task.priority,
     executor: task.executor ?? 'async',
     progress: task.progress,
+    instance: task.owner,
     run_at: task.runAt === null || task.runAt === undefined ? null : iso(task.runAt),
   };
   if (withArgs) {

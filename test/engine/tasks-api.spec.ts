@@ -89,6 +89,7 @@ describe('TaskManager API', () => {
       'priority',
       'executor',
       'progress',
+      'instance',
       'run_at',
       'attempts',
     ]);

@@ -56,6 +56,7 @@ describeEachPlatform('roles', (platform) => {
     { name: 'GET /audit', needs: 'viewer', send: get('/tasks/audit') },
     { name: 'GET /schedules', needs: 'viewer', send: get('/tasks/schedules') },
     { name: 'GET /registered', needs: 'viewer', send: get('/tasks/registered') },
+    { name: 'GET /instances', needs: 'viewer', send: get('/tasks/instances') },
     { name: 'GET /:task_id', needs: 'viewer', send: (a) => get(`/tasks/${failedId}`)(a) },
     { name: 'GET /insights/throughput', needs: 'viewer', send: get('/tasks/insights/throughput') },
     { name: 'GET /insights/functions', needs: 'viewer', send: get('/tasks/insights/functions') },

@@ -114,6 +114,14 @@ describeEachPlatform('REST API without auth (path /tasks)', (platform) => {
     expect(registered.map((r: { name: string }) => r.name)).toEqual(['Jobs.chatty', 'Jobs.fail', 'Jobs.hold', 'Jobs.ok']);
   });
 
+  it('lists no instances without a database, and records carry instance null', async () => {
+    expect((await request(h.server).get('/tasks/instances').expect(200)).body).toEqual([]);
+    const res = await request(h.server).get(`/tasks/${ok1.task_id}`).expect(200);
+    expect(res.body.instance).toBeNull();
+    expect(Object.keys(res.body).indexOf('instance')).toBe(Object.keys(res.body).indexOf('progress') + 1);
+    expect((await request(h.server).get('/tasks').query({ instance: 'anything' }).expect(200)).body).toEqual([]);
+  });
+
   describe('GET /tasks/:task_id', () => {
     it('returns the record', async () => {
       const res = await request(h.server).get(`/tasks/${ok1.task_id}`).expect(200);

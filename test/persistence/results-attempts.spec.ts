@@ -105,7 +105,7 @@ describeEachDatabase('results and attempts', (target) => {
       const three = await get(ids.three);
       expect(three.status).toBe('success');
       expect(three.result).toEqual({ n: 3 });
-      expect(Object.keys(three).slice(15)).toEqual(['progress', 'run_at', 'args', 'result', 'attempts']);
+      expect(Object.keys(three).slice(15)).toEqual(['progress', 'instance', 'run_at', 'args', 'result', 'attempts']);
 
       const flaky = await get(ids.flaky);
       expect(flaky.status).toBe('success');

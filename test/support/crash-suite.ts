@@ -20,8 +20,10 @@ export interface CrashSuite {
  * created before the tests and dropped after them, every child process a test left running
  * killed after each test (and again after all), and the test's ledgers removed after it.
  * `cleanup` runs last, after the tables are dropped (e.g. the SQLite target's dispose).
+ * With `shareChildren`, children live on from one test to the next (cases that share
+ * processes started in a beforeAll, to keep CI time down) and are killed after all.
  */
-export function useCrashSuite(database: DataSourceOptions, cleanup?: () => void): CrashSuite {
+export function useCrashSuite(database: DataSourceOptions, cleanup?: () => void, options: { shareChildren?: boolean } = {}): CrashSuite {
   const prefix = uniquePrefix();
   const ledgers: Ledger[] = [];
   let table: TaskTable | undefined;
@@ -30,7 +32,7 @@ export function useCrashSuite(database: DataSourceOptions, cleanup?: () => void)
     table = await TaskTable.open(database, prefix);
   });
   afterEach(async () => {
-    await killAllChildren();
+    if (!options.shareChildren) await killAllChildren();
     for (const ledger of ledgers.splice(0)) ledger.dispose();
   });
   afterAll(async () => {

@@ -86,6 +86,16 @@ export class SseReader {
     }
   }
 
+  /** The next task event of task `id` whose record matches `match` (skipping the others). */
+  async waitForTask(id: string, match: (record: Record<string, unknown>) => boolean, timeoutMs = 5000): Promise<Record<string, unknown>> {
+    const event = await this.waitFor((e) => {
+      if (e.data === undefined || e.event !== undefined) return false;
+      const record = JSON.parse(e.data) as Record<string, unknown>;
+      return record.task_id === id && match(record);
+    }, timeoutMs);
+    return JSON.parse(event.data!) as Record<string, unknown>;
+  }
+
   /** Task events (no event name, JSON data) taken so far and pending, parsed. */
   taskEvents(): { id: string; record: { task_id: string; status: string; [key: string]: unknown } }[] {
     return this.events.filter((e) => e.data !== undefined && e.event === undefined).map((e) => ({ id: e.id!, record: JSON.parse(e.data!) }));

@@ -14,7 +14,10 @@ const TUNING: AdminTuning = { ...DEFAULT_ADMIN_TUNING, flushWindowMs: 50, metric
 /** What the hub reads from the manager and the scheduler, and nothing more. */
 class FakeManager {
   readonly taskChanges$ = new Subject<TaskData>();
+  readonly remoteChanges$ = new Subject<TaskData>();
   readonly stopping$ = new Subject<void>();
+  /** Unfinished tasks of other instances, as the change feed last brought them. */
+  readonly remote = new Map<string, TaskData>();
   readonly tasks = new Map<string, TaskData>();
   metricsCalls = 0;
 
@@ -23,6 +26,18 @@ class FakeManager {
   }
   liveTasks() {
     return [...this.tasks.values()].filter((t) => !isTerminal(t.status)).map((t) => this.toRecord(t));
+  }
+  following = false;
+  followRemote(on: boolean) {
+    this.following = on;
+  }
+  remoteLiveTasks() {
+    return [...this.remote.values()].filter((t) => !isTerminal(t.status)).map((t) => this.toRecord(t));
+  }
+  /** A change another instance made, as the change feed reports it. */
+  remoteChange(task: TaskData): void {
+    this.remote.set(task.id, task);
+    this.remoteChanges$.next(task);
   }
   async metrics() {
     this.metricsCalls++;
@@ -132,6 +147,39 @@ describe('TaskEventHub (without Nest)', () => {
     ]);
     expect(client.tasks[1].id).toBe(client.tasks[0].id + 1);
     expect(client.named('resync')).toEqual([]);
+  });
+
+  it("numbers other instances' changes like its own, and lists their live tasks in the first batch", () => {
+    start();
+    const early = new Client(hub);
+    const own = manager.change(blankTask());
+    const remote = blankTask({ status: 'running', owner: 'other-host/1/abc' });
+    manager.remoteChange(remote);
+    manager.remoteChange({ ...remote, logs: ['half way'], progress: 0.5 });
+    jest.advanceTimersByTime(50);
+    expect(early.tasks.map((t) => [t.task_id, t.status, t.logs])).toEqual([
+      [own.id, 'pending', []],
+      [remote.id, 'running', ['half way']],
+    ]);
+    const late = new Client(hub);
+    expect(late.tasks.map((t) => [t.task_id, t.id])).toEqual(early.tasks.map((t) => [t.task_id, t.id]));
+    // Finished elsewhere: an event, and no longer in a first batch.
+    manager.remoteChange({ ...remote, status: 'success' });
+    jest.advanceTimersByTime(50);
+    expect(early.tasks.at(-1)).toMatchObject({ task_id: remote.id, status: 'success' });
+    expect(new Client(hub).tasks.map((t) => t.task_id)).toEqual([own.id]);
+  });
+
+  it("follows other instances' changes only while a client is connected", () => {
+    start();
+    expect(manager.following).toBe(false);
+    const one = hub.connect().subscribe();
+    const two = hub.connect().subscribe();
+    expect(manager.following).toBe(true);
+    one.unsubscribe();
+    expect(manager.following).toBe(true);
+    two.unsubscribe();
+    expect(manager.following).toBe(false);
   });
 
   it('bounds the first batch: the oldest tasks, then a resync event; one batch shared while nothing changes', () => {

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { newTask } from '../../lib/engine/task-factory';
 import { MemoryTaskBackend } from '../../lib/storage/memory-task.backend';
 import { MemoryTaskStore } from '../../lib/storage/memory-task.store';
-import { WriteBehind } from '../../lib/storage/write-behind';
+import { LIVE_WRITE_MS, WriteBehind } from '../../lib/storage/write-behind';
 import { TaskData } from '../../lib/task/task-record';
 
 const INTERVAL_MS = 60_000;
@@ -103,18 +103,29 @@ describe('WriteBehind', () => {
     expect(backend.batches[0][0].status).toBe('pending');
   });
 
-  it('holds other changes (a non-durable task running) for the snapshot interval, and a finish promptly', async () => {
+  it("writes a running task's changes within LIVE_WRITE_MS, coalesced, a finish promptly, and holds the rest for the snapshot interval", async () => {
     const a = task('running', 3);
     writer.changed(a);
-    await jest.advanceTimersByTimeAsync(INTERVAL_MS - 1);
+    await jest.advanceTimersByTimeAsync(LIVE_WRITE_MS / 2);
+    a.logs.push('a line');
+    a.version++;
+    writer.changed(a);
+    await jest.advanceTimersByTimeAsync(LIVE_WRITE_MS / 2 - 1);
     expect(backend.batches).toHaveLength(0);
     await jest.advanceTimersByTimeAsync(1);
-    expect(backend.written()).toEqual([tag(a)]);
+    expect(backend.batches.map((batch) => batch.map((t) => [t.status, t.logs.length]))).toEqual([[['running', 1]]]);
     a.status = 'success';
     a.version++;
     writer.changed(a);
     await jest.advanceTimersByTimeAsync(10);
     expect(backend.written()).toEqual([`${a.id.slice(0, 4)}:running`, tag(a)]);
+    // A pending task changed after its first write (an owner handed back, say) waits for the interval.
+    const b = task('pending', 2);
+    writer.changed(b);
+    await jest.advanceTimersByTimeAsync(INTERVAL_MS - 1);
+    expect(backend.written()).toHaveLength(2);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(backend.written()).toEqual([`${a.id.slice(0, 4)}:running`, tag(a), tag(b)]);
   });
 
   it('keeps changes during an outage, retries with back-off, and writes everything once the database is back', async () => {

@@ -18,6 +18,7 @@ import {
   timeFormat,
 } from './format';
 import { functionInsight, functions } from './functions';
+import { instanceLabel } from './instances';
 import { page } from './page-actions';
 
 export function section(title: string, ...content: Child[]): HTMLElement {
@@ -81,6 +82,19 @@ export function renderFields(record: TaskRecord, onAllRuns: () => void): HTMLEle
   row('Priority', record.priority === null || record.priority === undefined ? '–' : String(record.priority));
   row('Source', record.source);
   row('Executor', record.executor || '–');
+  const instance = record.instance;
+  row(
+    'Instance',
+    instance
+      ? h(
+          'span',
+          null,
+          h('span', { class: 'mono', title: instance }, instanceLabel(instance)),
+          ' · ',
+          h('button', { type: 'button', class: 'link', onclick: () => page.setFilters({ instance, status: '' }) }, 'its tasks'),
+        )
+      : '–',
+  );
   row('Progress', record.progress === null || record.progress === undefined ? '–' : `${Math.round(record.progress * 100)}%`);
   return dl;
 }

@@ -6,6 +6,7 @@ import { renderCounterFilter } from './counters';
 import { $, h } from './dom';
 import { renderFunctionOptions } from './functions';
 import { followView } from './live';
+import { renderInstanceOptions } from './instances';
 import { clearSelection } from './selection';
 import { loadTasks, renderSortHeaders } from './table';
 import { switchTab } from './tabs';
@@ -41,6 +42,7 @@ export function syncFilterControls(): void {
   if (doc.activeElement !== search) search.value = view.search;
   $<HTMLSelectElement>('#f-status').value = view.status;
   renderFunctionOptions();
+  renderInstanceOptions();
   const since = $<HTMLSelectElement>('#f-since');
   since.value = view.since;
   if (since.value !== view.since) {

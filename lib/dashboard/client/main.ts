@@ -9,6 +9,7 @@ import { $ } from './dom';
 import { setFilters, syncFilterControls } from './filters';
 import { onFunctionsLoaded, refreshFunctions, refreshFunctionsSoon, scheduleFunctionsRefresh } from './functions';
 import { loadSchedules } from './info-tabs';
+import { loadInstances } from './instances';
 import { followView, live, noteReload, renderPauseButton, startLive, togglePause } from './live';
 import { bindPageActions } from './page-actions';
 import { loadPermissions } from './permissions';
@@ -32,6 +33,7 @@ function refreshAll(quiet?: boolean): Promise<unknown> {
   if (detail.id) jobs.push(loadDetail());
   if (view.tab === 'dead') jobs.push(loadDeadLetters());
   else if (view.tab === 'schedules') jobs.push(loadSchedules());
+  else if (view.tab === 'instances') jobs.push(loadInstances());
   refreshFunctionsSoon();
   refreshing = Promise.all(jobs).finally(() => {
     refreshing = null;
@@ -65,7 +67,7 @@ function resyncView(): void {
   });
 }
 
-const LIST_KEYS: (keyof View)[] = ['status', 'func', 'since', 'search', 'sort', 'page', 'size'];
+const LIST_KEYS: (keyof View)[] = ['status', 'func', 'instance', 'since', 'search', 'sort', 'page', 'size'];
 
 function onPopState(): void {
   const before = Object.assign({}, view);
@@ -117,6 +119,7 @@ function start(): void {
   void refreshMetrics();
   void refreshThroughput();
   void refreshFunctions();
+  void loadInstances();
   if (view.tab !== 'tasks') switchTab(view.tab, true);
   if (view.task) void openDetail(view.task);
   // A panel drawn before the role was known shows its actions once it is.
@@ -153,6 +156,10 @@ function start(): void {
       }
     },
   });
+  // Heartbeats move on without task changes: the instance list is read again while it is shown.
+  setInterval(() => {
+    if (!doc.hidden && view.tab === 'instances') void loadInstances();
+  }, 5000);
   // The chart's window moves on every minute (fetched again only when something changed).
   setInterval(() => {
     if (!doc.hidden) throughputMinute();

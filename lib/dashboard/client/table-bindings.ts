@@ -79,10 +79,11 @@ function bindFilters(): void {
   const selectValue = (event: Event) => (event.target as HTMLSelectElement).value;
   $('#f-status').addEventListener('change', (event) => setFilters({ status: selectValue(event) }));
   $('#f-func').addEventListener('change', (event) => setFilters({ func: selectValue(event) }));
+  $('#f-instance').addEventListener('change', (event) => setFilters({ instance: selectValue(event) }));
   $('#f-since').addEventListener('change', (event) => setFilters({ since: selectValue(event) }));
   $('#f-clear').addEventListener('click', () => {
     search.value = '';
-    setFilters({ status: '', func: '', since: '', search: '' });
+    setFilters({ status: '', func: '', instance: '', since: '', search: '' });
   });
   for (const button of $$('#counters button.counter')) {
     button.addEventListener('click', () => setFilters({ status: view.status === button.dataset.filter ? '' : button.dataset.filter! }));

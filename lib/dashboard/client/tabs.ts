@@ -4,6 +4,7 @@ import { CONFIG } from './config';
 import { loadDeadLetters } from './dead-letters';
 import { $$ } from './dom';
 import { loadAudit, loadRegistered, loadSchedules } from './info-tabs';
+import { loadInstances } from './instances';
 import { Tab, isTab, view, writeView } from './view';
 
 export function switchTab(requested: string, keepUrl?: boolean): void {
@@ -19,6 +20,7 @@ export function switchTab(requested: string, keepUrl?: boolean): void {
   if (tab === 'dead') void loadDeadLetters();
   else if (tab === 'schedules') void loadSchedules();
   else if (tab === 'registered') void loadRegistered();
+  else if (tab === 'instances') void loadInstances();
   else if (tab === 'audit') void loadAudit();
 }
 

@@ -1,5 +1,5 @@
 // The view state, kept in the page's query string so that a link reproduces the view:
-// ?status=failed&func_name=X&since=24h&search=timeout&sort=-duration&page=2&size=50&tab=dead&dl_since=7d&task=<id>
+// ?status=failed&func_name=X&instance=host/1/ab&since=24h&search=timeout&sort=-duration&page=2&size=50&tab=dead&dl_since=7d&task=<id>
 
 import { MAX_QUERY_TEXT, TASK_ID_PATTERN } from '../../task/request-limits';
 import { DEFAULT_TASK_SORT, TaskSort, isTaskSort } from '../../task/task-query';
@@ -11,7 +11,7 @@ import { parseTime } from './format';
 
 const SINCE = /^(\d{1,7})[hd]$/;
 const DL_SINCE = /^(?:(\d{1,7})[hd]|all)$/;
-export const TABS = ['tasks', 'dead', 'schedules', 'registered', 'audit'] as const;
+export const TABS = ['tasks', 'dead', 'schedules', 'registered', 'instances', 'audit'] as const;
 export type Tab = (typeof TABS)[number];
 const SIZES = [25, 50, 100, 200];
 
@@ -19,6 +19,8 @@ export interface View {
   /** A status, or '' for all. */
   status: string;
   func: string;
+  /** An instance id (the records' `instance`), or '' for all. */
+  instance: string;
   since: string;
   search: string;
   sort: TaskSort;
@@ -32,11 +34,12 @@ export interface View {
 }
 
 /** The list filters, as setFilters() changes them. */
-export type FilterChanges = Partial<Pick<View, 'status' | 'func' | 'since' | 'search'>>;
+export type FilterChanges = Partial<Pick<View, 'status' | 'func' | 'instance' | 'since' | 'search'>>;
 
 const DEFAULT_VIEW: Readonly<View> = {
   status: '',
   func: '',
+  instance: '',
   since: '',
   search: '',
   sort: DEFAULT_TASK_SORT,
@@ -67,6 +70,7 @@ export function readView(): void {
   Object.assign(view, {
     status: isTaskStatus(status) ? status : '',
     func: get('func_name'),
+    instance: get('instance'),
     since: SINCE.test(since) ? since : '',
     search: get('search'),
     sort: isTaskSort(sort) ? sort : DEFAULT_VIEW.sort,
@@ -84,6 +88,7 @@ export function writeView(replace: boolean): void {
   const p = new URLSearchParams();
   if (view.status) p.set('status', view.status);
   if (view.func) p.set('func_name', view.func);
+  if (view.instance) p.set('instance', view.instance);
   if (view.since) p.set('since', view.since);
   if (view.search) p.set('search', view.search);
   if (view.sort !== DEFAULT_VIEW.sort) p.set('sort', view.sort);
@@ -105,6 +110,7 @@ export function filterParams(): QueryParams {
   const p: QueryParams = {};
   if (view.status) p.status = view.status;
   if (view.func) p.func_name = view.func;
+  if (view.instance) p.instance = view.instance;
   if (view.since) p.since = view.since;
   if (view.search) p.search = view.search;
   return p;
@@ -122,13 +128,14 @@ export function streamQuery(): string {
 }
 
 export function hasFilters(): boolean {
-  return !!(view.status || view.func || view.since || view.search);
+  return !!(view.status || view.func || view.instance || view.since || view.search);
 }
 
 /** Whether a record matches the current filters, as the server decides it. */
 export function matchesView(record: TaskRecord): boolean {
   if (view.status && record.status !== view.status) return false;
   if (view.func && record.func_name !== view.func) return false;
+  if (view.instance && record.instance !== view.instance) return false;
   if (view.since) {
     const m = /^(\d+)([hd])$/.exec(view.since)!;
     const cutoff = Date.now() - Number(m[1]) * (m[2] === 'h' ? 3600e3 : 86400e3);

@@ -64,6 +64,7 @@ const listFilters = [
   query('q', 'Case-insensitive substring of id, name or error', { type: 'string' }),
   query('search', 'Full-text search of logs and error', { type: 'string' }),
   query('tag', '`key:value`, repeatable; all must match', { type: 'array', items: { type: 'string' } }),
+  query('instance', "Only tasks of this instance (its `instance_id`, the records' `instance`)", { type: 'string' }),
   since('all'),
 ];
 
@@ -100,6 +101,12 @@ export const ADMIN_ROUTES: Record<string, RouteDescription> = {
     tag: 'tasks',
     role: 'viewer',
     success: { status: 200, description: 'Schedules', content: json(arrayOf('ScheduleInfo')) },
+  },
+  'GET /instances': {
+    summary: 'The instances sharing the database, alive first (empty without a database)',
+    tag: 'tasks',
+    role: 'viewer',
+    success: { status: 200, description: 'Instances', content: json(arrayOf('TaskInstance')) },
   },
   'GET /registered': {
     summary: 'Registered @BackgroundTask functions and their options',

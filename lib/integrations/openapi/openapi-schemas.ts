@@ -123,6 +123,16 @@ export const OPENAPI_SCHEMAS: Record<string, JsonSchema> = {
     last_status: { oneOf: [ref('TaskStatus'), { type: 'null' }] },
     last_task_id: nullable('string'),
   }),
+  TaskInstance: object({
+    instance_id: { type: 'string', description: '`host/pid/random[/scope]`: the `instance` of the records it owns or ran' },
+    host: { type: 'string' },
+    pid: nullable('integer'),
+    started_at: nullableTime,
+    last_heartbeat: nullableTime,
+    alive: { type: 'boolean', description: 'Its lease has not expired' },
+    running: integer,
+    pending: integer,
+  }),
   RegisteredTask: object(
     { name: { type: 'string' }, paused: { type: 'boolean', description: 'Its tasks stay pending until resumed' }, options: { type: 'object' } },
     ['name', 'paused', 'options'],

@@ -1,8 +1,9 @@
+import { InstanceState } from '../../storage/instance-state';
 import { TaskData } from '../../task/task-record';
 import { Connection, Sql } from './connection';
 import { inList } from './dialect';
 import { TableNames } from './schema';
-import { fromRow, SELECT_LIST } from './task-rows';
+import { fromRow, num, SELECT_LIST } from './task-rows';
 
 /**
  * Durable unfinished rows nobody live holds: no owner, or an owner whose instance
@@ -87,17 +88,20 @@ export async function claimWhere(
  * lease_until = the database's now + ttl (a ttl <= 0 records an already-expired lease).
  * Not the caller's clock at the time it sent the statement: a heartbeat held up by a
  * stalled network for longer than the lease wrote a lease already over when it landed,
- * and the instance's next recovery round took its own live tasks for orphans.
+ * and the instance's next recovery round took its own live tasks for orphans. The first
+ * heartbeat also records when the instance started; each records when it was sent last.
  */
 export async function heartbeat(connection: Connection, t: TableNames, instanceId: string, ttlSeconds: number): Promise<void> {
   const ttlMs = Math.round((Number(ttlSeconds) || 0) * 1000);
   await connection.session(async (sql) => {
     const table = sql.dialect.id(t.instances);
-    const values = `(?, ${sql.dialect.nowMs} + ?)`;
+    const now = sql.dialect.nowMs;
+    const values = `(?, ${now} + ?, ${now}, ${now})`;
+    const columns = '(id, lease_until, started_at, last_heartbeat)';
     const statement =
       sql.dialect.family === 'mysql'
-        ? `INSERT INTO ${table} (id, lease_until) VALUES ${values} ON DUPLICATE KEY UPDATE lease_until = VALUES(lease_until)`
-        : `INSERT INTO ${table} (id, lease_until) VALUES ${values} ON CONFLICT (id) DO UPDATE SET lease_until = excluded.lease_until`;
+        ? `INSERT INTO ${table} ${columns} VALUES ${values} ON DUPLICATE KEY UPDATE lease_until = VALUES(lease_until), last_heartbeat = VALUES(last_heartbeat)`
+        : `INSERT INTO ${table} ${columns} VALUES ${values} ON CONFLICT (id) DO UPDATE SET lease_until = excluded.lease_until, last_heartbeat = excluded.last_heartbeat`;
     await sql.run(statement, [sql.dialect.text(String(instanceId)), ttlMs]);
   });
 }
@@ -113,6 +117,37 @@ export async function listInstances(connection: Connection, t: TableNames): Prom
   return connection.session(async (sql) => {
     const result = await sql.run(`SELECT id, lease_until FROM ${sql.dialect.id(t.instances)}`, []);
     return result.rows.map((r) => ({ id: String(r.id), leaseUntil: Number(r.lease_until) }));
+  });
+}
+
+/**
+ * Every instance row, whether its lease is live by the database's clock, and how many
+ * pending and running tasks it owns (one grouped read on the status index).
+ */
+export async function describeInstances(connection: Connection, t: TableNames): Promise<InstanceState[]> {
+  return connection.read(async (sql) => {
+    const d = sql.dialect;
+    const rows = await sql.run(
+      `SELECT id, lease_until, started_at, last_heartbeat, CASE WHEN lease_until >= ${d.nowMs} THEN 1 ELSE 0 END AS alive FROM ${d.id(t.instances)}`,
+    );
+    const counts = await sql.run(
+      `SELECT owner, status, COUNT(*) AS n FROM ${d.id(t.tasks)} WHERE status IN ('pending', 'running') AND owner IS NOT NULL GROUP BY owner, status`,
+    );
+    const owned = new Map<string, { pending: number; running: number }>();
+    for (const row of counts.rows) {
+      const entry = owned.get(String(row.owner)) ?? { pending: 0, running: 0 };
+      entry[row.status === 'running' ? 'running' : 'pending'] += num(row.n) ?? 0;
+      owned.set(String(row.owner), entry);
+    }
+    return rows.rows.map((r) => ({
+      id: String(r.id),
+      leaseUntil: num(r.lease_until) ?? 0,
+      startedAt: num(r.started_at),
+      lastHeartbeat: num(r.last_heartbeat),
+      alive: Number(r.alive) === 1,
+      pending: owned.get(String(r.id))?.pending ?? 0,
+      running: owned.get(String(r.id))?.running ?? 0,
+    }));
   });
 }
 

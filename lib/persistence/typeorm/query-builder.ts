@@ -33,6 +33,10 @@ export function buildFilter(query: TaskQuery, dialect: Dialect): TaskFilter {
     clauses.push('func_name = ?');
     params.push(dialect.text(query.funcName));
   }
+  if (query.instance !== undefined) {
+    clauses.push('owner = ?');
+    params.push(dialect.text(query.instance));
+  }
   if (query.since !== undefined && Number.isFinite(query.since)) {
     clauses.push('created_at >= ?');
     params.push(Math.ceil(query.since));
@@ -63,7 +67,7 @@ export function buildFilter(query: TaskQuery, dialect: Dialect): TaskFilter {
     clauses.push(`tags LIKE ? ${LIKE_ESCAPE}`);
     params.push(dialect.text(`%${escapeLike(`${JSON.stringify(key)}:${JSON.stringify(value)}`)}%`));
   }
-  const countableFromAggregate = tags.length === 0 && q === '' && search === '' && query.since === undefined;
+  const countableFromAggregate = tags.length === 0 && q === '' && search === '' && query.since === undefined && query.instance === undefined;
   return { where: clauses.length ? ` WHERE ${clauses.join(' AND ')}` : '', params, tags, countableFromAggregate };
 }
 

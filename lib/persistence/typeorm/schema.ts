@@ -24,6 +24,8 @@ export interface TableNames {
   durations: string;
   /** Signed-out token ids until their token's expiry (version 2). */
   revokedTokens: string;
+  /** PostgreSQL: the NOTIFY channel of task changes (not a table). */
+  changes: string;
   /** Paused function names (version 6). */
   paused: string;
   /** Concurrency slots and rate-limit rows of limited functions (version 6). */
@@ -42,6 +44,7 @@ export function tableNames(prefix: string): TableNames {
     counts: `${prefix}counts`,
     durations: `${prefix}durations`,
     revokedTokens: `${prefix}revoked_tokens`,
+    changes: `${prefix}changes`,
     paused: `${prefix}paused`,
     gateSlots: `${prefix}gate_slots`,
   };
@@ -255,8 +258,7 @@ export function migrationStep(version: number, family: SqlFamily, t: TableNames,
     case 3:
       return version3(family, t);
     case 4:
-      // Another change's step; it has no statements on this line of the code.
-      return [];
+      return version4(family, t);
     case 5:
       return version5(family, t);
     case 6:
@@ -285,6 +287,34 @@ function version3(family: SqlFamily, t: TableNames): string[] {
     `ALTER TABLE ${table} ADD COLUMN result ${y.text} NULL`,
     `ALTER TABLE ${table} ADD COLUMN attempts ${y.text} NULL`,
     `ALTER TABLE ${table} ADD COLUMN executor ${y.key(16)} NULL`,
+  ];
+}
+
+/**
+ * Version 4 (several instances as one cluster): each instance's start and last heartbeat
+ * (`GET {path}/instances`), an index for listing one instance's tasks, and on MySQL/MariaDB
+ * and SQLite the change sequence other instances poll (`change_seq`, one number per write
+ * transaction, from the `change_seq` row of the meta table; see change-feed.ts).
+ * PostgreSQL needs no sequence: its writes NOTIFY the ids they changed.
+ */
+function version4(family: SqlFamily, t: TableNames): string[] {
+  const y = types(family);
+  const q = (name: string) => (family === 'mysql' ? `\`${name}\`` : `"${name}"`);
+  const index = (name: string, columns: string) =>
+    family === 'mysql'
+      ? `ALTER TABLE ${q(t.tasks)} ADD INDEX ${q(name)} (${columns})`
+      : `CREATE INDEX IF NOT EXISTS ${q(name)} ON ${q(t.tasks)} (${columns})`;
+  const statements = [
+    `ALTER TABLE ${q(t.instances)} ADD COLUMN started_at ${y.big} NULL`,
+    `ALTER TABLE ${q(t.instances)} ADD COLUMN last_heartbeat ${y.big} NULL`,
+    index(`${t.tasks}_owner`, 'owner, created_at, id'),
+  ];
+  if (family === 'postgres') return statements;
+  return [
+    ...statements,
+    `ALTER TABLE ${q(t.tasks)} ADD COLUMN change_seq ${y.big} NULL`,
+    index(`${t.tasks}_changes`, 'change_seq, id'),
+    `INSERT INTO ${q(t.meta)} (name, value) VALUES ('change_seq', '0')`,
   ];
 }
 

@@ -4,6 +4,8 @@ import { Dialect } from './dialect';
 export interface SqlResult {
   rows: Record<string, unknown>[];
   affected: number;
+  /** MySQL: the statement's LAST_INSERT_ID() (also set by `LAST_INSERT_ID(expr)` in an UPDATE); 0 elsewhere. */
+  insertId?: number;
 }
 
 /** Bounds one statement's wait for its answer (see RunnerLease); none on SQLite. */
@@ -39,9 +41,11 @@ export function runnerSql(runner: QueryRunner, dialect: Dialect, bound: Statemen
     async run(text: string, params: readonly unknown[] = []): Promise<SqlResult> {
       const result = await bound(runner.query(dialect.placeholders(text), params as unknown[], true));
       const records = (result as { records?: unknown }).records;
+      const raw = (result as { raw?: { insertId?: unknown } }).raw;
       return {
         rows: Array.isArray(records) ? (records as Record<string, unknown>[]) : [],
         affected: Number((result as { affected?: unknown }).affected ?? 0) || 0,
+        insertId: Number(raw?.insertId ?? 0) || 0,
       };
     },
   };

@@ -1,5 +1,6 @@
 import { TaskData } from '../../task/task-record';
 import { TERMINAL_STATUSES } from '../../task/task-status';
+import { changeSeqBefore, notifyChanged, takeChangeSeq } from './change-feed';
 import { Connection, Sql } from './connection';
 import { inList, valuesList } from './dialect';
 import { AggregateDelta } from './metrics';
@@ -27,9 +28,12 @@ interface StoredState extends AggregateKey {
  *    seeing that row in step 1;
  * 4. multi-row upsert of the replaced ones (the version guard is repeated in SQL on
  *    PostgreSQL and SQLite);
- * 5. one upsert of the metric deltas (old row out, new row in).
+ * 5. one upsert of the metric deltas (old row out, new row in);
+ * 6. the change feed: on MySQL/SQLite every row written carries the transaction's change
+ *    sequence number (see changeSeqBefore); on PostgreSQL a NOTIFY names the ids
+ *    written, `origin` telling the writer's own listener to skip them.
  */
-export async function saveBatch(connection: Connection, t: TableNames, tasks: readonly TaskData[]): Promise<void> {
+export async function saveBatch(connection: Connection, t: TableNames, tasks: readonly TaskData[], origin = ''): Promise<void> {
   const latest = new Map<string, TaskData>();
   for (const task of tasks) {
     const seen = latest.get(task.id);
@@ -37,12 +41,12 @@ export async function saveBatch(connection: Connection, t: TableNames, tasks: re
   }
   if (latest.size === 0) return;
   try {
-    await writeBatch(connection, t, latest, true);
+    await writeBatch(connection, t, latest, true, origin);
   } catch (error) {
     // A task thought never written had a row after all (a write that committed but
     // was not confirmed): the batch again, looking every row up.
     if (!connection.dialect.isDuplicateKey(error)) throw error;
-    await writeBatch(connection, t, latest, false);
+    await writeBatch(connection, t, latest, false, origin);
   }
 }
 
@@ -51,10 +55,18 @@ export async function saveBatch(connection: Connection, t: TableNames, tasks: re
  * here and never written) are inserted without looking for their row: under a burst
  * most rows are first writes, and the lookup was a statement per row for nothing.
  */
-async function writeBatch(connection: Connection, t: TableNames, latest: Map<string, TaskData>, trustUnstored: boolean): Promise<void> {
+async function writeBatch(
+  connection: Connection,
+  t: TableNames,
+  latest: Map<string, TaskData>,
+  trustUnstored: boolean,
+  origin: string,
+): Promise<void> {
   const ids = [...latest.keys()].sort();
   const lookup = trustUnstored ? ids.filter((id) => latest.get(id)!.unstored !== true) : ids;
+  const before = await changeSeqBefore(connection, t);
   await connection.transaction(async (sql) => {
+    const seq = before ?? (await takeChangeSeq(sql, t));
     const stored = lookup.length > 0 ? await lockStored(sql, t, lookup) : new Map<string, StoredState>();
     const inserts: TaskData[] = [];
     const updates: TaskData[] = [];
@@ -71,13 +83,15 @@ async function writeBatch(connection: Connection, t: TableNames, latest: Map<str
       }
       delta.add(aggregateKeyOf(task), 1);
     }
+    const written = [...inserts, ...updates].map((task) => task.id);
     if (sql.pipelined) {
-      await Promise.all([writeRows(sql, t, inserts, false), writeRows(sql, t, updates, true), delta.apply(sql, t)]);
+      await Promise.all([writeRows(sql, t, inserts, false, seq), writeRows(sql, t, updates, true, seq), delta.apply(sql, t)]);
     } else {
-      await writeRows(sql, t, inserts, false);
-      await writeRows(sql, t, updates, true);
+      await writeRows(sql, t, inserts, false, seq);
+      await writeRows(sql, t, updates, true, seq);
       await delta.apply(sql, t);
     }
+    await notifyChanged(sql, t, origin, written);
   });
 }
 
@@ -134,8 +148,15 @@ function storedState(row: Record<string, unknown>): StoredState {
   };
 }
 
-async function writeRows(sql: Sql, t: TableNames, tasks: TaskData[], replace: boolean): Promise<void> {
-  const columns = [...WRITE_COLUMNS];
+/** `changeSeq`: the change_seq of every row (MySQL/SQLite), or null to leave the column out (PostgreSQL, enqueue's insert). */
+async function writeRows(sql: Sql, t: TableNames, tasks: TaskData[], replace: boolean, changeSeq: number | null = null): Promise<void> {
+  const columns: string[] = [...WRITE_COLUMNS];
+  if (changeSeq !== null) columns.push('change_seq');
+  const paramsOf = (task: TaskData): unknown[] => {
+    const params = toRowParams(task, sql.dialect);
+    if (changeSeq !== null) params.push(changeSeq);
+    return params;
+  };
   const updated = columns.filter((c) => c !== 'id');
   if (sql.runEach) {
     // SQLite: one prepared single-row statement stepped per task (see Sql.runEach).
@@ -151,10 +172,7 @@ async function writeRows(sql: Sql, t: TableNames, tasks: TaskData[], replace: bo
           (ref) => `${ref.old('version')} <= ${ref.new('version')}`,
         )
       : `INSERT INTO ${sql.dialect.id(t.tasks)} (${columns.join(', ')}) VALUES ${valuesList(columns.length, 1)}`;
-    await sql.runEach(
-      statement,
-      tasks.map((task) => toRowParams(task, sql.dialect)),
-    );
+    await sql.runEach(statement, tasks.map(paramsOf));
     return;
   }
   let rows: unknown[][] = [];
@@ -177,7 +195,7 @@ async function writeRows(sql: Sql, t: TableNames, tasks: TaskData[], replace: bo
     chars = 0;
   };
   for (const task of tasks) {
-    const params = toRowParams(task, sql.dialect);
+    const params = paramsOf(task);
     const size = params.reduce<number>((n, p) => n + (typeof p === 'string' ? p.length : 8), 0);
     if (rows.length && (rows.length >= ROWS_PER_STATEMENT || chars + size > CHARS_PER_STATEMENT)) await flush();
     rows.push(params);

@@ -1,13 +1,17 @@
 import { Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import type { DataSource, DataSourceOptions, EntityManager } from 'typeorm';
 import { AuditEntry } from '../../task/audit-entry';
 import { TaskMetrics } from '../../task/task-metrics';
 import { TaskPage, TaskQuery } from '../../task/task-query';
 import { TaskData } from '../../task/task-record';
+import { ChangeCursor, ChangeFeedKind, ChangeListener, ChangePage, StopListening, TaskChange } from '../../storage/change-feed';
 import { TaskInsightQueries } from '../../storage/insight-queries';
+import { InstanceState } from '../../storage/instance-state';
 import { InsertedTask, TaskBackend } from '../../storage/task-backend';
 import { GateAnswer, GateClaim } from '../../storage/gate-claims';
 import * as audit from './audit';
+import * as feed from './change-feed';
 import * as claims from './claims';
 import { Connection } from './connection';
 import { BackendKind, Dialect, SqlFamily } from './dialect';
@@ -18,9 +22,11 @@ import * as leases from './leases';
 import * as sharedWork from './shared-work';
 import { dropTables, migrate, TableNames, tableNames } from './schema';
 import * as revocations from './revocations';
+import { PgChangeListener } from './pg-listener';
 import { insertTask } from './task-inserts';
 import * as reads from './task-reads';
 import * as writes from './task-writes';
+import { familyOf, isDataSource, loadTypeorm } from './data-source-kind';
 import { typeormMessages } from './typeorm.messages';
 
 export interface TypeOrmTaskBackendOptions {
@@ -65,7 +71,9 @@ export class TypeOrmTaskBackend extends TaskBackend {
   private connection: Connection | null = null;
   private opening: Promise<void> | null = null;
   private insightQueries: TypeOrmInsights | null = null;
-  readonly capabilities = { persistent: true } as const;
+  readonly capabilities: { readonly persistent: true; readonly changeFeed: ChangeFeedKind };
+  /** Names this backend's writes in its NOTIFY payloads, so its own listener skips them. */
+  private readonly changeOrigin = randomUUID();
 
   constructor(source: DataSourceOptions | DataSource, opts: TypeOrmTaskBackendOptions = {}) {
     super();
@@ -82,6 +90,7 @@ export class TypeOrmTaskBackend extends TaskBackend {
     const type = String(this.dataSource.options.type);
     this.family = familyOf(type);
     this.detectedKind = this.family === 'mysql' ? (type === 'mariadb' ? 'mariadb' : 'mysql') : this.family;
+    this.capabilities = { persistent: true, changeFeed: this.family === 'postgres' ? 'notify' : 'poll' };
   }
 
   /** 'sqlite' | 'postgres' | 'mysql' | 'mariadb' (MySQL vs MariaDB is read from the server at open()). */
@@ -159,7 +168,7 @@ export class TypeOrmTaskBackend extends TaskBackend {
   }
 
   async saveBatch(tasks: readonly TaskData[]): Promise<void> {
-    return writes.saveBatch(this.conn(), this.tables, tasks);
+    return writes.saveBatch(this.conn(), this.tables, tasks, this.changeOrigin);
   }
 
   async getTask(id: string): Promise<TaskData | null> {
@@ -212,6 +221,40 @@ export class TypeOrmTaskBackend extends TaskBackend {
 
   async listInstances(): Promise<{ id: string; leaseUntil: number }[]> {
     return claims.listInstances(this.conn(), this.tables);
+  }
+
+  override async describeInstances(): Promise<InstanceState[]> {
+    return claims.describeInstances(this.conn(), this.tables);
+  }
+
+  override async getTasks(ids: readonly string[]): Promise<TaskData[]> {
+    return feed.getTasks(this.conn(), this.tables, ids);
+  }
+
+  /** MySQL/MariaDB and SQLite (PostgreSQL keeps no change sequence: it notifies). */
+  override async changeCursor(): Promise<ChangeCursor> {
+    return this.family === 'postgres' ? super.changeCursor() : feed.changeCursor(this.conn(), this.tables);
+  }
+
+  override async changesAfter(cursor: ChangeCursor, limit: number): Promise<ChangePage> {
+    return this.family === 'postgres' ? super.changesAfter(cursor, limit) : feed.changesAfter(this.conn(), this.tables, cursor, limit);
+  }
+
+  override async changesAt(seqs: readonly number[]): Promise<TaskChange[]> {
+    return this.family === 'postgres' ? super.changesAt(seqs) : feed.changesAt(this.conn(), this.tables, seqs);
+  }
+
+  override async changedSince(since: number, limit: number): Promise<TaskChange[]> {
+    return feed.changedSince(this.conn(), this.tables, since, limit);
+  }
+
+  /** PostgreSQL: LISTEN on one pooled connection kept for it (see PgChangeListener); elsewhere nothing is pushed. */
+  override async listenForChanges(listener: ChangeListener): Promise<StopListening> {
+    if (this.family !== 'postgres') return super.listenForChanges(listener);
+    this.conn();
+    const listening = new PgChangeListener(this.dataSource, this.tables.changes, this.changeOrigin, this.queryTimeoutMs ?? 5000, listener);
+    await listening.start();
+    return () => listening.stop();
   }
 
   async reserveIdempotencyKey(key: string, taskId: string): Promise<string> {
@@ -280,35 +323,5 @@ export class TypeOrmTaskBackend extends TaskBackend {
 
   async listAudit(limit: number, offset: number): Promise<AuditEntry[]> {
     return audit.listAudit(this.conn(), this.tables, limit, offset);
-  }
-}
-
-function familyOf(type: string): SqlFamily {
-  switch (type) {
-    case 'better-sqlite3':
-      return 'sqlite';
-    case 'postgres':
-      return 'postgres';
-    case 'mysql':
-    case 'mariadb':
-      return 'mysql';
-    default:
-      throw new Error(typeormMessages.unsupportedType(type));
-  }
-}
-
-/** Duck-typed, so a DataSource from another copy of typeorm is recognised too. */
-function isDataSource(source: DataSourceOptions | DataSource): source is DataSource {
-  const candidate = source as Partial<DataSource>;
-  return typeof candidate.initialize === 'function' && typeof candidate.createQueryRunner === 'function';
-}
-
-/** typeorm is an optional peer: loaded only when a backend is built from options. */
-function loadTypeorm(): typeof import('typeorm') {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('typeorm') as typeof import('typeorm');
-  } catch {
-    throw new Error(typeormMessages.typeormMissing());
   }
 }

@@ -34,6 +34,8 @@ export function parseListQuery(query: unknown, now: number, searchArgs: boolean)
   }
   const funcName = textParam(query, 'func_name');
   if (funcName !== undefined && funcName !== '') result.funcName = funcName;
+  const instance = textParam(query, 'instance');
+  if (instance !== undefined && instance !== '') result.instance = instance;
   const q = textParam(query, 'q');
   if (q !== undefined && q !== '') result.q = q;
   const search = textParam(query, 'search');

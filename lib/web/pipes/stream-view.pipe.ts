@@ -8,7 +8,7 @@ import { parseListQuery } from './list-query.pipe';
 import { ownValue, singleParam } from './query-values';
 
 /** The list filters a view stream takes, as `GET {path}` reads them. */
-const FILTER_KEYS = ['status', 'func_name', 'q', 'search', 'tag', 'since'] as const;
+const FILTER_KEYS = ['status', 'func_name', 'q', 'search', 'tag', 'since', 'instance'] as const;
 
 /**
  * The query of `GET {path}/dashboard/stream`: none of these keys, a plain stream (every

@@ -15,6 +15,7 @@ describe('ListQueryPipe', () => {
       offset: '10',
       status: 'failed',
       func_name: 'Jobs.ok',
+      instance: 'host/12/abcd',
       q: 'boom',
       search: 'needle',
       sort: '-duration',
@@ -26,6 +27,7 @@ describe('ListQueryPipe', () => {
       offset: 10,
       status: 'failed',
       funcName: 'Jobs.ok',
+      instance: 'host/12/abcd',
       q: 'boom',
       search: 'needle',
       sort: '-duration',
@@ -37,7 +39,7 @@ describe('ListQueryPipe', () => {
   });
 
   it('ignores empty text filters and since=all', () => {
-    expect(pipe.transform({ func_name: '', q: '', search: '', sort: '', since: 'all' })).toEqual({ limit: 200, offset: 0 });
+    expect(pipe.transform({ func_name: '', instance: '', q: '', search: '', sort: '', since: 'all' })).toEqual({ limit: 200, offset: 0 });
   });
 
   it('searches arguments only when they are displayed', () => {
@@ -54,6 +56,8 @@ describe('ListQueryPipe', () => {
     ['a bad since', { since: '6m' }, /since/],
     ['a long func_name', { func_name: 'x'.repeat(257) }, /"func_name" must be at most 256 characters long/],
     ['a long q', { q: 'x'.repeat(257) }, /"q" must be at most 256/],
+    ['a long instance', { instance: 'x'.repeat(257) }, /"instance" must be at most 256/],
+    ['a repeated instance', { instance: ['a', 'b'] }, /"instance" must be given at most once/],
     ['a long search', { search: 'x'.repeat(257) }, /"search" must be at most 256/],
     ['a tag without key', { tag: ':a' }, /^Invalid tag filter ":a": use tag=key:value \(key not empty\)$/],
     ['a tag without colon', { tag: 'a' }, /Invalid tag filter/],
