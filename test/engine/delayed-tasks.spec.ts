@@ -54,7 +54,7 @@ describe('delayed tasks (memory, fake timers)', () => {
     const waiting = (await manager.getTask(later))!;
     expect(waiting.status).toBe('pending');
     expect(waiting.run_at).toBe('2026-05-01T09:01:30.000Z');
-    expect(Object.keys(waiting).slice(15, 17)).toEqual(['progress', 'run_at']);
+    expect(Object.keys(waiting).slice(15, 18)).toEqual(['progress', 'instance', 'run_at']);
     expect((await manager.waitFor(now)).run_at).toBeNull();
 
     await jest.advanceTimersByTimeAsync(89_999);

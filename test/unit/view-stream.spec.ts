@@ -31,6 +31,12 @@ class Engine {
   liveTasks() {
     return [...this.tasks.values()].filter((t) => !isTerminal(t.status)).map((t) => this.toRecord(t));
   }
+  /** A single instance here: no other instance's changes. */
+  readonly remoteChanges$ = new Subject<TaskData>();
+  followRemote(): void {}
+  remoteLiveTasks() {
+    return [];
+  }
   async metrics() {
     return {};
   }
