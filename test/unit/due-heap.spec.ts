@@ -73,7 +73,8 @@ describe('DueHeap', () => {
     const seconds = (performance.now() - started) / 1000;
     expect(ordered).toBe(true);
     expect(count).toBe(n - n / 10);
-    // A sanity bound only (about 2 s here on a shared 2-core machine): n log n, not n².
-    expect(seconds).toBeLessThan(20);
-  }, 60_000);
+    // A sanity bound only (about 2 s on a quiet machine, 21 s once with the cores shared by
+    // several test runs): n log n, not n², which would take hours at this n.
+    expect(seconds).toBeLessThan(60);
+  }, 120_000);
 });
