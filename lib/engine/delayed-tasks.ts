@@ -1,14 +1,12 @@
 import { RegisteredTask } from '../discovery/registered-task';
 import { TaskData } from '../task/task-record';
 import { DueHeap } from './due-heap';
+import type { TaskOrigin } from './caller-context';
+import { MAX_TIMER_MS } from './long-timeout';
 import type { QueuedTask } from './task-queue';
 
 /** A task waiting for its due time: what the queue needs of it, less its place (given when it joins). */
 export type WaitingTask = Omit<QueuedTask, 'order' | 'rateKey'>;
-import type { TaskOrigin } from './caller-context';
-
-/** The longest wait one setTimeout takes (2^31 - 1 ms, about 24.8 days); a later due time re-arms on the way. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Due tasks handed on per turn of the event loop at most, so a million due at once cannot hold it. */
 const RELEASE_BATCH = 5000;
 

@@ -7,6 +7,7 @@ import { closeAttempt, mayRetry, openAttempt } from './attempt-history';
 import { AttemptOutcome, AttemptSpan, AttemptTracer } from './attempt-tracer';
 import { DETACHED, TaskOrigin } from './caller-context';
 import { formatError } from './format-error';
+import { LongTimeout, setLongTimeout } from './long-timeout';
 import { AttemptContext, AttemptSink } from './task-context';
 import { TaskExecutor, asyncExecutor } from './task-executor';
 
@@ -132,7 +133,7 @@ export class TaskExecution {
    */
   private async runAttempt(attempt: number): Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }> {
     const { timeout } = this.registered.definition;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimeout | undefined;
     const sink: AttemptSink = {
       log: (level, message, extra) => {
         if (!this.stopped) this.hooks.log(this.task, level, message, extra, attempt);
@@ -155,7 +156,7 @@ export class TaskExecution {
           context.abort(reason);
           reject(reason);
         };
-        if (timeout !== null) timer = setTimeout(() => this.interruptAttempt?.(new TaskTimeoutError(timeout)), timeout * 1000);
+        if (timeout !== null) timer = setLongTimeout(() => this.interruptAttempt?.(new TaskTimeoutError(timeout)), timeout * 1000);
         let result: unknown;
         const call = () => this.executor.run(this.registered, this.args, context, sink);
         try {
@@ -174,7 +175,7 @@ export class TaskExecution {
     } catch (error) {
       return { ok: false, error };
     } finally {
-      if (timer) clearTimeout(timer);
+      timer?.clear();
       this.interruptAttempt = null;
     }
   }
@@ -224,9 +225,9 @@ export class TaskExecution {
   private wait(ms: number): Promise<void> {
     if (ms <= 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
+      const timer = setLongTimeout(done, ms);
       function done() {
-        clearTimeout(timer);
+        timer.clear();
         resolve();
       }
       this.wakeUp = () => {

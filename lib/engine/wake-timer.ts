@@ -1,3 +1,4 @@
+import { LongTimeout, setLongTimeout } from './long-timeout';
 import { PriorityQueue } from './priority-queue';
 
 /**
@@ -9,7 +10,7 @@ export class WakeTimer {
   /** Each key's earliest wanted time; the heap may hold stale entries, skipped when popped. */
   private readonly due = new Map<string, number>();
   private readonly heap = new PriorityQueue<{ key: string; at: number }>();
-  private timer: NodeJS.Timeout | null = null;
+  private timer: LongTimeout | null = null;
   private armedFor = Infinity;
 
   constructor(private readonly wake: (keys: string[]) => void) {}
@@ -25,16 +26,16 @@ export class WakeTimer {
 
   /** No more calls (shutdown). */
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.clear();
     this.timer = null;
     this.armedFor = Infinity;
     this.due.clear();
   }
 
   private arm(at: number): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.clear();
     this.armedFor = at;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, at - Date.now()));
+    this.timer = setLongTimeout(() => this.fire(), at - Date.now());
   }
 
   private fire(): void {
