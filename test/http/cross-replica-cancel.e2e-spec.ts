@@ -7,6 +7,7 @@ import request from 'supertest';
 import { pollUntil } from '../support/crash-child';
 import { describeEachDatabase, uniquePrefix } from '../support/databases';
 import { createHttpApp, HttpApp, startHeld } from '../support/http-app';
+import { HTTP_PLATFORMS } from '../support/http-platforms';
 
 describeEachDatabase(
   'cancel through another replica',
@@ -15,17 +16,21 @@ describeEachDatabase(
     let a: HttpApp;
     let b: HttpApp;
 
+    // The replicas run on different platforms where both are tested (A Express, B Fastify):
+    // the cancel goes through B's routes, the owner A aborts its task.
+    const [platformA, platformB] = [HTTP_PLATFORMS[0], HTTP_PLATFORMS[HTTP_PLATFORMS.length - 1]];
+
     beforeAll(async () => {
       const options = { database: target.options, tablePrefix: prefix, requeuePending: true, instanceLeaseSeconds: 5 };
-      a = await createHttpApp(options);
-      b = await createHttpApp(options);
+      a = await createHttpApp(options, { platform: platformA });
+      b = await createHttpApp(options, { platform: platformB });
     });
     afterAll(async () => {
       await b?.close();
       await a?.close();
     });
 
-    it("answers cancelled at once, and the owner aborts the task's signal within 2 s", async () => {
+    it(`answers cancelled at once on B (${platformB}), and the owner A (${platformA}) aborts the task's signal within 2 s`, async () => {
       const id = await startHeld(a.manager, 'remote-cancel');
       await pollUntil('B sees the task running', async () => (await b.manager.getTask(id))?.status === 'running');
       const ended = a.manager.waitFor(id);

@@ -3,6 +3,7 @@ import request from 'supertest';
 import { BackgroundTask } from '../../lib';
 import { RETRY_FAILED_MAX_PER_CALL } from '../../lib/task/bulk-retry-result';
 import { HttpApp, createHttpApp } from '../support/http-app';
+import { describeEachPlatform } from '../support/http-platforms';
 
 /** Fails while the test seeds its history, then succeeds, so the replayed copies never become candidates again. */
 @Injectable()
@@ -50,12 +51,12 @@ async function longestStall<T>(work: () => Promise<T>): Promise<{ result: T; wal
 
 const SEEDED = 10_000;
 
-describe('POST /tasks/retry-failed with 10,000 failed tasks', () => {
+describeEachPlatform('POST /tasks/retry-failed with 10,000 failed tasks', (platform) => {
   let h: HttpApp;
   let flaky: Flaky;
 
   beforeAll(async () => {
-    h = await createHttpApp({ maxInMemory: 50_000 }, { providers: [Flaky] });
+    h = await createHttpApp({ maxInMemory: 50_000 }, { providers: [Flaky], platform });
     flaky = h.app.get(Flaky);
     const ids = Array.from({ length: SEEDED }, () => h.manager.addTask('Flaky.run', []));
     await Promise.all(ids.map((id) => h.manager.waitFor(id)));

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { REVOCATION_REFRESH_MS } from '../../lib/auth/session-revocations';
 import { DatabaseTarget, describeEachDatabase, uniquePrefix } from '../support/databases';
 import { HttpApp, createHttpApp } from '../support/http-app';
-import { describeEachPlatform } from '../support/http-platforms';
+import { HTTP_PLATFORMS, describeEachPlatform } from '../support/http-platforms';
 
 const SECRET = 'session-revocation-secret-0123456789';
 const USERS: [string, string][] = [
@@ -68,9 +68,11 @@ describeEachDatabase(
     const options = { auth: USERS, secretKey: SECRET, database: target.options, tablePrefix: uniquePrefix() };
     let first: HttpApp;
     let second: HttpApp;
+    // The two instances run on different platforms where both are tested (first Express, second Fastify).
+    const [platformA, platformB] = [HTTP_PLATFORMS[0], HTTP_PLATFORMS[HTTP_PLATFORMS.length - 1]];
     beforeAll(async () => {
-      first = await createHttpApp(options);
-      second = await createHttpApp(options);
+      first = await createHttpApp(options, { platform: platformA });
+      second = await createHttpApp(options, { platform: platformB });
     });
     afterAll(async () => {
       await second?.close();
@@ -95,7 +97,7 @@ describeEachDatabase(
       await request(second.server).get('/tasks/auth/logout').set('Authorization', bearer).expect(302);
       await untilStatus(first, { Authorization: bearer }, 401, 5000);
       await second.close();
-      second = await createHttpApp(options);
+      second = await createHttpApp(options, { platform: platformB });
       await request(second.server).get('/tasks/metrics').set('Authorization', bearer).expect(401);
     });
   },

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { BackgroundTask } from '../../lib';
 import { createHttpApp } from '../support/http-app';
+import { describeEachPlatform } from '../support/http-platforms';
 
 @Injectable()
 class Legacy {
@@ -14,13 +15,13 @@ class Legacy {
   }
 }
 
-describe('retry of a task whose function is no longer registered', () => {
+describeEachPlatform('retry of a task whose function is no longer registered', (platform) => {
   const dir = mkdtempSync(join(tmpdir(), 'taskflow-http-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('answers 409 and dispatches nothing', async () => {
     const snapshotDb = join(dir, 'tasks.db');
-    const first = await createHttpApp({ snapshotDb }, { providers: [Legacy] });
+    const first = await createHttpApp({ snapshotDb }, { providers: [Legacy], platform });
     let id: string;
     try {
       id = first.manager.addTask('Legacy.removed', []);
@@ -28,7 +29,7 @@ describe('retry of a task whose function is no longer registered', () => {
     } finally {
       await first.close();
     }
-    const second = await createHttpApp({ snapshotDb });
+    const second = await createHttpApp({ snapshotDb }, { platform });
     try {
       expect((await request(second.server).get(`/tasks/${id}`).expect(200)).body.func_name).toBe('Legacy.removed');
       const res = await request(second.server).post(`/tasks/${id}/retry`).expect(409);
