@@ -14,13 +14,14 @@ import { ScheduleInfo } from '../task/schedule-info';
 import { TaskData, TaskRecord, TaskSource } from '../task/task-record';
 import { TaskMetrics } from '../task/task-metrics';
 import { TaskPage, TaskQuery } from '../task/task-query';
-import { RETRYABLE_STATUSES } from '../task/task-status';
+import { RETRYABLE_STATUSES, isTerminal } from '../task/task-status';
 import { ActorOptions, AddTaskOptions, EnqueueOptions } from './add-task-options';
 import { auditEntry } from '../storage/audit-log';
 import { AnyMethod, TaskIntake } from './task-intake';
 import { TaskReplays } from './task-replays';
 import { TaskRuntime } from './task-runtime';
 import { TaskStorage } from './task-storage';
+import { waitElsewhere } from './wait-elsewhere';
 
 /** The rest of addTask's arguments: the method's own parameters, or any arguments after a registered name
  * (`[F]`, so neither `never` nor a union is split into cases). */
@@ -288,8 +289,14 @@ export class TaskManager {
   async waitFor(id: string): Promise<TaskRecord> {
     const task = await this.find(id);
     if (!task) throw new TaskNotFoundError(id);
-    if (!this.runtime.isLive(task)) return this.runtime.present(task);
-    return this.runtime.waitFor(id);
+    if (this.runtime.isLive(task)) return this.runtime.waitFor(id);
+    if (isTerminal(task.status)) return this.runtime.present(task);
+    return waitElsewhere(id, {
+      find: (taskId) => this.find(taskId),
+      isLive: (found) => this.runtime.isLive(found),
+      waitHere: (taskId) => this.runtime.waitFor(taskId),
+      present: (found) => this.runtime.present(found),
+    });
   }
 
   /** Resolves when nothing is pending or running. */
