@@ -4,7 +4,9 @@
  * source (ts-jest, the repository's tests): a thread cannot load .ts files by itself.
  * Each file is transpiled on its own with typescript.transpileModule, cached on disk by
  * content hash so that only the first thread pays for the compiler. Compiled builds
- * (dist/) never load this file.
+ * (dist/) never load this file. No type checking: a half-written file elsewhere that still
+ * parses does not stop a thread. The crash tests' child processes load it too
+ * (test/crash/fixtures/ts-hook.js).
  */
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -40,7 +42,7 @@ function transpile(source, filename) {
   const out = ts.transpileModule(source, { compilerOptions: tsOptions, fileName: filename, reportDiagnostics: false }).outputText;
   try {
     fs.mkdirSync(CACHE_DIR, { recursive: true });
-    // Write then rename: concurrent threads never read a half-written file.
+    // Write then rename: concurrent threads and processes never read a half-written file.
     const tmp = `${cached}.${process.pid}.${crypto.randomBytes(6).toString('hex')}`;
     fs.writeFileSync(tmp, out);
     fs.renameSync(tmp, cached);
@@ -54,3 +56,5 @@ require.extensions['.ts'] = function loadTs(module, filename) {
   module._compile(transpile(fs.readFileSync(filename, 'utf8'), filename), filename);
 };
 process.setSourceMapsEnabled?.(true);
+
+module.exports = { transpile };
