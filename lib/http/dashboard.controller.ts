@@ -143,7 +143,7 @@ export class DashboardController implements OnModuleInit {
     pinSseHeaders(response);
     const pressure = coalesceWritesPerTurn(response);
     request.socket?.setNoDelay(true);
-    const bounds = { maxQueuedBytes: this.tuning.maxClientQueueBytes };
+    const bounds = { maxQueuedBytes: this.tuning.maxClientQueueBytes, plain: view === null };
     return clientMessages(this.hub.connect(lastEventId, view ?? undefined), response, pressure, bounds, this.sendTurns).pipe(finalize(slot));
   }
 

@@ -1,6 +1,7 @@
 import type { MessageEvent } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import { Observable } from 'rxjs';
+import { KeyedQueue, LiveQueue, SharedQueue } from './live-queue';
 import { SseFrame, commentFrame } from './sse-frame';
 import type { SendTurns } from './send-turns';
 import type { WritePressure } from './sse-response';
@@ -8,6 +9,8 @@ import type { WritePressure } from './sse-response';
 export interface ClientBounds {
   /** Bytes of live events that may wait for a client that does not read; past it the stream ends. */
   maxQueuedBytes: number;
+  /** A plain stream, which gets every frame of the hub (a SharedQueue), rather than a view stream's choice. */
+  plain: boolean;
 }
 
 /**
@@ -19,12 +22,13 @@ export interface ClientBounds {
  *   is sent a page per turn (see SendTurns), each once the previous one has left; the
  *   frames that wait are the hub's own, shared by every client, and this client
  *   only holds its place in them;
- * - live frames wait here, keyed by task, and leave a page per turn while the response has room: a burst is not handed to Nest at once (its
- *   sender would hold every event of it, unmerged, for this client), so a newer
- *   state of a task still waiting replaces the waiting one and moves to the end (ids
- *   stay increasing): a client behind a burst gets fewer, fresher events. Comments
- *   go out only on an idle stream. When what waits passes `maxQueuedBytes` while the
- *   response is backed up, the client gets a final comment and the stream ends; an
+ * - live frames wait here (see LiveQueue) and leave a page per turn while the response
+ *   has room: a burst is not handed to Nest at once (its sender would hold every event
+ *   of it, unmerged, for this client), so a newer state of a task still waiting
+ *   replaces the waiting one (ids stay increasing): a client behind a burst gets
+ *   fewer, fresher events. Comments go out only on an idle stream. When what waits
+ *   passes `maxQueuedBytes` while the response is backed up, the client gets a final
+ *   comment and the stream ends; an
  *   EventSource reconnects with its Last-Event-ID.
  */
 export function clientMessages(
@@ -37,8 +41,7 @@ export function clientMessages(
   return new Observable<MessageEvent>((subscriber) => {
     let backlog: readonly SseFrame[] = [];
     let sent = 0;
-    let queue: Map<string, SseFrame> | null = null;
-    let queuedBytes = 0;
+    const queue: LiveQueue = bounds.plain ? new SharedQueue() : new KeyedQueue();
     let subscribing = true;
     let asked = false;
 
@@ -46,18 +49,8 @@ export function clientMessages(
       if (frame.message) subscriber.next(frame.message);
       else for (const part of frame.parts ?? []) emit(part);
     };
-    const idle = () => sent >= backlog.length && queue === null;
-    const enqueue = (frame: SseFrame) => {
-      if (frame.key === null) return;
-      queue ??= new Map();
-      const previous = queue.get(frame.key);
-      if (previous) {
-        queue.delete(frame.key);
-        queuedBytes -= previous.size;
-      }
-      queue.set(frame.key, frame);
-      queuedBytes += frame.size;
-    };
+    const idle = () => sent >= backlog.length && queue.empty;
+    const backedUp = () => pressure.backedUp;
     /** One page: the rest of the first batch first, then what waits, until the page is full or the response backs up. */
     const pump = (page: number): number => {
       asked = false;
@@ -69,19 +62,7 @@ export function clientMessages(
         budget -= frame.size;
       }
       if (sent >= backlog.length) backlog = [];
-      if (queue !== null && sent >= backlog.length) {
-        for (const [key, frame] of queue) {
-          if (budget <= 0 || pressure.backedUp) break;
-          emit(frame);
-          queue.delete(key);
-          queuedBytes -= frame.size;
-          budget -= frame.size;
-        }
-        if (queue.size === 0) {
-          queue = null;
-          queuedBytes = 0;
-        }
-      }
+      if (sent >= backlog.length && budget > 0) budget -= queue.send(budget, emit, backedUp);
       // Backed up: 'drain' asks again. Else the page was full: go on in a coming turn.
       if (!idle() && !pressure.backedUp) ask();
       return page - budget;
@@ -106,12 +87,11 @@ export function clientMessages(
         }
         // A comment only goes out on an idle stream.
         if (frame.key === null && !frame.parts) return idle() && !pressure.backedUp ? emit(frame) : undefined;
-        for (const part of frame.parts ?? [frame]) enqueue(part);
+        queue.add(frame);
         // Out in this turn's check phase, as far as the turn allows; the rest waits here, where newer states replace it.
         if (!pressure.backedUp) ask();
         // Only a client that stops reading is dropped: one that reads gets its queue a page a turn.
-        if (queuedBytes > bounds.maxQueuedBytes && pressure.backedUp) {
-          queue = null;
+        if (queue.bytes > bounds.maxQueuedBytes && pressure.backedUp && queue.compact() > bounds.maxQueuedBytes) {
           backlog = [];
           emit(commentFrame('dropped: the client did not keep up; reconnect to resume'));
           subscriber.complete();
