@@ -8,6 +8,7 @@
 import 'reflect-metadata';
 import { Module, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { TaskAdminModule, TaskManager } from '../../lib';
 import { TaskEventHub } from '../../lib/stream/task-event-hub';
 import { MB, RssSampler, fromParent, nowMs, rssMB, scenarioMain, settle, sleep, wallMs } from '../common';
@@ -23,6 +24,11 @@ export interface SseServerResult {
   events: number;
   coalesced: number;
   drainMs: number;
+  /** The synchronous loop of addTask calls alone. */
+  loopMs: number;
+  /** Longest and p99 event-loop delay during the burst: how long one turn held the loop. */
+  loopDelayMaxMs: number;
+  loopDelayP99Ms: number;
   cpuMs: number;
   wallMs: number;
   rssBeforeMB: number;
@@ -52,13 +58,17 @@ scenarioMain<SseServerParams, SseServerResult>(async (p) => {
   const sampler = new RssSampler(5);
   const before = hub.stats;
   const cpu0 = process.cpuUsage();
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
   const t0 = nowMs();
   process.send!({ bursting: true, at: wallMs() });
   for (let i = 0; i < p.tasks; i++) manager.addTask(noop.logOnce, [i]);
+  const loopMs = nowMs() - t0;
   await manager.drain();
   const drainMs = nowMs() - t0;
   await fromParent<{ seen?: boolean }>((m) => m.seen === true);
   const wall = nowMs() - t0;
+  delay.disable();
   const cpu = process.cpuUsage(cpu0);
   const peak = sampler.stop();
   const after = hub.stats;
@@ -67,6 +77,9 @@ scenarioMain<SseServerParams, SseServerResult>(async (p) => {
     events: after.events - before.events,
     coalesced: after.coalesced - before.coalesced,
     drainMs,
+    loopMs,
+    loopDelayMaxMs: delay.max / 1e6,
+    loopDelayP99Ms: delay.percentile(99) / 1e6,
     cpuMs: (cpu.user + cpu.system) / 1000,
     wallMs: wall,
     rssBeforeMB: rssBefore,

@@ -23,6 +23,7 @@ import { LOGGER_CONTEXT, TASKFLOW_OPTIONS } from '../constants';
 import { DashboardBundle, dashboardAssets, pickEncoding } from '../dashboard/dashboard-assets';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { clientMessages } from '../stream/sse-client';
+import { SendTurns } from '../stream/send-turns';
 import { coalesceWritesPerTurn, pinSseHeaders } from '../stream/sse-response';
 import { StreamSlots } from '../stream/stream-slots';
 import type { StreamView } from '../stream/stream-view';
@@ -47,6 +48,8 @@ export class DashboardController implements OnModuleInit {
   private bundle: DashboardBundle | null = null;
   private page: string | null = null;
   private readonly streamSlots: StreamSlots;
+  /** The turns in which every stream hands its waiting events to Nest. */
+  private readonly sendTurns: SendTurns;
 
   constructor(
     protected readonly hub: TaskEventHub,
@@ -54,6 +57,7 @@ export class DashboardController implements OnModuleInit {
     @Inject(TASKFLOW_ADMIN_TUNING) protected readonly tuning: AdminTuning,
   ) {
     this.streamSlots = new StreamSlots(options.maxStreams, options.maxStreamsPerAddress);
+    this.sendTurns = new SendTurns(tuning.streamTurnBytes, tuning.streamPageBytes);
   }
 
   /** Reads the files once at startup; a broken install is reported here, not on each request. */
@@ -139,8 +143,8 @@ export class DashboardController implements OnModuleInit {
     pinSseHeaders(response);
     const pressure = coalesceWritesPerTurn(response);
     request.socket?.setNoDelay(true);
-    const bounds = { maxQueuedBytes: this.tuning.maxClientQueueBytes, pageBytes: this.tuning.streamPageBytes };
-    return clientMessages(this.hub.connect(lastEventId, view ?? undefined), response, pressure, bounds).pipe(finalize(slot));
+    const bounds = { maxQueuedBytes: this.tuning.maxClientQueueBytes, plain: view === null };
+    return clientMessages(this.hub.connect(lastEventId, view ?? undefined), response, pressure, bounds, this.sendTurns).pipe(finalize(slot));
   }
 
   private assets(): DashboardBundle {

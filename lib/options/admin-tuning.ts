@@ -18,6 +18,8 @@ export interface AdminTuning {
   maxClientQueueBytes: number;
   /** Bytes of SSE events handed to a client's response per turn of the event loop while it has room. */
   streamPageBytes: number;
+  /** Bytes of SSE events handed to Nest per turn of the event loop for all clients together. */
+  streamTurnBytes: number;
   /** Events of one flush a dashboard's view stream gets one by one; past that, a `resync` instead (100). */
   viewBurstEvents: number;
   /** Least gap between two `resync` events of a view stream under a burst (100 ms). */
@@ -45,6 +47,7 @@ export const DEFAULT_ADMIN_TUNING: AdminTuning = {
   replayBufferSize: 1_000,
   maxClientQueueBytes: 4 * 1024 * 1024,
   streamPageBytes: 64 * 1024,
+  streamTurnBytes: 256 * 1024,
   viewBurstEvents: 100,
   viewResyncMs: 100,
   viewResyncMaxMs: 2_000,

@@ -12,6 +12,8 @@ export interface SseFrame {
   readonly size: number;
   readonly key: string | null;
   readonly parts?: readonly SseFrame[];
+  /** Set once a newer frame of the same key went to every plain stream (see NewestFrames). */
+  replaced?: boolean;
 }
 
 export function taskFrame(id: number, taskId: string, json: string): SseFrame {

@@ -8,6 +8,7 @@ import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { TaskData, TaskRecord, snapshotTask } from '../task/task-record';
 import { isTerminal } from '../task/task-status';
 import { MetricsEvents } from './metrics-events';
+import { NewestFrames } from './newest-frames';
 import { ReplayBuffer } from './replay-buffer';
 import { KEEP_ALIVE, SseFrame, batchFrame, namedFrame, taskFrame } from './sse-frame';
 import type { StreamView } from './stream-view';
@@ -72,6 +73,8 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
    */
   private readonly batchFrames = new Map<string, { id: number; frame: SseFrame }>();
   private readonly views: ViewStreams;
+  /** What the plain streams were last sent of each live task, so that a client behind skips older states. */
+  private readonly newest = new NewestFrames();
 
   constructor(
     private readonly manager: TaskManager,
@@ -171,6 +174,7 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
     this.pending.clear();
     this.firstBatchCache = null;
     this.batchFrames.clear();
+    this.newest.clear();
     this.views.closeAll();
     this.stopTimers();
     for (const client of [...this.clients]) client.complete();
@@ -204,7 +208,10 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
       this.batchFrames.delete(task.id);
       this.counters.events++;
       const frame = plain ? this.events.frame(id) : null;
-      if (frame) frames.push(frame);
+      if (frame) {
+        frames.push(frame);
+        this.newest.sent(task.id, frame, isTerminal(task.status));
+      } else this.newest.forget(task.id);
     }
     this.pending.clear();
     this.firstBatchCache = null;
@@ -289,6 +296,7 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   private broadcast(frame: SseFrame): void {
+    if (frame.key !== null) this.newest.sent(frame.key, frame, false);
     for (const client of this.clients) client.next(frame);
   }
 
