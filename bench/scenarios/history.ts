@@ -1,9 +1,10 @@
 /**
- * Scenario 4: a history of `rows` finished tasks in SQLite or PostgreSQL.
+ * Scenario 4: a history of `rows` finished tasks in SQLite, PostgreSQL or MariaDB/MySQL.
  *
  * - `seed`: writes the rows through the backend's own saveBatch (batches of 10,000),
  *   unless a seeded history of that size is already there (SQLite: a file under
- *   .bench-cache/; PostgreSQL: tables with the prefix `tfbench_hist_<rows>_`), which is reused.
+ *   .bench-cache/; PostgreSQL, MariaDB: tables with the prefix `tfbench_hist_<rows>_`, plus
+ *   BENCH_HISTORY_PREFIX when set, so a branch whose schema is newer seeds its own), which is reused.
  * - `query`: a fresh process starts an app on that history (startup time, RSS), then
  *   times, through TaskManager as the REST routes call it: the first page, a filtered
  *   page (function + status), a search (`q`, a substring of error/function/id), metrics.
@@ -20,7 +21,7 @@ import { NestFactory } from '@nestjs/core';
 import { BackgroundTask, TaskManager, TaskManagerModule, TaskManagerOptions, TypeOrmTaskBackend, sqliteOptions } from '../../lib';
 import { TaskData } from '../../lib/task/task-record';
 import { TaskStatus } from '../../lib/task/task-status';
-import { MB, PG_URL, nowMs, percentile, rssMB, scenarioMain, settle } from '../common';
+import { MB, MYSQL_URL, PG_URL, nowMs, percentile, rssMB, scenarioMain, settle } from '../common';
 
 export const FUNCS = Array.from({ length: 20 }, (_, i) => `Service${i % 5}.job${i}`);
 const BASE = Date.UTC(2026, 0, 1);
@@ -28,7 +29,7 @@ const BATCH = 10_000;
 
 export interface HistoryParams {
   mode: 'seed' | 'query';
-  store: 'sqlite' | 'postgres';
+  store: 'sqlite' | 'postgres' | 'mysql';
   rows: number;
   cacheDir: string;
   reps?: number;
@@ -97,10 +98,11 @@ function where(p: HistoryParams): { options: TaskManagerOptions; backend: () => 
     const file = path.join(p.cacheDir, `history-${p.rows}.db`);
     return { options: { snapshotDb: file }, backend: () => new TypeOrmTaskBackend(sqliteOptions(file)), file };
   }
-  const tablePrefix = `tfbench_hist_${p.rows}_`;
+  const tablePrefix = `tfbench_hist_${p.rows}_${process.env.BENCH_HISTORY_PREFIX ?? ''}`;
+  const database = p.store === 'postgres' ? ({ type: 'postgres', url: PG_URL } as const) : ({ type: 'mysql', url: MYSQL_URL } as const);
   return {
-    options: { database: { type: 'postgres', url: PG_URL }, tablePrefix },
-    backend: () => new TypeOrmTaskBackend({ type: 'postgres', url: PG_URL }, { tablePrefix }),
+    options: { database, tablePrefix },
+    backend: () => new TypeOrmTaskBackend(database, { tablePrefix }),
   };
 }
 
@@ -122,7 +124,9 @@ async function seed(p: HistoryParams): Promise<HistoryResult> {
       await fresh.saveBatch(Array.from({ length: Math.min(BATCH, p.rows - i) }, (_, j) => makeTask(i + j)));
     }
     const seconds = (nowMs() - t0) / 1000;
-    if (fresh.kind === 'postgres') await fresh.source.query(`ANALYZE "tfbench_hist_${p.rows}_tasks"`);
+    const tasks = fresh.tableNames.tasks;
+    if (fresh.kind === 'postgres') await fresh.source.query(`ANALYZE "${tasks}"`);
+    if (fresh.kind === 'mysql' || fresh.kind === 'mariadb') await fresh.source.query(`ANALYZE TABLE \`${tasks}\``);
     await fresh.close();
     return { reused: false, seedSeconds: seconds };
   } finally {
