@@ -5,6 +5,7 @@ import { Connection, Sql } from './connection';
 import { inList, valuesList } from './dialect';
 import { AggregateDelta } from './metrics';
 import { TableNames } from './schema';
+import { indexWrittenRows, unindexRows } from './search-index';
 import { AggregateKey, durationOf, num, toRowParams, WRITE_COLUMNS } from './task-rows';
 
 /** Rows per multi-row statement (27 columns: ~13.5k parameters, under every driver's limit). */
@@ -191,6 +192,7 @@ async function writeRows(sql: Sql, t: TableNames, tasks: TaskData[], replace: bo
         )
       : `INSERT INTO ${sql.dialect.id(t.tasks)} (${columns.join(', ')}) VALUES ${valuesList(columns.length, rows.length)}`;
     await sql.run(statement, rows.flat());
+    await indexWrittenRows(sql, t, columns, rows);
     rows = [];
     chars = 0;
   };
@@ -231,6 +233,7 @@ export async function deleteTerminalBefore(connection: Connection, t: TableNames
       const chunk = ids.slice(i, i + IDS_PER_SELECT);
       await sql.run(`DELETE FROM ${table} WHERE id IN (${inList(chunk.length)})`, chunk);
       await sql.run(`DELETE FROM ${sql.dialect.id(t.idempotency)} WHERE task_id IN (${inList(chunk.length)})`, chunk);
+      await unindexRows(sql, t, chunk);
     }
     await delta.apply(sql, t);
     return ids;

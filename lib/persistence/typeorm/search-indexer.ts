@@ -1,0 +1,98 @@
+import { Connection } from './connection';
+import { SearchTables, SQLITE_DOC } from './search-index';
+
+const TICK_MS = 100;
+/** No write for this long: the writer is idle, the indexer may take its turn. */
+const IDLE_MS = 100;
+/** Past this many queued rows the indexer runs between writes anyway: each one queued costs every search a LIKE. */
+const MAX_BACKLOG = 50_000;
+const ROWS_PER_FOLD = 2000;
+
+/**
+ * SQLite: folds the rows the triggers queued into the FTS5 index, outside the writes'
+ * transactions. Updating FTS5 costs ~60 µs of the single writer's time per row, which
+ * the rows' own transactions would pay during a burst; queued, each pays ~2 µs for its queue
+ * row, and the indexer catches up once the burst is over (searches read queued rows
+ * directly meanwhile, so they stay exact).
+ */
+export class SearchIndexer {
+  private timer: NodeJS.Timeout | null = null;
+  private lastWrite = 0;
+  private backlog = 0;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly t: SearchTables,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.timer.unref?.();
+  }
+
+  /** The backend wrote `rows` rows (each may have queued one). */
+  wrote(rows: number): void {
+    this.lastWrite = Date.now();
+    this.backlog += rows;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /** Folds the whole queue now (tests, tools). */
+  async drain(): Promise<void> {
+    await this.running;
+    while ((await foldSearchQueue(this.connection, this.t, ROWS_PER_FOLD)) === ROWS_PER_FOLD);
+    this.backlog = 0;
+  }
+
+  private mayRun(): boolean {
+    return !this.stopped && (Date.now() - this.lastWrite >= IDLE_MS || this.backlog >= MAX_BACKLOG);
+  }
+
+  private tick(): void {
+    if (this.running || !this.mayRun()) return;
+    this.running = this.fold()
+      .catch(() => undefined) // retried at the next tick; a search reads queued rows anyway
+      .finally(() => {
+        this.running = null;
+      });
+  }
+
+  private async fold(): Promise<void> {
+    while (this.mayRun()) {
+      const folded = await foldSearchQueue(this.connection, this.t, ROWS_PER_FOLD);
+      this.backlog = folded < ROWS_PER_FOLD ? 0 : Math.max(0, this.backlog - folded);
+      if (folded < ROWS_PER_FOLD) return;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+}
+
+/**
+ * One write transaction: the first `limit` queued rows leave the queue, their older text
+ * leaves the index and their current text (if the row still exists) enters it. Returns
+ * how many rows it took.
+ */
+export async function foldSearchQueue(connection: Connection, t: SearchTables, limit: number): Promise<number> {
+  const queue = `"${t.searchQueue}"`;
+  const search = `"${t.search}"`;
+  return connection.transaction(async (sql) => {
+    const last = await sql.run(`SELECT MAX(task_rowid) AS last, COUNT(*) AS n FROM (SELECT task_rowid FROM ${queue} ORDER BY task_rowid LIMIT ${limit})`);
+    const upTo = Number(last.rows[0]?.last ?? NaN);
+    if (!Number.isFinite(upTo)) return 0;
+    await sql.run(`DELETE FROM ${search} WHERE rowid IN (SELECT task_rowid FROM ${queue} WHERE task_rowid <= ? AND indexed = 1)`, [upTo]);
+    await sql.run(
+      `INSERT INTO ${search} (rowid, doc) SELECT t.rowid, ${SQLITE_DOC} FROM ${queue} q JOIN "${t.tasks}" t ON t.rowid = q.task_rowid WHERE q.task_rowid <= ?`,
+      [upTo],
+    );
+    await sql.run(`DELETE FROM ${queue} WHERE task_rowid <= ?`, [upTo]);
+    return Number(last.rows[0]?.n) || 0;
+  });
+}
