@@ -17,10 +17,10 @@ export function searchRow(store: { id: string; name: string }, rows: number, sea
   return {
     id: `${store.id}s`,
     what: `  ${store.name}: search \`q\` at ${rows.toLocaleString('en-US')} rows, p50`,
-    ours: `${search.p50.toFixed(1)} ms (${search.total ?? '?'} found)`,
+    ours: `${search.p50.toFixed(1)} ms (${search.total ?? '?'} found${search.exact === false ? '; WRONG: the database timed out, memory answered' : ''})`,
     baseline: `${SEARCH_BUDGET_MS} ms budget`,
     ratio: `${(search.p50 / SEARCH_BUDGET_MS).toFixed(2)}x of budget`,
     target: `<= ${SEARCH_BUDGET_MS} ms`,
-    met: search.p50 <= SEARCH_BUDGET_MS,
+    met: search.p50 <= SEARCH_BUDGET_MS && search.exact !== false,
   };
 }

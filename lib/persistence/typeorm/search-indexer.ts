@@ -96,3 +96,15 @@ export async function foldSearchQueue(connection: Connection, t: SearchTables, l
     return Number(last.rows[0]?.n) || 0;
   });
 }
+
+/**
+ * Empties the index and queues every row, which the indexer then folds in: after a VACUUM,
+ * which may renumber the rowids the index names. Searches stay exact (queued rows are read directly).
+ */
+export async function requeueEverything(connection: Connection, t: SearchTables): Promise<void> {
+  await connection.transaction(async (sql) => {
+    await sql.run(`INSERT INTO "${t.search}" ("${t.search}") VALUES ('delete-all')`);
+    await sql.run(`DELETE FROM "${t.searchQueue}"`);
+    await sql.run(`INSERT INTO "${t.searchQueue}" (task_rowid, indexed) SELECT rowid, 0 FROM "${t.tasks}"`);
+  });
+}

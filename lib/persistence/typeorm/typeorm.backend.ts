@@ -21,7 +21,7 @@ import { TypeOrmInsights } from './insights';
 import * as leases from './leases';
 import * as sharedWork from './shared-work';
 import { dropTables, migrate, TableNames, tableNames } from './schema';
-import { SearchIndexer } from './search-indexer';
+import { requeueEverything, SearchIndexer } from './search-indexer';
 import * as revocations from './revocations';
 import { PgChangeListener } from './pg-listener';
 import { insertTask } from './task-inserts';
@@ -144,6 +144,11 @@ export class TypeOrmTaskBackend extends TaskBackend {
   /** SQLite: folds every queued row into the search index now (searches are exact either way). */
   async indexSearch(): Promise<void> {
     await this.indexer?.drain();
+  }
+
+  /** SQLite: indexes every row again, from scratch (after a VACUUM, which may renumber rowids); a no-op elsewhere. */
+  async rebuildSearchIndex(): Promise<void> {
+    if (this.family === 'sqlite') await requeueEverything(this.conn(), this.tables);
   }
 
   private async detectDialect(): Promise<Dialect> {
