@@ -23,6 +23,15 @@ export function escapeLike(text: string): string {
   return text.replace(/[!%_]/g, (c) => `!${c}`);
 }
 
+/** The lowercased texts `q` and `search` look for, as buildFilter hands them to `indexed`. */
+export function searchNeedles(query: TaskQuery): string[] {
+  return [query.q ?? '', query.search ?? ''].filter((x) => x !== '').map(needleOf);
+}
+
+function needleOf(text: string): string {
+  return searchable(text).toLowerCase();
+}
+
 /**
  * `indexed` names the rows the search index holds for a needle (see candidatesFor): added
  * beside the LIKE of `q` or `search`, it only narrows the rows read; the LIKE decides.
@@ -56,7 +65,7 @@ export function buildFilter(query: TaskQuery, dialect: Dialect, indexed?: (needl
   }
   const q = query.q ?? '';
   if (q !== '') {
-    const needle = searchable(q).toLowerCase();
+    const needle = needleOf(q);
     narrow(needle);
     clauses.push(`search_text LIKE ? ${LIKE_ESCAPE}`);
     params.push(dialect.text(`%${escapeLike(needle)}%`));
@@ -64,7 +73,7 @@ export function buildFilter(query: TaskQuery, dialect: Dialect, indexed?: (needl
   const search = query.search ?? '';
   if (search !== '') {
     // search_text is stored lowercased; tags and args are lowercased here (ASCII only on SQLite).
-    const needle = searchable(search).toLowerCase();
+    const needle = needleOf(search);
     narrow(needle);
     const pattern = dialect.text(`%${escapeLike(needle)}%`);
     const parts = [`search_text LIKE ? ${LIKE_ESCAPE}`, `LOWER(tags) LIKE ? ${LIKE_ESCAPE}`];

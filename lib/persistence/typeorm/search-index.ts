@@ -1,5 +1,5 @@
 import { Sql } from './connection';
-import { Dialect, inList, valuesList } from './dialect';
+import { inList, valuesList } from './dialect';
 import { ftsMatch, termsAgainst, termsOf } from './search-terms';
 
 /** The tables of the search index (a subset of TableNames: schema.ts imports this file's users). */
@@ -25,51 +25,106 @@ export interface Candidates {
   params: unknown[];
 }
 
+/** MySQL/MariaDB: past this many candidates a search scans instead (an IN list of them would cost more). */
+const MAX_LISTED_CANDIDATES = 10_000;
+
 /**
- * The rows that may contain `needle` (lowercased, as LIKE searches it), by the index:
- * SQLite: the FTS5 rows holding its trigrams, plus the rows still queued for the
- * indexer; MySQL/MariaDB: the rows whose words include its trigrams' words, plus those
- * too long to tokenise. PostgreSQL needs none (its trigram indexes serve the LIKE itself).
+ * The rows that may contain each needle (lowercased, as LIKE searches it), by the index:
+ * SQLite: the FTS5 rows holding its trigrams, plus the rows still queued for the indexer
+ * (a subquery); MySQL/MariaDB: the ids of the rows whose words include its trigrams' words,
+ * plus those too long to tokenise, looked up first and listed (as a subquery, MariaDB ran
+ * it once per row of the created_at index). PostgreSQL needs none: its trigram indexes
+ * serve the LIKE itself.
  */
-export function candidatesFor(dialect: Dialect, t: SearchTables, needle: string): Candidates | null {
+export async function candidateLookup(sql: Sql, t: SearchTables, needles: string[]): Promise<(needle: string) => Candidates | null> {
+  const dialect = sql.dialect;
   if (dialect.family === 'sqlite') {
-    const match = ftsMatch(needle);
-    if (match === null) return null;
-    return {
-      sql: `rowid IN (SELECT rowid FROM "${t.search}" WHERE "${t.search}" MATCH ? UNION ALL SELECT task_rowid FROM "${t.searchQueue}")`,
-      params: [match],
+    return (needle) => {
+      const match = ftsMatch(needle);
+      if (match === null) return null;
+      return {
+        sql: `rowid IN (SELECT rowid FROM "${t.search}" WHERE "${t.search}" MATCH ? UNION ALL SELECT task_rowid FROM "${t.searchQueue}")`,
+        params: [match],
+      };
     };
   }
+  const listed = new Map<string, Candidates | null>();
   if (dialect.family === 'mysql') {
-    const against = termsAgainst(needle);
-    if (against === null) return null;
-    const table = `\`${t.search}\``;
-    return {
-      sql:
-        `id IN (SELECT task_id FROM ${table} WHERE MATCH(terms) AGAINST (? IN BOOLEAN MODE) ` +
-        `UNION ALL SELECT task_id FROM ${table} WHERE \`partial\` = 1)`,
-      params: [against],
-    };
+    for (const needle of needles) {
+      const against = termsAgainst(needle);
+      if (against === null || listed.has(needle)) continue;
+      const table = `\`${t.search}\``;
+      const found = await sql.run(
+        `SELECT task_id FROM ((SELECT task_id FROM ${table} WHERE MATCH(terms) AGAINST (? IN BOOLEAN MODE)) ` +
+          `UNION ALL (SELECT task_id FROM ${table} WHERE \`partial\` = 1)) AS c LIMIT ${MAX_LISTED_CANDIDATES + 1}`,
+        [against],
+      );
+      const ids = found.rows.map((r) => String(r.task_id));
+      if (ids.length > MAX_LISTED_CANDIDATES) listed.set(needle, null);
+      else listed.set(needle, ids.length ? { sql: `id IN (${inList(ids.length)})`, params: ids } : { sql: '1 = 0', params: [] });
+    }
   }
-  return null;
+  return (needle) => listed.get(needle) ?? null;
+}
+
+/**
+ * The write path's one hook, in the rows' own transaction: `write` writes `rows`, parameter
+ * lists in the order of `columns` (WRITE_COLUMNS), as new rows or (`replace`) over stored ones.
+ * SQLite: queues the new rows, and the stored ones whose searched text is about to change
+ * (compared before the write; progress and status updates queue nothing), for the indexer.
+ * MySQL/MariaDB: writes each row's words (an unchanged value writes nothing). PostgreSQL:
+ * nothing (its indexes follow the table).
+ */
+export async function writeIndexed(
+  sql: Sql,
+  t: SearchTables,
+  columns: readonly string[],
+  rows: readonly (readonly unknown[])[],
+  replace: boolean,
+  write: () => Promise<unknown>,
+): Promise<void> {
+  const family = sql.dialect.family;
+  if (!rows.length || family === 'postgres') {
+    await write();
+    return;
+  }
+  const at = (name: string) => columns.indexOf(name);
+  const [id, text, tags, args] = [at('id'), at('search_text'), at('tags'), at('args')];
+  if (family === 'mysql') {
+    await write();
+    await writeTerms(
+      sql,
+      t,
+      rows.map((r) => ({ id: String(r[id]), doc: searchDocOf(String(r[text]), String(r[tags]), String(r[args])) })),
+    );
+    return;
+  }
+  const queue = `INSERT OR IGNORE INTO "${t.searchQueue}" (task_rowid, indexed) SELECT rowid`;
+  if (replace) {
+    await each(
+      sql,
+      `${queue}, 1 FROM "${t.tasks}" WHERE id = ? AND (search_text IS NOT ? OR tags IS NOT ? OR args IS NOT ?)`,
+      rows.map((r) => [r[id], r[text], r[tags], r[args]]),
+    );
+    await write();
+    return;
+  }
+  await write();
+  await each(
+    sql,
+    `${queue}, 0 FROM "${t.tasks}" WHERE id = ?`,
+    rows.map((r) => [r[id]]),
+  );
 }
 
 const ROWS_PER_STATEMENT = 500;
 
-/**
- * The write path's one hook, in the rows' own transaction: `rows` are the parameter lists
- * just written to the task table, in WRITE_COLUMNS order (`columns`). Only MySQL/MariaDB
- * write here (SQLite's triggers queue the rows, PostgreSQL's indexes follow the table).
- */
-export async function indexWrittenRows(sql: Sql, t: SearchTables, columns: readonly string[], rows: readonly (readonly unknown[])[]): Promise<void> {
-  if (sql.dialect.family !== 'mysql' || !rows.length) return;
-  const at = (name: string) => columns.indexOf(name);
-  const [id, text, tags, args] = [at('id'), at('search_text'), at('tags'), at('args')];
-  await writeTerms(
-    sql,
-    t,
-    rows.map((r) => ({ id: String(r[id]), doc: searchDocOf(String(r[text]), String(r[tags]), String(r[args])) })),
-  );
+async function each(sql: Sql, statement: string, params: unknown[][]): Promise<void> {
+  if (sql.runEach) {
+    await sql.runEach(statement, params);
+    return;
+  }
+  for (const p of params) await sql.run(statement, p);
 }
 
 /** MySQL/MariaDB: each row's words (replacing what it had; an unchanged value writes nothing). */
@@ -89,8 +144,18 @@ export async function writeTerms(sql: Sql, t: SearchTables, docs: { id: string; 
   }
 }
 
-/** MySQL/MariaDB: the words of deleted rows, in the deleting transaction (SQLite's trigger queues them). */
+/**
+ * Rows about to be deleted, in the deleting transaction: MySQL/MariaDB drops their words,
+ * SQLite queues their rowids so that the indexer drops their text from the index.
+ */
 export async function unindexRows(sql: Sql, t: SearchTables, ids: readonly string[]): Promise<void> {
-  if (sql.dialect.family !== 'mysql' || !ids.length) return;
-  await sql.run(`DELETE FROM \`${t.search}\` WHERE task_id IN (${inList(ids.length)})`, [...ids]);
+  if (!ids.length) return;
+  if (sql.dialect.family === 'mysql') {
+    await sql.run(`DELETE FROM \`${t.search}\` WHERE task_id IN (${inList(ids.length)})`, [...ids]);
+  } else if (sql.dialect.family === 'sqlite') {
+    await sql.run(
+      `INSERT OR IGNORE INTO "${t.searchQueue}" (task_rowid, indexed) SELECT rowid, 1 FROM "${t.tasks}" WHERE id IN (${inList(ids.length)})`,
+      [...ids],
+    );
+  }
 }

@@ -9,7 +9,7 @@ const MAX_BACKLOG = 50_000;
 const ROWS_PER_FOLD = 2000;
 
 /**
- * SQLite: folds the rows the triggers queued into the FTS5 index, outside the writes'
+ * SQLite: folds the rows the writes queued into the FTS5 index, outside the writes'
  * transactions. Updating FTS5 costs ~60 µs of the single writer's time per row, which
  * the rows' own transactions would pay during a burst; queued, each pays ~2 µs for its queue
  * row, and the indexer catches up once the burst is over (searches read queued rows
@@ -18,6 +18,7 @@ const ROWS_PER_FOLD = 2000;
 export class SearchIndexer {
   private timer: NodeJS.Timeout | null = null;
   private lastWrite = 0;
+  private inFlight = 0;
   private backlog = 0;
   private running: Promise<void> | null = null;
   private stopped = false;
@@ -32,10 +33,16 @@ export class SearchIndexer {
     this.timer.unref?.();
   }
 
-  /** The backend wrote `rows` rows (each may have queued one). */
-  wrote(rows: number): void {
-    this.lastWrite = Date.now();
+  /** Runs a write of `rows` rows (each may queue one); the indexer waits while any is in flight. */
+  async writing<T>(rows: number, work: () => Promise<T>): Promise<T> {
+    this.inFlight++;
     this.backlog += rows;
+    try {
+      return await work();
+    } finally {
+      this.inFlight--;
+      this.lastWrite = Date.now();
+    }
   }
 
   async stop(): Promise<void> {
@@ -53,7 +60,8 @@ export class SearchIndexer {
   }
 
   private mayRun(): boolean {
-    return !this.stopped && (Date.now() - this.lastWrite >= IDLE_MS || this.backlog >= MAX_BACKLOG);
+    if (this.stopped) return false;
+    return (this.inFlight === 0 && Date.now() - this.lastWrite >= IDLE_MS) || this.backlog >= MAX_BACKLOG;
   }
 
   private tick(): void {

@@ -6,9 +6,10 @@ import { SearchTables, searchDocOf, SQLITE_DOC, writeTerms } from './search-inde
 /**
  * Version 7: an index for substring search.
  * - SQLite: an FTS5 table (trigram tokenizer, no positions, no copy of the text) keyed
- *   by the task row's rowid. Triggers queue each written row whose text changed, the
- *   indexer folds the queue in while the writer is idle, and a search also reads the queued
- *   rows, so it misses none. The rows already there are indexed by the step itself.
+ *   by the task row's rowid. The writes queue each row whose text is new or changed (not
+ *   triggers: any trigger on the task table, even an empty one, tripled the cost of an
+ *   insert), the indexer folds the queue in while the writer is idle, and a search also
+ *   reads the queued rows, so it misses none. The rows already there are indexed by the step.
  * - PostgreSQL: nothing here; ensurePgTrigramIndexes runs after every migration.
  * - MySQL/MariaDB: a table of each row's trigrams as full-text words, written in the
  *   row's own transaction; the rows already there are filled in by backfillSearch.
@@ -25,19 +26,10 @@ export function version7(family: SqlFamily, t: SearchTables, collation: string |
     ];
   }
   const tasks = `"${t.tasks}"`;
-  const queue = `"${t.searchQueue}"`;
   return [
     `CREATE VIRTUAL TABLE IF NOT EXISTS "${t.search}" USING fts5(doc, content='', contentless_delete=1, tokenize='trigram', detail=none)`,
     // `indexed`: 1 when the index may hold an older text of the row, which the indexer deletes first.
-    `CREATE TABLE IF NOT EXISTS ${queue} (task_rowid INTEGER PRIMARY KEY, indexed INTEGER NOT NULL)`,
-    `CREATE TRIGGER IF NOT EXISTS "${t.tasks}_search_insert" AFTER INSERT ON ${tasks} BEGIN ` +
-      `INSERT OR IGNORE INTO ${queue} (task_rowid, indexed) VALUES (new.rowid, 0); END`,
-    // Only a change of the searched text: progress and status updates queue nothing.
-    `CREATE TRIGGER IF NOT EXISTS "${t.tasks}_search_update" AFTER UPDATE OF search_text, tags, args ON ${tasks} ` +
-      `WHEN old.search_text IS NOT new.search_text OR old.tags IS NOT new.tags OR old.args IS NOT new.args BEGIN ` +
-      `INSERT OR IGNORE INTO ${queue} (task_rowid, indexed) VALUES (old.rowid, 1); END`,
-    `CREATE TRIGGER IF NOT EXISTS "${t.tasks}_search_delete" AFTER DELETE ON ${tasks} BEGIN ` +
-      `INSERT OR IGNORE INTO ${queue} (task_rowid, indexed) VALUES (old.rowid, 1); END`,
+    `CREATE TABLE IF NOT EXISTS "${t.searchQueue}" (task_rowid INTEGER PRIMARY KEY, indexed INTEGER NOT NULL)`,
     `INSERT INTO "${t.search}" (rowid, doc) SELECT rowid, ${SQLITE_DOC} FROM ${tasks}`,
   ];
 }

@@ -187,8 +187,8 @@ export class TypeOrmTaskBackend extends TaskBackend {
   }
 
   async saveBatch(tasks: readonly TaskData[]): Promise<void> {
-    this.indexer?.wrote(tasks.length);
-    return writes.saveBatch(this.conn(), this.tables, tasks, this.changeOrigin);
+    const write = () => writes.saveBatch(this.conn(), this.tables, tasks, this.changeOrigin);
+    return this.indexer ? this.indexer.writing(tasks.length, write) : write();
   }
 
   async getTask(id: string): Promise<TaskData | null> {
@@ -283,8 +283,8 @@ export class TypeOrmTaskBackend extends TaskBackend {
 
   /** `transaction`: an EntityManager of an open transaction on this backend's DataSource. */
   override async insertTask(task: TaskData, transaction?: unknown): Promise<InsertedTask> {
-    this.indexer?.wrote(1);
-    return insertTask(this.conn(), this.tables, task, transaction as EntityManager | undefined);
+    const write = () => insertTask(this.conn(), this.tables, task, transaction as EntityManager | undefined);
+    return this.indexer ? this.indexer.writing(1, write) : write();
   }
 
   async tryAcquireLease(name: string, holder: string, ttlSeconds: number): Promise<boolean> {
