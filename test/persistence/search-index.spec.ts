@@ -15,7 +15,7 @@ import { blankTask } from '../support/task-data';
 const seeded: TaskData[] = [
   blankTask({ funcName: 'Mail.send', status: 'failed', error: 'Error: 100% done_ok', tags: { tenant: 'acme' } }),
   blankTask({ funcName: 'Mail.send', status: 'failed', error: 'Error: 100 percent done', tags: { tenant: 'Acme Corp' } }),
-  blankTask({ funcName: 'Billing.charge', status: 'failed', error: "it's \"quoted\" here", args: ['O\'Brien', { note: 'say "hi"' }] }),
+  blankTask({ funcName: 'Billing.charge', status: 'failed', error: 'it\'s "quoted" here', args: ["O'Brien", { note: 'say "hi"' }] }),
   blankTask({ funcName: 'Billing.charge', status: 'success', error: null, tags: { city: 'Zürich', emoji: '😀 party' }, args: ['Ünïcødé ARG'] }),
   blankTask({ funcName: 'Report.BUILD', status: 'success', error: 'UPPER CASE ERROR', args: ['!bang! _under_ %pct%'] }),
   blankTask({ funcName: 'Report.build', status: 'failed', error: 'straße café naïve', tags: { k: 'v!%_' } }),
@@ -68,7 +68,10 @@ describeEachDatabase('search through the index', (target) => {
   /** The scan before step 7: the same LIKE filters, without the index's candidates. */
   async function scanned(query: TaskQuery): Promise<string[]> {
     const filter = buildFilter(query, dialect);
-    const rows = (await dataSource.query(dialect.placeholders(`SELECT id FROM ${dialect.id(backend.tableNames.tasks)}${filter.where}`), filter.params)) as {
+    const rows = (await dataSource.query(
+      dialect.placeholders(`SELECT id FROM ${dialect.id(backend.tableNames.tasks)}${filter.where}`),
+      filter.params,
+    )) as {
       id: string;
     }[];
     return rows.map((r) => String(r.id)).sort();

@@ -1,12 +1,4 @@
-import {
-  ftsMatch,
-  lookupTrigrams,
-  MAX_TERMS_PER_ROW,
-  termOf,
-  termsAgainst,
-  termsOf,
-  trigrams,
-} from '../../lib/persistence/typeorm/search-terms';
+import { ftsMatch, lookupTrigrams, MAX_TERMS_PER_ROW, termOf, termsAgainst, termsOf, trigrams } from '../../lib/persistence/typeorm/search-terms';
 
 /** The trigram logic of the search index: a row holding the needle always holds every trigram looked up. */
 describe('search trigrams', () => {

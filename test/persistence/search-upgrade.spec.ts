@@ -52,8 +52,14 @@ describeEachDatabase('schema upgrade from version 1 (search index)', (target) =>
         const words = await ds.query(`SELECT task_id FROM ${dialect.id(t.search)} ORDER BY task_id`);
         expect(words.map((r: { task_id: string }) => r.task_id)).toEqual(old.map((x) => x.id).sort());
       } else {
-        const indexes = await ds.query(`SELECT indexname FROM pg_indexes WHERE tablename = $1 AND indexname LIKE '%trgm' ORDER BY indexname`, [t.tasks]);
-        expect(indexes.map((r: { indexname: string }) => r.indexname)).toEqual([`${t.tasks}_args_trgm`, `${t.tasks}_search_trgm`, `${t.tasks}_tags_trgm`]);
+        const indexes = await ds.query(`SELECT indexname FROM pg_indexes WHERE tablename = $1 AND indexname LIKE '%trgm' ORDER BY indexname`, [
+          t.tasks,
+        ]);
+        expect(indexes.map((r: { indexname: string }) => r.indexname)).toEqual([
+          `${t.tasks}_args_trgm`,
+          `${t.tasks}_search_trgm`,
+          `${t.tasks}_tags_trgm`,
+        ]);
       }
       const found = async (query: object) => (await backend.listTasks(query)).items.map((x) => x.id).sort();
       expect(await found({ q: 'legacy failure #17' })).toEqual([old[0].id]);

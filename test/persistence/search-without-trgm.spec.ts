@@ -75,7 +75,11 @@ describeEachDatabase(
       await second.open();
       try {
         const indexes = await second.source.query(`SELECT indexname FROM pg_indexes WHERE indexname LIKE '%trgm' ORDER BY indexname`);
-        expect(indexes.map((r: { indexname: string }) => r.indexname)).toEqual(['taskflow_tasks_args_trgm', 'taskflow_tasks_search_trgm', 'taskflow_tasks_tags_trgm']);
+        expect(indexes.map((r: { indexname: string }) => r.indexname)).toEqual([
+          'taskflow_tasks_args_trgm',
+          'taskflow_tasks_search_trgm',
+          'taskflow_tasks_tags_trgm',
+        ]);
         expect((await second.listTasks({ q: 'refused #515' })).items.map((x) => x.id)).toEqual([failed.id]);
       } finally {
         await second.close();

@@ -92,7 +92,9 @@ export async function foldSearchQueue(connection: Connection, t: SearchTables, l
   const queue = `"${t.searchQueue}"`;
   const search = `"${t.search}"`;
   return connection.transaction(async (sql) => {
-    const last = await sql.run(`SELECT MAX(task_rowid) AS last, COUNT(*) AS n FROM (SELECT task_rowid FROM ${queue} ORDER BY task_rowid LIMIT ${limit})`);
+    const last = await sql.run(
+      `SELECT MAX(task_rowid) AS last, COUNT(*) AS n FROM (SELECT task_rowid FROM ${queue} ORDER BY task_rowid LIMIT ${limit})`,
+    );
     const upTo = Number(last.rows[0]?.last ?? NaN);
     if (!Number.isFinite(upTo)) return 0;
     await sql.run(`DELETE FROM ${search} WHERE rowid IN (SELECT task_rowid FROM ${queue} WHERE task_rowid <= ? AND indexed = 1)`, [upTo]);

@@ -40,10 +40,7 @@ const BACKFILL_BATCH = 2000;
 export async function backfillSearch(sql: Sql, t: SearchTables): Promise<void> {
   let after = '';
   for (;;) {
-    const found = await sql.run(
-      `SELECT id, search_text, tags, args FROM \`${t.tasks}\` WHERE id > ? ORDER BY id LIMIT ${BACKFILL_BATCH}`,
-      [after],
-    );
+    const found = await sql.run(`SELECT id, search_text, tags, args FROM \`${t.tasks}\` WHERE id > ? ORDER BY id LIMIT ${BACKFILL_BATCH}`, [after]);
     if (!found.rows.length) return;
     await writeTerms(
       sql,
