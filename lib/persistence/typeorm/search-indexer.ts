@@ -19,7 +19,8 @@ export class SearchIndexer {
   private timer: NodeJS.Timeout | null = null;
   private lastWrite = 0;
   private inFlight = 0;
-  private backlog = 0;
+  /** Rows written since the queue was last found empty; the start checks once for rows an earlier process left. */
+  private backlog = 1;
   private running: Promise<void> | null = null;
   private stopped = false;
 
@@ -65,7 +66,7 @@ export class SearchIndexer {
   }
 
   private tick(): void {
-    if (this.running || !this.mayRun()) return;
+    if (this.running || this.backlog === 0 || !this.mayRun()) return;
     this.running = this.fold()
       .catch(() => undefined) // retried at the next tick; a search reads queued rows anyway
       .finally(() => {
@@ -74,9 +75,15 @@ export class SearchIndexer {
   }
 
   private async fold(): Promise<void> {
+    // A read first: the fold's write transaction would lock the file even with nothing to fold.
+    const queued = await this.connection.read((sql) => sql.run(`SELECT 1 AS x FROM "${this.t.searchQueue}" LIMIT 1`));
+    if (!queued.rows.length) {
+      this.backlog = 0;
+      return;
+    }
     while (this.mayRun()) {
       const folded = await foldSearchQueue(this.connection, this.t, ROWS_PER_FOLD);
-      this.backlog = folded < ROWS_PER_FOLD ? 0 : Math.max(0, this.backlog - folded);
+      this.backlog = folded < ROWS_PER_FOLD ? 0 : Math.max(1, this.backlog - folded);
       if (folded < ROWS_PER_FOLD) return;
       await new Promise((resolve) => setImmediate(resolve));
     }
