@@ -6,7 +6,7 @@ const TICK_MS = 100;
 const IDLE_MS = 100;
 /** Past this many queued rows the indexer runs between writes anyway: each one queued costs every search a LIKE. */
 const MAX_BACKLOG = 50_000;
-const ROWS_PER_FOLD = 2000;
+const ROWS_PER_FOLD = 250;
 
 /**
  * SQLite: folds the rows the writes queued into the FTS5 index, outside the writes'
@@ -56,7 +56,15 @@ export class SearchIndexer {
   /** Folds the whole queue now (tests, tools). */
   async drain(): Promise<void> {
     await this.running;
-    while ((await foldSearchQueue(this.connection, this.t, ROWS_PER_FOLD)) === ROWS_PER_FOLD);
+    for (;;) {
+      const raw = rawHandle(this.connection);
+      if (!raw) return;
+      const folded = foldSearchQueue(this.connection, this.t, ROWS_PER_FOLD);
+      const left = raw.prepare(`SELECT 1 AS x FROM "${this.t.searchQueue}" LIMIT 1`).get();
+      if (!left) break;
+      // Busy (another writer) or more to fold: again after a turn of the event loop.
+      await new Promise((resolve) => setTimeout(resolve, folded ? 0 : 5));
+    }
     this.backlog = 0;
   }
 
@@ -82,7 +90,8 @@ export class SearchIndexer {
       return;
     }
     while (this.mayRun()) {
-      const folded = await foldSearchQueue(this.connection, this.t, ROWS_PER_FOLD);
+      const folded = foldSearchQueue(this.connection, this.t, ROWS_PER_FOLD);
+      if (folded === 0) return; // busy (or empty): the next tick looks again
       this.backlog = folded < ROWS_PER_FOLD ? 0 : Math.max(1, this.backlog - folded);
       if (folded < ROWS_PER_FOLD) return;
       await new Promise((resolve) => setImmediate(resolve));
@@ -90,28 +99,63 @@ export class SearchIndexer {
   }
 }
 
+/** The synchronous handle better-sqlite3 exposes under TypeORM's driver (the parts the fold uses). */
+interface RawSqlite {
+  readonly inTransaction: boolean;
+  exec(sql: string): unknown;
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+  prepare(sql: string): { run(...params: unknown[]): unknown; get(...params: unknown[]): unknown };
+}
+
+function rawHandle(connection: Connection): RawSqlite | null {
+  const raw = (connection.dataSource.driver as unknown as { databaseConnection?: RawSqlite }).databaseConnection;
+  return raw && typeof raw.prepare === 'function' && typeof raw.pragma === 'function' ? raw : null;
+}
+
 /**
  * One write transaction: the first `limit` queued rows leave the queue, their older text
  * leaves the index and their current text (if the row still exists) enters it. Returns
- * how many rows it took.
+ * how many rows it took (0 too when the file is busy: the next tick tries again).
+ *
+ * Synchronous, start to commit, on the DataSource's own handle, and only if the write lock
+ * is free at once: a transaction awaiting between its statements (the writer thread's) held
+ * the lock while this thread sat in another handle's synchronous busy wait for it, which
+ * deadlocked both until the busy timeout ("database is locked"). Kept short (ROWS_PER_FOLD)
+ * because it holds the event loop meanwhile.
  */
-export async function foldSearchQueue(connection: Connection, t: SearchTables, limit: number): Promise<number> {
+export function foldSearchQueue(connection: Connection, t: SearchTables, limit: number): number {
+  const raw = rawHandle(connection);
+  if (!raw || raw.inTransaction) return 0;
   const queue = `"${t.searchQueue}"`;
   const search = `"${t.search}"`;
-  return connection.transaction(async (sql) => {
-    const last = await sql.run(
-      `SELECT MAX(task_rowid) AS last, COUNT(*) AS n FROM (SELECT task_rowid FROM ${queue} ORDER BY task_rowid LIMIT ${limit})`,
-    );
-    const upTo = Number(last.rows[0]?.last ?? NaN);
-    if (!Number.isFinite(upTo)) return 0;
-    await sql.run(`DELETE FROM ${search} WHERE rowid IN (SELECT task_rowid FROM ${queue} WHERE task_rowid <= ? AND indexed = 1)`, [upTo]);
-    await sql.run(
-      `INSERT INTO ${search} (rowid, doc) SELECT t.rowid, ${SQLITE_DOC} FROM ${queue} q JOIN "${t.tasks}" t ON t.rowid = q.task_rowid WHERE q.task_rowid <= ?`,
-      [upTo],
-    );
-    await sql.run(`DELETE FROM ${queue} WHERE task_rowid <= ?`, [upTo]);
-    return Number(last.rows[0]?.n) || 0;
-  });
+  const previous = Number(raw.pragma('busy_timeout', { simple: true })) || 0;
+  raw.pragma('busy_timeout = 0');
+  try {
+    raw.exec('BEGIN IMMEDIATE');
+  } catch {
+    return 0;
+  } finally {
+    raw.pragma(`busy_timeout = ${previous}`);
+  }
+  try {
+    const last = raw
+      .prepare(`SELECT MAX(task_rowid) AS last, COUNT(*) AS n FROM (SELECT task_rowid FROM ${queue} ORDER BY task_rowid LIMIT ${limit})`)
+      .get() as { last: number | null; n: number };
+    if (last.last !== null) {
+      raw.prepare(`DELETE FROM ${search} WHERE rowid IN (SELECT task_rowid FROM ${queue} WHERE task_rowid <= ? AND indexed = 1)`).run(last.last);
+      raw
+        .prepare(
+          `INSERT INTO ${search} (rowid, doc) SELECT t.rowid, ${SQLITE_DOC} FROM ${queue} q JOIN "${t.tasks}" t ON t.rowid = q.task_rowid WHERE q.task_rowid <= ?`,
+        )
+        .run(last.last);
+      raw.prepare(`DELETE FROM ${queue} WHERE task_rowid <= ?`).run(last.last);
+    }
+    raw.exec('COMMIT');
+    return Number(last.n) || 0;
+  } catch (error) {
+    if (raw.inTransaction) raw.exec('ROLLBACK');
+    throw error;
+  }
 }
 
 /**
