@@ -4,8 +4,8 @@ import { SearchTables, SQLITE_DOC } from './search-index';
 const TICK_MS = 100;
 /** No write for this long: the writer is idle, the indexer may take its turn. */
 const IDLE_MS = 100;
-/** Past this many queued rows the indexer runs between writes anyway: each one queued costs every search a LIKE. */
-const MAX_BACKLOG = 50_000;
+/** Between two folds: the lock free long enough for a writer sleeping in its busy handler (other instances) to get it. */
+const PAUSE_MS = 25;
 const ROWS_PER_FOLD = 250;
 
 /**
@@ -70,7 +70,8 @@ export class SearchIndexer {
 
   private mayRun(): boolean {
     if (this.stopped) return false;
-    return (this.inFlight === 0 && Date.now() - this.lastWrite >= IDLE_MS) || this.backlog >= MAX_BACKLOG;
+    // Never during a write: back-to-back folds starved the writer thread into SQLITE_BUSY.
+    return this.inFlight === 0 && Date.now() - this.lastWrite >= IDLE_MS;
   }
 
   private tick(): void {
@@ -94,7 +95,7 @@ export class SearchIndexer {
       if (folded === 0) return; // busy (or empty): the next tick looks again
       this.backlog = folded < ROWS_PER_FOLD ? 0 : Math.max(1, this.backlog - folded);
       if (folded < ROWS_PER_FOLD) return;
-      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
     }
   }
 }
