@@ -153,6 +153,7 @@ export function fromParent<T>(predicate: (m: T) => boolean): Promise<T> {
 }
 
 export const PG_URL = process.env.TASKFLOW_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const MYSQL_URL = process.env.TASKFLOW_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 export const REDIS = { host: '127.0.0.1', port: 6379 };
 
 export function fmt(n: number, digits = 0): string {

@@ -24,6 +24,7 @@ import type { CpuExecutorParams, CpuExecutorResult } from './scenarios/cpu-execu
 import type { DelaysParams, DelaysResult } from './scenarios/delays';
 import type { EngineContextParams, EngineContextResult } from './scenarios/engine-context';
 import type { HistoryParams, HistoryResult, Timing } from './scenarios/history';
+import { searchRow } from './scenarios/history-rows';
 import type { HttpServerParams, HttpServerResult } from './scenarios/http-server';
 import type { SseClientsParams, SseClientsResult } from './scenarios/sse-clients';
 import type { SseServerParams, SseServerResult } from './scenarios/sse-server';
@@ -496,9 +497,15 @@ The same \`POST /bench/plain\` in an app that does not import ` +
 
 // ---------------------------------------------------------------------------------
 // 4. History at scale
+const HISTORY_STORES = {
+  sqlite: { id: '4a', name: 'SQLite' },
+  postgres: { id: '4b', name: 'PostgreSQL' },
+  mysql: { id: '4c', name: 'MariaDB/MySQL' },
+} as const;
+
 async function history(): Promise<void> {
   const rowsN = CONFIG.historyRows;
-  for (const store of ['sqlite', 'postgres'] as const) {
+  for (const store of ['sqlite', 'postgres', 'mysql'] as const) {
     const base: HistoryParams = { mode: 'seed', store, rows: rowsN, cacheDir: CACHE };
     const seeded = await runChild<HistoryResult>('history', base, { timeoutMs: 1_200_000 });
     log(`history ${store}: ${seeded.reused ? 'reused the seeded history' : `seeded ${fmt(rowsN)} rows in ${seeded.seedSeconds!.toFixed(1)} s`}`);
@@ -507,10 +514,10 @@ async function history(): Promise<void> {
     log(
       `history ${store}: startup ${ms(q.startupMs!, 0)}, RSS ${fmt(q.rssMB!)} MB; first page ${t(q.firstPage!)}; filtered ${t(q.filtered!)}; search ${t(q.search!)}; metrics ${t(q.metrics!)}`,
     );
-    const name = store === 'sqlite' ? 'SQLite' : 'PostgreSQL';
+    const name = HISTORY_STORES[store].name;
     const worst = Math.max(q.firstPage!.p50, q.metrics!.p50);
     rows.push({
-      id: store === 'sqlite' ? '4a' : '4b',
+      id: HISTORY_STORES[store].id,
       what: `History ${fmt(rowsN)} rows, ${name}: first page / metrics p50`,
       ours: `${ms(q.firstPage!.p50)} / ${ms(q.metrics!.p50)}`,
       baseline: '20 ms budget',
@@ -519,7 +526,7 @@ async function history(): Promise<void> {
       met: worst <= 20,
     });
     rows.push({
-      id: store === 'sqlite' ? '4a+' : '4b+',
+      id: `${HISTORY_STORES[store].id}+`,
       what: `  ${name}: filtered page / search p50; startup, RSS`,
       ours: `${ms(q.filtered!.p50)} / ${ms(q.search!.p50)}; ${ms(q.startupMs!, 0)}, ${fmt(q.rssMB!)} MB`,
       baseline: '',
@@ -527,11 +534,12 @@ async function history(): Promise<void> {
       target: '(report)',
       met: null,
     });
+    rows.push(searchRow(HISTORY_STORES[store], rowsN, q.search!));
     details.push(
       `### 4. History at scale: ${name}\n\n${fmt(rowsN)} finished tasks (82 % success, 10 % failed, 4 % cancelled, 4 % ` +
         `interrupted; 20 functions; 3 log lines, 2 tags and 2 args each), written through the backend's \`saveBatch\` in batches ` +
         `of 10,000. ${seeded.reused ? '**The seeded history of an earlier run was reused** (SQLite: `.bench-cache/`; PostgreSQL: tables `tfbench_hist_' + rowsN + '_*`; delete them to reseed).' : `Seeded in this run in ${seeded.seedSeconds!.toFixed(1)} s (${fmt(rowsN / seeded.seedSeconds!)} rows/s).`} ` +
-        `A fresh process then starts \`TaskManagerModule.forRoot({ ${store === 'sqlite' ? 'snapshotDb' : 'database: postgres'}, requeuePending: true })\` ` +
+        `A fresh process then starts \`TaskManagerModule.forRoot({ ${store === 'sqlite' ? 'snapshotDb' : `database: ${store}`}, requeuePending: true })\` ` +
         `on it and times, through \`TaskManager\` (as the REST routes call it), ${CONFIG.historyReps} runs each after one warm-up:\n\n` +
         `| query | p50 | p99 | total |\n|---|---|---|---|\n` +
         (

@@ -1,9 +1,10 @@
 /**
- * Scenario 4: a history of `rows` finished tasks in SQLite or PostgreSQL.
+ * Scenario 4: a history of `rows` finished tasks in SQLite, PostgreSQL or MariaDB/MySQL.
  *
  * - `seed`: writes the rows through the backend's own saveBatch (batches of 10,000),
  *   unless a seeded history of that size is already there (SQLite: a file under
- *   .bench-cache/; PostgreSQL: tables with the prefix `tfbench_hist_<rows>_`), which is reused.
+ *   .bench-cache/; PostgreSQL, MariaDB: tables with the prefix `tfbench_hist_<rows>_`, plus
+ *   BENCH_HISTORY_PREFIX when set, so a branch whose schema is newer seeds its own), which is reused.
  * - `query`: a fresh process starts an app on that history (startup time, RSS), then
  *   times, through TaskManager as the REST routes call it: the first page, a filtered
  *   page (function + status), a search (`q`, a substring of error/function/id), metrics.
@@ -20,7 +21,7 @@ import { NestFactory } from '@nestjs/core';
 import { BackgroundTask, TaskManager, TaskManagerModule, TaskManagerOptions, TypeOrmTaskBackend, sqliteOptions } from '../../lib';
 import { TaskData } from '../../lib/task/task-record';
 import { TaskStatus } from '../../lib/task/task-status';
-import { MB, PG_URL, nowMs, percentile, rssMB, scenarioMain, settle } from '../common';
+import { MB, MYSQL_URL, PG_URL, nowMs, percentile, rssMB, scenarioMain, settle } from '../common';
 
 export const FUNCS = Array.from({ length: 20 }, (_, i) => `Service${i % 5}.job${i}`);
 const BASE = Date.UTC(2026, 0, 1);
@@ -28,7 +29,7 @@ const BATCH = 10_000;
 
 export interface HistoryParams {
   mode: 'seed' | 'query';
-  store: 'sqlite' | 'postgres';
+  store: 'sqlite' | 'postgres' | 'mysql';
   rows: number;
   cacheDir: string;
   reps?: number;
@@ -40,6 +41,8 @@ export interface Timing {
   p99: number;
   n: number;
   total?: number;
+  /** Search only: whether the app's total is the database's (false: it answered from memory). */
+  exact?: boolean;
 }
 
 export interface HistoryResult {
@@ -92,15 +95,17 @@ function makeTask(i: number): TaskData {
   };
 }
 
-function where(p: HistoryParams): { options: TaskManagerOptions; backend: () => TypeOrmTaskBackend; file?: string } {
+/** `backend(null)`: no query timeout (the check of the search's answer may scan for longer). */
+function where(p: HistoryParams): { options: TaskManagerOptions; backend: (queryTimeout?: null) => TypeOrmTaskBackend; file?: string } {
   if (p.store === 'sqlite') {
     const file = path.join(p.cacheDir, `history-${p.rows}.db`);
     return { options: { snapshotDb: file }, backend: () => new TypeOrmTaskBackend(sqliteOptions(file)), file };
   }
-  const tablePrefix = `tfbench_hist_${p.rows}_`;
+  const tablePrefix = `tfbench_hist_${p.rows}_${process.env.BENCH_HISTORY_PREFIX ?? ''}`;
+  const database = p.store === 'postgres' ? ({ type: 'postgres', url: PG_URL } as const) : ({ type: 'mysql', url: MYSQL_URL } as const);
   return {
-    options: { database: { type: 'postgres', url: PG_URL }, tablePrefix },
-    backend: () => new TypeOrmTaskBackend({ type: 'postgres', url: PG_URL }, { tablePrefix }),
+    options: { database, tablePrefix },
+    backend: (queryTimeout) => new TypeOrmTaskBackend(database, { tablePrefix, queryTimeout }),
   };
 }
 
@@ -122,7 +127,9 @@ async function seed(p: HistoryParams): Promise<HistoryResult> {
       await fresh.saveBatch(Array.from({ length: Math.min(BATCH, p.rows - i) }, (_, j) => makeTask(i + j)));
     }
     const seconds = (nowMs() - t0) / 1000;
-    if (fresh.kind === 'postgres') await fresh.source.query(`ANALYZE "tfbench_hist_${p.rows}_tasks"`);
+    const tasks = fresh.tableNames.tasks;
+    if (fresh.kind === 'postgres') await fresh.source.query(`ANALYZE "${tasks}"`);
+    if (fresh.kind === 'mysql' || fresh.kind === 'mariadb') await fresh.source.query(`ANALYZE TABLE \`${tasks}\``);
     await fresh.close();
     return { reused: false, seedSeconds: seconds };
   } finally {
@@ -149,6 +156,21 @@ async function time(reps: number, fn: () => Promise<unknown>): Promise<Timing> {
   return { p50: percentile(samples, 0.5), p99: percentile(samples, 0.99), n: reps, total };
 }
 
+const SEARCHED = 'bad input #4242';
+
+/**
+ * The search's true total, straight from the database without a query timeout: a read
+ * that times out in the app is answered from memory (an outage), fast and wrong.
+ */
+async function directSearchTotal(backend: TypeOrmTaskBackend): Promise<number> {
+  await backend.open();
+  try {
+    return (await backend.listTasks({ q: SEARCHED, limit: 1 })).total;
+  } finally {
+    await backend.close();
+  }
+}
+
 async function query(p: HistoryParams): Promise<HistoryResult> {
   const w = where(p);
   const t0 = nowMs();
@@ -171,11 +193,12 @@ async function query(p: HistoryParams): Promise<HistoryResult> {
       heapMB: heap,
       firstPage: await time(reps, () => manager.listTasks({})),
       filtered: await time(reps, () => manager.listTasks({ funcName: FUNCS[3], status: 'failed' })),
-      search: await time(p.searchReps ?? 5, () => manager.listTasks({ q: 'bad input #4242' })),
+      search: await time(p.searchReps ?? 5, () => manager.listTasks({ q: SEARCHED })),
       metrics: await time(reps, () => manager.metrics()),
       getTask: await time(reps, () => manager.getTask(someId)),
       fileMB: w.file ? fs.statSync(w.file).size / MB : undefined,
     };
+    result.search!.exact = (await directSearchTotal(w.backend(null))) === result.search!.total;
     return result;
   } finally {
     await app.close();

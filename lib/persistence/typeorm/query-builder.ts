@@ -1,5 +1,6 @@
 import { DEFAULT_LIST_LIMIT, DEFAULT_TASK_SORT, MAX_LIST_LIMIT, TaskQuery, TaskSort } from '../../task/task-query';
 import { Dialect } from './dialect';
+import { Candidates } from './search-index';
 import { searchable } from './task-rows';
 
 /**
@@ -22,9 +23,30 @@ export function escapeLike(text: string): string {
   return text.replace(/[!%_]/g, (c) => `!${c}`);
 }
 
-export function buildFilter(query: TaskQuery, dialect: Dialect): TaskFilter {
+/** The lowercased texts `q` and `search` look for, as buildFilter hands them to `indexed`. */
+export function searchNeedles(query: TaskQuery): string[] {
+  return [query.q ?? '', query.search ?? ''].filter((x) => x !== '').map(needleOf);
+}
+
+function needleOf(text: string): string {
+  return searchable(text).toLowerCase();
+}
+
+/**
+ * `indexed` names the rows the search index holds for a needle (see candidatesFor): added
+ * beside the LIKE of `q` or `search`, it only narrows the rows read; the LIKE decides.
+ */
+export function buildFilter(query: TaskQuery, dialect: Dialect, indexed?: (needle: string) => Candidates | null): TaskFilter {
   const clauses: string[] = [];
   const params: unknown[] = [];
+  let narrowed = false;
+  const narrow = (needle: string) => {
+    const found = narrowed ? null : indexed?.(needle);
+    if (!found) return;
+    clauses.push(found.sql);
+    params.push(...found.params);
+    narrowed = true;
+  };
   if (query.status !== undefined) {
     clauses.push('status = ?');
     params.push(query.status);
@@ -43,13 +65,17 @@ export function buildFilter(query: TaskQuery, dialect: Dialect): TaskFilter {
   }
   const q = query.q ?? '';
   if (q !== '') {
+    const needle = needleOf(q);
+    narrow(needle);
     clauses.push(`search_text LIKE ? ${LIKE_ESCAPE}`);
-    params.push(dialect.text(`%${escapeLike(searchable(q).toLowerCase())}%`));
+    params.push(dialect.text(`%${escapeLike(needle)}%`));
   }
   const search = query.search ?? '';
   if (search !== '') {
     // search_text is stored lowercased; tags and args are lowercased here (ASCII only on SQLite).
-    const pattern = dialect.text(`%${escapeLike(searchable(search).toLowerCase())}%`);
+    const needle = needleOf(search);
+    narrow(needle);
+    const pattern = dialect.text(`%${escapeLike(needle)}%`);
     const parts = [`search_text LIKE ? ${LIKE_ESCAPE}`, `LOWER(tags) LIKE ? ${LIKE_ESCAPE}`];
     params.push(pattern, pattern);
     if (query.searchArgs) {

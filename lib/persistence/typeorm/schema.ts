@@ -1,6 +1,7 @@
 import { Connection, Sql } from './connection';
 import { SqlFamily } from './dialect';
 import { typeormMessages } from './typeorm.messages';
+import { backfillSearch, ensurePgTrigramIndexes, version7 } from './search-schema';
 
 /**
  * Tables, DDL and migrations. Tables are created with explicit DDL (never TypeORM's
@@ -9,7 +10,7 @@ import { typeormMessages } from './typeorm.messages';
  * step above the stored version under a cross-process lock, so a later version of the
  * package adds a step here and existing databases follow.
  */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 export interface TableNames {
   meta: string;
@@ -30,6 +31,10 @@ export interface TableNames {
   paused: string;
   /** Concurrency slots and rate-limit rows of limited functions (version 6). */
   gateSlots: string;
+  /** The substring-search index: SQLite FTS5 table, MySQL/MariaDB words per row (version 7; none on PostgreSQL). */
+  search: string;
+  /** SQLite: rows whose text the search index has yet to take in (version 7). */
+  searchQueue: string;
 }
 
 export function tableNames(prefix: string): TableNames {
@@ -47,6 +52,8 @@ export function tableNames(prefix: string): TableNames {
     changes: `${prefix}changes`,
     paused: `${prefix}paused`,
     gateSlots: `${prefix}gate_slots`,
+    search: `${prefix}search`,
+    searchQueue: `${prefix}search_queue`,
   };
 }
 
@@ -263,6 +270,8 @@ export function migrationStep(version: number, family: SqlFamily, t: TableNames,
       return version5(family, t);
     case 6:
       return createStatements(family, version6(family, t), collation);
+    case 7:
+      return version7(family, t, collation);
     default:
       throw new Error(`no migration step ${version}`);
   }
@@ -373,12 +382,15 @@ export async function migrate(connection: Connection, t: TableNames): Promise<vo
     if (current > SCHEMA_VERSION) throw new Error(typeormMessages.schemaTooNew(current, SCHEMA_VERSION, t.meta));
     for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
       for (const statement of migrationStep(version, family, t, collation)) await sql.run(statement);
+      if (version === 7 && family === 'mysql') await backfillSearch(sql, t);
       if (version === 1) {
         await sql.run(`INSERT INTO ${q} (name, value) VALUES (?, ?)`, ['schema_version', String(version)]);
       } else {
         await sql.run(`UPDATE ${q} SET value = ? WHERE name = ?`, [String(version), 'schema_version']);
       }
     }
+    // Optional (pg_trgm may be missing), so not a step: retried at every start until built.
+    if (family === 'postgres') await ensurePgTrigramIndexes(sql, t);
   });
 }
 
@@ -395,6 +407,8 @@ export async function dropTables(connection: Connection, t: TableNames): Promise
       t.revokedTokens,
       t.paused,
       t.gateSlots,
+      t.search,
+      t.searchQueue,
       t.meta,
     ]) {
       await sql.run(`DROP TABLE IF EXISTS ${sql.dialect.id(table)}`);

@@ -4,8 +4,9 @@ import { TaskMetrics } from '../../task/task-metrics';
 import { Connection, Sql } from './connection';
 import { inList } from './dialect';
 import { countFromAggregate, readMetrics } from './metrics';
-import { buildFilter, limitClause, orderBy, paging, tagsMatch } from './query-builder';
+import { buildFilter, limitClause, orderBy, paging, searchNeedles, tagsMatch } from './query-builder';
 import { TableNames } from './schema';
+import { candidateLookup } from './search-index';
 import { fromRow, num, parseTags, SELECT_LIST } from './task-rows';
 
 export async function getTask(connection: Connection, t: TableNames, id: string): Promise<TaskData | null> {
@@ -26,7 +27,7 @@ export async function getTask(connection: Connection, t: TableNames, id: string)
  */
 export async function listTasks(connection: Connection, t: TableNames, query: TaskQuery): Promise<TaskPage<TaskData>> {
   return connection.read(async (sql) => {
-    const filter = buildFilter(query, sql.dialect);
+    const filter = buildFilter(query, sql.dialect, await candidateLookup(sql, t, searchNeedles(query)));
     const { limit, offset } = paging(query);
     const table = sql.dialect.id(t.tasks);
     const order = orderBy(query.sort);

@@ -5,6 +5,7 @@ import { Connection, Sql } from './connection';
 import { inList, valuesList } from './dialect';
 import { AggregateDelta } from './metrics';
 import { TableNames } from './schema';
+import { unindexRows, writeIndexed } from './search-index';
 import { AggregateKey, durationOf, num, toRowParams, WRITE_COLUMNS } from './task-rows';
 
 /** Rows per multi-row statement (27 columns: ~13.5k parameters, under every driver's limit). */
@@ -172,7 +173,8 @@ async function writeRows(sql: Sql, t: TableNames, tasks: TaskData[], replace: bo
           (ref) => `${ref.old('version')} <= ${ref.new('version')}`,
         )
       : `INSERT INTO ${sql.dialect.id(t.tasks)} (${columns.join(', ')}) VALUES ${valuesList(columns.length, 1)}`;
-    await sql.runEach(statement, tasks.map(paramsOf));
+    const params = tasks.map(paramsOf);
+    await writeIndexed(sql, t, columns, params, replace, () => sql.runEach!(statement, params));
     return;
   }
   let rows: unknown[][] = [];
@@ -190,7 +192,8 @@ async function writeRows(sql: Sql, t: TableNames, tasks: TaskData[], replace: bo
           (ref) => `${ref.old('version')} <= ${ref.new('version')}`,
         )
       : `INSERT INTO ${sql.dialect.id(t.tasks)} (${columns.join(', ')}) VALUES ${valuesList(columns.length, rows.length)}`;
-    await sql.run(statement, rows.flat());
+    const written = rows;
+    await writeIndexed(sql, t, columns, written, replace, () => sql.run(statement, written.flat()));
     rows = [];
     chars = 0;
   };
@@ -229,6 +232,7 @@ export async function deleteTerminalBefore(connection: Connection, t: TableNames
     }
     for (let i = 0; i < ids.length; i += IDS_PER_SELECT) {
       const chunk = ids.slice(i, i + IDS_PER_SELECT);
+      await unindexRows(sql, t, chunk);
       await sql.run(`DELETE FROM ${table} WHERE id IN (${inList(chunk.length)})`, chunk);
       await sql.run(`DELETE FROM ${sql.dialect.id(t.idempotency)} WHERE task_id IN (${inList(chunk.length)})`, chunk);
     }

@@ -21,6 +21,7 @@ import { TypeOrmInsights } from './insights';
 import * as leases from './leases';
 import * as sharedWork from './shared-work';
 import { dropTables, migrate, TableNames, tableNames } from './schema';
+import { requeueEverything, SearchIndexer } from './search-indexer';
 import * as revocations from './revocations';
 import { PgChangeListener } from './pg-listener';
 import { insertTask } from './task-inserts';
@@ -71,6 +72,8 @@ export class TypeOrmTaskBackend extends TaskBackend {
   private connection: Connection | null = null;
   private opening: Promise<void> | null = null;
   private insightQueries: TypeOrmInsights | null = null;
+  /** SQLite: folds queued rows into the search index while the writer is idle. */
+  private indexer: SearchIndexer | null = null;
   readonly capabilities: { readonly persistent: true; readonly changeFeed: ChangeFeedKind };
   /** Names this backend's writes in its NOTIFY payloads, so its own listener skips them. */
   private readonly changeOrigin = randomUUID();
@@ -132,6 +135,20 @@ export class TypeOrmTaskBackend extends TaskBackend {
     const connection = new Connection(this.dataSource, dialect, this.queryTimeoutMs);
     await migrate(connection, this.tables);
     this.connection = connection;
+    if (this.family === 'sqlite') {
+      this.indexer = new SearchIndexer(connection, this.tables);
+      this.indexer.start();
+    }
+  }
+
+  /** SQLite: folds every queued row into the search index now (searches are exact either way). */
+  async indexSearch(): Promise<void> {
+    await this.indexer?.drain();
+  }
+
+  /** SQLite: indexes every row again, from scratch (after a VACUUM, which may renumber rowids); a no-op elsewhere. */
+  async rebuildSearchIndex(): Promise<void> {
+    if (this.family === 'sqlite') await requeueEverything(this.conn(), this.tables);
   }
 
   private async detectDialect(): Promise<Dialect> {
@@ -153,6 +170,8 @@ export class TypeOrmTaskBackend extends TaskBackend {
   async close(): Promise<void> {
     if (this.opening) await this.opening.catch(() => undefined);
     this.connection = null;
+    await this.indexer?.stop();
+    this.indexer = null;
     await Connection.closeWriter(this.dataSource);
     if (this.ownsDataSource && this.dataSource.isInitialized) await this.dataSource.destroy();
   }
@@ -168,7 +187,8 @@ export class TypeOrmTaskBackend extends TaskBackend {
   }
 
   async saveBatch(tasks: readonly TaskData[]): Promise<void> {
-    return writes.saveBatch(this.conn(), this.tables, tasks, this.changeOrigin);
+    const write = () => writes.saveBatch(this.conn(), this.tables, tasks, this.changeOrigin);
+    return this.indexer ? this.indexer.writing(tasks.length, write) : write();
   }
 
   async getTask(id: string): Promise<TaskData | null> {
@@ -263,7 +283,8 @@ export class TypeOrmTaskBackend extends TaskBackend {
 
   /** `transaction`: an EntityManager of an open transaction on this backend's DataSource. */
   override async insertTask(task: TaskData, transaction?: unknown): Promise<InsertedTask> {
-    return insertTask(this.conn(), this.tables, task, transaction as EntityManager | undefined);
+    const write = () => insertTask(this.conn(), this.tables, task, transaction as EntityManager | undefined);
+    return this.indexer ? this.indexer.writing(1, write) : write();
   }
 
   async tryAcquireLease(name: string, holder: string, ttlSeconds: number): Promise<boolean> {
