@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { BACKGROUND_TASK_METADATA } from '../constants';
 import { TaskArgumentError } from '../errors/task-argument.error';
 import { UnknownTaskError } from '../errors/unknown-task.error';
@@ -6,6 +5,7 @@ import { messages } from '../errors/messages';
 import { TaskData, TaskSource } from '../task/task-record';
 import { AddTaskOptions } from './add-task-options';
 import { dueTimeOf } from './due-time';
+import { newTaskId } from './task-ids';
 
 export function newTask(
   funcName: string,
@@ -15,7 +15,7 @@ export function newTask(
 ): TaskData {
   const createdAt = Date.now();
   return {
-    id: randomUUID(),
+    id: newTaskId(),
     funcName,
     status: 'pending',
     createdAt,
