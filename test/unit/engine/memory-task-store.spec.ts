@@ -1,4 +1,5 @@
 import { MemoryTaskStore } from '../../../lib/storage/memory-task.store';
+import type { TaskData } from '../../../lib/task/task-record';
 import { capResult } from '../../../lib/task/task-attempt';
 import { blankTask } from '../../support/task-data';
 
@@ -33,7 +34,7 @@ describe('MemoryTaskStore bookkeeping', () => {
     // A finished record taken back as pending (a requeue) is unfinished again.
     const b = blankTask({ id: 'b', status: 'success' });
     store.add(b);
-    const again = { ...b, status: 'pending' as const };
+    const again: TaskData = { ...b, status: 'pending' };
     store.add(again);
     expect(store.unfinished).toBe(1);
     expect(store.get('b')).toBe(again);
