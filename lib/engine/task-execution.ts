@@ -7,7 +7,8 @@ import { closeAttempt, mayRetry, openAttempt } from './attempt-history';
 import { AttemptOutcome, AttemptSpan, AttemptTracer } from './attempt-tracer';
 import { DETACHED, TaskOrigin } from './caller-context';
 import { formatError } from './format-error';
-import { AttemptContext, AttemptSink } from './task-context';
+import { AttemptOwner, AttemptRun } from './attempt-run';
+import { AttemptContext } from './task-context';
 import { TaskExecutor, asyncExecutor } from './task-executor';
 
 /**
@@ -35,7 +36,7 @@ export interface ExecutionHooks {
  * Runs one task: attempts, back-off between them, per-attempt timeout, and
  * cancellation that aborts the running attempt or the back-off wait at once.
  */
-export class TaskExecution {
+export class TaskExecution implements AttemptOwner {
   /** Ends the running attempt at once (cancel, shutdown, timeout), aborting its signal. */
   private interruptAttempt: ((reason: unknown) => void) | null = null;
   private wakeUp: (() => void) | null = null;
@@ -199,7 +200,7 @@ export class TaskExecution {
     try {
       const scope = this.origin?.context ?? DETACHED;
       result =
-        this.tracer === null
+        this.tracer === null || this.tracer.isRecording?.() === false
           ? scope.runInAsyncScope(this.executor.run, this.executor, this.registered, this.args, context, run)
           : scope.runInAsyncScope(() => this.traced(attempt, () => this.executor.run(this.registered, this.args, context, run)));
     } catch (error) {
@@ -287,24 +288,5 @@ export class TaskExecution {
       go();
     };
     this.wakeUp = () => wake(() => soon(then));
-  }
-}
-
-/** One attempt in flight: the sink its task logs through, its timeout, whether its outcome came. */
-class AttemptRun implements AttemptSink {
-  done = false;
-  timer: NodeJS.Timeout | undefined = undefined;
-
-  constructor(
-    private readonly execution: TaskExecution,
-    readonly attempt: number,
-  ) {}
-
-  log(level: TaskLogLevel, message: string, extra: Record<string, unknown>): void {
-    this.execution.attemptLog(this.attempt, level, message, extra);
-  }
-
-  progress(fraction: number, message: string | undefined): void {
-    this.execution.attemptProgress(this.attempt, fraction, message);
   }
 }
