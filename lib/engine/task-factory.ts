@@ -7,6 +7,9 @@ import { AddTaskOptions } from './add-task-options';
 import { dueTimeOf } from './due-time';
 import { newTaskId } from './task-ids';
 
+/** The tags of every task added without any: nothing changes a task's tags once it is made. */
+const NO_TAGS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
 export function newTask(
   funcName: string,
   args: unknown[],
@@ -25,7 +28,7 @@ export function newTask(
     error: null,
     stacktrace: null,
     logs: [],
-    tags: options.tags ? { ...options.tags } : {},
+    tags: options.tags ? { ...options.tags } : NO_TAGS,
     source: extra.source,
     priority: options.priority ?? extra.priority,
     progress: null,
