@@ -4,8 +4,13 @@ import { TaskOrigin } from './caller-context';
 import { PriorityLevels } from './priority-levels';
 
 const PUMP_BATCH = 1000;
-/** ... or after this long (ms) of starting and running them, checked every PUMP_CHECK starts. */
+/**
+ * ... or, past PUMP_MIN_TURN starts, after this long (ms) of starting and running them,
+ * checked every PUMP_CHECK starts. A short burst still runs in one turn (the SSE hub
+ * then sees it in one flush window); a long one no longer holds the loop for its length.
+ */
 const PUMP_TURN_MS = 2;
+const PUMP_MIN_TURN = 256;
 const PUMP_CHECK = 32;
 
 export interface QueuedTask {
@@ -129,8 +134,8 @@ export class TaskQueue {
 
   /**
    * Starts waiting tasks while slots are free, highest priority first. After
-   * PUMP_BATCH starts in one turn of the event loop, or PUMP_TURN_MS of them (the
-   * SSE streams and HTTP wait no longer than that), it yields (setImmediate), so a
+   * PUMP_BATCH starts in one turn of the event loop, or PUMP_TURN_MS of them past
+   * PUMP_MIN_TURN (SSE and HTTP wait about that long), it yields (setImmediate), so a
    * burst of tasks cannot starve I/O: timers, the database writes, HTTP. Counted
    * per turn, not per call: under a concurrency cap each call starts only the few
    * tasks that fit, and tasks that settle in microtasks call it again at once, so a
@@ -140,7 +145,10 @@ export class TaskQueue {
   private pump(): void {
     this.pumpScheduled = false;
     while (!this.stopped && !this.held && this.runningCount < this.cap) {
-      if (this.startsThisTurn >= PUMP_BATCH || (this.startsThisTurn % PUMP_CHECK === PUMP_CHECK - 1 && this.turnIsLong())) {
+      if (
+        this.startsThisTurn >= PUMP_BATCH ||
+        (this.startsThisTurn >= PUMP_MIN_TURN && this.startsThisTurn % PUMP_CHECK === 0 && this.turnIsLong())
+      ) {
         this.pumpScheduled = true;
         setImmediate(() => {
           this.startsThisTurn = 0;

@@ -28,12 +28,12 @@ describe('the start loop yields to the event loop during a burst', () => {
   afterEach(() => app.close());
 
   it('lets a callback queued behind the burst run after a few ms of work, not after the whole burst', async () => {
-    // 200 tasks, far fewer than the 1,000 starts per turn: only the time bound makes it yield.
-    for (let i = 0; i < 200; i++) manager.addTask(busy.spin);
+    // 600 tasks, fewer than the 1,000 starts per turn: only the time bound makes it yield.
+    for (let i = 0; i < 600; i++) manager.addTask(busy.spin);
     const doneWhenYielded = new Promise<number>((resolve) => setImmediate(() => resolve(busy.done)));
     await manager.drain();
-    // It checks the clock every 32 starts: ~16 ms of work here, well past its 2 ms.
-    expect(await doneWhenYielded).toBeLessThan(100);
-    expect(busy.done).toBe(200);
+    // Past 256 starts it checks the clock every 32: ~128 ms of work by then, well past its 2 ms.
+    expect(await doneWhenYielded).toBeLessThan(400);
+    expect(busy.done).toBe(600);
   });
 });
