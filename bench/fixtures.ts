@@ -14,7 +14,7 @@ export const startedAt = new Map<string, number>();
 
 @Injectable()
 export class Noop {
-  /** The no-op every throughput scenario runs (and the bare queue runs too). */
+  /** The no-op every throughput scenario runs (the queue libraries run the same). */
   @BackgroundTask()
   async run(): Promise<void> {}
 
@@ -45,7 +45,7 @@ export class Noop {
   }
 }
 
-/** The same async no-op, outside any manager (the bare queue's job). */
+/** The same async no-op, outside any manager (the queue libraries' job). */
 export const bareNoop = async (): Promise<void> => {};
 
 export async function managerApp(options: TaskManagerOptions): Promise<{ app: INestApplicationContext; manager: TaskManager; noop: Noop }> {

@@ -1,7 +1,7 @@
 /**
  * Scenarios 1, 2 and 6: N no-op tasks end to end (enqueue to success) through a
- * TaskManager (memory only, SQLite or PostgreSQL with requeuePending), or through a
- * bare in-process queue with the same concurrency cap; enqueue->start latency at a
+ * TaskManager (memory only, SQLite or PostgreSQL with requeuePending; row 1's queue
+ * libraries are in queue-libraries.ts); enqueue->start latency at a
  * steady rate; RSS after many tasks.
  */
 import { randomUUID } from 'node:crypto';
@@ -10,12 +10,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { TaskBackend, TaskManager, TaskManagerOptions, TypeOrmTaskBackend } from '../../lib';
 import { MB, PG_URL, RssSampler, nowMs, percentile, rssMB, scenarioMain, settle, sleep, wallMs } from '../common';
-import { Noop, bareNoop, managerApp, startedAt } from '../fixtures';
+import { Noop, managerApp, startedAt } from '../fixtures';
 
 export type Store = 'memory' | 'sqlite' | 'postgres';
 
 export interface ThroughputParams {
-  mode: 'engine' | 'bare' | 'latency' | 'memory' | 'enqueue' | 'enqueue-tx';
+  mode: 'engine' | 'latency' | 'memory' | 'enqueue' | 'enqueue-tx';
   store: Store;
   n: number;
   cap: number;
@@ -45,77 +45,6 @@ export interface ThroughputResult {
   peakRssMB: number;
   heapMB: number;
   dbFileMB?: number;
-}
-
-/** Array + microtask drain with a concurrency cap, running the same async no-op: the ceiling. */
-class BareQueue {
-  private readonly jobs: (() => Promise<void>)[] = [];
-  private head = 0;
-  private running = 0;
-  private scheduled = false;
-  private idle: (() => void) | null = null;
-  constructor(private readonly cap: number) {}
-
-  add(job: () => Promise<void>): void {
-    this.jobs.push(job);
-    this.schedule();
-  }
-
-  drain(): Promise<void> {
-    if (this.running === 0 && this.head === this.jobs.length) return Promise.resolve();
-    return new Promise((resolve) => (this.idle = resolve));
-  }
-
-  private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    queueMicrotask(() => this.pump());
-  }
-
-  private pump(): void {
-    this.scheduled = false;
-    while (this.running < this.cap && this.head < this.jobs.length) {
-      const job = this.jobs[this.head];
-      this.jobs[this.head++] = undefined as never;
-      this.running++;
-      job().then(
-        () => this.done(),
-        () => this.done(),
-      );
-    }
-  }
-
-  private done(): void {
-    this.running--;
-    if (this.head < this.jobs.length) this.schedule();
-    else if (this.running === 0 && this.idle) {
-      this.idle();
-      this.idle = null;
-    }
-  }
-}
-
-async function bare(p: ThroughputParams): Promise<ThroughputResult> {
-  const queue = new BareQueue(p.cap);
-  await settle();
-  const sampler = new RssSampler();
-  const t0 = nowMs();
-  for (let i = 0; i < p.n; i++) queue.add(bareNoop);
-  const added = nowMs();
-  await queue.drain();
-  const t1 = nowMs();
-  const peak = sampler.stop();
-  await settle();
-  return {
-    n: p.n,
-    addSeconds: (added - t0) / 1000,
-    drainSeconds: (t1 - t0) / 1000,
-    flushSeconds: (t1 - t0) / 1000,
-    perSecond: p.n / ((t1 - t0) / 1000),
-    rssMB: rssMB(),
-    peakRssMB: peak,
-    heapMB: process.memoryUsage().heapUsed / MB,
-  };
 }
 
 interface StoreSetup {
@@ -310,8 +239,6 @@ async function memory(p: ThroughputParams): Promise<ThroughputResult> {
 
 scenarioMain<ThroughputParams, ThroughputResult>(async (p) => {
   switch (p.mode) {
-    case 'bare':
-      return bare(p);
     case 'engine':
       return engine(p);
     case 'latency':

@@ -9,7 +9,13 @@ import { TaskData } from '../task/task-record';
  * "attempt 1".
  */
 export function openAttempt(task: TaskData, now = Date.now()): TaskAttempt {
-  const attempts = (task.attempts ??= []);
+  const attempts = task.attempts;
+  if (!attempts) {
+    // A literal of one: an empty array's first push reserves room for 17.
+    const first: TaskAttempt = { attempt: 1, startTime: now, endTime: null, error: null };
+    task.attempts = [first];
+    return first;
+  }
   const previous = attempts.length ? attempts[attempts.length - 1].attempt : 0;
   const entry: TaskAttempt = { attempt: previous + 1, startTime: now, endTime: null, error: null };
   attempts.push(entry);

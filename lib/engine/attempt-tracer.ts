@@ -28,4 +28,6 @@ export interface AttemptTracer {
    * was kept), linked to `link` (what `capture` returned); null while nothing records spans.
    */
   begin(task: TaskData, attempt: number, link: unknown): AttemptSpan | null;
+  /** False while nothing records spans: the attempt then runs as without a tracer (begin would return null). */
+  isRecording?(): boolean;
 }

@@ -32,9 +32,12 @@ export class DelayedTasks {
   }
 
   /** Holds `task` until its runAt when that is later than `now`; false when it is due already. */
-  hold(task: TaskData, registered: RegisteredTask, origin: TaskOrigin | null = null, now = Date.now()): boolean {
+  hold(task: TaskData, registered: RegisteredTask, origin: TaskOrigin | null = null, now?: number): boolean {
     const runAt = task.runAt;
-    if (runAt === null || runAt === undefined || runAt <= now) return false;
+    // Most tasks have no run_at: no clock read for those.
+    if (runAt === null || runAt === undefined) return false;
+    now ??= Date.now();
+    if (runAt <= now) return false;
     this.heap.push(task.id, runAt, { task, registered, origin });
     if (runAt < this.armedFor) this.arm(now);
     return true;

@@ -6,15 +6,19 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  */
 export class DispatchScope {
   private static readonly storage = new AsyncLocalStorage<DispatchScope>();
+  /** Until a scope first runs (most apps: never, without autoInstall), no lookup per task. */
+  private static opened = false;
   private pending: (() => void)[] = [];
   private released = false;
 
   static current(): DispatchScope | undefined {
+    if (!DispatchScope.opened) return undefined;
     const scope = DispatchScope.storage.getStore();
     return scope && !scope.released ? scope : undefined;
   }
 
   run<T>(fn: () => T): T {
+    DispatchScope.opened = true;
     return DispatchScope.storage.run(this, fn);
   }
 

@@ -36,6 +36,11 @@ export class IdempotencyKeys {
    * only local, else after the backend bound it; `lost` with the id of another
    * task already holding it.
    */
+  /** False when `settle` would run the task at once (no key, or only a local one): callers skip it. */
+  needsSettling(task: TaskData): boolean {
+    return !!task.idempotencyKey && this.storage.persistent;
+  }
+
   settle(task: TaskData, run: () => void, lost: (holder: string) => void): void {
     const key = task.idempotencyKey;
     if (!key || !this.storage.persistent) return run();

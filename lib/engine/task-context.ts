@@ -30,7 +30,7 @@ export class AttemptContext implements TaskContext {
     readonly attempt: number,
     tags: Record<string, string>,
   ) {
-    this.tags = Object.freeze({ ...tags });
+    this.tags = frozenCopy(tags);
   }
 
   /** Made on first read: most tasks never read it. */
@@ -46,6 +46,14 @@ export class AttemptContext implements TaskContext {
     this.#abortedWith = reason;
     this.#controller?.abort(reason);
   }
+}
+
+const NO_TAGS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** A frozen copy of the tags; most tasks have none and share one empty object. */
+function frozenCopy(tags: Record<string, string>): Readonly<Record<string, string>> {
+  for (const _ in tags) return Object.freeze({ ...tags });
+  return NO_TAGS;
 }
 
 /** The engine side of a running attempt: where logs and progress go. */

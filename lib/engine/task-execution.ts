@@ -7,9 +7,18 @@ import { closeAttempt, mayRetry, openAttempt } from './attempt-history';
 import { AttemptOutcome, AttemptSpan, AttemptTracer } from './attempt-tracer';
 import { DETACHED, TaskOrigin } from './caller-context';
 import { formatError } from './format-error';
-import { LongTimeout, setLongTimeout } from './long-timeout';
-import { AttemptContext, AttemptSink } from './task-context';
+import { AttemptOwner, AttemptRun } from './attempt-run';
+import { setLongTimeout } from './long-timeout';
+import { AttemptContext } from './task-context';
 import { TaskExecutor, asyncExecutor } from './task-executor';
+
+/**
+ * Runs `fn` on a microtask of the promise queue (not queueMicrotask, which fake timers
+ * replace: an attempt's outcome must come as an awaited promise's would).
+ */
+function soon(fn: () => void): void {
+  void Promise.resolve().then(fn);
+}
 
 /** reportProgress() changes of one task are announced at most this often (a value of 1 at once). */
 export const PROGRESS_INTERVAL_MS = 100;
@@ -28,7 +37,7 @@ export interface ExecutionHooks {
  * Runs one task: attempts, back-off between them, per-attempt timeout, and
  * cancellation that aborts the running attempt or the back-off wait at once.
  */
-export class TaskExecution {
+export class TaskExecution implements AttemptOwner {
   /** Ends the running attempt at once (cancel, shutdown, timeout), aborting its signal. */
   private interruptAttempt: ((reason: unknown) => void) | null = null;
   private wakeUp: (() => void) | null = null;
@@ -40,6 +49,8 @@ export class TaskExecution {
   private currentAttempt: TaskAttempt | null = null;
   /** The span of the attempt running now, when it is traced. */
   private span: AttemptSpan | null = null;
+  /** Called once when the execution is over (start's callback). */
+  private ended: ((error?: unknown) => void) | null = null;
   attempt = 0;
 
   /**
@@ -71,42 +82,87 @@ export class TaskExecution {
     return this.stopped;
   }
 
-  async run(): Promise<void> {
-    const { retries, delay, backoff } = this.registered.definition;
-    for (let attempt = 1; attempt <= retries + 1; attempt++) {
-      if (attempt > 1) {
-        await this.wait(delay * Math.pow(backoff, attempt - 2) * 1000);
-        if (this.stopped) return;
+  /** Runs the attempts; resolves once the execution has ended (see `start`). */
+  run(): Promise<void> {
+    return new Promise((resolve, reject) => this.start((error) => (error === undefined ? resolve() : reject(error))));
+  }
+
+  /**
+   * Runs the attempts and calls `ended` once the execution is over (with what a hook
+   * threw, if one did). Callbacks, not an async loop: an attempt that settles at once
+   * costs no promise of the engine's own beyond the one its result is read through.
+   */
+  start(ended: (error?: unknown) => void): void {
+    this.ended = ended;
+    this.next(1);
+  }
+
+  /** Attempt `attempt`, after its back-off for a retry. */
+  private next(attempt: number): void {
+    if (attempt === 1) return this.begin(1);
+    const { delay, backoff } = this.registered.definition;
+    this.wait(delay * Math.pow(backoff, attempt - 2) * 1000, () => {
+      if (this.stopped) return this.end();
+      try {
         this.task.retriesUsed = attempt - 1;
         this.hooks.retryLine(this.task, attempt - 1);
+        this.begin(attempt);
+      } catch (error) {
+        this.end(error);
       }
-      this.attempt = attempt;
-      this.currentAttempt = openAttempt(this.task);
-      const outcome = await this.runAttempt(attempt);
-      if (this.stopped) {
-        // Stopped by the runtime, which has set the status by now (pending: handed back at shutdown).
-        this.endSpan(this.task.status === 'cancelled' ? 'cancelled' : 'interrupted', undefined);
-        return;
-      }
-      if (outcome.ok) {
-        closeAttempt(this.currentAttempt, null);
-        this.task.result = capResult(outcome.value);
-        this.endSpan('success', undefined);
-        this.finish('success', null);
-        return;
-      }
-      const { text, stack } = formatError(outcome.error);
-      closeAttempt(this.currentAttempt, text);
-      this.task.error = text;
-      this.task.stacktrace = stack;
-      if (attempt === retries + 1 || !mayRetry(this.registered.definition, outcome.error)) {
-        this.endSpan('failed', outcome.error);
-        this.finish('failed', text);
-        return;
-      }
-      this.endSpan('retrying', outcome.error);
-      this.hooks.changed(this.task);
+    });
+  }
+
+  private begin(attempt: number): void {
+    this.attempt = attempt;
+    this.currentAttempt = openAttempt(this.task);
+    this.runAttempt(attempt);
+  }
+
+  /** The attempt's outcome (once per attempt: a late one after an interrupt is dropped). */
+  private outcome(attempt: AttemptRun, ok: boolean, value: unknown): void {
+    if (attempt.done) return;
+    attempt.done = true;
+    attempt.timer?.clear();
+    this.interruptAttempt = null;
+    try {
+      this.afterAttempt(attempt.attempt, ok, value);
+    } catch (error) {
+      this.end(error);
     }
+  }
+
+  private afterAttempt(attempt: number, ok: boolean, value: unknown): void {
+    if (this.stopped) {
+      // Stopped by the runtime, which has set the status by now (pending: handed back at shutdown).
+      this.endSpan(this.task.status === 'cancelled' ? 'cancelled' : 'interrupted', undefined);
+      return this.end();
+    }
+    if (ok) {
+      closeAttempt(this.currentAttempt, null);
+      this.task.result = capResult(value);
+      this.endSpan('success', undefined);
+      this.finish('success', null);
+      return this.end();
+    }
+    const { text, stack } = formatError(value);
+    closeAttempt(this.currentAttempt, text);
+    this.task.error = text;
+    this.task.stacktrace = stack;
+    if (attempt === this.registered.definition.retries + 1 || !mayRetry(this.registered.definition, value)) {
+      this.endSpan('failed', value);
+      this.finish('failed', text);
+      return this.end();
+    }
+    this.endSpan('retrying', value);
+    this.hooks.changed(this.task);
+    this.next(attempt + 1);
+  }
+
+  private end(error?: unknown): void {
+    const ended = this.ended;
+    this.ended = null;
+    ended?.(error);
   }
 
   private finish(status: 'success' | 'failed', error: string | null): void {
@@ -128,55 +184,53 @@ export class TaskExecution {
 
   /**
    * One attempt. The AbortController is made only when the task reads its signal
-   * (most never do), and the attempt settles through one promise that a cancel or
-   * the timeout rejects directly: no listener or race per attempt on the hot path.
+   * (most never do), and a cancel or the timeout ends the attempt directly: no
+   * listener or race per attempt on the hot path.
    */
-  private async runAttempt(attempt: number): Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }> {
+  private runAttempt(attempt: number): void {
     const { timeout } = this.registered.definition;
-    let timer: LongTimeout | undefined;
-    const sink: AttemptSink = {
-      log: (level, message, extra) => {
-        if (!this.stopped) this.hooks.log(this.task, level, message, extra, attempt);
-      },
-      progress: (fraction, message) => {
-        if (this.stopped) return;
-        this.task.progress = fraction;
-        if (message) {
-          this.progressShown();
-          this.hooks.log(this.task, 'info', message, { progress: fraction }, attempt);
-        } else {
-          this.progressChanged(fraction);
-        }
-      },
-    };
+    const run = new AttemptRun(this, attempt);
     const context = new AttemptContext(this.task.id, this.task.funcName, attempt, this.task.tags);
+    this.interruptAttempt = (reason) => {
+      context.abort(reason);
+      // After the caller's own change (cancel sets the status once this returns), as an await would.
+      soon(() => this.outcome(run, false, reason));
+    };
+    if (timeout !== null) run.timer = setLongTimeout(() => this.interruptAttempt?.(new TaskTimeoutError(timeout)), timeout * 1000);
+    let result: unknown;
     try {
-      const value = await new Promise<unknown>((resolve, reject) => {
-        this.interruptAttempt = (reason) => {
-          context.abort(reason);
-          reject(reason);
-        };
-        if (timeout !== null) timer = setLongTimeout(() => this.interruptAttempt?.(new TaskTimeoutError(timeout)), timeout * 1000);
-        let result: unknown;
-        const call = () => this.executor.run(this.registered, this.args, context, sink);
-        try {
-          result = (this.origin?.context ?? DETACHED).runInAsyncScope(this.tracer === null ? call : () => this.traced(attempt, call));
-        } catch (error) {
-          reject(error);
-          return;
-        }
-        if (result instanceof Promise || (result !== null && typeof (result as PromiseLike<unknown>)?.then === 'function')) {
-          (result as PromiseLike<unknown>).then(resolve, reject);
-        } else {
-          resolve(result);
-        }
-      });
-      return { ok: true, value };
+      const scope = this.origin?.context ?? DETACHED;
+      result =
+        this.tracer === null || this.tracer.isRecording?.() === false
+          ? scope.runInAsyncScope(this.executor.run, this.executor, this.registered, this.args, context, run)
+          : scope.runInAsyncScope(() => this.traced(attempt, () => this.executor.run(this.registered, this.args, context, run)));
     } catch (error) {
-      return { ok: false, error };
-    } finally {
-      timer?.clear();
-      this.interruptAttempt = null;
+      soon(() => this.outcome(run, false, error));
+      return;
+    }
+    if (result instanceof Promise || (result !== null && typeof (result as PromiseLike<unknown>)?.then === 'function')) {
+      (result as PromiseLike<unknown>).then(
+        (value) => this.outcome(run, true, value),
+        (error) => this.outcome(run, false, error),
+      );
+    } else {
+      soon(() => this.outcome(run, true, result));
+    }
+  }
+
+  /** The sink's side of an attempt: its logs and progress, unless the execution has stopped. */
+  attemptLog(attempt: number, level: TaskLogLevel, message: string, extra: Record<string, unknown>): void {
+    if (!this.stopped) this.hooks.log(this.task, level, message, extra, attempt);
+  }
+
+  attemptProgress(attempt: number, fraction: number, message: string | undefined): void {
+    if (this.stopped) return;
+    this.task.progress = fraction;
+    if (message) {
+      this.progressShown();
+      this.hooks.log(this.task, 'info', message, { progress: fraction }, attempt);
+    } else {
+      this.progressChanged(fraction);
     }
   }
 
@@ -222,18 +276,18 @@ export class TaskExecution {
     this.progressTimer = null;
   }
 
-  private wait(ms: number): Promise<void> {
-    if (ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setLongTimeout(done, ms);
-      function done() {
-        timer.clear();
-        resolve();
-      }
-      this.wakeUp = () => {
-        this.wakeUp = null;
-        done();
-      };
-    });
+  /** Calls `then` after `ms`, or on the next microtask once stop() wakes it (as an awaited timer would). */
+  private wait(ms: number, then: () => void): void {
+    if (ms <= 0) return then();
+    let woken = false;
+    const timer = setLongTimeout(() => wake(then), ms);
+    const wake = (go: () => void) => {
+      if (woken) return;
+      woken = true;
+      timer.clear();
+      this.wakeUp = null;
+      go();
+    };
+    this.wakeUp = () => wake(() => soon(then));
   }
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { BACKGROUND_TASK_METADATA } from '../constants';
 import { TaskArgumentError } from '../errors/task-argument.error';
 import { UnknownTaskError } from '../errors/unknown-task.error';
@@ -6,6 +5,10 @@ import { messages } from '../errors/messages';
 import { TaskData, TaskSource } from '../task/task-record';
 import { AddTaskOptions } from './add-task-options';
 import { dueTimeOf } from './due-time';
+import { newTaskId } from './task-ids';
+
+/** The tags of every task added without any: nothing changes a task's tags once it is made. */
+const NO_TAGS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 export function newTask(
   funcName: string,
@@ -15,7 +18,7 @@ export function newTask(
 ): TaskData {
   const createdAt = Date.now();
   return {
-    id: randomUUID(),
+    id: newTaskId(),
     funcName,
     status: 'pending',
     createdAt,
@@ -25,7 +28,7 @@ export function newTask(
     error: null,
     stacktrace: null,
     logs: [],
-    tags: options.tags ? { ...options.tags } : {},
+    tags: options.tags ? { ...options.tags } : NO_TAGS,
     source: extra.source,
     priority: options.priority ?? extra.priority,
     progress: null,

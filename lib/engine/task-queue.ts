@@ -1,9 +1,17 @@
 import { RegisteredTask } from '../discovery/registered-task';
 import { TaskData } from '../task/task-record';
 import { TaskOrigin } from './caller-context';
-import { PriorityQueue } from './priority-queue';
+import { PriorityLevels } from './priority-levels';
 
 const PUMP_BATCH = 1000;
+/**
+ * ... or, past PUMP_MIN_TURN starts, after this long (ms) of starting and running them,
+ * checked every PUMP_CHECK starts. A short burst still runs in one turn (the SSE hub
+ * then sees it in one flush window); a long one no longer holds the loop for its length.
+ */
+const PUMP_TURN_MS = 2;
+const PUMP_MIN_TURN = 256;
+const PUMP_CHECK = 32;
 
 export interface QueuedTask {
   task: TaskData;
@@ -29,12 +37,14 @@ export type Admission = 'start' | 'hold' | 'drop' | 'park';
  * run and says whether it took a slot (one that fails before running does not).
  */
 export class TaskQueue {
-  private readonly queue = new PriorityQueue<QueuedTask>();
+  private readonly queue = new PriorityLevels<QueuedTask>();
   /** Tasks whose turn came while `admit` said hold. */
   private held_: QueuedTask[] = [];
   private pumpScheduled = false;
   /** Tasks started since the event loop last reached its check phase (see pump). */
   private startsThisTurn = 0;
+  /** When the first of those started (performance.now()). */
+  private turnStartedAt = 0;
   private runningCount = 0;
   private nextOrder = 0;
   private held = true;
@@ -118,9 +128,14 @@ export class TaskQueue {
     queueMicrotask(() => this.pump());
   }
 
+  private turnIsLong(): boolean {
+    return performance.now() - this.turnStartedAt >= PUMP_TURN_MS;
+  }
+
   /**
    * Starts waiting tasks while slots are free, highest priority first. After
-   * PUMP_BATCH starts in one turn of the event loop it yields (setImmediate), so a
+   * PUMP_BATCH starts in one turn of the event loop, or PUMP_TURN_MS of them past
+   * PUMP_MIN_TURN (SSE and HTTP wait about that long), it yields (setImmediate), so a
    * burst of tasks cannot starve I/O: timers, the database writes, HTTP. Counted
    * per turn, not per call: under a concurrency cap each call starts only the few
    * tasks that fit, and tasks that settle in microtasks call it again at once, so a
@@ -130,7 +145,10 @@ export class TaskQueue {
   private pump(): void {
     this.pumpScheduled = false;
     while (!this.stopped && !this.held && this.runningCount < this.cap) {
-      if (this.startsThisTurn >= PUMP_BATCH) {
+      if (
+        this.startsThisTurn >= PUMP_BATCH ||
+        (this.startsThisTurn >= PUMP_MIN_TURN && this.startsThisTurn % PUMP_CHECK === 0 && this.turnIsLong())
+      ) {
         this.pumpScheduled = true;
         setImmediate(() => {
           this.startsThisTurn = 0;
@@ -144,7 +162,10 @@ export class TaskQueue {
         const admission = this.admit(next);
         if (admission === 'hold') this.held_.push(next);
         if (admission !== 'start') continue;
-        if (this.startsThisTurn++ === 0) setImmediate(() => (this.startsThisTurn = 0));
+        if (this.startsThisTurn++ === 0) {
+          this.turnStartedAt = performance.now();
+          setImmediate(() => (this.startsThisTurn = 0));
+        }
         if (this.start(next)) this.runningCount++;
       }
     }

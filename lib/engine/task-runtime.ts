@@ -122,9 +122,8 @@ export class TaskRuntime {
     this.changed(task);
     this.announce(task, 0);
     const scope = eager ? undefined : DispatchScope.current();
-    const dispatch = () => this.dispatch(task, registered, origin);
-    if (scope) scope.defer(dispatch);
-    else dispatch();
+    if (scope) scope.defer(() => this.dispatch(task, registered, origin));
+    else this.dispatch(task, registered, origin);
   }
 
   /**
@@ -306,11 +305,10 @@ export class TaskRuntime {
    * backend), then one with a run_at still ahead waits for it; the rest join the queue.
    */
   private dispatch(task: TaskData, registered: RegisteredTask, origin: TaskOrigin | null): void {
+    if (!this.keys.needsSettling(task)) return this.enter(task, registered, origin);
     this.keys.settle(
       task,
-      () => {
-        if (task.status === 'pending' && !this.delays.hold(task, registered, origin)) this.queue.push(task, registered, origin);
-      },
+      () => this.enter(task, registered, origin),
       (holder) => {
         task.status = 'cancelled';
         task.endTime = Date.now();
@@ -320,6 +318,11 @@ export class TaskRuntime {
         this.settled(task, 0);
       },
     );
+  }
+
+  /** A task free to run (its key settled) waits for its run_at, or joins the queue. */
+  private enter(task: TaskData, registered: RegisteredTask, origin: TaskOrigin | null): void {
+    if (task.status === 'pending' && !this.delays.hold(task, registered, origin)) this.queue.push(task, registered, origin);
   }
 
   /**
@@ -351,13 +354,10 @@ export class TaskRuntime {
     this.executions.set(task.id, execution);
     this.changed(task);
     this.announce(task, 1);
-    execution.run().then(
-      () => this.executionEnded(execution),
-      (error) => {
-        this.logger.error(`Task ${task.id} crashed its runner: ${String(error)}`);
-        this.executionEnded(execution);
-      },
-    );
+    execution.start((error) => {
+      if (error !== undefined) this.logger.error(`Task ${task.id} crashed its runner: ${String(error)}`);
+      this.executionEnded(execution);
+    });
     return true;
   }
 

@@ -37,6 +37,12 @@ export interface TruncatedResult {
  * becomes a TruncatedResult; one that cannot be serialised (a cycle) a marker string.
  */
 export function capResult(value: unknown): unknown {
+  // Most tasks return nothing or a plain scalar: no JSON round trip for those.
+  if (value === undefined || value === null || typeof value === 'function' || typeof value === 'symbol') return null;
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return value === 0 ? 0 : value;
+  // Escaped, a character takes at most 6: a string this short is kept as it is.
+  if (typeof value === 'string' && value.length * 6 + 2 <= MAX_RESULT_CHARS) return value;
   let text: string | undefined;
   try {
     text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));

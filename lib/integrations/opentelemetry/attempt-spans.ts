@@ -50,6 +50,10 @@ export class OpenTelemetryAttemptTracer implements AttemptTracer {
     return spanContext && this.api.trace.isSpanContextValid(spanContext) ? spanContext : undefined;
   }
 
+  isRecording(): boolean {
+    return this.currentTracer() !== null;
+  }
+
   begin(task: TaskData, attempt: number, link: unknown): AttemptSpan | null {
     const tracer = this.currentTracer();
     if (tracer === null) return null;
