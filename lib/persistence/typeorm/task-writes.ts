@@ -4,10 +4,11 @@ import { changeSeqBefore, notifyChanged, takeChangeSeq } from './change-feed';
 import { Connection, Sql } from './connection';
 import { inList, valuesList } from './dialect';
 import { AggregateDelta } from './metrics';
+import { columnArrays, unnestSource } from './pg-unnest';
 import { TableNames } from './schema';
 import { AggregateKey, durationOf, num, toRowParams, WRITE_COLUMNS } from './task-rows';
 
-/** Rows per multi-row statement (27 columns: ~13.5k parameters, under every driver's limit). */
+/** Rows per multi-row statement on MySQL (27 columns: ~13.5k parameters, under every driver's limit). */
 const ROWS_PER_STATEMENT = 500;
 /** Characters of data per statement, well under MySQL's default max_allowed_packet. */
 const CHARS_PER_STATEMENT = 4 * 1024 * 1024;
@@ -128,11 +129,15 @@ async function lockStored(sql: Sql, t: TableNames, ids: string[]): Promise<Map<s
     });
     return stored;
   }
-  for (let i = 0; i < ids.length; i += IDS_PER_SELECT) {
-    const chunk = ids.slice(i, i + IDS_PER_SELECT);
+  // PostgreSQL: all ids as one array parameter, one statement whatever their number.
+  const perSelect = sql.dialect.family === 'postgres' ? ids.length : IDS_PER_SELECT;
+  for (let i = 0; i < ids.length; i += perSelect) {
+    const chunk = ids.slice(i, i + perSelect);
+    const where = sql.dialect.family === 'postgres' ? 'id = ANY(CAST(? AS text[]))' : `id IN (${inList(chunk.length)})`;
+    const params = chunk.map((id) => sql.dialect.text(id));
     const result = await sql.run(
-      `SELECT id, func_name, status, duration_ms, version FROM ${table} WHERE id IN (${inList(chunk.length)}) ORDER BY id${sql.dialect.forUpdate}`,
-      chunk.map((id) => sql.dialect.text(id)),
+      `SELECT id, func_name, status, duration_ms, version FROM ${table} WHERE ${where} ORDER BY id${sql.dialect.forUpdate}`,
+      sql.dialect.family === 'postgres' ? [params] : params,
     );
     for (const row of result.rows) stored.set(String(row.id), storedState(row));
   }
@@ -148,8 +153,14 @@ function storedState(row: Record<string, unknown>): StoredState {
   };
 }
 
-/** `changeSeq`: the change_seq of every row (MySQL/SQLite), or null to leave the column out (PostgreSQL, enqueue's insert). */
+/**
+ * The one place where the rows of a batch are written, in the caller's transaction.
+ * `changeSeq`: the change_seq of every row (MySQL/SQLite), or null to leave the column
+ * out (PostgreSQL, enqueue's insert). `replace`: an upsert that keeps a stored row of a
+ * newer version (the version guard, in SQL on PostgreSQL and SQLite).
+ */
 async function writeRows(sql: Sql, t: TableNames, tasks: TaskData[], replace: boolean, changeSeq: number | null = null): Promise<void> {
+  if (!tasks.length) return;
   const columns: string[] = [...WRITE_COLUMNS];
   if (changeSeq !== null) columns.push('change_seq');
   const paramsOf = (task: TaskData): unknown[] => {
@@ -157,40 +168,23 @@ async function writeRows(sql: Sql, t: TableNames, tasks: TaskData[], replace: bo
     if (changeSeq !== null) params.push(changeSeq);
     return params;
   };
-  const updated = columns.filter((c) => c !== 'id');
+  const statement = (source: string) =>
+    replace ? rowUpsert(sql, t, columns, source) : `INSERT INTO ${sql.dialect.id(t.tasks)} (${columns.join(', ')}) ${source}`;
   if (sql.runEach) {
     // SQLite: one prepared single-row statement stepped per task (see Sql.runEach).
-    if (!tasks.length) return;
-    const statement = replace
-      ? sql.dialect.upsert(
-          t.tasks,
-          columns,
-          ['id'],
-          1,
-          (c, ref) => ref.new(c),
-          updated,
-          (ref) => `${ref.old('version')} <= ${ref.new('version')}`,
-        )
-      : `INSERT INTO ${sql.dialect.id(t.tasks)} (${columns.join(', ')}) VALUES ${valuesList(columns.length, 1)}`;
-    await sql.runEach(statement, tasks.map(paramsOf));
+    await sql.runEach(statement(`VALUES ${valuesList(columns.length, 1)}`), tasks.map(paramsOf));
+    return;
+  }
+  if (sql.dialect.family === 'postgres') {
+    // One statement for the whole batch, one array per column (see pg-unnest.ts).
+    await sql.run(statement(unnestSource(columns)), columnArrays(tasks.map(paramsOf), columns.length));
     return;
   }
   let rows: unknown[][] = [];
   let chars = 0;
   const flush = async () => {
     if (!rows.length) return;
-    const statement = replace
-      ? sql.dialect.upsert(
-          t.tasks,
-          columns,
-          ['id'],
-          rows.length,
-          (c, ref) => ref.new(c),
-          updated,
-          (ref) => `${ref.old('version')} <= ${ref.new('version')}`,
-        )
-      : `INSERT INTO ${sql.dialect.id(t.tasks)} (${columns.join(', ')}) VALUES ${valuesList(columns.length, rows.length)}`;
-    await sql.run(statement, rows.flat());
+    await sql.run(statement(`VALUES ${valuesList(columns.length, rows.length)}`), rows.flat());
     rows = [];
     chars = 0;
   };
@@ -202,6 +196,20 @@ async function writeRows(sql: Sql, t: TableNames, tasks: TaskData[], replace: bo
     chars += size;
   }
   await flush();
+}
+
+/** Upsert of task rows from `source`, every column but the id replaced when the stored version is not newer. */
+function rowUpsert(sql: Sql, t: TableNames, columns: string[], source: string): string {
+  const updated = columns.filter((c) => c !== 'id');
+  return sql.dialect.upsertFrom(
+    t.tasks,
+    columns,
+    ['id'],
+    source,
+    (c, ref) => ref.new(c),
+    updated,
+    (ref) => `${ref.old('version')} <= ${ref.new('version')}`,
+  );
 }
 
 /**
