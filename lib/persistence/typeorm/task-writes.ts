@@ -4,6 +4,7 @@ import { changeSeqBefore, notifyChanged, takeChangeSeq } from './change-feed';
 import { Connection, Sql } from './connection';
 import { inList, valuesList } from './dialect';
 import { AggregateDelta } from './metrics';
+import { OwnSequences } from './own-sequences';
 import { columnArrays, unnestSource } from './pg-unnest';
 import { TableNames } from './schema';
 import { AggregateKey, durationOf, num, toRowParams, WRITE_COLUMNS } from './task-rows';
@@ -31,24 +32,27 @@ interface StoredState extends AggregateKey {
  *    PostgreSQL and SQLite);
  * 5. one upsert of the metric deltas (old row out, new row in);
  * 6. the change feed: on MySQL/SQLite every row written carries the transaction's change
- *    sequence number (see changeSeqBefore); on PostgreSQL a NOTIFY names the ids
- *    written, `origin` telling the writer's own listener to skip them.
+ *    sequence number (see changeSeqBefore), recorded in `own` once committed so this
+ *    instance's poller moves over it; on PostgreSQL a NOTIFY names the ids written,
+ *    `origin` telling the writer's own listener to skip them.
  */
-export async function saveBatch(connection: Connection, t: TableNames, tasks: readonly TaskData[], origin = ''): Promise<void> {
+export async function saveBatch(connection: Connection, t: TableNames, tasks: readonly TaskData[], origin = '', own?: OwnSequences): Promise<void> {
   const latest = new Map<string, TaskData>();
   for (const task of tasks) {
     const seen = latest.get(task.id);
     if (!seen || seen.version <= task.version) latest.set(task.id, task);
   }
   if (latest.size === 0) return;
+  let seq: number | null;
   try {
-    await writeBatch(connection, t, latest, true, origin);
+    seq = await writeBatch(connection, t, latest, true, origin);
   } catch (error) {
     // A task thought never written had a row after all (a write that committed but
     // was not confirmed): the batch again, looking every row up.
     if (!connection.dialect.isDuplicateKey(error)) throw error;
-    await writeBatch(connection, t, latest, false, origin);
+    seq = await writeBatch(connection, t, latest, false, origin);
   }
+  if (seq !== null) own?.add(seq);
 }
 
 /**
@@ -62,11 +66,11 @@ async function writeBatch(
   latest: Map<string, TaskData>,
   trustUnstored: boolean,
   origin: string,
-): Promise<void> {
+): Promise<number | null> {
   const ids = [...latest.keys()].sort();
   const lookup = trustUnstored ? ids.filter((id) => latest.get(id)!.unstored !== true) : ids;
   const before = await changeSeqBefore(connection, t);
-  await connection.transaction(async (sql) => {
+  return connection.transaction(async (sql) => {
     const seq = before ?? (await takeChangeSeq(sql, t));
     const stored = lookup.length > 0 ? await lockStored(sql, t, lookup) : new Map<string, StoredState>();
     const inserts: TaskData[] = [];
@@ -93,6 +97,7 @@ async function writeBatch(
       await delta.apply(sql, t);
     }
     await notifyChanged(sql, t, origin, written);
+    return seq;
   });
 }
 

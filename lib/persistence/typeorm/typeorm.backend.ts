@@ -19,6 +19,7 @@ import * as gates from './gates';
 import * as idempotency from './idempotency';
 import { TypeOrmInsights } from './insights';
 import * as leases from './leases';
+import { OwnSequences } from './own-sequences';
 import * as sharedWork from './shared-work';
 import { dropTables, migrate, TableNames, tableNames } from './schema';
 import * as revocations from './revocations';
@@ -74,6 +75,8 @@ export class TypeOrmTaskBackend extends TaskBackend {
   readonly capabilities: { readonly persistent: true; readonly changeFeed: ChangeFeedKind };
   /** Names this backend's writes in its NOTIFY payloads, so its own listener skips them. */
   private readonly changeOrigin = randomUUID();
+  /** The change sequence numbers of this backend's own writes, which its poller moves over (MySQL/SQLite). */
+  private readonly ownSequences = new OwnSequences();
 
   constructor(source: DataSourceOptions | DataSource, opts: TypeOrmTaskBackendOptions = {}) {
     super();
@@ -168,7 +171,7 @@ export class TypeOrmTaskBackend extends TaskBackend {
   }
 
   async saveBatch(tasks: readonly TaskData[]): Promise<void> {
-    return writes.saveBatch(this.conn(), this.tables, tasks, this.changeOrigin);
+    return writes.saveBatch(this.conn(), this.tables, tasks, this.changeOrigin, this.ownSequences);
   }
 
   async getTask(id: string): Promise<TaskData | null> {
@@ -237,7 +240,9 @@ export class TypeOrmTaskBackend extends TaskBackend {
   }
 
   override async changesAfter(cursor: ChangeCursor, limit: number): Promise<ChangePage> {
-    return this.family === 'postgres' ? super.changesAfter(cursor, limit) : feed.changesAfter(this.conn(), this.tables, cursor, limit);
+    return this.family === 'postgres'
+      ? super.changesAfter(cursor, limit)
+      : feed.changesAfter(this.conn(), this.tables, cursor, limit, this.ownSequences);
   }
 
   override async changesAt(seqs: readonly number[]): Promise<TaskChange[]> {
