@@ -114,7 +114,7 @@ export class RemoteChanges {
       for (let page = 0; page < POLL_PAGES; page++) {
         const next = await this.backend.changesAfter(this.cursor, POLL_PAGE);
         this.cursor = next.cursor;
-        this.gaps.see(seqsOf(next.changes), Date.now());
+        this.gaps.see([...(next.passed ?? []), ...seqsOf(next.changes)], Date.now());
         this.offer(next.changes);
         if (next.changes.length < POLL_PAGE) break;
       }

@@ -33,6 +33,8 @@ export interface ChangePage {
   changes: TaskChange[];
   /** Where the next page starts (the same cursor when nothing came). */
   cursor: ChangeCursor;
+  /** Numbers the cursor moved over without listing their rows (the reader's own writes), below those of `changes`. */
+  passed?: number[];
 }
 
 /** Ids another writer changed, or: notices may have been lost since `missedSince` (epoch ms, this process's clock). */

@@ -3,7 +3,8 @@
  * instance reads it (RemoteChanges, with a stand-in for the runtime): other writers'
  * changes arrive, those of tasks this instance holds do not; a transaction that took its
  * number before a later one but committed after it (a gap below the cursor) still arrives;
- * and ids are read in batches, not one query per change.
+ * ids are read in batches, not one query per change; and an instance's own writes are
+ * moved over, not read back.
  */
 import { Logger } from '@nestjs/common';
 import type { TaskRuntime } from '../../lib/engine/task-runtime';
@@ -21,6 +22,8 @@ describeEachDatabase(
   (target) => {
     const prefix = uniquePrefix();
     let backend: TypeOrmTaskBackend;
+    /** Another instance's backend on the same tables. */
+    let other: TypeOrmTaskBackend;
     let feed: RemoteChanges;
     const remote = new RemoteTasks(10_000);
     const held = new Map<string, TaskData>();
@@ -30,6 +33,8 @@ describeEachDatabase(
     beforeAll(async () => {
       backend = new TypeOrmTaskBackend(target.options, { tablePrefix: prefix });
       await backend.open();
+      other = new TypeOrmTaskBackend(target.options, { tablePrefix: prefix });
+      await other.open();
       const getTasks = backend.getTasks.bind(backend);
       backend.getTasks = (ids) => {
         reads++;
@@ -43,6 +48,7 @@ describeEachDatabase(
     });
     afterAll(async () => {
       await feed?.stop();
+      await other?.close();
       await backend?.dropTables();
       await backend?.close();
     });
@@ -63,12 +69,31 @@ describeEachDatabase(
       const evicted = blankTask({ status: 'success', version: 3, owner: 'this-host/1/me' });
       const theirs = Array.from({ length: 1200 }, () => blankTask({ status: 'success', version: 3, owner: 'other/1/x' }));
       const readsBefore = reads;
-      await backend.saveBatch([mine, evicted, ...theirs]);
-      await until('every task of the other writer', () => theirs.every((t) => arrivedOf(t.id).length === 1));
+      await other.saveBatch([mine, evicted, ...theirs]);
+      // One of this instance's own writes in between (the next test: it is moved over).
+      await backend.saveBatch([blankTask({ status: 'cancelled', version: 9, owner: 'other/1/x' })]);
+      const last = blankTask({ status: 'success', version: 3, owner: 'other/1/x' });
+      await other.saveBatch([last]);
+      await until('every task of the other writer', () => [...theirs, last].every((t) => arrivedOf(t.id).length === 1));
       expect(arrivedOf(mine.id)).toEqual([]);
       expect(arrivedOf(evicted.id)).toEqual([]);
-      // 1,200 ids: three reads of at most 500, not 1,200.
+      // 1,201 ids: three reads of at most 500, not 1,201.
       expect(reads - readsBefore).toBeLessThanOrEqual(4);
+    });
+
+    it("moves the cursor over this instance's own writes without reading their rows, and counts them seen", async () => {
+      const start = await backend.changeCursor();
+      const own = Array.from({ length: 3 }, () => blankTask({ status: 'success', version: 2, owner: 'other/1/x' }));
+      for (const task of own) await backend.saveBatch([task]);
+      const theirs = blankTask({ status: 'success', version: 2, owner: 'other/1/x' });
+      await other.saveBatch([theirs]);
+      const page = await backend.changesAfter(start, 1000);
+      expect(page.passed).toEqual([start.seq + 1, start.seq + 2, start.seq + 3]);
+      expect(page.changes.map((c) => c.id)).toEqual([theirs.id]);
+      // Another instance reads them all.
+      const seen = await other.changesAfter(start, 1000);
+      expect(seen.passed).toBeUndefined();
+      expect(seen.changes.map((c) => c.id).sort()).toEqual([...own, theirs].map((t) => t.id).sort());
     });
 
     it('brings the rows of a transaction that committed after a later one', async () => {
@@ -81,7 +106,7 @@ describeEachDatabase(
       );
       const taken = Number((await backend.source.query(`SELECT value FROM ${meta} WHERE name = 'change_seq'`))[0].value);
       const later = blankTask({ status: 'success', version: 2 });
-      await backend.saveBatch([later]);
+      await other.saveBatch([later]);
       await until('the later transaction', () => arrivedOf(later.id).length === 1);
       // ...and the first commits only now, under its own, lower number.
       const late = blankTask({ status: 'success', version: 2 });

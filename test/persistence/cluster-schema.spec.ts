@@ -40,6 +40,7 @@ describeEachDatabase('schema upgrade from version 3 (instances, change sequence)
 
     const backend = new TypeOrmTaskBackend(target.options, { tablePrefix: prefix });
     await backend.open();
+    const readers: TypeOrmTaskBackend[] = [];
     try {
       const version = await backend.source.query(`SELECT value FROM ${q(t.meta)} WHERE name = 'schema_version'`);
       expect(String(version[0].value)).toBe(String(SCHEMA_VERSION));
@@ -68,25 +69,30 @@ describeEachDatabase('schema upgrade from version 3 (instances, change sequence)
         return;
       }
       expect(backend.capabilities.changeFeed).toBe('poll');
-      const first = await backend.changesAfter(cursor, 10);
+      // Read as another instance reads them (a writer's own poller moves over its own writes).
+      const reader = new TypeOrmTaskBackend(target.options, { tablePrefix: prefix });
+      await reader.open();
+      readers.push(reader);
+      const first = await reader.changesAfter(cursor, 10);
       expect(first.changes.map((c) => c.id).sort()).toEqual([running.id, pending.id].sort());
       // A later transaction: a higher number, after the cursor; the old row once written again.
       await backend.saveBatch([{ ...old, version: 4, progress: 1 }]);
-      const second = await backend.changesAfter(first.cursor, 10);
+      const second = await reader.changesAfter(first.cursor, 10);
       expect(second.changes.map((c) => [c.id, c.version, c.owner])).toEqual([[old.id, 4, 'old-host/42/aaaa']]);
       expect(second.cursor.seq).toBeGreaterThan(first.cursor.seq);
       // Paging inside one transaction's rows: one at a time, none twice.
       const paged: string[] = [];
       let at = cursor;
       for (let i = 0; i < 4; i++) {
-        const page = await backend.changesAfter(at, 1);
+        const page = await reader.changesAfter(at, 1);
         paged.push(...page.changes.map((c) => c.id));
         at = page.cursor;
       }
       expect(paged.slice(0, 2).sort()).toEqual([running.id, pending.id].sort());
       expect(paged.slice(2)).toEqual([old.id]);
-      expect((await backend.changesAfter(at, 10)).changes).toEqual([]);
+      expect((await reader.changesAfter(at, 10)).changes).toEqual([]);
     } finally {
+      for (const reader of readers) await reader.close();
       await backend.close();
     }
   });

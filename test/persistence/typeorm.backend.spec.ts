@@ -192,7 +192,8 @@ describeEachDatabase('TypeOrmTaskBackend', (target: DatabaseTarget) => {
       expect(page.total).toBe(300);
     });
 
-    it('writes large batches quickly in multi-row statements', async () => {
+    // How many statements a batch takes: batch-statements.spec.ts counts them (the durable bench rows measure the speed).
+    it('writes a batch of 10,000 rows, and their updates, keeping listing and metrics exact', async () => {
       const tasks = Array.from({ length: 10_000 }, (_, i) =>
         finished(`Bulk.fn${i % 7}`, i % 10 === 0 ? 'failed' : 'success', 10 + (i % 100), {
           createdAt: BASE + i,
@@ -200,15 +201,8 @@ describeEachDatabase('TypeOrmTaskBackend', (target: DatabaseTarget) => {
           tags: { n: String(i % 3) },
         }),
       );
-      const started = Date.now();
       await backend.saveBatch(tasks);
-      const elapsed = Date.now() - started;
-      // Sanity bounds only (test files share the 2 cores): the durable bench rows measure the speed.
-      if (target.name === 'sqlite') expect(elapsed).toBeLessThan(5000);
-      const again = Date.now();
       await backend.saveBatch(tasks.map((t) => ({ ...t, version: t.version + 1 })));
-      const updateElapsed = Date.now() - again;
-      if (target.name === 'sqlite') expect(updateElapsed).toBeLessThan(7500);
       const metrics = await backend.metrics();
       expect(metrics.total).toBe(10_000);
       expect(metrics.failed).toBe(1000);

@@ -3,6 +3,7 @@ import { TaskData } from '../../task/task-record';
 import { Connection, Sql } from './connection';
 import { inList } from './dialect';
 import { TableNames } from './schema';
+import { OwnSequences } from './own-sequences';
 import { fromRow, num, SELECT_LIST } from './task-rows';
 
 /** Ids per SELECT of getTasks. */
@@ -83,12 +84,20 @@ export async function changeCursor(connection: Connection, t: TableNames): Promi
 }
 
 /**
- * Up to `limit` changes after `cursor`, in (change_seq, id) order, on the
- * (change_seq, id) index: ids and versions only (MySQL/SQLite).
+ * Up to `limit` changes after `from`, in (change_seq, id) order, on the
+ * (change_seq, id) index: ids and versions only (MySQL/SQLite). The numbers of `own`
+ * that come next are moved over first, not read (see OwnSequences).
  */
-export async function changesAfter(connection: Connection, t: TableNames, cursor: ChangeCursor, limit: number): Promise<ChangePage> {
+export async function changesAfter(
+  connection: Connection,
+  t: TableNames,
+  from: ChangeCursor,
+  limit: number,
+  own?: OwnSequences,
+): Promise<ChangePage> {
   const n = Math.max(1, Math.min(10_000, Math.floor(Number(limit) || 1)));
-  return connection.read(async (sql) => {
+  const { cursor, passed } = own ? own.skip(from) : { cursor: from, passed: [] };
+  const page = await connection.read(async (sql) => {
     const table = sql.dialect.id(t.tasks);
     const result =
       cursor.id === null
@@ -106,6 +115,7 @@ export async function changesAfter(connection: Connection, t: TableNames, cursor
     const last = result.rows.at(-1);
     return { changes, cursor: last ? { seq: num(last.change_seq) ?? cursor.seq, id: String(last.id) } : cursor };
   });
+  return passed.length ? { ...page, passed } : page;
 }
 
 /** The rows carrying any of the change sequence numbers `seqs` (gaps a reader waits on), ids and versions. */

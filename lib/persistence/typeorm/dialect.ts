@@ -15,6 +15,12 @@ export interface DialectFeatures {
   windowFunctions: boolean;
 }
 
+/** Column references in an upsert's assignments: the stored row's and the incoming one's. */
+export interface UpsertRefs {
+  old: (c: string) => string;
+  new: (c: string) => string;
+}
+
 export class Dialect {
   readonly skipLocked: boolean;
   readonly windowFunctions: boolean;
@@ -88,21 +94,36 @@ export class Dialect {
     columns: string[],
     conflictKey: string[],
     rows: number,
-    assign: (col: string, refs: { old: (c: string) => string; new: (c: string) => string }) => string,
+    assign: (col: string, refs: UpsertRefs) => string,
     updated: string[],
-    guard?: (refs: { old: (c: string) => string; new: (c: string) => string }) => string,
+    guard?: (refs: UpsertRefs) => string,
   ): string {
-    const values = valuesList(columns.length, rows);
+    return this.upsertFrom(table, columns, conflictKey, `VALUES ${valuesList(columns.length, rows)}`, assign, updated, guard);
+  }
+
+  /**
+   * The same with the incoming rows from `source`: `VALUES ...`, or on PostgreSQL a
+   * `SELECT * FROM unnest(...)` over one array per column (see pg-unnest.ts).
+   */
+  upsertFrom(
+    table: string,
+    columns: string[],
+    conflictKey: string[],
+    source: string,
+    assign: (col: string, refs: UpsertRefs) => string,
+    updated: string[],
+    guard?: (refs: UpsertRefs) => string,
+  ): string {
     const cols = columns.join(', ');
     if (this.family === 'mysql') {
       const refs = { old: (c: string) => c, new: (c: string) => `VALUES(${c})` };
       const sets = updated.map((c) => `${c} = ${assign(c, refs)}`).join(', ');
-      return `INSERT INTO ${this.id(table)} (${cols}) VALUES ${values} ON DUPLICATE KEY UPDATE ${sets}`;
+      return `INSERT INTO ${this.id(table)} (${cols}) ${source} ON DUPLICATE KEY UPDATE ${sets}`;
     }
     const refs = { old: (c: string) => `t.${c}`, new: (c: string) => `excluded.${c}` };
     const sets = updated.map((c) => `${c} = ${assign(c, refs)}`).join(', ');
     const where = guard ? ` WHERE ${guard(refs)}` : '';
-    return `INSERT INTO ${this.id(table)} AS t (${cols}) VALUES ${values} ` + `ON CONFLICT (${conflictKey.join(', ')}) DO UPDATE SET ${sets}${where}`;
+    return `INSERT INTO ${this.id(table)} AS t (${cols}) ${source} ` + `ON CONFLICT (${conflictKey.join(', ')}) DO UPDATE SET ${sets}${where}`;
   }
 
   /** Removes what a column of this database cannot hold (PostgreSQL text rejects NUL). */

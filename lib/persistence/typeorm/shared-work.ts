@@ -52,7 +52,7 @@ export async function claimFromPool(
   }));
 }
 
-/** Cancelled rows of `owner` whose prune time (their end) is at or after `since` (the indexed prune_at column). */
+/** Cancelled rows of `owner` whose prune time (their end) is at or after `since` (the partial index of schema version 7; prune_at on MySQL). */
 export async function cancelledSince(
   connection: Connection,
   t: TableNames,

@@ -4,11 +4,13 @@ import { changeSeqBefore, notifyChanged, takeChangeSeq } from './change-feed';
 import { Connection, Sql } from './connection';
 import { inList, valuesList } from './dialect';
 import { AggregateDelta } from './metrics';
+import { OwnSequences } from './own-sequences';
+import { columnArrays, unnestSource } from './pg-unnest';
 import { TableNames } from './schema';
 import { unindexRows, writeIndexed } from './search-index';
 import { AggregateKey, durationOf, num, toRowParams, WRITE_COLUMNS } from './task-rows';
 
-/** Rows per multi-row statement (27 columns: ~13.5k parameters, under every driver's limit). */
+/** Rows per multi-row statement on MySQL (27 columns: ~13.5k parameters, under every driver's limit). */
 const ROWS_PER_STATEMENT = 500;
 /** Characters of data per statement, well under MySQL's default max_allowed_packet. */
 const CHARS_PER_STATEMENT = 4 * 1024 * 1024;
@@ -31,24 +33,27 @@ interface StoredState extends AggregateKey {
  *    PostgreSQL and SQLite);
  * 5. one upsert of the metric deltas (old row out, new row in);
  * 6. the change feed: on MySQL/SQLite every row written carries the transaction's change
- *    sequence number (see changeSeqBefore); on PostgreSQL a NOTIFY names the ids
- *    written, `origin` telling the writer's own listener to skip them.
+ *    sequence number (see changeSeqBefore), recorded in `own` once committed so this
+ *    instance's poller moves over it; on PostgreSQL a NOTIFY names the ids written,
+ *    `origin` telling the writer's own listener to skip them.
  */
-export async function saveBatch(connection: Connection, t: TableNames, tasks: readonly TaskData[], origin = ''): Promise<void> {
+export async function saveBatch(connection: Connection, t: TableNames, tasks: readonly TaskData[], origin = '', own?: OwnSequences): Promise<void> {
   const latest = new Map<string, TaskData>();
   for (const task of tasks) {
     const seen = latest.get(task.id);
     if (!seen || seen.version <= task.version) latest.set(task.id, task);
   }
   if (latest.size === 0) return;
+  let seq: number | null;
   try {
-    await writeBatch(connection, t, latest, true, origin);
+    seq = await writeBatch(connection, t, latest, true, origin);
   } catch (error) {
     // A task thought never written had a row after all (a write that committed but
     // was not confirmed): the batch again, looking every row up.
     if (!connection.dialect.isDuplicateKey(error)) throw error;
-    await writeBatch(connection, t, latest, false, origin);
+    seq = await writeBatch(connection, t, latest, false, origin);
   }
+  if (seq !== null) own?.add(seq);
 }
 
 /**
@@ -62,11 +67,11 @@ async function writeBatch(
   latest: Map<string, TaskData>,
   trustUnstored: boolean,
   origin: string,
-): Promise<void> {
+): Promise<number | null> {
   const ids = [...latest.keys()].sort();
   const lookup = trustUnstored ? ids.filter((id) => latest.get(id)!.unstored !== true) : ids;
   const before = await changeSeqBefore(connection, t);
-  await connection.transaction(async (sql) => {
+  return connection.transaction(async (sql) => {
     const seq = before ?? (await takeChangeSeq(sql, t));
     const stored = lookup.length > 0 ? await lockStored(sql, t, lookup) : new Map<string, StoredState>();
     const inserts: TaskData[] = [];
@@ -93,6 +98,7 @@ async function writeBatch(
       await delta.apply(sql, t);
     }
     await notifyChanged(sql, t, origin, written);
+    return seq;
   });
 }
 
@@ -129,11 +135,15 @@ async function lockStored(sql: Sql, t: TableNames, ids: string[]): Promise<Map<s
     });
     return stored;
   }
-  for (let i = 0; i < ids.length; i += IDS_PER_SELECT) {
-    const chunk = ids.slice(i, i + IDS_PER_SELECT);
+  // PostgreSQL: all ids as one array parameter, one statement whatever their number.
+  const perSelect = sql.dialect.family === 'postgres' ? ids.length : IDS_PER_SELECT;
+  for (let i = 0; i < ids.length; i += perSelect) {
+    const chunk = ids.slice(i, i + perSelect);
+    const where = sql.dialect.family === 'postgres' ? 'id = ANY(CAST(? AS text[]))' : `id IN (${inList(chunk.length)})`;
+    const params = chunk.map((id) => sql.dialect.text(id));
     const result = await sql.run(
-      `SELECT id, func_name, status, duration_ms, version FROM ${table} WHERE id IN (${inList(chunk.length)}) ORDER BY id${sql.dialect.forUpdate}`,
-      chunk.map((id) => sql.dialect.text(id)),
+      `SELECT id, func_name, status, duration_ms, version FROM ${table} WHERE ${where} ORDER BY id${sql.dialect.forUpdate}`,
+      sql.dialect.family === 'postgres' ? [params] : params,
     );
     for (const row of result.rows) stored.set(String(row.id), storedState(row));
   }
@@ -149,8 +159,14 @@ function storedState(row: Record<string, unknown>): StoredState {
   };
 }
 
-/** `changeSeq`: the change_seq of every row (MySQL/SQLite), or null to leave the column out (PostgreSQL, enqueue's insert). */
+/**
+ * The one place where the rows of a batch are written, in the caller's transaction.
+ * `changeSeq`: the change_seq of every row (MySQL/SQLite), or null to leave the column
+ * out (PostgreSQL, enqueue's insert). `replace`: an upsert that keeps a stored row of a
+ * newer version (the version guard, in SQL on PostgreSQL and SQLite).
+ */
 async function writeRows(sql: Sql, t: TableNames, tasks: TaskData[], replace: boolean, changeSeq: number | null = null): Promise<void> {
+  if (!tasks.length) return;
   const columns: string[] = [...WRITE_COLUMNS];
   if (changeSeq !== null) columns.push('change_seq');
   const paramsOf = (task: TaskData): unknown[] => {
@@ -158,42 +174,27 @@ async function writeRows(sql: Sql, t: TableNames, tasks: TaskData[], replace: bo
     if (changeSeq !== null) params.push(changeSeq);
     return params;
   };
-  const updated = columns.filter((c) => c !== 'id');
+  const statement = (source: string) =>
+    replace ? rowUpsert(sql, t, columns, source) : `INSERT INTO ${sql.dialect.id(t.tasks)} (${columns.join(', ')}) ${source}`;
   if (sql.runEach) {
     // SQLite: one prepared single-row statement stepped per task (see Sql.runEach).
-    if (!tasks.length) return;
-    const statement = replace
-      ? sql.dialect.upsert(
-          t.tasks,
-          columns,
-          ['id'],
-          1,
-          (c, ref) => ref.new(c),
-          updated,
-          (ref) => `${ref.old('version')} <= ${ref.new('version')}`,
-        )
-      : `INSERT INTO ${sql.dialect.id(t.tasks)} (${columns.join(', ')}) VALUES ${valuesList(columns.length, 1)}`;
     const params = tasks.map(paramsOf);
-    await writeIndexed(sql, t, columns, params, replace, () => sql.runEach!(statement, params));
+    await writeIndexed(sql, t, columns, params, replace, () => sql.runEach!(statement(`VALUES ${valuesList(columns.length, 1)}`), params));
+    return;
+  }
+  if (sql.dialect.family === 'postgres') {
+    // One statement for the whole batch, one array per column (see pg-unnest.ts); the search index is pg_trgm GIN, kept by PostgreSQL.
+    await sql.run(statement(unnestSource(columns)), columnArrays(tasks.map(paramsOf), columns.length));
     return;
   }
   let rows: unknown[][] = [];
   let chars = 0;
   const flush = async () => {
     if (!rows.length) return;
-    const statement = replace
-      ? sql.dialect.upsert(
-          t.tasks,
-          columns,
-          ['id'],
-          rows.length,
-          (c, ref) => ref.new(c),
-          updated,
-          (ref) => `${ref.old('version')} <= ${ref.new('version')}`,
-        )
-      : `INSERT INTO ${sql.dialect.id(t.tasks)} (${columns.join(', ')}) VALUES ${valuesList(columns.length, rows.length)}`;
     const written = rows;
-    await writeIndexed(sql, t, columns, written, replace, () => sql.run(statement, written.flat()));
+    await writeIndexed(sql, t, columns, written, replace, () =>
+      sql.run(statement(`VALUES ${valuesList(columns.length, written.length)}`), written.flat()),
+    );
     rows = [];
     chars = 0;
   };
@@ -205,6 +206,20 @@ async function writeRows(sql: Sql, t: TableNames, tasks: TaskData[], replace: bo
     chars += size;
   }
   await flush();
+}
+
+/** Upsert of task rows from `source`, every column but the id replaced when the stored version is not newer. */
+function rowUpsert(sql: Sql, t: TableNames, columns: string[], source: string): string {
+  const updated = columns.filter((c) => c !== 'id');
+  return sql.dialect.upsertFrom(
+    t.tasks,
+    columns,
+    ['id'],
+    source,
+    (c, ref) => ref.new(c),
+    updated,
+    (ref) => `${ref.old('version')} <= ${ref.new('version')}`,
+  );
 }
 
 /**

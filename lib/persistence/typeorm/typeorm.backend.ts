@@ -19,6 +19,7 @@ import * as gates from './gates';
 import * as idempotency from './idempotency';
 import { TypeOrmInsights } from './insights';
 import * as leases from './leases';
+import { OwnSequences } from './own-sequences';
 import * as sharedWork from './shared-work';
 import { dropTables, migrate, TableNames, tableNames } from './schema';
 import { requeueEverything, SearchIndexer } from './search-indexer';
@@ -77,6 +78,8 @@ export class TypeOrmTaskBackend extends TaskBackend {
   readonly capabilities: { readonly persistent: true; readonly changeFeed: ChangeFeedKind };
   /** Names this backend's writes in its NOTIFY payloads, so its own listener skips them. */
   private readonly changeOrigin = randomUUID();
+  /** The change sequence numbers of this backend's own writes, which its poller moves over (MySQL/SQLite). */
+  private readonly ownSequences = new OwnSequences();
 
   constructor(source: DataSourceOptions | DataSource, opts: TypeOrmTaskBackendOptions = {}) {
     super();
@@ -187,7 +190,7 @@ export class TypeOrmTaskBackend extends TaskBackend {
   }
 
   async saveBatch(tasks: readonly TaskData[]): Promise<void> {
-    const write = () => writes.saveBatch(this.conn(), this.tables, tasks, this.changeOrigin);
+    const write = () => writes.saveBatch(this.conn(), this.tables, tasks, this.changeOrigin, this.ownSequences);
     return this.indexer ? this.indexer.writing(tasks.length, write) : write();
   }
 
@@ -257,7 +260,9 @@ export class TypeOrmTaskBackend extends TaskBackend {
   }
 
   override async changesAfter(cursor: ChangeCursor, limit: number): Promise<ChangePage> {
-    return this.family === 'postgres' ? super.changesAfter(cursor, limit) : feed.changesAfter(this.conn(), this.tables, cursor, limit);
+    return this.family === 'postgres'
+      ? super.changesAfter(cursor, limit)
+      : feed.changesAfter(this.conn(), this.tables, cursor, limit, this.ownSequences);
   }
 
   override async changesAt(seqs: readonly number[]): Promise<TaskChange[]> {
