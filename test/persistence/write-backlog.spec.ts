@@ -1,0 +1,133 @@
+/**
+ * The start gate (maxWriteBacklog): while the database takes no writes, tasks start until
+ * that many started tasks wait to be written, then none does; addTask keeps accepting and
+ * enqueue() waits. Once writes go through again everything runs and is stored once. The
+ * writes are stopped for real: on SQLite by a second connection holding the write lock,
+ * on PostgreSQL by cutting a TCP proxy in front of the server.
+ */
+import Database from 'better-sqlite3';
+import { INestApplication, Injectable } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import type { DataSourceOptions } from 'typeorm';
+import { BackgroundTask, TaskManager, TaskManagerModule } from '../../lib';
+import { CapturingLogger } from '../support/capturing-logger';
+import { pollUntil } from '../support/crash-child';
+import { TaskTable, describeEachOf, serverAddress, throughPort } from '../support/crash-db';
+import { DatabaseTarget, uniquePrefix } from '../support/databases';
+import { TcpProxy } from '../support/tcp-proxy';
+
+@Injectable()
+class BacklogJobs {
+  static ran: number[] = [];
+
+  @BackgroundTask()
+  async quick(i: number): Promise<void> {
+    BacklogJobs.ran.push(i);
+  }
+}
+
+const BOUND = 10;
+const OUTAGE = /Cannot write task history/;
+
+/** Stops the database taking writes; the returned function lets them through again. */
+interface WriteBlock {
+  database: DataSourceOptions;
+  block(): Promise<void>;
+  unblock(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function writeBlock(target: DatabaseTarget): Promise<WriteBlock> {
+  if (target.name === 'sqlite') {
+    const file = (target.options as { database: string }).database;
+    let holder: Database.Database | null = null;
+    return {
+      // A short busy timeout: the blocked write fails (an outage) soon instead of after 5 s.
+      database: { ...target.options, timeout: 200 } as DataSourceOptions,
+      block: async () => {
+        holder = new Database(file);
+        holder.exec('BEGIN IMMEDIATE');
+      },
+      unblock: async () => {
+        holder?.exec('COMMIT');
+        holder?.close();
+        holder = null;
+      },
+      close: async () => {
+        holder?.close();
+      },
+    };
+  }
+  const proxy = new TcpProxy(serverAddress(target.options));
+  const port = await proxy.start();
+  return {
+    database: throughPort(target.options, port),
+    block: async () => proxy.cut(),
+    unblock: async () => proxy.restore(),
+    close: () => proxy.stop(),
+  };
+}
+
+describeEachOf(['sqlite', 'postgres'], 'start gate on the write backlog', (target) => {
+  let app: INestApplication | undefined;
+  let writes: WriteBlock;
+  let table: TaskTable;
+  const prefix = uniquePrefix();
+
+  beforeAll(async () => {
+    table = await TaskTable.open(target.options, prefix);
+  });
+  afterEach(async () => {
+    await writes?.unblock();
+    await app?.close();
+    app = undefined;
+    await writes?.close();
+  });
+  afterAll(async () => {
+    await table?.dropAndClose();
+  });
+
+  it('holds starts past maxWriteBacklog while writes fail, makes enqueue() wait, and resumes with every task stored once', async () => {
+    writes = await writeBlock(target);
+    const logger = new CapturingLogger();
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        TaskManagerModule.forRoot({
+          database: writes.database,
+          tablePrefix: prefix,
+          requeuePending: true,
+          maxWriteBacklog: BOUND,
+          enqueueTimeout: 60,
+          shutdownGracePeriod: 0,
+        }),
+      ],
+      providers: [BacklogJobs],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger });
+    await app.init();
+    const manager = app.get(TaskManager);
+    const jobs = app.get(BacklogJobs);
+    BacklogJobs.ran = [];
+
+    await writes.block();
+    const n = 50;
+    const ids = Array.from({ length: n }, (_, i) => manager.addTask(jobs.quick, [i]));
+    // A failed write proves the writer tried: until one commits, nothing more may start.
+    await pollUntil('a failed write', () => logger.matching(OUTAGE).length > 0, 30_000);
+    let enqueued: string | null = null;
+    const enqueue = manager.enqueue(jobs.quick, [n]).then((id) => (enqueued = id));
+    expect(BacklogJobs.ran.length).toBe(BOUND);
+    expect(enqueued).toBeNull();
+    const pending = await manager.listTasks({ status: 'pending', limit: 100 });
+    expect(pending.total).toBe(n - BOUND);
+
+    await writes.unblock();
+    await enqueue;
+    await manager.drain();
+    await manager.flush();
+    expect([...BacklogJobs.ran].sort((a, b) => a - b)).toEqual(Array.from({ length: n + 1 }, (_, i) => i));
+    const rows = await table.byId();
+    for (const id of [...ids, enqueued!]) expect(rows.get(id)?.status).toBe('success');
+    expect(rows.size).toBe(n + 1);
+  }, 90_000);
+});
