@@ -27,7 +27,6 @@ import { TaskStorage } from './task-storage';
  * within the same enqueueTimeout: a caller awaiting enqueue() is paced to the writer.
  */
 const noCause = (): undefined => undefined;
-const noWake = (): void => undefined;
 
 export class DurableEnqueue {
   private readonly logger = new Logger(LOGGER_CONTEXT);
@@ -143,11 +142,13 @@ export class DurableEnqueue {
 
   /** Null while tasks may start; else resolves once they may (see TaskStorage.hasWriteRoom). */
   private room(): Promise<void> | null {
-    if (this.storage.hasWriteRoom(noWake)) return null;
-    return new Promise<void>((resolve) => {
-      const retry = () => this.storage.hasWriteRoom(retry) && resolve();
-      retry();
-    });
+    let resolve!: () => void;
+    // Woken once there is room; another caller may have taken it first, so it asks again.
+    const retry = (): void => {
+      if (this.storage.hasWriteRoom(retry)) resolve();
+    };
+    if (this.storage.hasWriteRoom(retry)) return null;
+    return new Promise<void>((done) => (resolve = done));
   }
 
   /** `work`, or EnqueueTimeoutError (with the last database error `cause` knows) at `deadline`; then `gaveUp` runs. */

@@ -107,6 +107,11 @@ export class TaskStorage {
     return this.writer?.backlog ?? 0;
   }
 
+  /** Unwritten changes of started tasks (0 without a database): what maxWriteBacklog bounds. */
+  get startedWriteBacklog(): number {
+    return this.writer?.startedBacklog ?? 0;
+  }
+
   /**
    * The start gate (maxWriteBacklog): false while too many started tasks wait to be
    * written, and `wake` is called once they do not. Always true without a database.
