@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { INestApplication, Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { DataSourceOptions } from 'typeorm';
-import { BackgroundTask, TaskManager, TaskManagerModule } from '../../lib';
+import { BackgroundTask, EnqueueTimeoutError, TaskManager, TaskManagerModule } from '../../lib';
 import { TaskStorage } from '../../lib/engine/task-storage';
 import { CapturingLogger } from '../support/capturing-logger';
 import { pollUntil } from '../support/crash-child';
@@ -78,23 +78,20 @@ async function writeBlock(target: DatabaseTarget): Promise<WriteBlock> {
 describeEachOf(['sqlite', 'postgres', 'mysql'], 'start gate on the write backlog', (target) => {
   let app: INestApplication | undefined;
   let writes: WriteBlock;
-  let table: TaskTable;
-  const prefix = uniquePrefix();
+  let table: TaskTable | undefined;
 
-  beforeAll(async () => {
-    table = await TaskTable.open(target.options, prefix);
-  });
   afterEach(async () => {
     await writes?.unblock();
     await app?.close();
     app = undefined;
     await writes?.close();
-  });
-  afterAll(async () => {
     await table?.dropAndClose();
+    table = undefined;
   });
 
-  it('holds starts past maxWriteBacklog while writes fail, makes enqueue() wait, and resumes with every task stored once', async () => {
+  async function start(enqueueTimeout: number) {
+    const prefix = uniquePrefix();
+    table = await TaskTable.open(target.options, prefix);
     writes = await writeBlock(target);
     const logger = new CapturingLogger();
     const moduleRef = await Test.createTestingModule({
@@ -104,7 +101,7 @@ describeEachOf(['sqlite', 'postgres', 'mysql'], 'start gate on the write backlog
           tablePrefix: prefix,
           requeuePending: true,
           maxWriteBacklog: BOUND,
-          enqueueTimeout: 60,
+          enqueueTimeout,
           shutdownGracePeriod: 0,
         }),
       ],
@@ -112,19 +109,24 @@ describeEachOf(['sqlite', 'postgres', 'mysql'], 'start gate on the write backlog
     }).compile();
     app = moduleRef.createNestApplication({ logger });
     await app.init();
-    const manager = app.get(TaskManager);
-    const jobs = app.get(BacklogJobs);
     BacklogJobs.ran = [];
+    return { manager: app.get(TaskManager), jobs: app.get(BacklogJobs), storage: app.get(TaskStorage), logger, table };
+  }
 
+  it('holds starts past maxWriteBacklog while writes fail, makes enqueue() wait, and resumes with every task stored once', async () => {
+    const { manager, jobs, storage, logger, table } = await start(60);
     await writes.block();
     const n = 50;
     const ids = Array.from({ length: n }, (_, i) => manager.addTask(jobs.quick, [i]));
     // A failed write proves the writer tried: until one commits, nothing more may start.
     await pollUntil('a failed write', () => logger.matching(OUTAGE).length > 0, 30_000);
+    const queued = storage.writeBacklog;
     let enqueued: string | null = null;
     const enqueue = manager.enqueue(jobs.quick, [n]).then((id) => (enqueued = id));
+    await new Promise((resolve) => setImmediate(resolve));
+    // Waiting before its write: its row is not even queued yet.
+    expect(storage.writeBacklog).toBe(queued);
     expect(BacklogJobs.ran.length).toBe(BOUND);
-    expect(enqueued).toBeNull();
     const pending = await manager.listTasks({ status: 'pending', limit: 100 });
     expect(pending.total).toBe(n - BOUND);
 
@@ -136,6 +138,22 @@ describeEachOf(['sqlite', 'postgres', 'mysql'], 'start gate on the write backlog
     const rows = await table.byId();
     for (const id of [...ids, enqueued!]) expect(rows.get(id)?.status).toBe('success');
     expect(rows.size).toBe(n + 1);
+  }, 90_000);
+
+  it('an enqueue() held past enqueueTimeout rejects and leaves nothing; the held tasks run once writes resume', async () => {
+    const { manager, jobs, logger, table } = await start(1);
+    await writes.block();
+    const n = BOUND + 5;
+    const ids = Array.from({ length: n }, (_, i) => manager.addTask(jobs.quick, [i]));
+    await pollUntil('a failed write', () => logger.matching(OUTAGE).length > 0, 30_000);
+    await expect(manager.enqueue(jobs.quick, [n])).rejects.toBeInstanceOf(EnqueueTimeoutError);
+    await writes.unblock();
+    await manager.drain();
+    await manager.flush();
+    expect([...BacklogJobs.ran].sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
+    const rows = await table.byId();
+    expect([...rows.keys()].sort()).toEqual([...ids].sort());
+    expect([...rows.values()].every((row) => row.status === 'success')).toBe(true);
   }, 90_000);
 });
 
