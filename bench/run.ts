@@ -679,14 +679,16 @@ async function memory(): Promise<void> {
   }
   for (const store of ['memory', 'sqlite'] as const) {
     const t = out[store];
+    // 6b: the peak through the burst, where finished records wait for the writer (issue 18 item 2: maxWriteBacklog).
+    const rss = store === 'memory' ? t.rssMB : t.peakRssMB;
     rows.push({
       id: store === 'memory' ? '6a' : '6b',
-      what: `RSS after ${fmt(n)} tasks, ${store === 'memory' ? 'memory only' : 'SQLite requeuePending'}`,
-      ours: `${fmt(t.rssMB)} MB (peak ${fmt(t.peakRssMB)})`,
+      what: store === 'memory' ? `RSS after ${fmt(n)} tasks, memory only` : `Peak RSS through ${fmt(n)} tasks, SQLite requeuePending`,
+      ours: store === 'memory' ? `${fmt(t.rssMB)} MB (peak ${fmt(t.peakRssMB)})` : `${fmt(t.peakRssMB)} MB peak (${fmt(t.rssMB)} after)`,
       baseline: '300 MB budget',
-      ratio: `${(t.rssMB / 300).toFixed(2)}x of budget`,
+      ratio: `${(rss / 300).toFixed(2)}x of budget`,
       target: '<= 300 MB',
-      met: t.rssMB <= 300,
+      met: rss <= 300,
     });
   }
   details.push(

@@ -28,6 +28,8 @@ export interface ThroughputParams {
   yieldBetween?: boolean;
   /** engine: run `Noop.limited` (`concurrency: 32`) instead of the plain no-op. */
   limited?: boolean;
+  /** The manager's maxWriteBacklog (default: the package's); a huge one is the ungated baseline. */
+  maxWriteBacklog?: number;
 }
 
 export interface ThroughputResult {
@@ -55,8 +57,8 @@ interface StoreSetup {
   app?: { get<T>(token: abstract new (...args: never[]) => T): T };
 }
 
-function storeSetup(store: Store, cap: number): StoreSetup {
-  const base: TaskManagerOptions = { maxConcurrentTasks: cap };
+function storeSetup(store: Store, cap: number, maxWriteBacklog?: number): StoreSetup {
+  const base: TaskManagerOptions = { maxConcurrentTasks: cap, ...(maxWriteBacklog === undefined ? {} : { maxWriteBacklog }) };
   if (store === 'memory') return { options: base, cleanup: async () => undefined };
   if (store === 'sqlite') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-bench-'));
@@ -81,7 +83,7 @@ function storeSetup(store: Store, cap: number): StoreSetup {
 
 /** A manager on the scenario's store for `run`, closed and its store removed afterwards. */
 async function withManager<T>(p: ThroughputParams, run: (m: { manager: TaskManager; noop: Noop; setup: StoreSetup }) => Promise<T>): Promise<T> {
-  const setup = storeSetup(p.store, p.cap);
+  const setup = storeSetup(p.store, p.cap, p.maxWriteBacklog);
   const { app, manager, noop } = await managerApp(setup.options);
   setup.app = app;
   try {

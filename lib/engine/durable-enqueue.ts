@@ -23,6 +23,8 @@ import { TaskStorage } from './task-storage';
  * A row not committed within `enqueueTimeout` rejects with EnqueueTimeoutError and
  * leaves nothing: a write still queued is dropped; one already sent that commits
  * after all ends as a `cancelled` record saying so, never as a task that runs.
+ * Outside a transaction it first waits while the start gate is shut (maxWriteBacklog),
+ * within the same enqueueTimeout: a caller awaiting enqueue() is paced to the writer.
  */
 const noCause = (): undefined => undefined;
 
@@ -40,25 +42,46 @@ export class DurableEnqueue {
     // Owned from its first write: another instance's recovery leaves it alone while this one lives.
     task.owner = this.storage.instanceId;
     task.version = 1;
+    const deadline = Date.now() + this.timeoutSeconds * 1000;
+    // Not inside the application's transaction: holding it open would hold its locks
+    // (on SQLite, the write lock the writer needs to make the room).
+    const room = transaction === undefined ? this.room() : null;
+    if (room) {
+      await this.bounded(task, room, noCause, () => undefined, deadline);
+      if (!this.runtime.accepting) throw new Error(messages.managerStopped());
+    }
     if (transaction !== undefined || (task.idempotencyKey !== null && this.storage.insertsTasks)) {
       if (!this.storage.insertsTasks) throw new TypeError(messages.transactionUnsupported(this.storage.kind));
-      return this.insert(task, registered, eager, transaction, origin);
+      return this.insert(task, registered, eager, transaction, origin, deadline);
     }
     if (task.idempotencyKey !== null) {
       // A backend without insertTask: the key first, then the row (a crash in between keeps the key, as addTask does).
-      const holder = await this.bounded(task, this.storage.reserveKey(task.idempotencyKey, task.id), noCause, () => undefined);
+      const holder = await this.bounded(task, this.storage.reserveKey(task.idempotencyKey, task.id), noCause, () => undefined, deadline);
       if (holder !== task.id) return holder;
     }
     const { written, withdraw } = this.storage.writeNew(task);
-    await this.bounded(task, written, noCause, () => {
-      if (!withdraw(() => this.abandon(task))) this.logger.warn(messages.enqueueTimeout(task.funcName, this.timeoutSeconds, null));
-    });
+    await this.bounded(
+      task,
+      written,
+      noCause,
+      () => {
+        if (!withdraw(() => this.abandon(task))) this.logger.warn(messages.enqueueTimeout(task.funcName, this.timeoutSeconds, null));
+      },
+      deadline,
+    );
     task.unstored = false;
     this.runtime.admit(task, registered, eager, origin);
     return task.id;
   }
 
-  private async insert(task: TaskData, registered: RegisteredTask, eager: boolean, transaction: unknown, origin: TaskOrigin | null): Promise<string> {
+  private async insert(
+    task: TaskData,
+    registered: RegisteredTask,
+    eager: boolean,
+    transaction: unknown,
+    origin: TaskOrigin | null,
+    deadline: number,
+  ): Promise<string> {
     let lastError: unknown;
     let gaveUp = false;
     // Its own transaction is retried until the deadline, as the write-behind retries its batches; the
@@ -90,6 +113,7 @@ export class DurableEnqueue {
           () => undefined,
         );
       },
+      deadline,
     );
     if (inserted.holder !== task.id) return inserted.holder;
     task.unstored = false;
@@ -116,13 +140,27 @@ export class DurableEnqueue {
     this.runtime.abandon(task, messages.enqueueTimeout(task.funcName, this.timeoutSeconds, null));
   }
 
-  /** `work`, or EnqueueTimeoutError (with the last database error `cause` knows) after enqueueTimeout; then `gaveUp` runs. */
-  private bounded<T>(task: TaskData, work: Promise<T>, cause: () => unknown, gaveUp: () => void): Promise<T> {
+  /** Null while tasks may start; else resolves once they may (see TaskStorage.hasWriteRoom). */
+  private room(): Promise<void> | null {
+    let resolve!: () => void;
+    // Woken once there is room; another caller may have taken it first, so it asks again.
+    const retry = (): void => {
+      if (this.storage.hasWriteRoom(retry)) resolve();
+    };
+    if (this.storage.hasWriteRoom(retry)) return null;
+    return new Promise<void>((done) => (resolve = done));
+  }
+
+  /** `work`, or EnqueueTimeoutError (with the last database error `cause` knows) at `deadline`; then `gaveUp` runs. */
+  private bounded<T>(task: TaskData, work: Promise<T>, cause: () => unknown, gaveUp: () => void, deadline: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        gaveUp();
-        reject(new EnqueueTimeoutError(task.funcName, this.timeoutSeconds, cause()));
-      }, this.timeoutSeconds * 1000);
+      const timer = setTimeout(
+        () => {
+          gaveUp();
+          reject(new EnqueueTimeoutError(task.funcName, this.timeoutSeconds, cause()));
+        },
+        Math.max(0, deadline - Date.now()),
+      );
       work.then(
         (value) => {
           clearTimeout(timer);

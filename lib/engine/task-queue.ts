@@ -50,11 +50,20 @@ export class TaskQueue {
   private held = true;
   private stopped = false;
 
+  /**
+   * `mayStart`: the gate in front of every start (the write backlog): false holds the
+   * whole queue, until `wake` is called.
+   */
   constructor(
     private readonly cap: number,
     private readonly start: (next: QueuedTask) => boolean,
     private readonly admit: (next: QueuedTask) => Admission = () => 'start',
+    private readonly mayStart: (wake: () => void) => boolean = () => true,
   ) {}
+
+  private readonly wake = (): void => {
+    if (this.queue.size > 0) this.schedulePump();
+  };
 
   /** Tasks holding a slot. */
   get running(): number {
@@ -156,6 +165,7 @@ export class TaskQueue {
         });
         return;
       }
+      if (this.queue.size === 0 || !this.mayStart(this.wake)) return;
       const next = this.queue.pop();
       if (!next) return;
       if (next.task.status === 'pending') {

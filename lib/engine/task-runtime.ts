@@ -82,6 +82,7 @@ export class TaskRuntime {
         const admission = this.handoff.admission(next.task);
         return admission === 'start' ? this.flow.admit(next) : admission;
       },
+      (wake) => this.storage.hasWriteRoom(wake),
     );
     this.delays = new DelayedTasks(({ task, registered, origin }) => {
       // Settled or forgotten while it waited (cancelled, handed over): nothing to start.

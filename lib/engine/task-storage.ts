@@ -62,7 +62,7 @@ export class TaskStorage {
     if (!this.persistent || this.attached) return;
     await this.backend.open();
     const outage = new DatabaseOutage();
-    const writer = new WriteBehind(this.backend, this.options.snapshotInterval * 1000, outage);
+    const writer = new WriteBehind(this.backend, this.options.snapshotInterval * 1000, outage, undefined, this.options.maxWriteBacklog);
     this.history = new DatabaseHistory(this.backend, writer, this.store, this.instanceId, outage);
     this.writer = writer;
     this.attached = true;
@@ -105,6 +105,19 @@ export class TaskStorage {
   /** Task changes waiting to be written to the database (0 without one): the health check bounds it. */
   get writeBacklog(): number {
     return this.writer?.backlog ?? 0;
+  }
+
+  /** Unwritten changes of started tasks (0 without a database): what maxWriteBacklog bounds. */
+  get startedWriteBacklog(): number {
+    return this.writer?.startedBacklog ?? 0;
+  }
+
+  /**
+   * The start gate (maxWriteBacklog): false while too many started tasks wait to be
+   * written, and `wake` is called once they do not. Always true without a database.
+   */
+  hasWriteRoom(wake: () => void): boolean {
+    return this.writer?.hasRoom(wake) ?? true;
   }
 
   /** Final writes at shutdown, for at most `deadlineMs`. */

@@ -50,6 +50,8 @@ export interface ResolvedTaskOptions {
   /** The worker pool, or null when no `workers` option is given. */
   workers: ResolvedWorkers | null;
   enqueueTimeout: number;
+  /** Unwritten changes of started tasks past which no task starts until the writer catches up. */
+  maxWriteBacklog: number;
   prometheus: ResolvedPrometheusOptions | null;
   propagateContext: boolean;
 }
@@ -83,6 +85,7 @@ const KNOWN_OPTIONS = new Set([
   'tablePrefix',
   'workers',
   'enqueueTimeout',
+  'maxWriteBacklog',
   'prometheus',
   'propagateContext',
   'maxStreamsPerAddress',
@@ -155,6 +158,7 @@ export function resolveOptions(input: TaskAdminOptions = {}, kind: 'admin' | 'ma
     tablePrefix: resolveTablePrefix(input.tablePrefix),
     workers: resolveWorkers(input.workers),
     enqueueTimeout: positiveNumber(input, 'enqueueTimeout', 10),
+    maxWriteBacklog: positiveInteger(input, 'maxWriteBacklog', 20_000),
     prometheus: resolvePrometheus(input.prometheus),
     propagateContext: bool(input, 'propagateContext', true),
   };

@@ -54,6 +54,13 @@ export interface TaskManagerOptions {
   /** Seconds `enqueue()` waits for its row to be committed before it rejects (EnqueueTimeoutError). Default 10. */
   enqueueTimeout?: number;
   /**
+   * With a database: past this many unwritten changes of started (running or finished)
+   * tasks, no task starts until the writer has caught up, and `enqueue()` waits for that
+   * before writing its task; `addTask` still accepts. Bounds memory when tasks run faster
+   * than rows are stored. Default 20000.
+   */
+  maxWriteBacklog?: number;
+  /**
    * Prometheus metrics of finished tasks, durations, pending and running (needs
    * prom-client). `true` registers them in prom-client's global `register`;
    * `{ registry, prefix }` in a registry of yours. Default off.

@@ -3,6 +3,7 @@ import { LOGGER_CONTEXT } from '../constants';
 import { DatabaseOutage, describeError } from './database-outage';
 import { TaskData, snapshotTask } from '../task/task-record';
 import { isTerminal } from '../task/task-status';
+import { StartedBacklog } from './started-backlog';
 import { TaskBackend } from './task-backend';
 
 /** Changes written together in one transaction at most. */
@@ -28,7 +29,8 @@ const MAX_BACKOFF_MS = 30_000;
  * within `snapshotInterval`. A failed write keeps
  * the tasks queued and is retried with back-off (changes meanwhile wait for that
  * retry); the outage and the recovery are logged once each, through the
- * DatabaseOutage the reads share.
+ * DatabaseOutage the reads share. Past `maxBacklog` unwritten changes of started
+ * tasks, hasRoom says no (StartedBacklog): the engine's start gate.
  */
 export class WriteBehind {
   private readonly logger = new Logger(LOGGER_CONTEXT);
@@ -47,17 +49,31 @@ export class WriteBehind {
   private inFlight = new Set<string>();
   /** Tasks whose caller gave up while their batch was in flight: told if it commits after all, dropped if it fails. */
   private readonly withdrawn = new Map<string, () => void>();
+  private readonly started: StartedBacklog;
 
   constructor(
     private readonly backend: TaskBackend,
     private readonly intervalMs: number,
     private readonly outage: DatabaseOutage = new DatabaseOutage(),
     private readonly liveMs = LIVE_WRITE_MS,
-  ) {}
+    maxBacklog = Infinity,
+  ) {
+    this.started = new StartedBacklog(maxBacklog);
+  }
 
   /** Tasks waiting to be written. */
   get backlog(): number {
     return this.dirty.size;
+  }
+
+  /** Unwritten changes of tasks that started, the batch in flight included: what maxBacklog bounds. */
+  get startedBacklog(): number {
+    return this.started.size;
+  }
+
+  /** See StartedBacklog.hasRoom: false past maxBacklog, and `wake` is called once there is room. */
+  hasRoom(wake: () => void): boolean {
+    return this.started.hasRoom(wake);
   }
 
   get healthy(): boolean {
@@ -70,6 +86,7 @@ export class WriteBehind {
    */
   changed(task: TaskData): void {
     this.dirty.set(task.id, task);
+    this.started.changed(task);
     const started = this.startedDurable(task);
     // While the database is failing, the back-off retry set by onFailure stands: a
     // prompt change used to pull it forward to 10 ms, so every finishing task retried
@@ -123,7 +140,10 @@ export class WriteBehind {
       this.withdrawn.set(task.id, lateCommit);
       return false;
     }
-    if (this.dirty.get(task.id) === task) this.dirty.delete(task.id);
+    if (this.dirty.get(task.id) === task) {
+      this.dirty.delete(task.id);
+      this.started.dropped(task.id);
+    }
     return true;
   }
 
@@ -155,6 +175,7 @@ export class WriteBehind {
     }
     this.stopped = true;
     this.clearTimer();
+    this.started.openForGood();
     if (this.dirty.size > 0) this.logger.error(`${this.dirty.size} task change(s) could not be written before shutdown: the database is unreachable`);
   }
 
@@ -207,6 +228,7 @@ export class WriteBehind {
         if (batch.length === MAX_BATCH) break;
       }
       for (const task of batch) this.dirty.delete(task.id);
+      this.started.taken(batch);
       this.inFlight = new Set(batch.map((task) => task.id));
       try {
         // The engine keeps changing a live task's object while its batch is written,
@@ -220,13 +242,17 @@ export class WriteBehind {
           task.uncounted = false;
         }
         if (this.writeWaiters.size > 0 || this.withdrawn.size > 0) this.written(batch);
+        this.started.settled();
       } catch (error) {
         this.inFlight.clear();
         // Keep what was not superseded by a newer change meanwhile, and not given up on.
+        const requeued: TaskData[] = [];
         for (const task of batch) {
-          if (this.withdrawn.delete(task.id)) continue;
-          if (!this.dirty.has(task.id)) this.dirty.set(task.id, task);
+          if (this.withdrawn.delete(task.id) || this.dirty.has(task.id)) continue;
+          this.dirty.set(task.id, task);
+          requeued.push(task);
         }
+        this.started.settled(requeued);
         this.onFailure(error);
         throw error;
       }

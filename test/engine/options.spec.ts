@@ -38,7 +38,15 @@ describe('option validation', () => {
     expect(resolveOptions({ queryTimeout: 0.5 }, 'manager').queryTimeout).toBe(0.5);
   });
 
+  it('bounds the write backlog of started tasks at 20,000 unless given, on both modules', () => {
+    expect(resolveOptions({}).maxWriteBacklog).toBe(20_000);
+    expect(resolveOptions({ maxWriteBacklog: 5 }, 'manager').maxWriteBacklog).toBe(5);
+  });
+
   it.each([
+    [{ maxWriteBacklog: 0 }, /"maxWriteBacklog": expected an integer of at least 1, got 0/],
+    [{ maxWriteBacklog: 2.5 }, /"maxWriteBacklog": expected an integer of at least 1, got 2.5/],
+    [{ maxWriteBacklog: '100' }, /"maxWriteBacklog": expected an integer of at least 1/],
     [{ maxConcurrentTasks: 0 }, /"maxConcurrentTasks": expected null or an integer of at least 1, got 0/],
     [{ snapshotInterval: -1 }, /"snapshotInterval": expected a finite number of seconds greater than 0/],
     [{ requeuePending: 'yes' }, /"requeuePending": expected true or false, got "yes"/],

@@ -195,4 +195,49 @@ describe('WriteBehind', () => {
     await jest.advanceTimersByTimeAsync(INTERVAL_MS);
     expect(backend.attempts).toBe(attempts);
   });
+
+  describe('the start gate (maxBacklog)', () => {
+    let gated: WriteBehind;
+    beforeEach(() => (gated = new WriteBehind(backend, INTERVAL_MS, undefined, undefined, 2)));
+    afterEach(() => gated.stop(0));
+
+    it('counts started tasks only, the batch in flight included, and wakes once a commit made room', async () => {
+      const woken: string[] = [];
+      for (let i = 0; i < 5; i++) gated.changed(task('pending'));
+      expect(gated.hasRoom(() => woken.push('a'))).toBe(true);
+      gated.changed(task('running', 2));
+      gated.changed(task('success', 3));
+      expect(gated.startedBacklog).toBe(2);
+      expect(gated.hasRoom(() => woken.push('a'))).toBe(false);
+      backend.down = true;
+      await jest.advanceTimersByTimeAsync(10);
+      // Failed and queued again: still counted, nobody woken.
+      expect(backend.attempts).toBe(1);
+      expect(gated.startedBacklog).toBe(2);
+      expect(woken).toEqual([]);
+      backend.down = false;
+      await jest.advanceTimersByTimeAsync(500);
+      expect(gated.backlog).toBe(0);
+      expect(gated.startedBacklog).toBe(0);
+      expect(woken).toEqual(['a']);
+      expect(gated.hasRoom(() => woken.push('b'))).toBe(true);
+    });
+
+    it('a task handed back as pending leaves the count; stop() wakes everyone waiting', async () => {
+      const a = task('running', 2);
+      gated.changed(a);
+      gated.changed(task('failed', 2));
+      const woken: string[] = [];
+      expect(gated.hasRoom(() => woken.push('x'))).toBe(false);
+      a.status = 'pending';
+      gated.changed(a);
+      expect(gated.startedBacklog).toBe(1);
+      gated.changed(task('running', 2));
+      expect(gated.hasRoom(() => woken.push('y'))).toBe(false);
+      backend.down = true;
+      await gated.stop(0);
+      expect(woken.sort()).toEqual(['x', 'y']);
+      expect(gated.hasRoom(() => woken.push('z'))).toBe(true);
+    });
+  });
 });
