@@ -1010,7 +1010,7 @@ async function main(): Promise<void> {
     `${summary}\n\n` +
     (failures.length ? `**Scenarios that failed in this run:** ${failures.join('; ')}\n\n` : '') +
     `## Details\n\n${details.join('\n')}\n` +
-    `## How to run\n\n\`\`\`bash\nnpm run bench              # full, 10-15 min\nnpm run bench -- --quick   # < 2 min, smaller N\n` +
+    `## How to run\n\n\`\`\`bash\nnpm run bench              # full, ~20 min (more the first time: it seeds the 1M-row histories)\nnpm run bench -- --quick   # < 2 min, smaller N\n` +
     `npm run bench -- --only=engine,sse --no-write\nBENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=prof" npm run bench -- --only=engine --no-write\n` +
     `node .bench-run/bench/profile-summary.js prof/<file>.cpuprofile 40   # self/total time per function\n\`\`\`\n\n` +
     `Needs PostgreSQL (\`TASKFLOW_PG_URL\`, default \`postgres://postgres@127.0.0.1:5432/test\`) and Redis on 127.0.0.1:6379. ` +
