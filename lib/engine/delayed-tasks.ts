@@ -2,7 +2,7 @@ import { RegisteredTask } from '../discovery/registered-task';
 import { TaskData } from '../task/task-record';
 import { DueHeap } from './due-heap';
 import type { TaskOrigin } from './caller-context';
-import { MAX_TIMER_MS } from './long-timeout';
+import { LongTimeout, setLongTimeout } from './long-timeout';
 import type { QueuedTask } from './task-queue';
 
 /** A task waiting for its due time: what the queue needs of it, less its place (given when it joins). */
@@ -19,7 +19,7 @@ const RELEASE_BATCH = 5000;
  */
 export class DelayedTasks {
   private readonly heap = new DueHeap<WaitingTask>();
-  private timer: NodeJS.Timeout | null = null;
+  private timer: LongTimeout | null = null;
   /** The due time the timer is set for (Infinity when unset). */
   private armedFor = Infinity;
   private stopped = false;
@@ -62,11 +62,11 @@ export class DelayedTasks {
     const next = this.heap.nextDueAt;
     if (next === undefined || this.stopped) return;
     this.armedFor = next;
-    this.timer = setTimeout(() => this.fire(), Math.min(MAX_TIMER_MS, Math.max(0, next - now)));
+    this.timer = setLongTimeout(() => this.fire(), next - now);
   }
 
   private disarm(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.clear();
     this.timer = null;
     this.armedFor = Infinity;
   }
@@ -82,7 +82,7 @@ export class DelayedTasks {
       if (++handed >= RELEASE_BATCH && this.heap.nextDueAt !== undefined && this.heap.nextDueAt <= now) {
         // The rest on the next turn: timers, I/O and the tasks just queued run in between.
         this.armedFor = now;
-        this.timer = setTimeout(() => this.fire(), 0);
+        this.timer = setLongTimeout(() => this.fire(), 0);
         return;
       }
     }
