@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Logger } from '@nestjs/common';
 import { LOGGER_CONTEXT } from '../constants';
 import { LOG_LEVELS, TaskLogLevel } from '../observers/task-observer';
+import { NO_TAGS } from '../task/task-record';
 
 /** What `getTaskContext()` returns inside a running task. */
 export interface TaskContext {
@@ -47,8 +48,6 @@ export class AttemptContext implements TaskContext {
     this.#controller?.abort(reason);
   }
 }
-
-const NO_TAGS: Readonly<Record<string, string>> = Object.freeze({});
 
 /** A frozen copy of the tags; most tasks have none and share one empty object. */
 function frozenCopy(tags: Record<string, string>): Readonly<Record<string, string>> {

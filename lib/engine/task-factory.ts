@@ -2,13 +2,10 @@ import { BACKGROUND_TASK_METADATA } from '../constants';
 import { TaskArgumentError } from '../errors/task-argument.error';
 import { UnknownTaskError } from '../errors/unknown-task.error';
 import { messages } from '../errors/messages';
-import { TaskData, TaskSource } from '../task/task-record';
+import { NO_TAGS, TaskData, TaskSource } from '../task/task-record';
 import { AddTaskOptions } from './add-task-options';
 import { dueTimeOf } from './due-time';
 import { newTaskId } from './task-ids';
-
-/** The tags of every task added without any: nothing changes a task's tags once it is made. */
-const NO_TAGS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 export function newTask(
   funcName: string,

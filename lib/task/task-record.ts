@@ -41,6 +41,9 @@ export interface TaskRecord {
  * Times are epoch milliseconds; `args` are the JSON-safe arguments (or the
  * encrypted payload when argument encryption is on).
  */
+/** The tags of every task made without any, shared and frozen: nothing changes a task's tags once it is made. */
+export const NO_TAGS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
 export interface TaskData {
   id: string;
   funcName: string;
