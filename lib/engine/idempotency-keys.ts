@@ -31,19 +31,20 @@ export class IdempotencyKeys {
     }
   }
 
-  /**
-   * Calls `run` once the task may run: at once without a key or when the key is
-   * only local, else after the backend bound it; `lost` with the id of another
-   * task already holding it.
-   */
   /** False when `settle` would run the task at once (no key, or only a local one): callers skip it. */
   needsSettling(task: TaskData): boolean {
     return !!task.idempotencyKey && this.storage.persistent;
   }
 
+  /**
+   * Calls `run` once the task may run: at once without a key or when the key is
+   * only local, else after the backend bound it; `lost` with the id of another
+   * task already holding it.
+   */
   settle(task: TaskData, run: () => void, lost: (holder: string) => void): void {
-    const key = task.idempotencyKey;
-    if (!key || !this.storage.persistent) return run();
-    void this.storage.reserveKey(key, task.id).then((holder) => (holder === task.id || task.status !== 'pending' ? run() : lost(holder)));
+    if (!this.needsSettling(task)) return run();
+    void this.storage
+      .reserveKey(task.idempotencyKey!, task.id)
+      .then((holder) => (holder === task.id || task.status !== 'pending' ? run() : lost(holder)));
   }
 }

@@ -28,8 +28,7 @@ export interface ClientBounds {
  *   replaces the waiting one (ids stay increasing): a client behind a burst gets
  *   fewer, fresher events. Comments go out only on an idle stream. When what waits
  *   passes `maxQueuedBytes` while the response is backed up, the client gets a final
- *   comment and the stream ends; an
- *   EventSource reconnects with its Last-Event-ID.
+ *   comment and the stream ends; an EventSource reconnects with its Last-Event-ID.
  */
 export function clientMessages(
   frames: Observable<SseFrame>,
