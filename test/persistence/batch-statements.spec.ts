@@ -1,8 +1,7 @@
-import { DataSource } from 'typeorm';
-import { TypeOrmTaskBackend } from '../../lib/persistence/typeorm';
 import { SqliteWriter } from '../../lib/persistence/typeorm/sqlite-writer';
 import { TaskData } from '../../lib/task/task-record';
-import { DatabaseTarget, describeEachDatabase, uniquePrefix } from '../support/databases';
+import { DatabaseTarget, describeEachDatabase } from '../support/databases';
+import { suiteBackend } from '../support/suite-backend';
 import { blankTask } from '../support/task-data';
 
 const BASE = Date.UTC(2026, 11, 2, 10, 0, 0);
@@ -23,26 +22,13 @@ const AWKWARD = [
 ];
 
 describeEachDatabase('saveBatch statements', (target: DatabaseTarget) => {
-  const prefix = uniquePrefix();
-  let dataSource: DataSource;
-  let backend: TypeOrmTaskBackend;
-
-  beforeAll(async () => {
-    dataSource = new DataSource(target.options);
-    backend = new TypeOrmTaskBackend(dataSource, { tablePrefix: prefix });
-    await backend.open();
-  });
-
-  afterAll(async () => {
-    await backend?.dropTables().catch(() => undefined);
-    await backend?.close();
-    if (dataSource?.isInitialized) await dataSource.destroy();
-  });
+  const suite = suiteBackend(target);
+  const { prefix } = suite;
 
   beforeEach(async () => {
     const quote = (name: string) => (target.name === 'mysql' ? `\`${name}\`` : `"${name}"`);
-    const t = backend.tableNames;
-    for (const table of [t.tasks, t.counts, t.durations]) await dataSource.query(`DELETE FROM ${quote(table)}`);
+    const t = suite.backend.tableNames;
+    for (const table of [t.tasks, t.counts, t.durations]) await suite.dataSource.query(`DELETE FROM ${quote(table)}`);
   });
 
   afterEach(() => jest.restoreAllMocks());
@@ -50,7 +36,7 @@ describeEachDatabase('saveBatch statements', (target: DatabaseTarget) => {
   /** The statements `work` sent: through TypeORM's query runners, and to the SQLite writer thread. */
   async function statementsOf(work: () => Promise<void>): Promise<string[]> {
     const sent: string[] = [];
-    jest.spyOn(dataSource.logger, 'logQuery').mockImplementation((query: string) => void sent.push(query));
+    jest.spyOn(suite.dataSource.logger, 'logQuery').mockImplementation((query: string) => void sent.push(query));
     const call = (SqliteWriter.prototype as unknown as { call: (r: { op: string; sql?: string }) => Promise<unknown> }).call;
     jest.spyOn(SqliteWriter.prototype as never, 'call' as never).mockImplementation(function (
       this: SqliteWriter,
@@ -80,13 +66,13 @@ describeEachDatabase('saveBatch statements', (target: DatabaseTarget) => {
   it('writes a batch of 10,000 new rows, then their updates, in as many statements as a batch of 10', async () => {
     const count = async (n: number, offset: number) => {
       const tasks = Array.from({ length: n }, (_, i) => finished(offset + i, { status: 'pending', startTime: null, endTime: null }));
-      const inserts = await statementsOf(() => backend.saveBatch(tasks));
+      const inserts = await statementsOf(() => suite.backend.saveBatch(tasks));
       const updates = await statementsOf(() =>
-        backend.saveBatch(tasks.map((t) => ({ ...t, status: 'success' as const, endTime: BASE, startTime: BASE, version: 2 }))),
+        suite.backend.saveBatch(tasks.map((t) => ({ ...t, status: 'success' as const, endTime: BASE, startTime: BASE, version: 2 }))),
       );
       return { inserts: inserts.length, updates: updates.length };
     };
-    await backend.saveBatch([finished(-1)]); // the SQLite writer thread starts on the first write
+    await suite.backend.saveBatch([finished(-1)]); // the SQLite writer thread starts on the first write
     const small = await count(10, 0);
     const large = await count(10_000, 100);
     if (target.name === 'mysql') {
@@ -99,12 +85,12 @@ describeEachDatabase('saveBatch statements', (target: DatabaseTarget) => {
       // PostgreSQL: one unnest() statement per kind of write and one array lookup; SQLite: one prepared statement stepped per row.
       expect(large).toEqual(small);
     }
-    const metrics = await backend.metrics();
+    const metrics = await suite.backend.metrics();
     expect(metrics.total).toBe(10_011);
     expect(metrics.success).toBe(10_011);
     expect(metrics.pending).toBe(0);
     if (target.name === 'postgres') {
-      const statements = await statementsOf(() => backend.saveBatch([finished(1, { version: 3 })]));
+      const statements = await statementsOf(() => suite.backend.saveBatch([finished(1, { version: 3 })]));
       const writes = statements.filter((s) => s.includes(`"${prefix}tasks"`));
       expect(writes).toHaveLength(2); // the locking lookup and the upsert
       expect(writes.every((s) => !s.includes('$28'))).toBe(true); // one parameter per column, whatever the rows
@@ -145,10 +131,10 @@ describeEachDatabase('saveBatch statements', (target: DatabaseTarget) => {
     ];
     const many = variants.map((v, i) => finished(i, { id: `many-${i}`, ...v }));
     const one = finished(0, { id: 'one', ...variants[2] });
-    await backend.saveBatch(many);
-    await backend.saveBatch([one]);
+    await suite.backend.saveBatch(many);
+    await suite.backend.saveBatch([one]);
     for (const expected of [...many, one]) {
-      const stored = await backend.getTask(expected.id);
+      const stored = await suite.backend.getTask(expected.id);
       expect(stored).toMatchObject({
         id: expected.id,
         status: expected.status,
@@ -173,29 +159,29 @@ describeEachDatabase('saveBatch statements', (target: DatabaseTarget) => {
 
   it('replaces NUL characters where the database cannot hold them, and searches the rest', async () => {
     const task = finished(1, { error: 'before\u0000after', logs: ['a\u0000b'] });
-    await backend.saveBatch([task]);
-    const stored = await backend.getTask(task.id);
+    await suite.backend.saveBatch([task]);
+    const stored = await suite.backend.getTask(task.id);
     const expected = target.name === 'postgres' ? 'before\uFFFDafter' : 'before\u0000after';
     expect(stored?.error).toBe(expected);
     expect(stored?.logs).toEqual(['a\u0000b']); // JSON escapes it
-    const page = await backend.listTasks({ q: 'after', limit: 5 });
+    const page = await suite.backend.listTasks({ q: 'after', limit: 5 });
     expect(page.items.map((t) => t.id)).toEqual([task.id]);
   });
 
   it('updates conflicting rows only with a newer or equal version, and counts each row once', async () => {
     const rows = Array.from({ length: 50 }, (_, i) => finished(i, { status: 'running', endTime: null, version: 5 }));
-    await backend.saveBatch(rows);
+    await suite.backend.saveBatch(rows);
     // A stale writer (an older snapshot, or another instance's lapsed lease) loses; the newer one wins.
     const stale = rows.map((t) => ({ ...t, status: 'failed' as const, error: 'stale', version: 4, unstored: false }));
     const newer = rows.slice(0, 10).map((t) => ({ ...t, status: 'success' as const, endTime: BASE + 99, version: 6, unstored: false }));
-    await backend.saveBatch([...stale.slice(10), ...newer]);
-    await backend.saveBatch(stale.slice(0, 10));
-    const page = await backend.listTasks({ limit: 100 });
+    await suite.backend.saveBatch([...stale.slice(10), ...newer]);
+    await suite.backend.saveBatch(stale.slice(0, 10));
+    const page = await suite.backend.listTasks({ limit: 100 });
     const byStatus = (s: string) => page.items.filter((t) => t.status === s).length;
     expect(byStatus('success')).toBe(10);
     expect(byStatus('running')).toBe(40);
     expect(byStatus('failed')).toBe(0);
-    const metrics = await backend.metrics();
+    const metrics = await suite.backend.metrics();
     expect(metrics.total).toBe(50);
     expect(metrics.success).toBe(10);
     expect(metrics.running).toBe(40);

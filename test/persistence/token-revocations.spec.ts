@@ -1,10 +1,10 @@
-import { DataSource } from 'typeorm';
 import { TypeOrmTaskBackend } from '../../lib/persistence/typeorm';
 import { SCHEMA_VERSION } from '../../lib/persistence/typeorm/schema';
 import { MemoryTaskBackend } from '../../lib/storage/memory-task.backend';
 import { MemoryTaskStore } from '../../lib/storage/memory-task.store';
 import { TaskBackend } from '../../lib/storage/task-backend';
 import { DatabaseTarget, describeEachDatabase, uniquePrefix } from '../support/databases';
+import { suiteBackend } from '../support/suite-backend';
 import { seedSchemaVersion } from '../support/old-schema';
 
 const NOW = Date.UTC(2026, 11, 1, 12, 0, 0);
@@ -27,25 +27,13 @@ describe('token revocations in memory', () => {
 });
 
 describeEachDatabase('token revocations in the database', (target: DatabaseTarget) => {
-  const prefix = uniquePrefix();
-  let dataSource: DataSource;
-  let backend: TypeOrmTaskBackend;
+  const suite = suiteBackend(target);
+  const { prefix } = suite;
   const quote = (name: string) => (target.name === 'mysql' ? `\`${name}\`` : `"${name}"`);
 
-  beforeAll(async () => {
-    dataSource = new DataSource(target.options);
-    backend = new TypeOrmTaskBackend(dataSource, { tablePrefix: prefix });
-    await backend.open();
-  });
-  afterAll(async () => {
-    await backend?.dropTables().catch(() => undefined);
-    await backend?.close();
-    if (dataSource?.isInitialized) await dataSource.destroy();
-  });
-
   it('keeps each until its expiry, seen by another instance', async () => {
-    await expectRevocations(backend);
-    const other = new TypeOrmTaskBackend(dataSource, { tablePrefix: prefix });
+    await expectRevocations(suite.backend);
+    const other = new TypeOrmTaskBackend(suite.dataSource, { tablePrefix: prefix });
     await other.open();
     expect(await other.listRevokedTokens(NOW)).toEqual(['b']);
     await other.close();
@@ -55,15 +43,15 @@ describeEachDatabase('token revocations in the database', (target: DatabaseTarge
     const old = uniquePrefix();
     const family = target.name === 'sqlite' ? 'sqlite' : target.name;
     // The tables exactly as version 1 of the package created them, with a row of history.
-    await seedSchemaVersion((statement) => dataSource.query(statement), family, old, 1);
-    await dataSource.query(`INSERT INTO ${quote(`${old}leases`)} (name, holder, expires_at) VALUES ('kept', 'me', ${NOW})`);
+    await seedSchemaVersion((statement) => suite.dataSource.query(statement), family, old, 1);
+    await suite.dataSource.query(`INSERT INTO ${quote(`${old}leases`)} (name, holder, expires_at) VALUES ('kept', 'me', ${NOW})`);
 
-    const upgraded = new TypeOrmTaskBackend(dataSource, { tablePrefix: old });
+    const upgraded = new TypeOrmTaskBackend(suite.dataSource, { tablePrefix: old });
     try {
       await upgraded.open();
-      const version = await dataSource.query(`SELECT value FROM ${quote(`${old}meta`)} WHERE name = 'schema_version'`);
+      const version = await suite.dataSource.query(`SELECT value FROM ${quote(`${old}meta`)} WHERE name = 'schema_version'`);
       expect(version.map((r: { value: string }) => String(r.value))).toEqual([String(SCHEMA_VERSION)]);
-      const leases = await dataSource.query(`SELECT name FROM ${quote(`${old}leases`)}`);
+      const leases = await suite.dataSource.query(`SELECT name FROM ${quote(`${old}leases`)}`);
       expect(leases.map((r: { name: string }) => r.name)).toEqual(['kept']);
       await upgraded.revokeToken('after-upgrade', NOW + 1000);
       expect(await upgraded.listRevokedTokens(NOW)).toEqual(['after-upgrade']);
