@@ -48,6 +48,8 @@ export interface Timing {
 export interface HistoryResult {
   reused?: boolean;
   seedSeconds?: number;
+  /** SQLite: seconds to fold the seed's search queue into the index. */
+  indexSeconds?: number;
   startupMs?: number;
   rssMB?: number;
   heapMB?: number;
@@ -116,7 +118,11 @@ async function seed(p: HistoryParams): Promise<HistoryResult> {
   await backend.open();
   try {
     const existing = await backend.metrics();
-    if (existing.total === p.rows) return { reused: true };
+    if (existing.total === p.rows) {
+      // A seed of an earlier run may have been closed before SQLite's idle indexer folded it in.
+      const indexSeconds = await timedIndexing(backend);
+      return { reused: true, indexSeconds };
+    }
     await backend.dropTables();
     await backend.close();
     if (w.file) for (const s of ['', '-wal', '-shm']) fs.rmSync(w.file + s, { force: true });
@@ -127,14 +133,23 @@ async function seed(p: HistoryParams): Promise<HistoryResult> {
       await fresh.saveBatch(Array.from({ length: Math.min(BATCH, p.rows - i) }, (_, j) => makeTask(i + j)));
     }
     const seconds = (nowMs() - t0) / 1000;
+    // A history built over days is indexed; the seed's burst leaves SQLite's queue to fold.
+    const indexSeconds = await timedIndexing(fresh);
     const tasks = fresh.tableNames.tasks;
     if (fresh.kind === 'postgres') await fresh.source.query(`ANALYZE "${tasks}"`);
     if (fresh.kind === 'mysql' || fresh.kind === 'mariadb') await fresh.source.query(`ANALYZE TABLE \`${tasks}\``);
     await fresh.close();
-    return { reused: false, seedSeconds: seconds };
+    return { reused: false, seedSeconds: seconds, indexSeconds };
   } finally {
     await backend.close().catch(() => undefined);
   }
+}
+
+/** SQLite: folds the search queue the seed's writes left (a no-op elsewhere); seconds it took. */
+async function timedIndexing(backend: TypeOrmTaskBackend): Promise<number> {
+  const t0 = nowMs();
+  await backend.indexSearch();
+  return (nowMs() - t0) / 1000;
 }
 
 @Injectable()
