@@ -511,7 +511,9 @@ async function history(): Promise<void> {
   for (const store of ['sqlite', 'postgres', 'mysql'] as const) {
     const base: HistoryParams = { mode: 'seed', store, rows: rowsN, cacheDir: CACHE };
     const seeded = await runChild<HistoryResult>('history', base, { timeoutMs: 1_200_000 });
-    log(`history ${store}: ${seeded.reused ? 'reused the seeded history' : `seeded ${fmt(rowsN)} rows in ${seeded.seedSeconds!.toFixed(1)} s`}; search index folded in ${seeded.indexSeconds!.toFixed(1)} s`);
+    log(
+      `history ${store}: ${seeded.reused ? 'reused the seeded history' : `seeded ${fmt(rowsN)} rows in ${seeded.seedSeconds!.toFixed(1)} s`}; search index folded in ${seeded.indexSeconds!.toFixed(1)} s`,
+    );
     const q = await runChild<HistoryResult>('history', { ...base, mode: 'query', reps: CONFIG.historyReps, searchReps: QUICK ? 3 : 5 });
     const t = (x: Timing) => `p50 ${ms(x.p50)} / p99 ${ms(x.p99)}`;
     log(
