@@ -10,7 +10,8 @@
  * Environment: TASKFLOW_PG_URL (default postgres://postgres@127.0.0.1:5432/test),
  * Redis at 127.0.0.1:6379, BENCH_NODE_FLAGS (extra node flags for every scenario
  * process, e.g. "--cpu-prof --cpu-prof-dir=prof"), SSE_PLAIN / SSE_DASHBOARDS (scenario 5's
- * split of its 100 clients, default 50 / 50).
+ * split of its 100 clients, default 50 / 50), BENCH_HISTORY_PREFIX (the database history tables'
+ * prefix), BENCH_HISTORY_STORES (e.g. sqlite,postgres: the history scenario for those only).
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -508,7 +509,9 @@ const HISTORY_STORES = {
 
 async function history(): Promise<void> {
   const rowsN = CONFIG.historyRows;
-  for (const store of ['sqlite', 'postgres', 'mysql'] as const) {
+  // BENCH_HISTORY_STORES=sqlite,postgres seeds or times only those (a full run does all three).
+  const only = process.env.BENCH_HISTORY_STORES?.split(',');
+  for (const store of (['sqlite', 'postgres', 'mysql'] as const).filter((s) => !only || only.includes(s))) {
     const base: HistoryParams = { mode: 'seed', store, rows: rowsN, cacheDir: CACHE };
     const seeded = await runChild<HistoryResult>('history', base, { timeoutMs: 1_200_000 });
     log(
