@@ -603,7 +603,7 @@ async function sse(): Promise<void> {
     const c = await clientsDone;
     results.push({ server: s, clients: c });
     log(
-      `sse rep ${r + 1}: ${s.changes} changes -> ${s.events} events; plain: ${c.plain.eventsPerClientMedian}/client, lag p99 ${ms(c.plain.lagP99Ms)}, ` +
+      `sse rep ${r + 1}: ${s.changes} changes -> ${s.events} events; plain: ${c.plain.eventsPerClientMedian}/client, lag p50 ${ms(c.plain.lagP50Ms)} p99 ${ms(c.plain.lagP99Ms)}, all seen ${ms(c.plain.allSeenMs, 0)}, ` +
         `lost ${c.plain.lost}; dashboards: ${c.dashboard.eventsPerClientMedian} events + ${c.dashboard.resyncsPerClient} resyncs + ` +
         `${c.dashboard.readsPerClient} reads/client, lag p99 ${ms(c.dashboard.lagP99Ms)}, lost ${c.dashboard.lost}; ` +
         `addTask loop ${ms(s.loopMs, 0)}, drain ${ms(s.drainMs, 0)}, longest turn ${ms(s.loopDelayMaxMs, 0)}, server CPU ${ms(s.cpuMs, 0)} over ${ms(s.wallMs, 0)}, RSS peak ${fmt(s.rssPeakMB)} MB`,

@@ -141,7 +141,8 @@ export class DashboardController implements OnModuleInit {
     const header = request.headers['last-event-id'];
     const lastEventId = typeof header === 'string' ? header : undefined;
     pinSseHeaders(response);
-    const pressure = coalesceWritesPerTurn(response);
+    // Room for a whole page per turn before the response counts as backed up.
+    const pressure = coalesceWritesPerTurn(response, this.tuning.streamPageBytes);
     request.socket?.setNoDelay(true);
     const bounds = { maxQueuedBytes: this.tuning.maxClientQueueBytes, plain: view === null };
     return clientMessages(this.hub.connect(lastEventId, view ?? undefined), response, pressure, bounds, this.sendTurns).pipe(finalize(slot));

@@ -16,7 +16,7 @@ export interface AdminTuning {
   replayBufferSize: number;
   /** Bytes that may wait for a client that does not read; past it the client is dropped. */
   maxClientQueueBytes: number;
-  /** Bytes of SSE events handed to a client's response per turn of the event loop while it has room. */
+  /** Bytes of SSE events handed to a client's response per turn of the event loop while it has room; also that room (at least the socket's high-water mark). */
   streamPageBytes: number;
   /** Bytes of SSE events handed to Nest per turn of the event loop for all clients together. */
   streamTurnBytes: number;

@@ -32,8 +32,13 @@ export function pinSseHeaders(response: ServerResponse): void {
  *
  * The answer tells, at once, whether the response is backed up: `writableNeedDrain`
  * alone would only learn it at the end of the turn, when the joined chunk is written.
+ *
+ * `roomBytes` (at least the socket's high-water mark, 16 KiB) is what may wait before
+ * the response counts as backed up: the stream's page per turn. With the socket's mark,
+ * every page was cut at 16 KiB and waited for a 'drain' per 16 KiB: 4 times the writes,
+ * TCP segments and drain rounds of 64 KiB pages (`writev` 15 → 9 % of a burst's profile).
  */
-export function coalesceWritesPerTurn(response: ServerResponse): WritePressure {
+export function coalesceWritesPerTurn(response: ServerResponse, roomBytes = 0): WritePressure {
   type Write = (chunk: unknown, encoding?: unknown, callback?: unknown) => boolean;
   const write = response.write.bind(response) as Write;
   const end = response.end.bind(response) as (...args: unknown[]) => ServerResponse;
@@ -41,6 +46,7 @@ export function coalesceWritesPerTurn(response: ServerResponse): WritePressure {
   let waitingLength = 0;
   let scheduled = false;
   let owesDrain = false;
+  const room = Math.max(roomBytes, response.writableHighWaterMark);
 
   const send = () => {
     scheduled = false;
@@ -68,9 +74,9 @@ export function coalesceWritesPerTurn(response: ServerResponse): WritePressure {
       scheduled = true;
       setImmediate(send);
     }
-    const room = waitingLength + response.writableLength < response.writableHighWaterMark;
-    if (!room) owesDrain = true;
-    return room;
+    const fits = waitingLength + response.writableLength < room;
+    if (!fits) owesDrain = true;
+    return fits;
   };
   (response as { end: unknown }).end = (...args: unknown[]) => {
     send();
