@@ -19,11 +19,12 @@ const SAMPLE_MAX_AGE_MS = 10 * 60_000;
 const SMALL_SAMPLE_MAX_AGE_MS = 10_000;
 
 /**
- * Cost of a row the lookup returns against one entry of a posting list read: measured on
- * MariaDB 10.11 at 1M rows (see bench/NOTES.md, "MariaDB search"). A word is added while the
- * rows it removes cost more than its list.
+ * Cost of a row the lookup returns against one entry of a posting list intersected with it:
+ * on MariaDB 10.11 at 1M rows a returned row cost 20-120 µs, a posting list 0.1-0.6 µs an
+ * entry (bench/NOTES.md, "MariaDB search"). A word is added while the rows it removes cost
+ * more than its list; 40 and 200 measured alike.
  */
-const ROW_COST_IN_POSTINGS = 40;
+const ROW_COST_IN_POSTINGS = 100;
 
 /** The sampled rows' words and how many rows the index held when sampled (an estimate past SAMPLE_ROWS). */
 export class WordSample {
@@ -103,19 +104,33 @@ function intersect(a: readonly number[], b: readonly number[]): number[] {
   return out;
 }
 
-/** One backend's sample of its index table, taken by the first lookup and retaken once old. */
+/**
+ * One backend's sample of its index table: the first lookup takes it (and waits for it), a
+ * lookup that finds it old has it retaken in the background through `read` and goes on
+ * with the old one.
+ */
 export class WordRarity {
   private sample: WordSample | null = null;
   private taking: Promise<WordSample | null> | null = null;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly read: <T>(fn: (sql: Sql) => Promise<T>) => Promise<T>,
+    private readonly now: () => number = Date.now,
+  ) {}
 
-  /** The current sample, taken through `sql` when there is none or it is old; null when it could not be taken. */
+  /** The sample to choose words by; null when none could be taken. */
   async current(sql: Sql, table: string): Promise<WordSample | null> {
     const sample = this.sample;
-    const maxAge = sample && sample.size >= SAMPLE_ROWS ? SAMPLE_MAX_AGE_MS : SMALL_SAMPLE_MAX_AGE_MS;
-    if (sample && this.now() - sample.takenAt < maxAge) return sample;
-    this.taking ??= takeSample(sql, table, this.now())
+    if (!sample) return this.take((fn) => fn(sql), table);
+    const maxAge = sample.size >= SAMPLE_ROWS ? SAMPLE_MAX_AGE_MS : SMALL_SAMPLE_MAX_AGE_MS;
+    if (this.now() - sample.takenAt >= maxAge) void this.take(this.read, table);
+    return sample;
+  }
+
+  private take(read: <T>(fn: (sql: Sql) => Promise<T>) => Promise<T>, table: string): Promise<WordSample | null> {
+    // A failed sample keeps the one before (or none: the lookup then asks for its usual words).
+    this.taking ??= Promise.resolve()
+      .then(() => read((sql) => takeSample(sql, table, this.now())))
       .then((taken) => (this.sample = taken))
       .catch(() => this.sample)
       .finally(() => (this.taking = null));

@@ -82,7 +82,7 @@ export class TypeOrmTaskBackend extends TaskBackend {
   /** The change sequence numbers of this backend's own writes, which its poller moves over (MySQL/SQLite). */
   private readonly ownSequences = new OwnSequences();
   /** MySQL/MariaDB: which words of a needle the search index is asked for (see search-rarity.ts). */
-  private readonly wordRarity = new WordRarity();
+  private readonly wordRarity = new WordRarity((fn) => this.conn().read(fn));
 
   constructor(source: DataSourceOptions | DataSource, opts: TypeOrmTaskBackendOptions = {}) {
     super();
