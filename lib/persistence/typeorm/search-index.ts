@@ -1,6 +1,7 @@
 import { Sql } from './connection';
 import { inList, valuesList } from './dialect';
-import { ftsMatch, termsAgainst, termsOf } from './search-terms';
+import { chooseWords, WordRarity } from './search-rarity';
+import { ftsMatch, lookupTrigrams, termOf, termsAgainst, termsOf, trigrams } from './search-terms';
 
 /** The tables of the search index (a subset of TableNames: schema.ts imports this file's users). */
 export interface SearchTables {
@@ -31,12 +32,19 @@ const MAX_LISTED_CANDIDATES = 10_000;
 /**
  * The rows that may contain each needle (lowercased, as LIKE searches it), by the index:
  * SQLite: the FTS5 rows holding its trigrams, plus the rows still queued for the indexer
- * (a subquery); MySQL/MariaDB: the ids of the rows whose words include its trigrams' words,
- * plus those too long to tokenise, looked up first and listed (as a subquery, MariaDB ran
- * it once per row of the created_at index). PostgreSQL needs none: its trigram indexes
- * serve the LIKE itself.
+ * (a subquery); MySQL/MariaDB: the ids of the rows whose words include its rarest trigrams'
+ * words (chosen on `rarity`'s sample; without one, a trigram every 3 characters), plus
+ * those too long to tokenise, looked up first and listed (as a subquery, MariaDB ran it
+ * once per row of the created_at index); none when the sample says more rows than the list
+ * takes hold them all (the scan then costs less than the lookup would). PostgreSQL needs
+ * none: its trigram indexes serve the LIKE itself.
  */
-export async function candidateLookup(sql: Sql, t: SearchTables, needles: string[]): Promise<(needle: string) => Candidates | null> {
+export async function candidateLookup(
+  sql: Sql,
+  t: SearchTables,
+  needles: string[],
+  rarity?: WordRarity,
+): Promise<(needle: string) => Candidates | null> {
   const dialect = sql.dialect;
   if (dialect.family === 'sqlite') {
     return (needle) => {
@@ -50,9 +58,16 @@ export async function candidateLookup(sql: Sql, t: SearchTables, needles: string
   }
   const listed = new Map<string, Candidates | null>();
   if (dialect.family === 'mysql') {
-    for (const needle of needles) {
-      const against = termsAgainst(needle);
-      if (against === null || listed.has(needle)) continue;
+    const indexed = needles.filter((needle) => lookupTrigrams(needle).length > 0);
+    const sample = indexed.length && rarity ? await rarity.current(sql, t.search) : null;
+    for (const needle of indexed) {
+      if (listed.has(needle)) continue;
+      const choice = chooseWords(trigrams(needle.toLowerCase()).map(termOf), sample);
+      if (choice && choice.estimate > MAX_LISTED_CANDIDATES) {
+        listed.set(needle, null);
+        continue;
+      }
+      const against = choice ? choice.words.map((w) => `+${w}`).join(' ') : termsAgainst(needle);
       const table = `\`${t.search}\``;
       const found = await sql.run(
         `SELECT task_id FROM ((SELECT task_id FROM ${table} WHERE MATCH(terms) AGAINST (? IN BOOLEAN MODE)) ` +

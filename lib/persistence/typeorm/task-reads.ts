@@ -7,6 +7,7 @@ import { countFromAggregate, readMetrics } from './metrics';
 import { buildFilter, limitClause, orderBy, paging, searchNeedles, tagsMatch } from './query-builder';
 import { TableNames } from './schema';
 import { candidateLookup } from './search-index';
+import { WordRarity } from './search-rarity';
 import { fromRow, num, parseTags, SELECT_LIST } from './task-rows';
 
 export async function getTask(connection: Connection, t: TableNames, id: string): Promise<TaskData | null> {
@@ -25,9 +26,9 @@ export async function getTask(connection: Connection, t: TableNames, id: string)
  * Sorting by function or status with only status/function filters walks the groups
  * (see listByGroup) so that every read follows an index.
  */
-export async function listTasks(connection: Connection, t: TableNames, query: TaskQuery): Promise<TaskPage<TaskData>> {
+export async function listTasks(connection: Connection, t: TableNames, query: TaskQuery, rarity?: WordRarity): Promise<TaskPage<TaskData>> {
   return connection.read(async (sql) => {
-    const filter = buildFilter(query, sql.dialect, await candidateLookup(sql, t, searchNeedles(query)));
+    const filter = buildFilter(query, sql.dialect, await candidateLookup(sql, t, searchNeedles(query), rarity));
     const { limit, offset } = paging(query);
     const table = sql.dialect.id(t.tasks);
     const order = orderBy(query.sort);

@@ -23,6 +23,7 @@ import { OwnSequences } from './own-sequences';
 import * as sharedWork from './shared-work';
 import { dropTables, migrate, TableNames, tableNames } from './schema';
 import { requeueEverything, SearchIndexer } from './search-indexer';
+import { WordRarity } from './search-rarity';
 import * as revocations from './revocations';
 import { PgChangeListener } from './pg-listener';
 import { insertTask } from './task-inserts';
@@ -80,6 +81,8 @@ export class TypeOrmTaskBackend extends TaskBackend {
   private readonly changeOrigin = randomUUID();
   /** The change sequence numbers of this backend's own writes, which its poller moves over (MySQL/SQLite). */
   private readonly ownSequences = new OwnSequences();
+  /** MySQL/MariaDB: which words of a needle the search index is asked for (see search-rarity.ts). */
+  private readonly wordRarity = new WordRarity((fn) => this.conn().read(fn));
 
   constructor(source: DataSourceOptions | DataSource, opts: TypeOrmTaskBackendOptions = {}) {
     super();
@@ -199,7 +202,7 @@ export class TypeOrmTaskBackend extends TaskBackend {
   }
 
   async listTasks(query: TaskQuery): Promise<TaskPage<TaskData>> {
-    return reads.listTasks(this.conn(), this.tables, query);
+    return reads.listTasks(this.conn(), this.tables, query, this.wordRarity);
   }
 
   async metrics(): Promise<TaskMetrics> {
