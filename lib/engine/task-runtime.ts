@@ -332,12 +332,16 @@ export class TaskRuntime {
    * claims its start from the other instances: it keeps the queue slot meanwhile.
    */
   private start(next: QueuedTask): boolean {
-    return this.flow.start(
-      next,
-      () => this.accepting && this.launch(next),
-      () => this.queue.release(),
-    );
+    return this.flow.start(next, this.launchNext, this.giveBackSlot);
   }
+
+  /** start's callbacks, made once rather than per task. */
+  private readonly launchNext = (next: QueuedTask): boolean => this.accepting && this.launch(next);
+  private readonly giveBackSlot = (): void => this.queue.release();
+  private readonly onExecutionEnded = (error: unknown, execution: TaskExecution): void => {
+    if (error !== undefined) this.logger.error(`Task ${execution.task.id} crashed its runner: ${String(error)}`);
+    this.executionEnded(execution);
+  };
 
   private launch(next: QueuedTask): boolean {
     const { task, registered, origin } = next;
@@ -355,10 +359,7 @@ export class TaskRuntime {
     this.executions.set(task.id, execution);
     this.changed(task);
     this.announce(task, 1);
-    execution.start((error) => {
-      if (error !== undefined) this.logger.error(`Task ${task.id} crashed its runner: ${String(error)}`);
-      this.executionEnded(execution);
-    });
+    execution.start(this.onExecutionEnded);
     return true;
   }
 
