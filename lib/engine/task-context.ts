@@ -74,6 +74,24 @@ export function runInTaskContext<T>(context: TaskContext, sink: AttemptSink, fn:
   return storage.run({ context, sink }, fn);
 }
 
+/**
+ * Calls the task's method with `args` in the task context (runInTaskContext without a
+ * closure per attempt: the method and its arguments go through the store's call).
+ */
+export function callInTaskContext(
+  context: TaskContext,
+  sink: AttemptSink,
+  method: (...args: unknown[]) => unknown,
+  instance: unknown,
+  args: unknown[],
+): unknown {
+  return storage.run({ context, sink }, applyMethod, method, instance, args);
+}
+
+function applyMethod(method: (...args: unknown[]) => unknown, instance: unknown, args: unknown[]): unknown {
+  return method.apply(instance, args);
+}
+
 /** The running task's context, or undefined outside a task. */
 export function getTaskContext(): TaskContext | undefined {
   return storage.getStore()?.context;

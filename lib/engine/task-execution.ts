@@ -45,7 +45,8 @@ export class TaskExecution implements AttemptOwner {
   private wakeUp: (() => void) | null = null;
   private stopped = false;
   /** Progress throttle: when the last change was announced, and the timer of a held-back one. */
-  private progressShownAt = -Infinity;
+  /** 0: never (a number that fits a small integer: no boxed -Infinity per execution). */
+  private progressShownAt = 0;
   private progressTimer: NodeJS.Timeout | null = null;
   /** The history entry of the attempt running now. */
   private currentAttempt: TaskAttempt | null = null;
