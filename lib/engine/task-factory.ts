@@ -2,7 +2,7 @@ import { BACKGROUND_TASK_METADATA } from '../constants';
 import { TaskArgumentError } from '../errors/task-argument.error';
 import { UnknownTaskError } from '../errors/unknown-task.error';
 import { messages } from '../errors/messages';
-import { NO_TAGS, TaskData, TaskSource } from '../task/task-record';
+import { NO_LOGS, NO_TAGS, TaskData, TaskSource } from '../task/task-record';
 import { AddTaskOptions } from './add-task-options';
 import { dueTimeOf } from './due-time';
 import { newTaskId } from './task-ids';
@@ -24,7 +24,7 @@ export function newTask(
     retriesUsed: 0,
     error: null,
     stacktrace: null,
-    logs: [],
+    logs: NO_LOGS,
     tags: options.tags ? { ...options.tags } : NO_TAGS,
     source: extra.source,
     priority: options.priority ?? extra.priority,
