@@ -51,6 +51,7 @@ export class AttemptContext implements TaskContext {
 
 /** A frozen copy of the tags; most tasks have none and share one empty object. */
 function frozenCopy(tags: Record<string, string>): Readonly<Record<string, string>> {
+  if (tags === NO_TAGS) return NO_TAGS; // the usual case, without a for-in
   for (const _ in tags) return Object.freeze({ ...tags });
   return NO_TAGS;
 }
