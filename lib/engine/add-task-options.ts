@@ -19,6 +19,9 @@ export interface AddTaskOptions {
   runAt?: Date;
 }
 
+/** addTask's options when none are given: one shared object, not one per call (nothing writes to them). */
+export const NO_ADD_TASK_OPTIONS: AddTaskOptions = Object.freeze({});
+
 /** Who performed an admin action, for the audit log. */
 export interface ActorOptions {
   actor?: string;

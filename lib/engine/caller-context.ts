@@ -21,6 +21,20 @@ export interface TaskOrigin {
 }
 
 /**
+ * A kept caller context that is its own TaskOrigin: one object per task, not a resource
+ * and a record pointing at it (every task of an application's call makes one).
+ */
+class CallerResource extends AsyncResource implements TaskOrigin {
+  constructor(readonly trace: unknown) {
+    super('taskflow.task');
+  }
+
+  get context(): AsyncResource {
+    return this;
+  }
+}
+
+/**
  * The origin of a task created now by a call of the application (addTask, enqueue, a retry).
  * With `propagate` the whole async context is kept (AsyncLocalStorage values such as
  * nestjs-cls's, OpenTelemetry's active context); otherwise only the active span, for the
@@ -28,6 +42,6 @@ export interface TaskOrigin {
  */
 export function captureOrigin(propagate: boolean, tracer: AttemptTracer | null): TaskOrigin | null {
   const trace = tracer === null ? undefined : tracer.capture();
-  if (propagate) return { context: new AsyncResource('taskflow.task'), trace };
+  if (propagate) return new CallerResource(trace);
   return trace === undefined ? null : { context: DETACHED, trace };
 }

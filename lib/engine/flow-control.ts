@@ -39,12 +39,12 @@ export class FlowControl {
    * claim was granted when other instances must agree; `giveBack` frees its queue slot
    * when that claim is refused or it did not start. True when it holds a queue slot.
    */
-  start(next: QueuedTask, launch: () => boolean, giveBack: () => void): boolean {
+  start(next: QueuedTask, launch: (next: QueuedTask) => boolean, giveBack: () => void): boolean {
     if (this.shared.needed(next)) {
-      this.shared.claim(next, launch, giveBack);
+      this.shared.claim(next, () => launch(next), giveBack);
       return true;
     }
-    if (launch()) return true;
+    if (launch(next)) return true;
     this.gates.ended(next.task.id, next.task.funcName);
     return false;
   }

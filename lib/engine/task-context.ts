@@ -51,6 +51,7 @@ export class AttemptContext implements TaskContext {
 
 /** A frozen copy of the tags; most tasks have none and share one empty object. */
 function frozenCopy(tags: Record<string, string>): Readonly<Record<string, string>> {
+  if (tags === NO_TAGS) return NO_TAGS; // the usual case, without a for-in
   for (const _ in tags) return Object.freeze({ ...tags });
   return NO_TAGS;
 }
@@ -72,6 +73,24 @@ const fallbackLogger = new Logger(LOGGER_CONTEXT);
 /** Runs `fn` with the task context available to everything it calls and awaits. */
 export function runInTaskContext<T>(context: TaskContext, sink: AttemptSink, fn: () => T): T {
   return storage.run({ context, sink }, fn);
+}
+
+/**
+ * Calls the task's method with `args` in the task context (runInTaskContext without a
+ * closure per attempt: the method and its arguments go through the store's call).
+ */
+export function callInTaskContext(
+  context: TaskContext,
+  sink: AttemptSink,
+  method: (...args: unknown[]) => unknown,
+  instance: unknown,
+  args: unknown[],
+): unknown {
+  return storage.run({ context, sink }, applyMethod, method, instance, args);
+}
+
+function applyMethod(method: (...args: unknown[]) => unknown, instance: unknown, args: unknown[]): unknown {
+  return method.apply(instance, args);
 }
 
 /** The running task's context, or undefined outside a task. */

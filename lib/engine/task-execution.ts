@@ -38,19 +38,22 @@ export interface ExecutionHooks {
  * cancellation that aborts the running attempt or the back-off wait at once.
  */
 export class TaskExecution implements AttemptOwner {
-  /** Ends the running attempt at once (cancel, shutdown, timeout), aborting its signal. */
-  private interruptAttempt: ((reason: unknown) => void) | null = null;
+  /** The attempt in flight (null between attempts): what `interrupt` ends. */
+  private running: AttemptRun | null = null;
+  /** Its task context, whose signal an interrupt aborts. */
+  private runningContext: AttemptContext | null = null;
   private wakeUp: (() => void) | null = null;
   private stopped = false;
   /** Progress throttle: when the last change was announced, and the timer of a held-back one. */
-  private progressShownAt = -Infinity;
+  /** 0: never (a number that fits a small integer: no boxed -Infinity per execution). */
+  private progressShownAt = 0;
   private progressTimer: NodeJS.Timeout | null = null;
   /** The history entry of the attempt running now. */
   private currentAttempt: TaskAttempt | null = null;
   /** The span of the attempt running now, when it is traced. */
   private span: AttemptSpan | null = null;
   /** Called once when the execution is over (start's callback). */
-  private ended: ((error?: unknown) => void) | null = null;
+  private ended: ((error: unknown, execution: TaskExecution) => void) | null = null;
   attempt = 0;
 
   /**
@@ -74,7 +77,7 @@ export class TaskExecution implements AttemptOwner {
     this.clearProgressTimer();
     // Before the caller settles the task: its terminal write carries the ended attempt.
     closeAttempt(this.currentAttempt, formatError(reason).text);
-    this.interruptAttempt?.(reason);
+    this.interrupt(reason);
     this.wakeUp?.();
   }
 
@@ -89,10 +92,11 @@ export class TaskExecution implements AttemptOwner {
 
   /**
    * Runs the attempts and calls `ended` once the execution is over (with what a hook
-   * threw, if one did). Callbacks, not an async loop: an attempt that settles at once
-   * costs no promise of the engine's own beyond the one its result is read through.
+   * threw, if one did, and this execution: one callback can serve every execution, so
+   * none is made per task). Callbacks, not an async loop: an attempt that settles at
+   * once costs no promise of the engine's own beyond the one its result is read through.
    */
-  start(ended: (error?: unknown) => void): void {
+  start(ended: (error: unknown, execution: TaskExecution) => void): void {
     this.ended = ended;
     this.next(1);
   }
@@ -115,7 +119,9 @@ export class TaskExecution implements AttemptOwner {
 
   private begin(attempt: number): void {
     this.attempt = attempt;
-    this.currentAttempt = openAttempt(this.task);
+    // The first attempt starts when the task does: no second clock read.
+    const startTime = this.task.startTime;
+    this.currentAttempt = openAttempt(this.task, attempt === 1 && startTime !== null ? startTime : Date.now());
     this.runAttempt(attempt);
   }
 
@@ -124,7 +130,8 @@ export class TaskExecution implements AttemptOwner {
     if (attempt.done) return;
     attempt.done = true;
     attempt.timer?.clear();
-    this.interruptAttempt = null;
+    this.running = null;
+    this.runningContext = null;
     try {
       this.afterAttempt(attempt.attempt, ok, value);
     } catch (error) {
@@ -138,20 +145,22 @@ export class TaskExecution implements AttemptOwner {
       this.endSpan(this.task.status === 'cancelled' ? 'cancelled' : 'interrupted', undefined);
       return this.end();
     }
+    // The attempt and, when it is the last, the task end at the same instant (one clock read).
+    const now = Date.now();
     if (ok) {
-      closeAttempt(this.currentAttempt, null);
+      closeAttempt(this.currentAttempt, null, now);
       this.task.result = capResult(value);
       this.endSpan('success', undefined);
-      this.finish('success', null);
+      this.finish('success', null, now);
       return this.end();
     }
     const { text, stack } = formatError(value);
-    closeAttempt(this.currentAttempt, text);
+    closeAttempt(this.currentAttempt, text, now);
     this.task.error = text;
     this.task.stacktrace = stack;
     if (attempt === this.registered.definition.retries + 1 || !mayRetry(this.registered.definition, value)) {
       this.endSpan('failed', value);
-      this.finish('failed', text);
+      this.finish('failed', text, now);
       return this.end();
     }
     this.endSpan('retrying', value);
@@ -162,15 +171,15 @@ export class TaskExecution implements AttemptOwner {
   private end(error?: unknown): void {
     const ended = this.ended;
     this.ended = null;
-    ended?.(error);
+    ended?.(error, this);
   }
 
-  private finish(status: 'success' | 'failed', error: string | null): void {
+  private finish(status: 'success' | 'failed', error: string | null, now: number): void {
     this.stopped = true;
     // The terminal change carries the latest progress, held back or not.
     this.clearProgressTimer();
     this.task.status = status;
-    this.task.endTime = Date.now();
+    this.task.endTime = now;
     if (status === 'success') {
       this.task.error = null;
       this.task.stacktrace = null;
@@ -191,12 +200,9 @@ export class TaskExecution implements AttemptOwner {
     const { timeout } = this.registered.definition;
     const run = new AttemptRun(this, attempt);
     const context = new AttemptContext(this.task.id, this.task.funcName, attempt, this.task.tags);
-    this.interruptAttempt = (reason) => {
-      context.abort(reason);
-      // After the caller's own change (cancel sets the status once this returns), as an await would.
-      soon(() => this.outcome(run, false, reason));
-    };
-    if (timeout !== null) run.timer = setLongTimeout(() => this.interruptAttempt?.(new TaskTimeoutError(timeout)), timeout * 1000);
+    this.running = run;
+    this.runningContext = context;
+    if (timeout !== null) run.timer = setLongTimeout(() => this.interrupt(new TaskTimeoutError(timeout)), timeout * 1000);
     let result: unknown;
     try {
       const scope = this.origin?.context ?? DETACHED;
@@ -216,6 +222,18 @@ export class TaskExecution implements AttemptOwner {
     } else {
       soon(() => this.outcome(run, true, result));
     }
+  }
+
+  /**
+   * Ends the attempt in flight at once (cancel, shutdown, timeout), aborting its signal.
+   * A method over the current attempt, not a closure made per attempt.
+   */
+  private interrupt(reason: unknown): void {
+    const run = this.running;
+    if (!run) return;
+    this.runningContext!.abort(reason);
+    // After the caller's own change (cancel sets the status once this returns), as an await would.
+    soon(() => this.outcome(run, false, reason));
   }
 
   /** The sink's side of an attempt: its logs and progress, unless the execution has stopped. */

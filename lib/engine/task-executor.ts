@@ -1,5 +1,5 @@
 import { RegisteredTask } from '../discovery/registered-task';
-import { AttemptContext, AttemptSink, runInTaskContext } from './task-context';
+import { AttemptContext, AttemptSink, callInTaskContext } from './task-context';
 
 /**
  * Where one attempt of a task runs. TaskExecution owns attempts, retries, timeouts and
@@ -20,5 +20,5 @@ export const WORKER_EXECUTOR = Symbol('TASKFLOW_WORKER_EXECUTOR');
 
 /** Runs the method on the event loop, in the task's AsyncLocalStorage context. */
 export const asyncExecutor: TaskExecutor = {
-  run: (registered, args, context, sink) => runInTaskContext(context, sink, () => registered.method.apply(registered.instance, args)),
+  run: (registered, args, context, sink) => callInTaskContext(context, sink, registered.method, registered.instance, args),
 };

@@ -2,7 +2,7 @@ import { BACKGROUND_TASK_METADATA } from '../constants';
 import { TaskArgumentError } from '../errors/task-argument.error';
 import { UnknownTaskError } from '../errors/unknown-task.error';
 import { messages } from '../errors/messages';
-import { NO_TAGS, TaskData, TaskSource } from '../task/task-record';
+import { NO_LOGS, NO_TAGS, TaskData, TaskSource } from '../task/task-record';
 import { AddTaskOptions } from './add-task-options';
 import { dueTimeOf } from './due-time';
 import { newTaskId } from './task-ids';
@@ -24,7 +24,7 @@ export function newTask(
     retriesUsed: 0,
     error: null,
     stacktrace: null,
-    logs: [],
+    logs: NO_LOGS,
     tags: options.tags ? { ...options.tags } : NO_TAGS,
     source: extra.source,
     priority: options.priority ?? extra.priority,
@@ -57,7 +57,8 @@ export function validateAddTaskOptions(options: AddTaskOptions): void {
     throw new TypeError('addTask: priority must be a finite number');
   }
   if (eager !== undefined && typeof eager !== 'boolean') throw new TypeError('addTask: eager must be true or false');
-  dueTimeOf(options, Date.now());
+  // Most tasks have neither: no clock read for those.
+  if (options.delay !== undefined || options.runAt !== undefined) dueTimeOf(options, Date.now());
 }
 
 /**

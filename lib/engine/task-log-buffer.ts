@@ -1,3 +1,11 @@
+import { NO_LOGS, TaskData } from '../task/task-record';
+
+/** The task's own logs array to append to, made on its first line (new tasks share NO_LOGS). */
+export function ownLogs(task: TaskData): string[] {
+  if (task.logs === NO_LOGS) task.logs = [];
+  return task.logs;
+}
+
 /**
  * Appends a line to a task's logs, keeping at most `max` lines: past that the
  * first half stays, then one marker line counting what was left out, then the

@@ -134,8 +134,11 @@ export class TaskQueue {
   private schedulePump(): void {
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
-    queueMicrotask(() => this.pump());
+    queueMicrotask(this.pumpNow);
   }
+
+  /** The pump as a callback, made once: it is scheduled about once per task that ends. */
+  private readonly pumpNow = (): void => this.pump();
 
   private turnIsLong(): boolean {
     return performance.now() - this.turnStartedAt >= PUMP_TURN_MS;

@@ -20,7 +20,7 @@ import { TaskChanges } from './task-changes';
 import { logTimestamp } from './task-context';
 import { ExecutionHooks, TaskExecution } from './task-execution';
 import { TaskExecutor, WORKER_EXECUTOR, asyncExecutor } from './task-executor';
-import { appendLogLine } from './task-log-buffer';
+import { appendLogLine, ownLogs } from './task-log-buffer';
 import { DelayedTasks } from './delayed-tasks';
 import { QueuedTask, TaskQueue } from './task-queue';
 import { RemoteTasks } from './remote-tasks';
@@ -97,7 +97,7 @@ export class TaskRuntime {
       settled: (task, attempt) => this.settled(task, attempt),
       log: (task, level, message, extra, attempt) => this.appendLog(task, level, message, extra, attempt),
       retryLine: (task, n) => {
-        appendLogLine(task.logs, `--- Retry ${n} ---`, this.options.maxLogLines);
+        appendLogLine(ownLogs(task), `--- Retry ${n} ---`, this.options.maxLogLines);
         this.changed(task);
       },
     };
@@ -332,12 +332,16 @@ export class TaskRuntime {
    * claims its start from the other instances: it keeps the queue slot meanwhile.
    */
   private start(next: QueuedTask): boolean {
-    return this.flow.start(
-      next,
-      () => this.accepting && this.launch(next),
-      () => this.queue.release(),
-    );
+    return this.flow.start(next, this.launchNext, this.giveBackSlot);
   }
+
+  /** start's callbacks, made once rather than per task. */
+  private readonly launchNext = (next: QueuedTask): boolean => this.accepting && this.launch(next);
+  private readonly giveBackSlot = (): void => this.queue.release();
+  private readonly onExecutionEnded = (error: unknown, execution: TaskExecution): void => {
+    if (error !== undefined) this.logger.error(`Task ${execution.task.id} crashed its runner: ${String(error)}`);
+    this.executionEnded(execution);
+  };
 
   private launch(next: QueuedTask): boolean {
     const { task, registered, origin } = next;
@@ -355,10 +359,7 @@ export class TaskRuntime {
     this.executions.set(task.id, execution);
     this.changed(task);
     this.announce(task, 1);
-    execution.start((error) => {
-      if (error !== undefined) this.logger.error(`Task ${task.id} crashed its runner: ${String(error)}`);
-      this.executionEnded(execution);
-    });
+    execution.start(this.onExecutionEnded);
     return true;
   }
 
@@ -389,7 +390,7 @@ export class TaskRuntime {
 
   private appendLog(task: TaskData, level: TaskLogLevel, message: string, extra: Record<string, unknown>, attempt: number): void {
     const now = Date.now();
-    appendLogLine(task.logs, `${logTimestamp(now)} ${message}`, this.options.maxLogLines);
+    appendLogLine(ownLogs(task), `${logTimestamp(now)} ${message}`, this.options.maxLogLines);
     this.changed(task);
     if (this.observers.size > 0) {
       this.observers.log({ taskId: task.id, funcName: task.funcName, level, message, attempt, tags: task.tags, extra, timestamp: new Date(now) });

@@ -25,7 +25,7 @@ export class WorkHandoff {
 
   /** What the queue does with a task whose turn came. A task never written is known to no other instance, so the fence need not hold it. */
   admission(task: TaskData): 'drop' | 'hold' | 'start' {
-    if (this.disowned.delete(task.id)) return 'drop';
+    if (this.disowned.size > 0 && this.disowned.delete(task.id)) return 'drop';
     return task.durable && task.unstored !== true && !this.fence.open ? 'hold' : 'start';
   }
 

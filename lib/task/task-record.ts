@@ -44,6 +44,12 @@ export interface TaskRecord {
 /** The tags of every task made without any, shared and frozen: nothing changes a task's tags once it is made. */
 export const NO_TAGS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
+/**
+ * The logs of every task until its first line, shared and frozen (most tasks never log):
+ * the engine gives a task its own array when it appends the first (ownLogs).
+ */
+export const NO_LOGS: string[] = Object.freeze([]) as unknown as string[];
+
 export interface TaskData {
   id: string;
   funcName: string;

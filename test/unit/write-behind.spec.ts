@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { newTask } from '../../lib/engine/task-factory';
+import { ownLogs } from '../../lib/engine/task-log-buffer';
 import { MemoryTaskBackend } from '../../lib/storage/memory-task.backend';
 import { MemoryTaskStore } from '../../lib/storage/memory-task.store';
 import { LIVE_WRITE_MS, WriteBehind } from '../../lib/storage/write-behind';
@@ -107,7 +108,7 @@ describe('WriteBehind', () => {
     const a = task('running', 3);
     writer.changed(a);
     await jest.advanceTimersByTimeAsync(LIVE_WRITE_MS / 2);
-    a.logs.push('a line');
+    ownLogs(a).push('a line');
     a.version++;
     writer.changed(a);
     await jest.advanceTimersByTimeAsync(LIVE_WRITE_MS / 2 - 1);
