@@ -15,6 +15,19 @@ interface Waiter {
   reject(error: unknown): void;
 }
 
+/**
+ * How long a transaction may hold the write lock with no message from the main thread
+ * (ms) on its `attempt`th run. The main thread stops sending while it is blocked in a
+ * synchronous busy wait for that same lock (the application's own write on the
+ * DataSource's handle), which deadlocked both until the busy timeout (5 s) failed the
+ * application's write with "database is locked". 100 ms covers an event-loop turn of a
+ * loaded app; it grows slowly, so that a main thread merely busy for longer still gets
+ * its write through, but stays well under the busy timeout: each run of an application
+ * writing in a loop may meet a new write of it, and an unbounded last run deadlocked again.
+ */
+const stallMs = (attempt: number): number => Math.min(1000, 100 * 2 ** Math.floor(attempt / 2));
+const STALLED = 'TASKFLOW_WRITER_STALLED';
+
 type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; message: string; code?: string };
 
 /** What the writer needs of better-sqlite3's handle under TypeORM's driver. */
@@ -96,19 +109,26 @@ export class SqliteWriter {
    * One write transaction on the writer's handle. BEGIN goes out with the first
    * statements, unawaited: each reply costs a turn of the main thread's event loop,
    * and while the main thread runs tasks the thread would idle between statements.
+   *
+   * The thread gives the lock up when the main thread sends nothing for a while (see
+   * stallMs()): then `fn` runs again from the start, in a new transaction. Every `fn`
+   * must be safe to re-run (as on PostgreSQL and MySQL, where Connection.transaction
+   * retries transient errors): it reads its inputs and returns what the database said.
    */
   transaction<T>(dialect: Dialect, fn: (sql: Sql) => Promise<T>): Promise<T> {
     return this.mutex.run(async () => {
-      const begun = this.call({ op: 'begin' });
-      begun.catch(() => undefined); // its error also rejects every statement after it
-      try {
-        const result = await fn(this.sql(dialect));
-        await begun;
-        await this.call({ op: 'commit' });
-        return result;
-      } catch (error) {
-        await this.call({ op: 'rollback' }).catch(() => undefined);
-        throw error;
+      for (let attempt = 0; ; attempt++) {
+        const begun = this.call({ op: 'begin', stallMs: stallMs(attempt) });
+        begun.catch(() => undefined); // its error also rejects every statement after it
+        try {
+          const result = await fn(this.sql(dialect));
+          await begun;
+          await this.call({ op: 'commit' });
+          return result;
+        } catch (error) {
+          await this.call({ op: 'rollback' }).catch(() => undefined);
+          if ((error as { code?: unknown }).code !== STALLED) throw error;
+        }
       }
     });
   }
@@ -134,7 +154,13 @@ export class SqliteWriter {
     };
   }
 
-  private call(request: { op: string; sql?: string; params?: readonly unknown[]; rows?: readonly (readonly unknown[])[] }): Promise<unknown> {
+  private call(request: {
+    op: string;
+    stallMs?: number;
+    sql?: string;
+    params?: readonly unknown[];
+    rows?: readonly (readonly unknown[])[];
+  }): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

@@ -30,10 +30,12 @@ export function sqliteWriterMain(): void {
     sql?: string;
     params?: unknown[];
     rows?: unknown[][];
+    /** begin: roll back when no message came for this long while holding the lock (0: never). */
+    stallMs?: number;
   };
   // The main thread sends a transaction's statements without waiting for each reply.
-  // After one fails, the rest are refused with that error and COMMIT rolls back, so a
-  // transaction is applied whole or not at all.
+  // After one fails, the transaction rolls back at once and the rest are refused with
+  // that error (COMMIT too), so a transaction is applied whole or not at all.
   let failed: unknown = null;
   /** Between 'begin' and 'commit'/'rollback' (even if SQLite itself already rolled back). */
   let inTransaction = false;
@@ -43,13 +45,38 @@ export function sqliteWriterMain(): void {
   const rollbackIfOpen = () => {
     if (db.inTransaction) rollback.run();
   };
+  // The main thread drives a transaction's statements and awaits replies between some of
+  // them. If it is blocked meanwhile in a synchronous busy wait for this very lock (an
+  // application's write on the DataSource's own handle), neither can go on until that
+  // wait's busy timeout fails the application's write. So a transaction that holds the
+  // lock with no message for stallMs gives it up: it rolls back, the rest of it is refused
+  // with a STALLED error, and SqliteWriter.transaction runs it again from the start.
+  // The wait allowed grows with the rows of the last answer: the main thread must take
+  // them in and build its next statements from them (10,000 rows: ~100-190 ms measured
+  // under load 8 between a lookup's answer and the writes; allowed 100 + 500 ms).
+  let stallMs = 0;
+  let answeredRows = 0;
+  const MS_PER_ANSWERED_ROW = 0.05;
+  let watchdog: NodeJS.Timeout | null = null;
+  const stalled = () => {
+    watchdog = null;
+    if (!inTransaction || failed !== null || !db.inTransaction) return;
+    rollbackIfOpen();
+    failed = Object.assign(new Error('SQLite writer: transaction rolled back, the main thread sent nothing for too long (lock given up)'), {
+      code: 'TASKFLOW_WRITER_STALLED',
+    });
+  };
   const statement = (request: Request): unknown => {
     const sql = request.sql ?? '';
     switch (request.op) {
       case 'run': {
         const compiled = prepared(sql);
         const params = bind(request.params ?? []);
-        if (compiled.reader) return { rows: compiled.all(...params), affected: 0 };
+        if (compiled.reader) {
+          const rows = compiled.all(...params);
+          answeredRows = rows.length;
+          return { rows, affected: 0 };
+        }
         return { rows: [], affected: compiled.run(...params).changes };
       }
       case 'runEach': {
@@ -60,6 +87,7 @@ export function sqliteWriterMain(): void {
       }
       case 'getEach': {
         const compiled = prepared(sql);
+        answeredRows = request.rows?.length ?? 0;
         return (request.rows ?? []).map((params) => compiled.get(...bind(params)) ?? null);
       }
       default:
@@ -71,6 +99,7 @@ export function sqliteWriterMain(): void {
       case 'begin':
         failed = null;
         inTransaction = true;
+        stallMs = Number(request.stallMs) || 0;
         try {
           return begin.run().changes;
         } catch (error) {
@@ -100,13 +129,20 @@ export function sqliteWriterMain(): void {
         try {
           return statement(request);
         } catch (error) {
-          if (inTransaction) failed = error;
+          if (inTransaction) {
+            failed = error;
+            // Doomed: it gives the lock up now, not when the main thread sends COMMIT or ROLLBACK (see stalled()).
+            rollbackIfOpen();
+          }
           throw error;
         }
     }
   };
 
   parentPort!.on('message', (request: Request) => {
+    if (watchdog !== null) clearTimeout(watchdog);
+    watchdog = null;
+    answeredRows = 0;
     try {
       parentPort!.postMessage({ id: request.id, ok: true, result: execute(request) });
     } catch (error) {
@@ -119,5 +155,7 @@ export function sqliteWriterMain(): void {
       });
     }
     if (request.op === 'close') parentPort!.close();
+    else if (stallMs > 0 && inTransaction && failed === null && db.inTransaction)
+      watchdog = setTimeout(stalled, stallMs + answeredRows * MS_PER_ANSWERED_ROW);
   });
 }

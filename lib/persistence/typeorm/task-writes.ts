@@ -71,6 +71,11 @@ async function writeBatch(
   const ids = [...latest.keys()].sort();
   const lookup = trustUnstored ? ids.filter((id) => latest.get(id)!.unstored !== true) : ids;
   const before = await changeSeqBefore(connection, t);
+  // Built before the transaction: inside it, between the lookup's answer and the writes,
+  // the SQLite writer thread holds the lock waiting for this thread (and gives it up,
+  // running the transaction again, if that wait is long: see SqliteWriter.transaction).
+  const rowParams = new Map<TaskData, unknown[]>();
+  for (const task of latest.values()) rowParams.set(task, toRowParams(task, connection.dialect));
   return connection.transaction(async (sql) => {
     const seq = before ?? (await takeChangeSeq(sql, t));
     const stored = lookup.length > 0 ? await lockStored(sql, t, lookup) : new Map<string, StoredState>();
@@ -91,10 +96,10 @@ async function writeBatch(
     }
     const written = [...inserts, ...updates].map((task) => task.id);
     if (sql.pipelined) {
-      await Promise.all([writeRows(sql, t, inserts, false, seq), writeRows(sql, t, updates, true, seq), delta.apply(sql, t)]);
+      await Promise.all([writeRows(sql, t, inserts, false, seq, rowParams), writeRows(sql, t, updates, true, seq, rowParams), delta.apply(sql, t)]);
     } else {
-      await writeRows(sql, t, inserts, false, seq);
-      await writeRows(sql, t, updates, true, seq);
+      await writeRows(sql, t, inserts, false, seq, rowParams);
+      await writeRows(sql, t, updates, true, seq, rowParams);
       await delta.apply(sql, t);
     }
     await notifyChanged(sql, t, origin, written);
@@ -165,12 +170,19 @@ function storedState(row: Record<string, unknown>): StoredState {
  * out (PostgreSQL, enqueue's insert). `replace`: an upsert that keeps a stored row of a
  * newer version (the version guard, in SQL on PostgreSQL and SQLite).
  */
-async function writeRows(sql: Sql, t: TableNames, tasks: TaskData[], replace: boolean, changeSeq: number | null = null): Promise<void> {
+async function writeRows(
+  sql: Sql,
+  t: TableNames,
+  tasks: TaskData[],
+  replace: boolean,
+  changeSeq: number | null = null,
+  built?: ReadonlyMap<TaskData, unknown[]>,
+): Promise<void> {
   if (!tasks.length) return;
   const columns: string[] = [...WRITE_COLUMNS];
   if (changeSeq !== null) columns.push('change_seq');
   const paramsOf = (task: TaskData): unknown[] => {
-    const params = toRowParams(task, sql.dialect);
+    const params = built?.get(task)?.slice() ?? toRowParams(task, sql.dialect);
     if (changeSeq !== null) params.push(changeSeq);
     return params;
   };
