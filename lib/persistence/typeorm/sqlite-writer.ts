@@ -21,11 +21,12 @@ interface Waiter {
  * synchronous busy wait for that same lock (the application's own write on the
  * DataSource's handle), which deadlocked both until the busy timeout (5 s) failed the
  * application's write with "database is locked". 100 ms covers an event-loop turn of a
- * loaded app; it grows slowly, so that a main thread merely busy for longer still gets
- * its write through, but stays well under the busy timeout: each run of an application
- * writing in a loop may meet a new write of it, and an unbounded last run deadlocked again.
+ * loaded app; it doubles every second run, so that a main thread merely busy for longer
+ * (a synchronous task of a second, say) still gets its writes through, up to half the
+ * busy timeout (`capMs`): each run of an application writing in a loop may meet a new
+ * write of it, and a wait as long as its busy timeout failed that write again.
  */
-const stallMs = (attempt: number): number => Math.min(1000, 100 * 2 ** Math.floor(attempt / 2));
+const stallMs = (attempt: number, capMs: number): number => Math.min(capMs, 100 * 2 ** Math.floor(attempt / 2));
 const STALLED = 'TASKFLOW_WRITER_STALLED';
 
 type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; message: string; code?: string };
@@ -59,7 +60,11 @@ export class SqliteWriter {
   /** Set once the thread answered; a thread that never started is reported by start(). */
   private started = false;
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(
+    private readonly worker: Worker,
+    /** Longest wait for the main thread while holding the lock: half the handles' busy timeout. */
+    private readonly stallCapMs: number,
+  ) {
     worker.unref();
     worker.on('message', (reply: Reply) => this.settle(reply));
     worker.on('error', (error) => this.fail(error, true));
@@ -83,13 +88,11 @@ export class SqliteWriter {
     } catch {
       return null;
     }
-    const timeout = Number(options.timeout ?? 5000);
-    const pragmas = [
-      `busy_timeout = ${Number.isFinite(timeout) && timeout > 0 ? Math.floor(timeout) : 5000}`,
-      ...COPIED_PRAGMAS.map((name) => `${name} = ${Number(handle.pragma(name, { simple: true }))}`),
-    ];
+    const given = Number(options.timeout ?? 5000);
+    const timeout = Number.isFinite(given) && given > 0 ? Math.floor(given) : 5000;
+    const pragmas = [`busy_timeout = ${timeout}`, ...COPIED_PRAGMAS.map((name) => `${name} = ${Number(handle.pragma(name, { simple: true }))}`)];
     const worker = new Worker(`(${sqliteWriterMain.toString()})()`, { eval: true, workerData: { driverPath, file, pragmas } });
-    const writer = new SqliteWriter(worker);
+    const writer = new SqliteWriter(worker, Math.max(100, Math.floor(timeout / 2)));
     try {
       await writer.call({ op: 'run', sql: 'SELECT 1' });
       writer.started = true;
@@ -118,7 +121,7 @@ export class SqliteWriter {
   transaction<T>(dialect: Dialect, fn: (sql: Sql) => Promise<T>): Promise<T> {
     return this.mutex.run(async () => {
       for (let attempt = 0; ; attempt++) {
-        const begun = this.call({ op: 'begin', stallMs: stallMs(attempt) });
+        const begun = this.call({ op: 'begin', stallMs: stallMs(attempt, this.stallCapMs) });
         begun.catch(() => undefined); // its error also rejects every statement after it
         try {
           const result = await fn(this.sql(dialect));
