@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { sqliteOptions, TypeOrmTaskBackend } from '../../lib/persistence/typeorm';
 import { Connection } from '../../lib/persistence/typeorm/connection';
 import { Dialect } from '../../lib/persistence/typeorm/dialect';
+import { writerCacheSize } from '../../lib/persistence/typeorm/sqlite-writer';
 import { blankTask } from '../support/task-data';
 
 /**
@@ -92,6 +93,21 @@ describe('SQLite writer thread', () => {
     await Connection.closeWriter(source);
     await connection.transaction((sql) => sql.run('INSERT INTO t (id, v) VALUES (?, ?)', [2, 'on the handle']));
     expect(await values(connection)).toEqual(['on the thread', 'on the handle']);
+  });
+
+  it("keeps the DataSource's page cache for reads and at most 8 MB on the writer's handle", async () => {
+    const { connection } = await open(path.join(dir, 'cache.db'));
+    const cacheSize = (result: { rows: Record<string, unknown>[] }) => Number(result.rows[0].cache_size);
+    // A transaction runs on the writer thread; a read on the DataSource's handle.
+    expect(cacheSize(await connection.transaction((sql) => sql.run('PRAGMA cache_size')))).toBe(-8000);
+    expect(cacheSize(await connection.read((sql) => sql.run('PRAGMA cache_size')))).toBe(-32000);
+  });
+
+  it('copies a smaller page cache as it is, in KiB', () => {
+    expect(writerCacheSize(-2000, 4096)).toBe(-2000);
+    expect(writerCacheSize(100, 4096)).toBe(-400);
+    expect(writerCacheSize(-64000, 4096)).toBe(-8000);
+    expect(writerCacheSize(100_000, 8192)).toBe(-8000);
   });
 
   it('writes an in-memory database on its own handle (a second handle would see another database)', async () => {

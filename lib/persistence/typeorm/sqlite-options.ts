@@ -7,10 +7,10 @@ export const SQLITE_BUSY_TIMEOUT_MS = 5000;
  * DataSource options for the `snapshotDb` shorthand: better-sqlite3 on `file`, in WAL
  * mode (readers never wait for the writer) with `synchronous=NORMAL` (durable across
  * process crashes; a power cut may lose the last transactions), a 5 s busy timeout,
- * a 32 MB page cache (large histories insert into big indexes) and a checkpoint every
- * 10,000 WAL pages (~40 MB) instead of 1,000: a 5,000-task group commit writes several
- * MB, so the default checkpointed after nearly every commit (COMMIT time 376 -> 225 ms
- * per 100,000 tasks).
+ * a 32 MB page cache for reads (large histories; the writer thread's handle keeps at
+ * most 8 MB, see SqliteWriter) and a checkpoint every 10,000 WAL pages (~40 MB) instead
+ * of 1,000: a 5,000-task group commit writes several MB, so the default checkpointed
+ * after nearly every commit (COMMIT time 376 -> 225 ms per 100,000 tasks).
  */
 export function sqliteOptions(file: string): DataSourceOptions {
   return {
