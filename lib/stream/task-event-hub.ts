@@ -5,8 +5,9 @@ import { TaskManager } from '../engine/task-manager.service';
 import { TaskScheduler } from '../schedule/task-scheduler.service';
 import { AdminTuning, TASKFLOW_ADMIN_TUNING } from '../options/admin-tuning';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
-import { TaskData, TaskRecord, snapshotTask } from '../task/task-record';
+import { TaskData, snapshotTask } from '../task/task-record';
 import { isTerminal } from '../task/task-status';
+import { FirstBatches } from './first-batches';
 import { MetricsEvents } from './metrics-events';
 import { NewestFrames } from './newest-frames';
 import { ReplayBuffer } from './replay-buffer';
@@ -55,8 +56,6 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
   private readonly events: ReplayBuffer;
   /** Tasks changed in this flush window; numbered once, at flush, in their latest state. */
   private readonly pending = new Map<string, TaskData>();
-  /** Id of the latest event of each pending or running task, for the ids of the first batch. */
-  private readonly liveIds = new Map<string, number>();
   private readonly clients = new Set<Subscriber<SseFrame>>();
   private readonly subscriptions: Subscription[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
@@ -64,14 +63,8 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
   private readonly metrics: MetricsEvents;
   private closed = false;
   private readonly counters = { changes: 0, events: 0, coalesced: 0 };
-  /** The first batch as of event `lastId`, while no event came after it. */
-  private firstBatchCache: { lastId: number; frames: SseFrame[] } | null = null;
-  /**
-   * The frame each live task had in a first batch, until its next event: batches
-   * built after a change share the frames of the tasks that did not change, so a
-   * client holding an old batch holds little of its own.
-   */
-  private readonly batchFrames = new Map<string, { id: number; frame: SseFrame }>();
+  /** Live tasks' latest event ids and the frames of first batches. */
+  private readonly batches: FirstBatches;
   private readonly views: ViewStreams;
   /** What the plain streams were last sent of each live task, so that a client behind skips older states. */
   private readonly newest = new NewestFrames();
@@ -82,6 +75,7 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
     private readonly scheduler: TaskScheduler,
     @Inject(TASKFLOW_OPTIONS) private readonly options: Pick<ResolvedTaskOptions, 'streamFirstBatchSize'>,
   ) {
+    this.batches = new FirstBatches(manager, options);
     this.events = new ReplayBuffer(Math.max(1, tuning.replayBufferSize), Date.now() * 1000, (id, state) => this.render(id, state));
     this.metrics = new MetricsEvents(
       () => this.manager.metrics(),
@@ -146,7 +140,7 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
         const client = this.views.open(subscriber, view, (frame) => subscriber.next(frame));
         first = this.viewFirstBatch(client, lastEventId);
       } else {
-        first = this.eventsAfter(lastEventId) ?? this.firstBatch();
+        first = this.eventsAfter(lastEventId) ?? this.batches.plain(this.events.lastId);
       }
       if (first.length > 0) subscriber.next(batchFrame(first));
       this.clients.add(subscriber);
@@ -172,8 +166,7 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
     this.pending.clear();
-    this.firstBatchCache = null;
-    this.batchFrames.clear();
+    this.batches.clear();
     this.newest.clear();
     this.views.closeAll();
     this.stopTimers();
@@ -202,10 +195,8 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
     for (const task of this.pending.values()) {
       const state = snapshotTask(task);
       const id = this.events.push(state);
-      if (this.views.size > 0) this.views.numbered(id, state, this.liveIds.has(task.id));
-      if (isTerminal(task.status)) this.liveIds.delete(task.id);
-      else this.liveIds.set(task.id, id);
-      this.batchFrames.delete(task.id);
+      if (this.views.size > 0) this.views.numbered(id, state, this.batches.isLive(task.id));
+      this.batches.numbered(task.id, id, isTerminal(task.status));
       this.counters.events++;
       const frame = plain ? this.events.frame(id) : null;
       if (frame) {
@@ -214,7 +205,7 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
       } else this.newest.forget(task.id);
     }
     this.pending.clear();
-    this.firstBatchCache = null;
+    this.batches.changed();
     // View streams first: their few frames (or one resync) then leave ahead of the plain streams' bulk at the turn's end.
     this.views.dispatch();
     // One buffer per flush, shared by every client: one write per client however large the burst.
@@ -241,58 +232,14 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
     return this.events.after(Number(raw.trim()));
   }
 
-  /**
-   * The pending and running tasks (this instance's and those other instances were
-   * last seen holding), in the order of the events that produced their
-   * state, each carrying that event's id: the batch is a replay of the latest event
-   * of each live task. A task the hub never saw carries the id current when it
-   * is first listed, and keeps it until it changes. Past `streamFirstBatchSize`
-   * tasks, the oldest are sent and a `resync` event follows.
-   */
-  private firstBatch(): SseFrame[] {
-    const lastId = this.events.lastId;
-    if (this.firstBatchCache?.lastId === lastId) return this.firstBatchCache.frames;
-    const records = [...this.manager.liveTasks(), ...this.manager.remoteLiveTasks()];
-    const live = records.map((record) => ({ record, id: this.liveIds.get(record.task_id) ?? lastId }));
-    live.sort((a, b) => a.id - b.id);
-    const limit = this.options.streamFirstBatchSize;
-    const frames: SseFrame[] = [];
-    for (const { record, id } of live.slice(0, limit)) {
-      const frame = this.liveFrame(record, id);
-      if (frame) frames.push(frame);
-    }
-    if (live.length > limit) {
-      const hint = { latest_id: lastId, sent: frames.length, omitted: live.length - limit };
-      frames.push(namedFrame('resync', JSON.stringify(hint), lastId));
-    }
-    this.firstBatchCache = { lastId, frames };
-    return frames;
-  }
-
   /** The first batch of a view stream (see ViewStreams.firstBatch). */
   private viewFirstBatch(client: ViewClient, lastEventId: string | undefined): SseFrame[] {
     const lastId = this.events.lastId;
-    const records = [...this.manager.liveTasks(), ...this.manager.remoteLiveTasks()];
-    const live = records.map((record) => ({ record, id: this.liveIds.get(record.task_id) ?? lastId }));
+    const live = this.batches.live(lastId);
     const resumed = lastEventId !== undefined && lastEventId.trim() !== String(lastId);
     return this.views.firstBatch(client, live, { limit: this.options.streamFirstBatchSize, lastId, resumed }, (task) =>
-      this.liveFrame(task.record, task.id),
+      this.batches.liveFrame(task.record, task.id),
     );
-  }
-
-  /** The frame of a live task as of event `id`, shared by the batches built until its next event; null when unserialisable. */
-  private liveFrame(record: TaskRecord, id: number): SseFrame | null {
-    const built = this.batchFrames.get(record.task_id);
-    if (built?.id === id) return built.frame;
-    try {
-      const frame = taskFrame(id, record.task_id, JSON.stringify(record));
-      this.liveIds.set(record.task_id, id);
-      this.batchFrames.set(record.task_id, { id, frame });
-      return frame;
-    } catch {
-      // Unserialisable arguments: the task shows up with its next change.
-      return null;
-    }
   }
 
   private broadcast(frame: SseFrame): void {
