@@ -1,6 +1,7 @@
 import { SqlFamily } from './dialect';
 
-/** Column types per database and the CREATE TABLE / CREATE INDEX statements the migration steps are written in. */
+// Column types per database and the CREATE TABLE / CREATE INDEX statements the migration steps are written in.
+
 export interface Types {
   /** Short identifiers (ids, names, statuses): sortable, indexable, byte-wise compared. */
   key: (length: number) => string;
