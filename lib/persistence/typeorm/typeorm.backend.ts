@@ -14,7 +14,9 @@ import * as audit from './audit';
 import * as feed from './change-feed';
 import * as claims from './claims';
 import { Connection } from './connection';
-import { BackendKind, Dialect, SqlFamily } from './dialect';
+import { BackendKind, SqlFamily } from './dialect';
+import { detectDialect } from './server-dialect';
+import { DEFAULT_QUERY_TIMEOUT_SECONDS, DEFAULT_TABLE_PREFIX, TypeOrmTaskBackendOptions } from './typeorm-backend-options';
 import * as gates from './gates';
 import * as idempotency from './idempotency';
 import { TypeOrmInsights } from './insights';
@@ -32,20 +34,7 @@ import * as writes from './task-writes';
 import { familyOf, isDataSource, loadTypeorm } from './data-source-kind';
 import { typeormMessages } from './typeorm.messages';
 
-export interface TypeOrmTaskBackendOptions {
-  /** Prefix of every table (and index) name; letters, digits, `_`. Default `'taskflow_'`. */
-  tablePrefix?: string;
-  /**
-   * Seconds taking a pooled connection, and each statement, may wait for the server
-   * (PostgreSQL, MySQL) before the call fails and the connection is destroyed. Default
-   * 5; `null` waits as long as the driver does. Schema migrations are exempt.
-   */
-  queryTimeout?: number | null;
-}
-
-export const DEFAULT_QUERY_TIMEOUT_SECONDS = 5;
-
-export const DEFAULT_TABLE_PREFIX = 'taskflow_';
+export { DEFAULT_QUERY_TIMEOUT_SECONDS, DEFAULT_TABLE_PREFIX, TypeOrmTaskBackendOptions } from './typeorm-backend-options';
 
 /**
  * Task history, requeue claims, idempotency keys, leases and audit in a SQL database
@@ -137,7 +126,8 @@ export class TypeOrmTaskBackend extends TaskBackend {
 
   private async doOpen(): Promise<void> {
     if (!this.dataSource.isInitialized) await this.dataSource.initialize();
-    const dialect = await this.detectDialect();
+    const { dialect, kind } = await detectDialect(this.dataSource, this.family, this.logger);
+    if (kind) this.detectedKind = kind;
     const connection = new Connection(this.dataSource, dialect, this.queryTimeoutMs);
     await migrate(connection, this.tables);
     this.connection = connection;
@@ -155,22 +145,6 @@ export class TypeOrmTaskBackend extends TaskBackend {
   /** SQLite: indexes every row again, from scratch (after a VACUUM, which may renumber rowids); a no-op elsewhere. */
   async rebuildSearchIndex(): Promise<void> {
     if (this.family === 'sqlite') await requeueEverything(this.conn(), this.tables);
-  }
-
-  private async detectDialect(): Promise<Dialect> {
-    if (this.family !== 'mysql') return new Dialect(this.family);
-    const rows = (await this.dataSource.query('SELECT VERSION() AS v')) as { v?: unknown }[];
-    const version = String(rows?.[0]?.v ?? '');
-    const [major, minor] = version.split(/[.-]/).map((p) => Number(p) || 0);
-    const mariadb = /mariadb/i.test(version);
-    this.detectedKind = mariadb ? 'mariadb' : 'mysql';
-    const atLeast = (M: number, m: number) => major > M || (major === M && minor >= m);
-    const skipLocked = mariadb ? atLeast(10, 6) : atLeast(8, 0);
-    const windowFunctions = mariadb ? atLeast(10, 2) : atLeast(8, 0);
-    if (!skipLocked) {
-      this.logger.warn(typeormMessages.noSkipLocked(version));
-    }
-    return new Dialect('mysql', { skipLocked, windowFunctions });
   }
 
   async close(): Promise<void> {
