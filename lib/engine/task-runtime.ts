@@ -3,7 +3,7 @@ import { LOGGER_CONTEXT, TASKFLOW_OPTIONS } from '../constants';
 import { RegisteredTask } from '../discovery/registered-task';
 import { messages } from '../errors/messages';
 import { ObserverHub } from '../observers/observer-hub';
-import { TaskLogLevel, toLifecycleEvent } from '../observers/task-observer';
+import { toLifecycleEvent } from '../observers/task-observer';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { MemoryTaskStore } from '../storage/memory-task.store';
 import { TaskData, TaskRecord, toTaskRecord } from '../task/task-record';
@@ -17,10 +17,9 @@ import { FunctionGates } from './function-gates';
 import { IdempotencyKeys } from './idempotency-keys';
 import { TaskArguments } from './task-arguments';
 import { TaskChanges } from './task-changes';
-import { logTimestamp } from './task-context';
 import { ExecutionHooks, TaskExecution } from './task-execution';
+import { runtimeExecutionHooks } from './execution-hooks';
 import { TaskExecutor, WORKER_EXECUTOR, asyncExecutor } from './task-executor';
-import { appendLogLine, ownLogs } from './task-log-buffer';
 import type { DelayedTasks } from './delayed-tasks';
 import type { QueuedTask, TaskQueue } from './task-queue';
 import { RemoteTasks } from './remote-tasks';
@@ -85,15 +84,7 @@ export class TaskRuntime {
     this.observers = new ObserverHub(options.loggers);
     this.remote = new RemoteTasks(options.maxInMemory);
     this.started = new Promise((resolve) => (this.markStarted = resolve));
-    this.hooks = {
-      changed: (task) => this.changed(task),
-      settled: (task, attempt) => this.settled(task, attempt),
-      log: (task, level, message, extra, attempt) => this.appendLog(task, level, message, extra, attempt),
-      retryLine: (task, n) => {
-        appendLogLine(ownLogs(task), `--- Retry ${n} ---`, this.options.maxLogLines);
-        this.changed(task);
-      },
-    };
+    this.hooks = runtimeExecutionHooks(this, (task, attempt) => this.settled(task, attempt), this.observers, options);
   }
 
   /**
@@ -379,15 +370,6 @@ export class TaskRuntime {
     task.error = text;
     task.stacktrace = stack;
     this.settled(task, 0);
-  }
-
-  private appendLog(task: TaskData, level: TaskLogLevel, message: string, extra: Record<string, unknown>, attempt: number): void {
-    const now = Date.now();
-    appendLogLine(ownLogs(task), `${logTimestamp(now)} ${message}`, this.options.maxLogLines);
-    this.changed(task);
-    if (this.observers.size > 0) {
-      this.observers.log({ taskId: task.id, funcName: task.funcName, level, message, attempt, tags: task.tags, extra, timestamp: new Date(now) });
-    }
   }
 
   /** A task reached a terminal status: notify, wake waiters, and keep memory bounded. */
