@@ -14,38 +14,19 @@ import { ScheduleInfo } from '../task/schedule-info';
 import { TaskData, TaskRecord, TaskSource } from '../task/task-record';
 import { TaskMetrics } from '../task/task-metrics';
 import { TaskPage, TaskQuery } from '../task/task-query';
-import { RETRYABLE_STATUSES, isTerminal } from '../task/task-status';
+import { isTerminal } from '../task/task-status';
 import { ActorOptions, AddTaskOptions, EnqueueOptions, NO_ADD_TASK_OPTIONS } from './add-task-options';
 import { auditEntry } from '../storage/audit-log';
 import { AnyMethod, TaskIntake } from './task-intake';
 import { TaskReplays } from './task-replays';
+import { retryCandidates } from './retry-candidates';
+import type { PauseState, RegisteredTaskInfo, TaskCallArguments } from './task-manager.types';
 import { TaskRuntime } from './task-runtime';
 import { TaskStorage } from './task-storage';
 import { waitElsewhere } from './wait-elsewhere';
 
-/** The rest of addTask's arguments: the method's own parameters, or any arguments after a registered name
- * (`[F]`, so neither `never` nor a union is split into cases). */
-type TaskCallArguments<F, O> = [F] extends [AnyMethod]
-  ? Parameters<F> extends []
-    ? [args?: [], options?: O]
-    : [args: Parameters<F>, options?: O]
-  : [args?: unknown[], options?: O];
-
-/** What registeredTasks() shows of each @BackgroundTask. */
-export interface RegisteredTaskInfo {
-  name: string;
-  /** Its tasks stay pending until resume() (see TaskManager.pause). */
-  paused: boolean;
-  options: Record<string, unknown>;
-}
-
-/** What pause() and resume() answer (and `POST {path}/functions/:func_name/pause|resume`). */
-export interface PauseState {
-  func_name: string;
-  paused: boolean;
-}
-
-const PAGE = 5000;
+// The answer shapes are exported here too: lib/index.ts and the controllers take them from this file.
+export type { PauseState, RegisteredTaskInfo } from './task-manager.types';
 
 /**
  * The public runtime API: enqueue, inspect, cancel and retry tasks. Injectable
@@ -199,17 +180,7 @@ export class TaskManager {
    * replaying (TaskReplays.failed), so a large backlog does not hold it.
    */
   async retryFailed(filter: { since: number | null; funcName?: string }, opts: ActorOptions = {}): Promise<RetryFailedResult> {
-    const candidates: TaskData[] = [];
-    for (const status of RETRYABLE_STATUSES) {
-      const query: TaskQuery = { status, funcName: filter.funcName, since: filter.since ?? undefined, limit: PAGE };
-      for (let offset = 0; ; offset += PAGE) {
-        const page = await this.page({ ...query, offset });
-        candidates.push(...page.items);
-        // An in-memory page is a synchronous scan of every record: one per turn of the event loop.
-        await new Promise(setImmediate);
-        if (page.items.length < PAGE) break;
-      }
-    }
+    const candidates = await retryCandidates(this.storage, filter);
     const { result, remaining } = await this.replays.failed(candidates);
     this.recordAudit('bulk_retry', 'bulk', opts, {
       since: filter.since === null ? 'all' : new Date(filter.since).toISOString(),

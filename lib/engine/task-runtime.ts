@@ -3,7 +3,7 @@ import { LOGGER_CONTEXT, TASKFLOW_OPTIONS } from '../constants';
 import { RegisteredTask } from '../discovery/registered-task';
 import { messages } from '../errors/messages';
 import { ObserverHub } from '../observers/observer-hub';
-import { TaskLogLevel, toLifecycleEvent } from '../observers/task-observer';
+import { toLifecycleEvent } from '../observers/task-observer';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { MemoryTaskStore } from '../storage/memory-task.store';
 import { TaskData, TaskRecord, toTaskRecord } from '../task/task-record';
@@ -12,20 +12,20 @@ import { ATTEMPT_TRACER, AttemptTracer } from './attempt-tracer';
 import { TaskOrigin, captureOrigin } from './caller-context';
 import { DispatchScope } from './dispatch-scope';
 import { formatError } from './format-error';
-import { FlowControl } from './flow-control';
+import type { FlowControl } from './flow-control';
 import { FunctionGates } from './function-gates';
 import { IdempotencyKeys } from './idempotency-keys';
 import { TaskArguments } from './task-arguments';
 import { TaskChanges } from './task-changes';
-import { logTimestamp } from './task-context';
 import { ExecutionHooks, TaskExecution } from './task-execution';
+import { runtimeExecutionHooks } from './execution-hooks';
 import { TaskExecutor, WORKER_EXECUTOR, asyncExecutor } from './task-executor';
-import { appendLogLine, ownLogs } from './task-log-buffer';
-import { DelayedTasks } from './delayed-tasks';
-import { QueuedTask, TaskQueue } from './task-queue';
+import type { DelayedTasks } from './delayed-tasks';
+import type { QueuedTask, TaskQueue } from './task-queue';
 import { RemoteTasks } from './remote-tasks';
 import { TaskStorage } from './task-storage';
-import { WorkHandoff } from './work-handoff';
+import type { WorkHandoff } from './work-handoff';
+import { wireStartPath } from './start-path';
 import { TaskWaiters } from './task-waiters';
 
 /**
@@ -39,9 +39,14 @@ import { TaskWaiters } from './task-waiters';
 export class TaskRuntime {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly executions = new Map<string, TaskExecution>();
+  // The start path (start-path.ts): queue, delays, handoff and flow control.
   private readonly queue: TaskQueue;
   /** Tasks whose run_at is still ahead: they reach the queue when due. */
   private readonly delays: DelayedTasks;
+  /** Work given to and taken from other instances on a shared database, and the lease fence. */
+  readonly handoff: WorkHandoff;
+  /** Each function's admission check before its task starts (paused, concurrency, rate limit), across instances too. */
+  private readonly flow: FlowControl;
   private readonly keys: IdempotencyKeys;
   private readonly waiters = new TaskWaiters((task) => this.present(task));
   readonly streams = new TaskChanges((task) => this.present(task));
@@ -50,10 +55,6 @@ export class TaskRuntime {
   readonly observers: ObserverHub;
   readonly args: TaskArguments;
   private readonly hooks: ExecutionHooks;
-  /** Work given to and taken from other instances on a shared database, and the lease fence. */
-  readonly handoff: WorkHandoff;
-  /** Each function's admission check before its task starts (paused, concurrency, rate limit), across instances too. */
-  private readonly flow: FlowControl;
   /** Called when a running task gave its slot back (work sharing then looks for pooled work). */
   slotFreed: (() => void) | null = null;
   accepting = true;
@@ -71,36 +72,19 @@ export class TaskRuntime {
     this.keys = new IdempotencyKeys(storage, (id) => this.store.get(id));
     store.onEvicted((task) => this.keys.forget(task));
     this.args = new TaskArguments(options.encryptArgsKey);
-    this.flow = new FlowControl(storage, this.args, () => this.handoff.fence.open, {
-      requeue: (next) => this.queue.requeue(next),
+    ({
+      queue: this.queue,
+      delays: this.delays,
+      handoff: this.handoff,
+      flow: this.flow,
+    } = wireStartPath(options.maxConcurrentTasks ?? Infinity, store, storage, this.keys, this.args, {
+      start: (next) => this.start(next),
       fail: (next, error) => this.failBeforeStart(next.task, error),
-    });
-    this.queue = new TaskQueue(
-      options.maxConcurrentTasks ?? Infinity,
-      (next) => this.start(next),
-      (next) => {
-        const admission = this.handoff.admission(next.task);
-        return admission === 'start' ? this.flow.admit(next) : admission;
-      },
-      (wake) => this.storage.hasWriteRoom(wake),
-    );
-    this.delays = new DelayedTasks(({ task, registered, origin }) => {
-      // Settled or forgotten while it waited (cancelled, handed over): nothing to start.
-      if (task.status === 'pending' && this.store.get(task.id) === task) this.queue.push(task, registered, origin);
-    });
-    this.handoff = new WorkHandoff(this.queue, store, this.keys, (id) => this.delays.remove(id));
+    }));
     this.observers = new ObserverHub(options.loggers);
     this.remote = new RemoteTasks(options.maxInMemory);
     this.started = new Promise((resolve) => (this.markStarted = resolve));
-    this.hooks = {
-      changed: (task) => this.changed(task),
-      settled: (task, attempt) => this.settled(task, attempt),
-      log: (task, level, message, extra, attempt) => this.appendLog(task, level, message, extra, attempt),
-      retryLine: (task, n) => {
-        appendLogLine(ownLogs(task), `--- Retry ${n} ---`, this.options.maxLogLines);
-        this.changed(task);
-      },
-    };
+    this.hooks = runtimeExecutionHooks(this, (task, attempt) => this.settled(task, attempt), this.observers, options);
   }
 
   /**
@@ -386,15 +370,6 @@ export class TaskRuntime {
     task.error = text;
     task.stacktrace = stack;
     this.settled(task, 0);
-  }
-
-  private appendLog(task: TaskData, level: TaskLogLevel, message: string, extra: Record<string, unknown>, attempt: number): void {
-    const now = Date.now();
-    appendLogLine(ownLogs(task), `${logTimestamp(now)} ${message}`, this.options.maxLogLines);
-    this.changed(task);
-    if (this.observers.size > 0) {
-      this.observers.log({ taskId: task.id, funcName: task.funcName, level, message, attempt, tags: task.tags, extra, timestamp: new Date(now) });
-    }
   }
 
   /** A task reached a terminal status: notify, wake waiters, and keep memory bounded. */
