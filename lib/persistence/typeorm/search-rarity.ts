@@ -58,6 +58,8 @@ const NONE: readonly number[] = [];
 export interface WordChoice {
   words: string[];
   estimate: number;
+  /** How many of the sampled rows hold them all: rows the index must name too (unless deleted since). */
+  sampled: number;
 }
 
 /**
@@ -86,7 +88,7 @@ export function chooseWords(words: readonly string[], sample: WordSample | null)
     held = both;
     estimate = after;
   }
-  return { words: chosen, estimate };
+  return { words: chosen, estimate, sampled: held.length };
 }
 
 function intersect(a: readonly number[], b: readonly number[]): number[] {
