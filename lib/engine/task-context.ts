@@ -70,14 +70,10 @@ interface AttemptScope {
 const storage = new AsyncLocalStorage<AttemptScope>();
 const fallbackLogger = new Logger(LOGGER_CONTEXT);
 
-/** Runs `fn` with the task context available to everything it calls and awaits. */
-export function runInTaskContext<T>(context: TaskContext, sink: AttemptSink, fn: () => T): T {
-  return storage.run({ context, sink }, fn);
-}
-
 /**
- * Calls the task's method with `args` in the task context (runInTaskContext without a
- * closure per attempt: the method and its arguments go through the store's call).
+ * Calls the task's method with `args` in the task context, available to everything it
+ * calls and awaits (the method and its arguments go through the store's call: no closure
+ * per attempt).
  */
 export function callInTaskContext(
   context: TaskContext,

@@ -1,7 +1,7 @@
 import type { INestApplicationContext, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TaskRegistry } from '../discovery/task.registry';
-import { AttemptContext, AttemptSink, runInTaskContext } from '../engine/task-context';
+import { AttemptContext, AttemptSink, callInTaskContext } from '../engine/task-context';
 import { messages } from '../errors/messages';
 import { cloneProblem } from './structured-clone-check';
 import { AbortMessage, AttemptOutcome, AttemptRequest, WorkerMessage, fromCrossingError, toCrossingError } from './worker-protocol';
@@ -44,7 +44,7 @@ export async function runAttempt(request: AttemptRequest): Promise<AttemptOutcom
     const registered = app.get(TaskRegistry, { strict: false }).find(request.funcName);
     if (!registered)
       throw new Error(`${request.funcName} is not a @BackgroundTask of ${target.exportName} (${target.file}), the module of the worker threads`);
-    const value = await runInTaskContext(context, sinkOn(port), () => registered.method.apply(registered.instance, request.args));
+    const value = await callInTaskContext(context, sinkOn(port), registered.method, registered.instance, request.args);
     const problem = cloneProblem(value, 'result');
     if (problem) throw new TypeError(messages.resultCannotCross(request.funcName, problem));
     return { ok: true, value };
