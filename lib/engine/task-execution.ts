@@ -44,8 +44,10 @@ export class TaskExecution implements AttemptOwner {
   private runningContext: AttemptContext | null = null;
   private wakeUp: (() => void) | null = null;
   private stopped = false;
-  /** Progress throttle: when the last change was announced, and the timer of a held-back one. */
-  /** 0: never (a number that fits a small integer: no boxed -Infinity per execution). */
+  /**
+   * Progress throttle: when the last change was announced (0: never, a small integer
+   * rather than a boxed -Infinity per execution), and the timer of a held-back one.
+   */
   private progressShownAt = 0;
   private progressTimer: NodeJS.Timeout | null = null;
   /** The history entry of the attempt running now. */
