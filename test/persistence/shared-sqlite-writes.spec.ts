@@ -1,11 +1,11 @@
 import { INestApplication, Injectable } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataSource } from 'typeorm';
-import { BackgroundTask, TaskManager, TaskManagerModule } from '../../lib';
+import { BackgroundTask, TaskManager } from '../../lib';
 import { sqliteOptions } from '../../lib/persistence/typeorm';
+import { createManagerApp } from '../support/app';
 
 @Injectable()
 class Jobs {
@@ -33,13 +33,7 @@ describe('SQLite DataSource shared with the application', () => {
     dataSource = new DataSource(sqliteOptions(path.join(dir, 'app.db')));
     await dataSource.initialize();
     await dataSource.query('CREATE TABLE app_orders (id INTEGER PRIMARY KEY, note TEXT NOT NULL)');
-    const moduleRef = await Test.createTestingModule({
-      imports: [TaskManagerModule.forRoot({ shutdownGracePeriod: 0, database: dataSource, tablePrefix: 'shared_' })],
-      providers: [Jobs],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
-    manager = app.get(TaskManager);
+    ({ app, manager } = await createManagerApp({ database: dataSource, tablePrefix: 'shared_' }, { providers: [Jobs] }));
   });
   afterEach(async () => {
     await app.close();
