@@ -1,7 +1,7 @@
 import { Sql } from './connection';
 import { inList, valuesList } from './dialect';
 import { chooseWords, WordRarity } from './search-rarity';
-import { ftsMatch, lookupTrigrams, termOf, termsAgainst, termsOf, trigrams } from './search-terms';
+import { ftsMatch, lookupTerms, lookupTrigrams, termOf, termsOf, trigrams } from './search-terms';
 
 /** The tables of the search index (a subset of TableNames: schema.ts imports this file's users). */
 export interface SearchTables {
@@ -30,11 +30,20 @@ export interface Candidates {
 const MAX_LISTED_CANDIDATES = 10_000;
 
 /**
+ * MySQL/MariaDB: rows whose words changed this recently are matched on their `terms` text
+ * too, not only through the full-text index, which can leave a just-committed row out for
+ * tens of ms (see version9). The window is counted from the write's statement, so it also
+ * covers the transaction's time to commit.
+ */
+export const RECENT_WRITE_SECONDS = 5;
+
+/**
  * The rows that may contain each needle (lowercased, as LIKE searches it), by the index:
  * SQLite: the FTS5 rows holding its trigrams, plus the rows still queued for the indexer
  * (a subquery); MySQL/MariaDB: the ids of the rows whose words include its rarest trigrams'
  * words (chosen on `rarity`'s sample; without one, a trigram every 3 characters), plus
- * those too long to tokenise, looked up first and listed (as a subquery, MariaDB ran it
+ * those too long to tokenise and those whose words changed in the last RECENT_WRITE_SECONDS
+ * and hold the same words in `terms`, looked up first and listed (as a subquery, MariaDB ran it
  * once per row of the created_at index); none when the sample says more rows than the list
  * takes hold them all (the scan then costs less than the lookup would). PostgreSQL needs
  * none: its trigram indexes serve the LIKE itself.
@@ -67,17 +76,21 @@ export async function candidateLookup(
         listed.set(needle, null);
         continue;
       }
-      const against = choice ? choice.words.map((w) => `+${w}`).join(' ') : termsAgainst(needle);
+      const words = choice ? choice.words : lookupTerms(needle);
       const table = `\`${t.search}\``;
       const found = await sql.run(
         `SELECT task_id FROM ((SELECT task_id FROM ${table} WHERE MATCH(terms) AGAINST (? IN BOOLEAN MODE)) ` +
-          `UNION ALL (SELECT task_id FROM ${table} WHERE \`partial\` = 1)) AS c LIMIT ${MAX_LISTED_CANDIDATES + 1}`,
-        [against],
+          `UNION ALL (SELECT task_id FROM ${table} WHERE \`partial\` = 1) ` +
+          // Words are 8 letters and digits between spaces: INSTR finds only whole ones.
+          `UNION ALL (SELECT task_id FROM ${table} WHERE written_at >= NOW(3) - INTERVAL ${RECENT_WRITE_SECONDS} SECOND` +
+          `${words.map(() => ' AND INSTR(terms, ?) > 0').join('')})) AS c LIMIT ${MAX_LISTED_CANDIDATES + 1}`,
+        [words.map((w) => `+${w}`).join(' '), ...words],
       );
-      const ids = found.rows.map((r) => String(r.task_id));
+      // A recent row the index already names comes twice.
+      const ids = [...new Set(found.rows.map((r) => String(r.task_id)))];
       // Fewer rows than the sample itself holds with these words: the index is not to be
       // trusted for this needle (once seen in CI: none of 113 rows named), so it scans.
-      if (ids.length > MAX_LISTED_CANDIDATES || (choice !== null && ids.length < choice.sampled)) listed.set(needle, null);
+      if (found.rows.length > MAX_LISTED_CANDIDATES || (choice !== null && ids.length < choice.sampled)) listed.set(needle, null);
       else listed.set(needle, ids.length ? { sql: `id IN (${inList(ids.length)})`, params: ids } : { sql: '1 = 0', params: [] });
     }
   }

@@ -61,9 +61,7 @@ export function termsOf(doc: string): string | null {
   return [...new Set(grams.map(termOf))].join(' ');
 }
 
-/** Boolean-mode AGAINST text: every word required. */
-export function termsAgainst(needle: string): string | null {
-  const picked = lookupTrigrams(needle.toLowerCase());
-  if (!picked.length) return null;
-  return [...new Set(picked.map(termOf))].map((w) => `+${w}`).join(' ');
+/** The words a lookup asks for without a sample to choose by (all required): those of lookupTrigrams. */
+export function lookupTerms(needle: string): string[] {
+  return [...new Set(lookupTrigrams(needle.toLowerCase()).map(termOf))];
 }
