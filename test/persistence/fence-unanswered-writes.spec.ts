@@ -162,14 +162,22 @@ describeEachDatabase('the lease fence and first writes not yet answered', (targe
     return h;
   }
 
-  it('holds a task whose first write committed unanswered while the lease lapsed, and leaves it to the peer that claimed it', async () => {
+  /**
+   * The slot taken, `work` waiting behind it, its first write committed and the answer held;
+   * then the lease lapses and the peer claims the row.
+   */
+  async function claimedUnanswered(): Promise<{ blocker: string; id: string; write: WriteHold }> {
     const blocker = await slotTaken();
     const id = manager.addTask(FenceJobs.prototype.work, ['T']);
     const write = hold(holdWrite(backend, id, 'after'));
     await write.reached.promise;
     await leaseLapses();
-    const claimed = await peer.claimOrphans('peer', 10);
-    expect(claimed.map((t) => t.id)).toContain(id);
+    expect((await peer.claimOrphans('peer', 10)).map((t) => t.id)).toContain(id);
+    return { blocker, id, write };
+  }
+
+  it('holds a task whose first write committed unanswered while the lease lapsed, and leaves it to the peer that claimed it', async () => {
+    const { blocker, id, write } = await claimedUnanswered();
 
     await slotFrees(blocker);
     // Before the fix it started here, unanswered counting as never written: run by both.
@@ -185,12 +193,7 @@ describeEachDatabase('the lease fence and first writes not yet answered', (targe
   });
 
   it('checks, when the fence reopens, a task whose first write is still unanswered', async () => {
-    const blocker = await slotTaken();
-    const id = manager.addTask(FenceJobs.prototype.work, ['T']);
-    const write = hold(holdWrite(backend, id, 'after'));
-    await write.reached.promise;
-    await leaseLapses();
-    expect((await peer.claimOrphans('peer', 10)).map((t) => t.id)).toContain(id);
+    const { blocker, id, write } = await claimedUnanswered();
 
     // The heartbeat gets through while the batch's answer is still on its way.
     await persistence.beat();
@@ -198,6 +201,30 @@ describeEachDatabase('the lease fence and first writes not yet answered', (targe
     await storage.flush();
     await slotFrees(blocker);
     // Before the fix it was left out of the check as never written, then started here.
+    expect(FenceJobs.started).toEqual([]);
+    expect(runtime.live(id)).toBeUndefined();
+  });
+
+  it('starts no held task between the heartbeat that gets through and the end of the ownership check', async () => {
+    const blocker = await slotTaken();
+    const id = manager.addTask(FenceJobs.prototype.work, ['T']);
+    await storage.flush();
+    await leaseLapses();
+    expect((await peer.claimOrphans('peer', 10)).map((t) => t.id)).toContain(id);
+
+    const check = hold({ reached: new Gate(), release: new Gate() });
+    backend.check = check;
+    const beat = persistence.beat();
+    await check.reached.promise;
+    // The lease is renewed, but whether the task is still this instance's is not known yet.
+    expect(runtime.handoff.fence.open).toBe(true);
+    await slotFrees(blocker);
+    // Before the fix the fence let it start as soon as the heartbeat had been answered.
+    expect(FenceJobs.started).toEqual([]);
+
+    check.release.open();
+    await beat;
+    await turn();
     expect(FenceJobs.started).toEqual([]);
     expect(runtime.live(id)).toBeUndefined();
   });
