@@ -23,10 +23,15 @@ export class WorkHandoff {
     private readonly undelay: (id: string) => boolean,
   ) {}
 
-  /** What the queue does with a task whose turn came. A task never written is known to no other instance, so the fence need not hold it. */
+  /**
+   * What the queue does with a task whose turn came. A durable task waits from when the
+   * fence closes until its ownership has been checked (reopenFenced), not only until a
+   * heartbeat gets through: in between, another instance may have claimed it. One never
+   * sent to the database is known to no other instance, so the fence need not hold it.
+   */
   admission(task: TaskData): 'drop' | 'hold' | 'start' {
     if (this.disowned.size > 0 && this.disowned.delete(task.id)) return 'drop';
-    return task.durable && task.unstored !== true && !this.fence.open ? 'hold' : 'start';
+    return task.durable && task.unstored !== true && this.fence.lapsed ? 'hold' : 'start';
   }
 
   /**
@@ -52,7 +57,8 @@ export class WorkHandoff {
 
   /**
    * Takes waiting durable tasks beyond `keep` out of the queue so other instances can run
-   * them: they are no longer started here. Give back with `keepShared` what could not be offered.
+   * them: they are no longer started here. Give back with `keepShared` what could not be
+   * offered (a row not committed yet, say).
    */
   takeShareable(keep: number, max: number): QueuedTask[] {
     return this.queue.takeExcess(keep, (task) => task.durable && task.unstored !== true, max);

@@ -135,6 +135,9 @@ export class TaskPersistence {
    * When the fence had closed meanwhile (the lease may have ended during a stall), the
    * pending durable tasks held here are checked first: those another instance claimed
    * are left to it, the rest may start again (the lease just renewed keeps them ours).
+   * One whose first write was sent counts, answered or not (its row may be committed);
+   * one whose row is not there yet stays ours: a row committed from now on is under the
+   * renewed lease, and one whose write failed is written again.
    */
   private async beat(): Promise<void> {
     const ttlMs = this.options.instanceLeaseSeconds * 1000;
@@ -143,7 +146,7 @@ export class TaskPersistence {
     const fence = this.runtime.handoff.fence;
     fence.confirm(sentAt, ttlMs);
     if (!fence.lapsed) return;
-    // A task never written yet is known to nobody else.
+    // A task never sent to the database is known to nobody else.
     const pending = this.runtime.unfinishedTasks().filter((t) => t.durable && t.status === 'pending' && t.unstored !== true);
     const owned = new Set(
       await this.backend.stillOwned(

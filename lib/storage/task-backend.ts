@@ -104,8 +104,11 @@ export abstract class TaskBackend {
   abstract removeInstance(instanceId: string): Promise<void>;
 
   /**
-   * Which of `ids` are still owned by `instanceId` (after its lease lapsed, before it
-   * starts them). Without shared storage nobody else can take them: all of them.
+   * Which of `ids` are still `instanceId`'s (after its lease lapsed, before it starts
+   * them): those whose row it owns, and those with no row at all (a first write still on
+   * its way, or failed and to be retried: nobody else can have claimed them, and leaving
+   * them out would lose them). Those whose row has another owner, or none, are not.
+   * Without shared storage nobody else can take them: all of them.
    */
   async stillOwned(instanceId: string, ids: readonly string[]): Promise<string[]> {
     void instanceId;

@@ -230,12 +230,17 @@ export class WriteBehind {
       for (const task of batch) this.dirty.delete(task.id);
       this.started.taken(batch);
       this.inFlight = new Set(batch.map((task) => task.id));
+      // The engine keeps changing a live task's object while its batch is written,
+      // across the backend's awaits: given the object itself, a backend wrote a row
+      // in one state and its metrics delta in another (seen as ~900 of 100,000 tasks
+      // stored as success but still counted pending). A snapshot is one state throughout.
+      const rows = batch.map(snapshotTask);
+      // Sent from here on: the row may be committed before the answer comes back (or the
+      // batch fail after its commit), so the lease fence holds these tasks like stored ones.
+      // A finished task is its own snapshot, and never starts again: cleared once written.
+      for (const task of batch) if (!isTerminal(task.status)) task.unstored = false;
       try {
-        // The engine keeps changing a live task's object while its batch is written,
-        // across the backend's awaits: given the object itself, a backend wrote a row
-        // in one state and its metrics delta in another (seen as ~900 of 100,000 tasks
-        // stored as success but still counted pending). A snapshot is one state throughout.
-        await this.backend.saveBatch(batch.map(snapshotTask));
+        await this.backend.saveBatch(rows);
         this.inFlight.clear();
         for (const task of batch) {
           task.unstored = false;

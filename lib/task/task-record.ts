@@ -82,8 +82,11 @@ export interface TaskData {
   /** Bumped on every change; lets writers skip stale snapshots. */
   version: number;
   /**
-   * True while no database has a row of this task: created here and not yet written.
-   * The first write then inserts without looking for a stored row. Absent means unknown.
+   * True while no write of this task has been sent to a database, so none can have its
+   * row: the first write then inserts without looking for one, and the lease fence need
+   * not hold it (no other instance can know of it). Cleared when a batch holding it is
+   * sent, not when that commits: the row may be committed while the answer is still on
+   * its way. Absent means unknown.
    */
   unstored?: boolean;
   /** Set for a task of `executor: 'worker'`; absent means the event loop ('async'). */

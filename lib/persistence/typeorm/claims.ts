@@ -151,18 +151,21 @@ export async function describeInstances(connection: Connection, t: TableNames): 
   });
 }
 
-/** Which of `ids` have a row owned by `instanceId`. */
+/**
+ * Which of `ids` no one else holds: rows owned by `instanceId`, and ids with no row (see
+ * TaskBackend.stillOwned). Read as the rows held by another owner or by none, left out.
+ */
 export async function stillOwned(connection: Connection, t: TableNames, instanceId: string, ids: readonly string[]): Promise<string[]> {
-  const owned: string[] = [];
+  const lost = new Set<string>();
   for (let i = 0; i < ids.length; i += 1000) {
     const chunk = ids.slice(i, i + 1000);
     const rows = await connection.read((sql) =>
-      sql.run(`SELECT id FROM ${sql.dialect.id(t.tasks)} WHERE owner = ? AND id IN (${inList(chunk.length)})`, [
+      sql.run(`SELECT id FROM ${sql.dialect.id(t.tasks)} WHERE (owner IS NULL OR owner <> ?) AND id IN (${inList(chunk.length)})`, [
         sql.dialect.text(instanceId),
         ...chunk.map((id) => sql.dialect.text(id)),
       ]),
     );
-    for (const row of rows.rows) owned.push(String(row.id));
+    for (const row of rows.rows) lost.add(String(row.id));
   }
-  return owned;
+  return ids.filter((id) => !lost.has(id));
 }
