@@ -22,6 +22,9 @@ export interface AddTaskOptions {
 /** addTask's options when none are given: one shared object, not one per call (nothing writes to them). */
 export const NO_ADD_TASK_OPTIONS: AddTaskOptions = Object.freeze({});
 
+/** addTask's arguments when none are given: one shared empty array, not one per call (nothing writes to a task's args). */
+export const NO_ARGS: unknown[] = Object.freeze([]) as unknown as unknown[];
+
 /** Who performed an admin action, for the audit log. */
 export interface ActorOptions {
   actor?: string;

@@ -6,7 +6,7 @@ import { LongTimeout, setLongTimeout } from './long-timeout';
 import type { QueuedTask } from './task-queue';
 
 /** A task waiting for its due time: what the queue needs of it, less its place (given when it joins). */
-export type WaitingTask = Omit<QueuedTask, 'order' | 'rateKey'>;
+export type WaitingTask = Omit<QueuedTask, 'order' | 'rateKey' | 'entry'>;
 /** Due tasks handed on per turn of the event loop at most, so a million due at once cannot hold it. */
 const RELEASE_BATCH = 5000;
 

@@ -17,7 +17,7 @@ export interface ChangeSink {
  */
 export function runtimeExecutionHooks(
   runtime: ChangeSink,
-  settled: (task: TaskData, attempt: number) => void,
+  settled: ExecutionHooks['settled'],
   observers: ObserverHub,
   options: Pick<ResolvedTaskOptions, 'maxLogLines'>,
 ): ExecutionHooks {

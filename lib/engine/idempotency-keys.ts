@@ -26,7 +26,8 @@ export class IdempotencyKeys {
   }
 
   forget(task: TaskData): void {
-    if (task.idempotencyKey && this.holders.get(task.idempotencyKey) === task.id) {
+    // Holders first: every evicted record comes here, and most apps hold no key (the record, long finished, is then not read).
+    if (this.holders.size > 0 && task.idempotencyKey && this.holders.get(task.idempotencyKey) === task.id) {
       this.holders.delete(task.idempotencyKey);
     }
   }

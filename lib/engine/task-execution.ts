@@ -1,4 +1,5 @@
 import { RegisteredTask } from '../discovery/registered-task';
+import type { StoreEntry } from '../storage/memory-task.store';
 import { TaskTimeoutError } from '../errors/task-timeout.error';
 import { TaskLogLevel } from '../observers/task-observer';
 import { capResult, TaskAttempt } from '../task/task-attempt';
@@ -27,8 +28,8 @@ export const PROGRESS_INTERVAL_MS = 100;
 export interface ExecutionHooks {
   /** The record changed (status, logs, progress, retries). */
   changed(task: TaskData): void;
-  /** The record reached a terminal status through this execution. */
-  settled(task: TaskData, attempt: number): void;
+  /** The record reached a terminal status through this execution (`entry`: its storeEntry). */
+  settled(task: TaskData, attempt: number, entry: StoreEntry | undefined): void;
   log(task: TaskData, level: TaskLogLevel, message: string, extra: Record<string, unknown>, attempt: number): void;
   retryLine(task: TaskData, attempt: number): void;
 }
@@ -57,6 +58,8 @@ export class TaskExecution implements AttemptOwner {
   /** Called once when the execution is over (start's callback). */
   private ended: ((error: unknown, execution: TaskExecution) => void) | null = null;
   attempt = 0;
+  /** The task's entry in the memory store, set by the runtime and handed back when it settles. */
+  storeEntry: StoreEntry | undefined = undefined;
 
   /**
    * `origin`: the async context of the call that created the task, in which every attempt
@@ -190,7 +193,7 @@ export class TaskExecution implements AttemptOwner {
     } else {
       this.task.error = error;
     }
-    this.hooks.settled(this.task, this.attempt);
+    this.hooks.settled(this.task, this.attempt, this.storeEntry);
   }
 
   /**

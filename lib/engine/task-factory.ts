@@ -37,6 +37,11 @@ export function newTask(
     owner: null,
     version: 0,
     unstored: true,
+    // Set later (the first attempt, success, a worker task): in the literal, so setting them
+    // changes no hidden class and allocates no out-of-object property store per task.
+    attempts: undefined,
+    result: undefined,
+    executor: undefined,
   };
 }
 

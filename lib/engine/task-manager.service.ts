@@ -15,7 +15,7 @@ import { TaskData, TaskRecord, TaskSource } from '../task/task-record';
 import { TaskMetrics } from '../task/task-metrics';
 import { TaskPage, TaskQuery } from '../task/task-query';
 import { isTerminal } from '../task/task-status';
-import { ActorOptions, AddTaskOptions, EnqueueOptions, NO_ADD_TASK_OPTIONS } from './add-task-options';
+import { ActorOptions, AddTaskOptions, EnqueueOptions, NO_ADD_TASK_OPTIONS, NO_ARGS } from './add-task-options';
 import { auditEntry } from '../storage/audit-log';
 import { AnyMethod, TaskIntake } from './task-intake';
 import { TaskReplays } from './task-replays';
@@ -73,7 +73,7 @@ export class TaskManager {
   // One signature, not an overload per form: with overloads, a wrong argument to a method was reported
   // against the name-string form ("not assignable to type 'string'") instead of as the argument mismatch.
   addTask<F extends AnyMethod | string>(fn: F, ...rest: TaskCallArguments<F, AddTaskOptions>): string;
-  addTask(fnOrName: AnyMethod | string, args: unknown[] = [], options: AddTaskOptions = NO_ADD_TASK_OPTIONS): string {
+  addTask(fnOrName: AnyMethod | string, args: unknown[] = NO_ARGS, options: AddTaskOptions = NO_ADD_TASK_OPTIONS): string {
     return this.intake.submit(this.intake.resolve(fnOrName), args, options, 'manual', null, this.runtime.callerOrigin());
   }
 

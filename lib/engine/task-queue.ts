@@ -1,4 +1,5 @@
 import { RegisteredTask } from '../discovery/registered-task';
+import type { StoreEntry } from '../storage/memory-task.store';
 import { TaskData } from '../task/task-record';
 import { TaskOrigin } from './caller-context';
 import { PriorityLevels } from './priority-levels';
@@ -22,6 +23,8 @@ export interface QueuedTask {
   order: number;
   /** Its rate-limit partition, once computed (a function with `rateLimitKey`). */
   rateKey?: string;
+  /** Its record's entry in the memory store, when the runtime kept it (finishing then needs no lookup). */
+  entry: StoreEntry | undefined;
 }
 
 /**
@@ -96,8 +99,8 @@ export class TaskQueue {
     return taken;
   }
 
-  push(task: TaskData, registered: RegisteredTask, origin: TaskOrigin | null = null): void {
-    this.requeue({ task, registered, origin, order: this.nextOrder++ });
+  push(task: TaskData, registered: RegisteredTask, origin: TaskOrigin | null = null, entry?: StoreEntry): void {
+    this.requeue({ task, registered, origin, order: this.nextOrder++, entry });
   }
 
   /** Queues a task again at the place its order gives it (a parked task its gate lets go). */

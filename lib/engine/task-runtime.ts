@@ -5,7 +5,7 @@ import { messages } from '../errors/messages';
 import { ObserverHub } from '../observers/observer-hub';
 import { toLifecycleEvent } from '../observers/task-observer';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
-import { MemoryTaskStore } from '../storage/memory-task.store';
+import { MemoryTaskStore, StoreEntry } from '../storage/memory-task.store';
 import { TaskData, TaskRecord, toTaskRecord } from '../task/task-record';
 import { isTerminal } from '../task/task-status';
 import { ATTEMPT_TRACER, AttemptTracer } from './attempt-tracer';
@@ -84,7 +84,7 @@ export class TaskRuntime {
     this.observers = new ObserverHub(options.loggers);
     this.remote = new RemoteTasks(options.maxInMemory);
     this.started = new Promise((resolve) => (this.markStarted = resolve));
-    this.hooks = runtimeExecutionHooks(this, (task, attempt) => this.settled(task, attempt), this.observers, options);
+    this.hooks = runtimeExecutionHooks(this, (task, attempt, entry) => this.settled(task, attempt, entry), this.observers, options);
   }
 
   /**
@@ -98,17 +98,18 @@ export class TaskRuntime {
 
   /**
    * Stores a new task and dispatches it: now, or after the response when inside a dispatch
-   * scope. Its attempts run in `origin`'s context (callerOrigin), or detached without one.
+   * scope. Its attempts run in `origin`'s context (callerOrigin), or detached without one. Its
+   * store entry goes with it to its end: finishing it needs no lookup by id.
    */
   admit(task: TaskData, registered: RegisteredTask, eager: boolean, origin: TaskOrigin | null = null): void {
     if (!this.accepting) throw new Error(messages.managerStopped());
     this.keys.bind(task);
-    this.store.add(task);
+    const entry = this.store.addNew(task);
     this.changed(task);
     this.announce(task, 0);
     const scope = eager ? undefined : DispatchScope.current();
-    if (scope) scope.defer(() => this.dispatch(task, registered, origin));
-    else this.dispatch(task, registered, origin);
+    if (scope) scope.defer(() => this.dispatch(task, registered, origin, entry));
+    else this.dispatch(task, registered, origin, entry);
   }
 
   /**
@@ -176,9 +177,7 @@ export class TaskRuntime {
 
   /** Pending and running tasks held here. */
   unfinishedTasks(): TaskData[] {
-    const unfinished: TaskData[] = [];
-    for (const task of this.store.values()) if (!isTerminal(task.status)) unfinished.push(task);
-    return unfinished;
+    return [...this.store.values()].filter((task) => !isTerminal(task.status));
   }
 
   /** Pending tasks held here whose run_at has not come yet. */
@@ -289,11 +288,11 @@ export class TaskRuntime {
    * A keyed task waits until its key is settled (across instances with a persistent
    * backend), then one with a run_at still ahead waits for it; the rest join the queue.
    */
-  private dispatch(task: TaskData, registered: RegisteredTask, origin: TaskOrigin | null): void {
-    if (!this.keys.needsSettling(task)) return this.enter(task, registered, origin);
+  private dispatch(task: TaskData, registered: RegisteredTask, origin: TaskOrigin | null, entry?: StoreEntry): void {
+    if (!this.keys.needsSettling(task)) return this.enter(task, registered, origin, entry);
     this.keys.settle(
       task,
-      () => this.enter(task, registered, origin),
+      () => this.enter(task, registered, origin, entry),
       (holder) => {
         task.status = 'cancelled';
         task.endTime = Date.now();
@@ -306,8 +305,8 @@ export class TaskRuntime {
   }
 
   /** A task free to run (its key settled) waits for its run_at, or joins the queue. */
-  private enter(task: TaskData, registered: RegisteredTask, origin: TaskOrigin | null): void {
-    if (task.status === 'pending' && !this.delays.hold(task, registered, origin)) this.queue.push(task, registered, origin);
+  private enter(task: TaskData, registered: RegisteredTask, origin: TaskOrigin | null, entry?: StoreEntry): void {
+    if (task.status === 'pending' && !this.delays.hold(task, registered, origin)) this.queue.push(task, registered, origin, entry);
   }
 
   /**
@@ -340,6 +339,7 @@ export class TaskRuntime {
     task.startTime = Date.now();
     this.flow.started(next);
     const execution = new TaskExecution(task, registered, args, this.hooks, this.executorOf(registered), origin, this.tracer);
+    execution.storeEntry = next.entry;
     this.executions.set(task.id, execution);
     this.changed(task);
     this.announce(task, 1);
@@ -373,10 +373,10 @@ export class TaskRuntime {
   }
 
   /** A task reached a terminal status: notify, wake waiters, and keep memory bounded. */
-  private settled(task: TaskData, attempt: number): void {
+  private settled(task: TaskData, attempt: number, entry?: StoreEntry): void {
     this.changed(task);
     this.announce(task, attempt);
-    this.store.finish(task);
+    this.store.finish(task, entry);
     this.waiters.settled(task, this.store.unfinished);
   }
 

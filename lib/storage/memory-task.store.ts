@@ -1,23 +1,45 @@
 import { TaskData } from '../task/task-record';
 import { isTerminal } from '../task/task-status';
 
-/** A record held, and whether it counts as finished (one hash lookup answers both). */
-interface Held {
-  readonly task: TaskData;
+/**
+ * A record held, and whether it counts as finished. Entries form a list in the order they
+ * were added (what `values()` walks, as a Map's insertion order would); `add` returns the
+ * entry, and a caller that hands it back to `finish` spares the lookup by id.
+ */
+export class StoreEntry {
   finished: boolean;
-  /** False once deleted or replaced: its slot in the finished FIFO is then skipped. */
-  held: boolean;
+  /** False once deleted, replaced or evicted: its slot in the finished FIFO is then skipped. */
+  held = true;
+  prev: StoreEntry | null = null;
+  /** Kept when the entry leaves the list, so a walk standing on it still reaches the entries after it. */
+  next: StoreEntry | null = null;
+
+  constructor(readonly task: TaskData) {
+    this.finished = isTerminal(task.status);
+  }
 }
+
+/** Index changes unread by any lookup, beyond the records held, after which the index is dropped. */
+const INDEX_SLACK = 1024;
 
 /**
  * Live tasks and the most recent finished ones. Pending and running tasks are
  * never evicted; past `maxFinished` finished records the oldest-finished goes first.
+ *
+ * The index by id is built on the first lookup, kept up to date while lookups come, and
+ * dropped once more changes than there are records went by without one: a burst of tasks
+ * nobody looks up by id (addTask, run, finish, evict) hashes no id at all, and rebuilding
+ * the index costs at most what keeping it would have.
  */
 export class MemoryTaskStore {
-  private readonly tasks = new Map<string, Held>();
+  private first: StoreEntry | null = null;
+  private last: StoreEntry | null = null;
+  private count = 0;
+  private index: Map<string, StoreEntry> | null = null;
+  private unreadChanges = 0;
   /** Finished records in the order they finished. A FIFO with a moving head: a Map used as
    * one slows down as deleted head slots pile up until V8 rehashes it. */
-  private finishedOrder: (Held | undefined)[] = [];
+  private finishedOrder: (StoreEntry | undefined)[] = [];
   private head = 0;
   private finishedCount = 0;
   private unfinishedCount = 0;
@@ -31,7 +53,7 @@ export class MemoryTaskStore {
   }
 
   get size(): number {
-    return this.tasks.size;
+    return this.count;
   }
 
   /** Pending plus running. */
@@ -40,57 +62,101 @@ export class MemoryTaskStore {
   }
 
   get(id: string): TaskData | undefined {
-    return this.tasks.get(id)?.task;
+    return this.lookup().get(id)?.task;
   }
 
   *values(): IterableIterator<TaskData> {
-    for (const held of this.tasks.values()) yield held.task;
+    for (let entry = this.first; entry; entry = entry.next) if (entry.held) yield entry.task;
   }
 
-  add(task: TaskData): void {
-    if (this.tasks.has(task.id)) this.delete(task.id);
-    const held: Held = { task, finished: false, held: true };
-    this.tasks.set(task.id, held);
-    if (isTerminal(task.status)) this.markFinished(held);
+  /** Stores `task`, replacing a record of the same id. */
+  add(task: TaskData): StoreEntry {
+    const old = this.lookup().get(task.id);
+    if (old) this.remove(old);
+    return this.addNew(task);
+  }
+
+  /** Stores a task made just now, whose id no record has (a new task's): no lookup by id. */
+  addNew(task: TaskData): StoreEntry {
+    if (this.index?.has(task.id)) return this.add(task);
+    const entry = new StoreEntry(task);
+    entry.prev = this.last;
+    if (this.last) this.last.next = entry;
+    else this.first = entry;
+    this.last = entry;
+    this.count++;
+    if (this.index) this.indexed(task.id, entry);
+    if (entry.finished) this.markFinished(entry);
     else this.unfinishedCount++;
+    return entry;
   }
 
-  /** Call after a task moved to a terminal status. */
-  finish(task: TaskData): void {
+  /**
+   * Call after a task moved to a terminal status. `entry`: what `add` returned for it, when
+   * the caller kept it (it counts only while it still holds this very record).
+   */
+  finish(task: TaskData, entry?: StoreEntry): void {
     // What is stored under its id (a newer copy, possibly) is what counts as finished.
-    const held = this.tasks.get(task.id);
+    const held = entry?.held && entry.task === task ? entry : this.lookup().get(task.id);
     if (!held || held.finished) return;
     this.unfinishedCount--;
+    held.finished = true;
     this.markFinished(held);
   }
 
   delete(id: string): boolean {
-    const held = this.tasks.get(id);
+    const held = this.lookup().get(id);
     if (!held) return false;
-    this.tasks.delete(id);
-    held.held = false;
-    // Its slot in finishedOrder stays and is skipped when reached.
-    if (held.finished) this.finishedCount--;
-    else this.unfinishedCount--;
+    this.remove(held);
     return true;
   }
 
-  private markFinished(held: Held): void {
-    held.finished = true;
+  /** Takes the entry out of the list and the index; its slot in finishedOrder stays and is skipped when reached. */
+  private remove(entry: StoreEntry): void {
+    entry.held = false;
+    if (entry.prev) entry.prev.next = entry.next;
+    else this.first = entry.next;
+    if (entry.next) entry.next.prev = entry.prev;
+    else this.last = entry.prev;
+    entry.prev = null;
+    this.count--;
+    if (entry.finished) this.finishedCount--;
+    else this.unfinishedCount--;
+    if (this.index) this.indexed(entry.task.id, null);
+  }
+
+  private markFinished(entry: StoreEntry): void {
     this.finishedCount++;
-    this.finishedOrder.push(held);
+    this.finishedOrder.push(entry);
     while (this.finishedCount > this.maxFinished) {
       const oldest = this.finishedOrder[this.head]!;
       this.finishedOrder[this.head++] = undefined;
       if (!oldest.held) continue; // deleted meanwhile
-      oldest.held = false;
-      this.finishedCount--;
-      this.tasks.delete(oldest.task.id);
+      this.remove(oldest);
       for (const listener of this.evictionListeners) listener(oldest.task);
     }
     if (this.head > 1024 && this.head * 2 > this.finishedOrder.length) {
       this.finishedOrder = this.finishedOrder.slice(this.head);
       this.head = 0;
     }
+  }
+
+  /** The index by id, built now if it was not kept. */
+  private lookup(): Map<string, StoreEntry> {
+    this.unreadChanges = 0;
+    if (this.index) return this.index;
+    const index = new Map<string, StoreEntry>();
+    for (let entry = this.first; entry; entry = entry.next) index.set(entry.task.id, entry);
+    return (this.index = index);
+  }
+
+  /** Keeps the index in step (null: the id is gone), or drops it once it has long gone unread. */
+  private indexed(id: string, entry: StoreEntry | null): void {
+    if (++this.unreadChanges > this.count + INDEX_SLACK) {
+      this.index = null;
+      return;
+    }
+    if (entry) this.index!.set(id, entry);
+    else this.index!.delete(id);
   }
 }
