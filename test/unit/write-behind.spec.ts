@@ -201,23 +201,23 @@ describe('WriteBehind', () => {
     const status = (batch: readonly TaskData[]) => batch.reduce<Record<string, number>>((n, t) => ({ ...n, [t.status]: (n[t.status] ?? 0) + 1 }), {});
 
     it("writes started tasks' changes ahead of a burst of new tasks' first rows, which keep a tenth of each batch", async () => {
-      const burst = Array.from({ length: 12_000 }, () => task('pending'));
+      const burst = Array.from({ length: 7200 }, () => task('pending'));
       for (const t of burst) writer.changed(t);
-      const finished = Array.from({ length: 6000 }, () => task('success', 3));
+      const finished = Array.from({ length: 3600 }, () => task('success', 3));
       for (const t of finished) writer.changed(t);
       await jest.advanceTimersByTimeAsync(10);
       // In queue order the first two batches held only first rows (and the start gate kept the engine idle meanwhile).
-      expect(status(backend.batches[0])).toEqual({ success: 4500, pending: 500 });
-      expect(status(backend.batches[1])).toEqual({ success: 1500, pending: 3500 });
-      expect(backend.batches.flat()).toHaveLength(18_000);
-      expect(new Set(backend.batches.flat().map((t) => t.id)).size).toBe(18_000);
+      expect(status(backend.batches[0])).toEqual({ success: 2700, pending: 300 });
+      expect(status(backend.batches[1])).toEqual({ success: 900, pending: 2100 });
+      expect(backend.batches.flat()).toHaveLength(10_800);
+      expect(new Set(backend.batches.flat().map((t) => t.id)).size).toBe(10_800);
       // The first rows that waited came in queue order.
-      expect(backend.batches[0].filter((t) => t.status === 'pending').map((t) => t.id)).toEqual(burst.slice(0, 500).map((t) => t.id));
+      expect(backend.batches[0].filter((t) => t.status === 'pending').map((t) => t.id)).toEqual(burst.slice(0, 300).map((t) => t.id));
     });
 
     it('writes first rows a caller awaits (durable enqueue) ahead of both', async () => {
-      for (let i = 0; i < 6000; i++) writer.changed(task('pending'));
-      for (let i = 0; i < 6000; i++) writer.changed(task('success', 3));
+      for (let i = 0; i < 3600; i++) writer.changed(task('pending'));
+      for (let i = 0; i < 3600; i++) writer.changed(task('success', 3));
       const awaited = task();
       let written = false;
       const done = writer.whenWritten(awaited).then(() => (written = true));
@@ -228,9 +228,9 @@ describe('WriteBehind', () => {
     });
 
     it('a task that starts before its first row is taken is written once, started', async () => {
-      const burst = Array.from({ length: 6000 }, () => task('pending'));
+      const burst = Array.from({ length: 3600 }, () => task('pending'));
       for (const t of burst) writer.changed(t);
-      const last = burst[5999];
+      const last = burst[3599];
       last.status = 'success';
       last.version = 3;
       writer.changed(last);
