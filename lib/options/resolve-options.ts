@@ -158,7 +158,7 @@ export function resolveOptions(input: TaskAdminOptions = {}, kind: 'admin' | 'ma
     tablePrefix: resolveTablePrefix(input.tablePrefix),
     workers: resolveWorkers(input.workers),
     enqueueTimeout: positiveNumber(input, 'enqueueTimeout', 10),
-    maxWriteBacklog: positiveInteger(input, 'maxWriteBacklog', 20_000),
+    maxWriteBacklog: positiveInteger(input, 'maxWriteBacklog', 6000),
     prometheus: resolvePrometheus(input.prometheus),
     propagateContext: bool(input, 'propagateContext', true),
   };

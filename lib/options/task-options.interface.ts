@@ -57,7 +57,7 @@ export interface TaskManagerOptions {
    * With a database: past this many unwritten changes of started (running or finished)
    * tasks, no task starts until the writer has caught up, and `enqueue()` waits for that
    * before writing its task; `addTask` still accepts. Bounds memory when tasks run faster
-   * than rows are stored. Default 20000.
+   * than rows are stored. Default 6000.
    */
   maxWriteBacklog?: number;
   /**

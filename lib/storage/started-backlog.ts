@@ -30,6 +30,11 @@ export class StartedBacklog {
     else this.queued.add(task.id);
   }
 
+  /** The ids of the queued changes of started tasks, oldest first. */
+  queuedIds(): IterableIterator<string> {
+    return this.queued.values();
+  }
+
   /** A queued change was dropped unwritten (its caller gave up on it). */
   dropped(id: string): void {
     this.queued.delete(id);

@@ -38,8 +38,8 @@ describe('option validation', () => {
     expect(resolveOptions({ queryTimeout: 0.5 }, 'manager').queryTimeout).toBe(0.5);
   });
 
-  it('bounds the write backlog of started tasks at 20,000 unless given, on both modules', () => {
-    expect(resolveOptions({}).maxWriteBacklog).toBe(20_000);
+  it('bounds the write backlog of started tasks at 6,000 unless given, on both modules', () => {
+    expect(resolveOptions({}).maxWriteBacklog).toBe(6000);
     expect(resolveOptions({ maxWriteBacklog: 5 }, 'manager').maxWriteBacklog).toBe(5);
   });
 

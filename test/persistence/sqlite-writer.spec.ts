@@ -1,11 +1,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { DataSource } from 'typeorm';
 import { sqliteOptions, TypeOrmTaskBackend } from '../../lib/persistence/typeorm';
 import { Connection } from '../../lib/persistence/typeorm/connection';
 import { Dialect } from '../../lib/persistence/typeorm/dialect';
-import { writerCacheSize } from '../../lib/persistence/typeorm/sqlite-writer';
+import { SqliteWriter, writerCacheSize } from '../../lib/persistence/typeorm/sqlite-writer';
 import { blankTask } from '../support/task-data';
 
 /**
@@ -101,6 +102,25 @@ describe('SQLite writer thread', () => {
     // A transaction runs on the writer thread; a read on the DataSource's handle.
     expect(cacheSize(await connection.transaction((sql) => sql.run('PRAGMA cache_size')))).toBe(-8000);
     expect(cacheSize(await connection.read((sql) => sql.run('PRAGMA cache_size')))).toBe(-32000);
+  });
+
+  it("caps the writer thread's young generation at 8 MB (V8 grew it to 32 MB through a burst)", async () => {
+    const start = SqliteWriter.start.bind(SqliteWriter);
+    const started: (SqliteWriter | null)[] = [];
+    jest.spyOn(SqliteWriter, 'start').mockImplementation(async (...args) => {
+      const writer = await start(...args);
+      started.push(writer);
+      return writer;
+    });
+    try {
+      const { connection } = await open(path.join(dir, 'young.db'));
+      await connection.transaction((sql) => sql.run('INSERT INTO t (id, v) VALUES (?, ?)', [1, 'on the thread']));
+      expect(started).toHaveLength(1);
+      const { worker } = started[0] as unknown as { worker: Worker };
+      expect(worker.resourceLimits?.maxYoungGenerationSizeMb).toBeLessThanOrEqual(8);
+    } finally {
+      jest.restoreAllMocks();
+    }
   });
 
   it('copies a smaller page cache as it is, in KiB', () => {

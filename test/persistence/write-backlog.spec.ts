@@ -165,7 +165,7 @@ describeEachOf(['sqlite'], 'memory through a burst, with the start gate', (targe
   });
 
   it('keeps the heap bounded through 200,000 durable tasks and stores every one once', async () => {
-    const maxWriteBacklog = Number(process.env.TF_TEST_MAX_WRITE_BACKLOG ?? 20_000);
+    const maxWriteBacklog = Number(process.env.TF_TEST_MAX_WRITE_BACKLOG ?? 6000);
     const { app, manager } = await createPersistentApp(
       target.options,
       prefix,

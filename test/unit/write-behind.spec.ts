@@ -197,6 +197,50 @@ describe('WriteBehind', () => {
     expect(backend.attempts).toBe(attempts);
   });
 
+  describe('the order of a batch, when more is queued than one holds (5,000)', () => {
+    const status = (batch: readonly TaskData[]) => batch.reduce<Record<string, number>>((n, t) => ({ ...n, [t.status]: (n[t.status] ?? 0) + 1 }), {});
+
+    it("writes started tasks' changes ahead of a burst of new tasks' first rows, which keep a tenth of each batch", async () => {
+      const burst = Array.from({ length: 7200 }, () => task('pending'));
+      for (const t of burst) writer.changed(t);
+      const finished = Array.from({ length: 3600 }, () => task('success', 3));
+      for (const t of finished) writer.changed(t);
+      await jest.advanceTimersByTimeAsync(10);
+      // In queue order the first two batches held only first rows (and the start gate kept the engine idle meanwhile).
+      expect(status(backend.batches[0])).toEqual({ success: 2700, pending: 300 });
+      expect(status(backend.batches[1])).toEqual({ success: 900, pending: 2100 });
+      expect(backend.batches.flat()).toHaveLength(10_800);
+      expect(new Set(backend.batches.flat().map((t) => t.id)).size).toBe(10_800);
+      // The first rows that waited came in queue order.
+      expect(backend.batches[0].filter((t) => t.status === 'pending').map((t) => t.id)).toEqual(burst.slice(0, 300).map((t) => t.id));
+    });
+
+    it('writes first rows a caller awaits (durable enqueue) ahead of both', async () => {
+      for (let i = 0; i < 3600; i++) writer.changed(task('pending'));
+      for (let i = 0; i < 3600; i++) writer.changed(task('success', 3));
+      const awaited = task();
+      let written = false;
+      const done = writer.whenWritten(awaited).then(() => (written = true));
+      await jest.advanceTimersByTimeAsync(10);
+      await done;
+      expect(written).toBe(true);
+      expect(backend.batches[0][0].id).toBe(awaited.id);
+    });
+
+    it('a task that starts before its first row is taken is written once, started', async () => {
+      const burst = Array.from({ length: 3600 }, () => task('pending'));
+      for (const t of burst) writer.changed(t);
+      const last = burst[3599];
+      last.status = 'success';
+      last.version = 3;
+      writer.changed(last);
+      await jest.advanceTimersByTimeAsync(10);
+      const rows = backend.batches.flat().filter((t) => t.id === last.id);
+      expect(rows.map((t) => t.status)).toEqual(['success']);
+      expect(backend.batches[0].map((t) => t.id)).toContain(last.id);
+    });
+  });
+
   describe('the start gate (maxBacklog)', () => {
     let gated: WriteBehind;
     beforeEach(() => (gated = new WriteBehind(backend, INTERVAL_MS, undefined, undefined, 2)));

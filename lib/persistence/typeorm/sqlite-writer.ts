@@ -16,6 +16,12 @@ const COPIED_PRAGMAS = ['synchronous', 'wal_autocheckpoint'];
  * reads, on the DataSource's handle, keep its larger cache.
  */
 const WRITER_CACHE_KIB = 8000;
+/**
+ * The writer thread's young generation, in MB. Uncapped, V8 grew it to 32 MB under a burst
+ * (the batches' rows arrive as fresh objects, and almost none outlive their statement):
+ * ~20 MB of RSS through a 1M-task burst and after it, for scavenges that stay cheap small.
+ */
+const WRITER_YOUNG_GENERATION_MB = 8;
 
 interface Waiter {
   resolve(value: unknown): void;
@@ -111,7 +117,11 @@ export class SqliteWriter {
       ...COPIED_PRAGMAS.map((name) => `${name} = ${Number(handle.pragma(name, { simple: true }))}`),
       `cache_size = ${writerCacheSize(Number(handle.pragma('cache_size', { simple: true })), Number(handle.pragma('page_size', { simple: true })))}`,
     ];
-    const worker = new Worker(`(${sqliteWriterMain.toString()})()`, { eval: true, workerData: { driverPath, file, pragmas } });
+    const worker = new Worker(`(${sqliteWriterMain.toString()})()`, {
+      eval: true,
+      workerData: { driverPath, file, pragmas },
+      resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB },
+    });
     const writer = new SqliteWriter(worker, Math.max(100, Math.floor(timeout / 2)));
     try {
       await writer.call({ op: 'run', sql: 'SELECT 1' });

@@ -182,8 +182,10 @@ async function writeRows(
   const columns: string[] = [...WRITE_COLUMNS];
   if (changeSeq !== null) columns.push('change_seq');
   const paramsOf = (task: TaskData): unknown[] => {
-    const params = built?.get(task)?.slice() ?? toRowParams(task, sql.dialect);
-    if (changeSeq !== null) params.push(changeSeq);
+    // The built row itself, not a copy (a batch's rows were copied once more each): the
+    // sequence goes in its own slot, so a transaction run again (SqliteWriter) overwrites it.
+    const params = built?.get(task) ?? toRowParams(task, sql.dialect);
+    if (changeSeq !== null) params[WRITE_COLUMNS.length] = changeSeq;
     return params;
   };
   const statement = (source: string) =>
