@@ -144,9 +144,11 @@ export function foldSearchQueue(connection: Connection, t: SearchTables, limit: 
       .get() as { last: number | null; n: number };
     if (last.last !== null) {
       raw.prepare(`DELETE FROM ${search} WHERE rowid IN (SELECT task_rowid FROM ${queue} WHERE task_rowid <= ? AND indexed = 1)`).run(last.last);
+      // CROSS JOIN: the queue first. A JOIN let the planner walk the task table from rowid 1
+      // to the chunk's last (the bound carried over), every row folded before included.
       raw
         .prepare(
-          `INSERT INTO ${search} (rowid, doc) SELECT t.rowid, ${SQLITE_DOC} FROM ${queue} q JOIN "${t.tasks}" t ON t.rowid = q.task_rowid WHERE q.task_rowid <= ?`,
+          `INSERT INTO ${search} (rowid, doc) SELECT t.rowid, ${SQLITE_DOC} FROM ${queue} q CROSS JOIN "${t.tasks}" t ON t.rowid = q.task_rowid WHERE q.task_rowid <= ?`,
         )
         .run(last.last);
       raw.prepare(`DELETE FROM ${queue} WHERE task_rowid <= ?`).run(last.last);
