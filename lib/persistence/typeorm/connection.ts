@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { Dialect } from './dialect';
 import { RunnerLease } from './runner-lease';
+import type { FoldRequest, FoldResult } from './search-fold';
 import { Sql, runnerSql } from './sql';
 import { SqliteSession } from './sqlite-session';
 import { typeormMessages } from './typeorm.messages';
@@ -39,6 +40,11 @@ export class Connection {
     private readonly queryTimeoutMs: number | null = null,
   ) {
     this.sqlite = dialect.family === 'sqlite' ? new SqliteSession(dataSource, dialect) : null;
+  }
+
+  /** SQLite: folds queued rows into the search index (see SqliteSession.fold); null elsewhere. */
+  foldSearch(request: FoldRequest): Promise<FoldResult | null> {
+    return this.sqlite ? this.sqlite.fold(request) : Promise.resolve(null);
   }
 
   /** Read-only work: a consistent-enough session, no transaction. */

@@ -1,19 +1,33 @@
 import { Connection } from './connection';
+import { FoldRequest } from './search-fold';
 import { SearchTables, SQLITE_DOC } from './search-index';
 
 const TICK_MS = 100;
 /** No write for this long: the writer is idle, the indexer may take its turn. */
 const IDLE_MS = 100;
-/** Between two folds: the lock free long enough for a writer sleeping in its busy handler (other instances) to get it. */
-const PAUSE_MS = 25;
-const ROWS_PER_FOLD = 250;
+/** Queued rows a fold's statements take at a time. */
+const CHUNK_ROWS = 1000;
+/**
+ * A fold takes no new chunk after this long (ms): this process's writes, and other
+ * instances', wait for it. Its commit (FTS5 merging segments) adds to it, more under load.
+ * Measured (200k queued, 1,000-task writes every 150 ms meanwhile): 100 ms raised the
+ * writes' p99 from ~150-220 to ~230-260 ms, 50 ms kept it at ~180-190 and folded as fast.
+ */
+const FOLD_MS = 50;
+/**
+ * Between two folds, the lock is free long enough for a writer sleeping in SQLite's busy
+ * handler (another instance's, or the app's on the DataSource's handle) to get it: that
+ * handler polls every 25 ms or less during a waiter's first ~100 ms, then every 50, then
+ * every 100; a fold of `ms` found a waiter at most that long asleep.
+ */
+const pauseAfter = (ms: number): number => Math.min(100, Math.max(25, ms / 2));
 
 /**
  * SQLite: folds the rows the writes queued into the FTS5 index, outside the writes'
  * transactions. Updating FTS5 costs ~60 µs of the single writer's time per row, which
  * the rows' own transactions would pay during a burst; queued, each pays ~2 µs for its queue
  * row, and the indexer catches up once the burst is over (searches read queued rows
- * directly meanwhile, so they stay exact).
+ * directly meanwhile, so they stay exact), on the writer thread (see foldQueued).
  */
 export class SearchIndexer {
   private timer: NodeJS.Timeout | null = null;
@@ -21,13 +35,18 @@ export class SearchIndexer {
   private inFlight = 0;
   /** Rows written since the queue was last found empty; the start checks once for rows an earlier process left. */
   private backlog = 1;
+  /** Writes begun, so that a queue found empty does not clear the backlog of a write under way meanwhile. */
+  private writes = 0;
+  private readonly request: FoldRequest;
   private running: Promise<void> | null = null;
   private stopped = false;
 
   constructor(
     private readonly connection: Connection,
     private readonly t: SearchTables,
-  ) {}
+  ) {
+    this.request = { statements: foldStatements(t), chunk: CHUNK_ROWS, budgetMs: FOLD_MS };
+  }
 
   start(): void {
     this.timer = setInterval(() => this.tick(), TICK_MS);
@@ -37,6 +56,7 @@ export class SearchIndexer {
   /** Runs a write of `rows` rows (each may queue one); the indexer waits while any is in flight. */
   async writing<T>(rows: number, work: () => Promise<T>): Promise<T> {
     this.inFlight++;
+    this.writes++;
     this.backlog += rows;
     try {
       return await work();
@@ -57,15 +77,13 @@ export class SearchIndexer {
   async drain(): Promise<void> {
     await this.running;
     for (;;) {
-      const raw = rawHandle(this.connection);
-      if (!raw) return;
-      const folded = foldSearchQueue(this.connection, this.t, ROWS_PER_FOLD);
-      const left = raw.prepare(`SELECT 1 AS x FROM "${this.t.searchQueue}" LIMIT 1`).get();
-      if (!left) break;
+      const seen = this.writes;
+      const result = await this.connection.foldSearch(this.request);
+      if (!result) return;
+      if (result.drained) return this.emptied(seen);
       // Busy (another writer) or more to fold: again after a turn of the event loop.
-      await new Promise((resolve) => setTimeout(resolve, folded ? 0 : 5));
+      await new Promise((resolve) => setTimeout(resolve, result.rows ? 0 : 5));
     }
-    this.backlog = 0;
   }
 
   private mayRun(): boolean {
@@ -84,79 +102,39 @@ export class SearchIndexer {
   }
 
   private async fold(): Promise<void> {
+    const seen = this.writes;
     // A read first: the fold's write transaction would lock the file even with nothing to fold.
     const queued = await this.connection.read((sql) => sql.run(`SELECT 1 AS x FROM "${this.t.searchQueue}" LIMIT 1`));
-    if (!queued.rows.length) {
-      this.backlog = 0;
-      return;
-    }
+    if (!queued.rows.length) return this.emptied(seen);
     while (this.mayRun()) {
-      const folded = foldSearchQueue(this.connection, this.t, ROWS_PER_FOLD);
-      if (folded === 0) return; // busy (or empty): the next tick looks again
-      this.backlog = folded < ROWS_PER_FOLD ? 0 : Math.max(1, this.backlog - folded);
-      if (folded < ROWS_PER_FOLD) return;
-      await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
+      const before = this.writes;
+      const started = Date.now();
+      const result = await this.connection.foldSearch(this.request);
+      if (!result || result.drained) return this.emptied(before); // (null: no handle to fold on)
+      if (result.rows === 0) return; // busy: the next tick looks again
+      this.backlog = Math.max(1, this.backlog - result.rows);
+      await new Promise((resolve) => setTimeout(resolve, pauseAfter(Date.now() - started)));
     }
+  }
+
+  private emptied(writesSeen: number): void {
+    if (this.writes === writesSeen) this.backlog = 0;
   }
 }
 
-/** The synchronous handle better-sqlite3 exposes under TypeORM's driver (the parts the fold uses). */
-interface RawSqlite {
-  readonly inTransaction: boolean;
-  exec(sql: string): unknown;
-  pragma(source: string, options?: { simple?: boolean }): unknown;
-  prepare(sql: string): { run(...params: unknown[]): unknown; get(...params: unknown[]): unknown };
-}
-
-function rawHandle(connection: Connection): RawSqlite | null {
-  const raw = (connection.dataSource.driver as unknown as { databaseConnection?: RawSqlite }).databaseConnection;
-  return raw && typeof raw.prepare === 'function' && typeof raw.pragma === 'function' ? raw : null;
-}
-
-/**
- * One write transaction: the first `limit` queued rows leave the queue, their older text
- * leaves the index and their current text (if the row still exists) enters it. Returns
- * how many rows it took (0 too when the file is busy: the next tick tries again).
- *
- * Synchronous, start to commit, on the DataSource's own handle, and only if the write lock
- * is free at once: a transaction awaiting between its statements (the writer thread's) held
- * the lock while this thread sat in another handle's synchronous busy wait for it, which
- * deadlocked both until the busy timeout ("database is locked"). Kept short (ROWS_PER_FOLD)
- * because it holds the event loop meanwhile.
- */
-export function foldSearchQueue(connection: Connection, t: SearchTables, limit: number): number {
-  const raw = rawHandle(connection);
-  if (!raw || raw.inTransaction) return 0;
+/** The fold's statements (see foldQueued): the first queued rows, by rowid, up to the chunk's last. */
+function foldStatements(t: SearchTables): FoldRequest['statements'] {
   const queue = `"${t.searchQueue}"`;
   const search = `"${t.search}"`;
-  const previous = Number(raw.pragma('busy_timeout', { simple: true })) || 0;
-  raw.pragma('busy_timeout = 0');
-  try {
-    raw.exec('BEGIN IMMEDIATE');
-  } catch {
-    return 0;
-  } finally {
-    raw.pragma(`busy_timeout = ${previous}`);
-  }
-  try {
-    const last = raw
-      .prepare(`SELECT MAX(task_rowid) AS last, COUNT(*) AS n FROM (SELECT task_rowid FROM ${queue} ORDER BY task_rowid LIMIT ${limit})`)
-      .get() as { last: number | null; n: number };
-    if (last.last !== null) {
-      raw.prepare(`DELETE FROM ${search} WHERE rowid IN (SELECT task_rowid FROM ${queue} WHERE task_rowid <= ? AND indexed = 1)`).run(last.last);
-      raw
-        .prepare(
-          `INSERT INTO ${search} (rowid, doc) SELECT t.rowid, ${SQLITE_DOC} FROM ${queue} q JOIN "${t.tasks}" t ON t.rowid = q.task_rowid WHERE q.task_rowid <= ?`,
-        )
-        .run(last.last);
-      raw.prepare(`DELETE FROM ${queue} WHERE task_rowid <= ?`).run(last.last);
-    }
-    raw.exec('COMMIT');
-    return Number(last.n) || 0;
-  } catch (error) {
-    if (raw.inTransaction) raw.exec('ROLLBACK');
-    throw error;
-  }
+  return {
+    first: `SELECT MAX(task_rowid) AS last, COUNT(*) AS n FROM (SELECT task_rowid FROM ${queue} ORDER BY task_rowid LIMIT ?)`,
+    unindex: `DELETE FROM ${search} WHERE rowid IN (SELECT task_rowid FROM ${queue} WHERE task_rowid <= ? AND indexed = 1)`,
+    // CROSS JOIN: the queue first. A JOIN let the planner walk the task table from rowid 1 to
+    // the chunk's last (the bound carried over), every row folded before included: at 1M
+    // rows, each 250-row fold read up to ~1M rows.
+    index: `INSERT INTO ${search} (rowid, doc) SELECT t.rowid, ${SQLITE_DOC} FROM ${queue} q CROSS JOIN "${t.tasks}" t ON t.rowid = q.task_rowid WHERE q.task_rowid <= ?`,
+    dequeue: `DELETE FROM ${queue} WHERE task_rowid <= ?`,
+  };
 }
 
 /**

@@ -1,11 +1,19 @@
 import type { DataSource } from 'typeorm';
 import { Dialect } from './dialect';
 import { Mutex } from './mutex';
+import { foldQueued, FoldHandle, FoldRequest, FoldResult } from './search-fold';
 import { Sql, runnerSql } from './sql';
 import { SqliteWriter } from './sqlite-writer';
 
+/**
+ * A fold on the DataSource's handle holds the event loop: at most this long (ms). The
+ * writer thread's take longer, which costs FTS5 fewer segments to merge.
+ */
+const MAIN_THREAD_FOLD_MS = 20;
+
 /** The synchronous handle better-sqlite3 exposes under TypeORM's driver. */
 interface RawSqlite {
+  readonly inTransaction?: boolean;
   exec(sql: string): unknown;
   pragma(source: string, options?: { simple?: boolean }): unknown;
   prepare?(sql: string): RawStatement;
@@ -72,6 +80,19 @@ export class SqliteSession {
         throw error;
       }
     });
+  }
+
+  /**
+   * The search queue folded into the index (foldQueued): on the writer thread when there is
+   * one, else on the DataSource's handle for at most MAIN_THREAD_FOLD_MS. Null: no handle to fold on.
+   */
+  async fold(request: FoldRequest): Promise<FoldResult | null> {
+    const writer = await this.writer();
+    if (writer?.alive) return writer.fold(request);
+    const raw = this.raw();
+    if (!raw || typeof raw.prepare !== 'function' || typeof raw.pragma !== 'function') return null;
+    const budgetMs = Math.min(request.budgetMs, MAIN_THREAD_FOLD_MS);
+    return this.mutex().run(async () => foldQueued(raw as FoldHandle, { ...request, budgetMs }));
   }
 
   private sql(): Sql {

@@ -5,6 +5,7 @@ import { LOGGER_CONTEXT } from '../../constants';
 import type { Sql, SqlResult } from './sql';
 import { Dialect } from './dialect';
 import { Mutex } from './mutex';
+import { foldQueued, FoldRequest, FoldResult } from './search-fold';
 import { sqliteWriterMain } from './sqlite-writer.worker';
 
 /** Per-connection settings the writer's own handle copies from the DataSource's. */
@@ -117,7 +118,7 @@ export class SqliteWriter {
       ...COPIED_PRAGMAS.map((name) => `${name} = ${Number(handle.pragma(name, { simple: true }))}`),
       `cache_size = ${writerCacheSize(Number(handle.pragma('cache_size', { simple: true })), Number(handle.pragma('page_size', { simple: true })))}`,
     ];
-    const worker = new Worker(`(${sqliteWriterMain.toString()})()`, {
+    const worker = new Worker(`(${sqliteWriterMain.toString()})(${foldQueued.toString()})`, {
       eval: true,
       workerData: { driverPath, file, pragmas },
       resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB },
@@ -166,6 +167,15 @@ export class SqliteWriter {
     });
   }
 
+  /**
+   * Folds queued rows into the search index (foldQueued) as a transaction of its own,
+   * between this writer's transactions: it holds neither the event loop nor, waiting for
+   * the main thread, the lock.
+   */
+  fold(request: FoldRequest): Promise<FoldResult> {
+    return this.mutex.run(() => this.call({ op: 'fold', fold: request }) as Promise<FoldResult>);
+  }
+
   /** Waits for the transactions under way, then closes the handle and ends the thread. */
   async close(): Promise<void> {
     if (!this.alive) return;
@@ -193,6 +203,7 @@ export class SqliteWriter {
     sql?: string;
     params?: readonly unknown[];
     rows?: readonly (readonly unknown[])[];
+    fold?: FoldRequest;
   }): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;

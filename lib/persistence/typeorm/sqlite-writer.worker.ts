@@ -1,17 +1,20 @@
 /**
  * The body of the SQLite writer thread (see sqlite-writer.ts). It is started from its
- * source text (`eval`), so it must stay self-contained: no imports, only `require`.
+ * source text (`eval`), so it must stay self-contained: no imports but types, only `require`.
  *
  * It opens its own better-sqlite3 handle on the file and executes, one message at a
  * time and in order, the statements of the write transactions the main thread sends.
- * Waiting for a busy file here (busy_timeout) blocks this thread only.
+ * Waiting for a busy file here (busy_timeout) blocks this thread only. `fold` is
+ * foldQueued (search-fold.ts), handed in as source text too.
  */
-export function sqliteWriterMain(): void {
+import type { FoldHandle, FoldRequest, FoldResult } from './search-fold';
+
+export function sqliteWriterMain(fold: (db: FoldHandle, request: FoldRequest) => FoldResult): void {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
   const { driverPath, file, pragmas } = workerData as { driverPath: string; file: string; pragmas: string[] };
   type Statement = { reader: boolean; run(...p: unknown[]): { changes: number }; get(...p: unknown[]): unknown; all(...p: unknown[]): unknown[] };
-  type Database = { prepare(sql: string): Statement; pragma(sql: string): unknown; close(): void; inTransaction: boolean };
+  type Database = Omit<FoldHandle, 'prepare'> & { prepare(sql: string): Statement; close(): void };
   const open = require(driverPath) as new (file: string) => Database;
   const db = new open(file);
   for (const pragma of pragmas) db.pragma(pragma);
@@ -26,12 +29,13 @@ export function sqliteWriterMain(): void {
 
   type Request = {
     id: number;
-    op: 'begin' | 'commit' | 'rollback' | 'run' | 'runEach' | 'getEach' | 'close';
+    op: 'begin' | 'commit' | 'rollback' | 'run' | 'runEach' | 'getEach' | 'fold' | 'close';
     sql?: string;
     params?: unknown[];
     rows?: unknown[][];
     /** begin: roll back when no message came for this long while holding the lock (0: never). */
     stallMs?: number;
+    fold?: FoldRequest;
   };
   // The main thread sends a transaction's statements without waiting for each reply.
   // After one fails, the transaction rolls back at once and the rest are refused with
@@ -120,6 +124,10 @@ export function sqliteWriterMain(): void {
         failed = null;
         rollbackIfOpen();
         return null;
+      case 'fold':
+        // A transaction of its own, BEGIN to COMMIT in this one message: it never waits for the main thread.
+        if (inTransaction) throw new Error('SQLite writer: a fold inside a transaction');
+        return fold(db, request.fold!);
       case 'close':
         rollbackIfOpen();
         db.close();
