@@ -177,7 +177,9 @@ export class TaskRuntime {
 
   /** Pending and running tasks held here. */
   unfinishedTasks(): TaskData[] {
-    return [...this.store.values()].filter((task) => !isTerminal(task.status));
+    const unfinished: TaskData[] = [];
+    for (const task of this.store.values()) if (!isTerminal(task.status)) unfinished.push(task);
+    return unfinished;
   }
 
   /** Pending tasks held here whose run_at has not come yet. */
