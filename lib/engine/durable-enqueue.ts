@@ -21,8 +21,9 @@ import { TaskStorage } from './task-storage';
  * - a transaction: key and row through the application's EntityManager; the task is
  *   admitted when that transaction commits, dropped when it rolls back.
  * A row not committed within `enqueueTimeout` rejects with EnqueueTimeoutError and
- * leaves nothing: a write still queued is dropped; one already sent that commits
- * after all ends as a `cancelled` record saying so, never as a task that runs.
+ * leaves nothing: a write still queued is dropped; one already sent ends as a
+ * `cancelled` record saying so, never as a task that runs, whether it committed after
+ * all or failed (a failed COMMIT may have committed).
  * Outside a transaction it first waits while the start gate is shut (maxWriteBacklog),
  * within the same enqueueTimeout: a caller awaiting enqueue() is paced to the writer.
  */

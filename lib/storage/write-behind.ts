@@ -138,8 +138,10 @@ export class WriteBehind {
   /**
    * The caller of whenWritten gave up. True when the task was never sent to the
    * database: it is dropped, nothing of it exists. False when a batch holding it is
-   * being written now: `lateCommit` is called if that batch commits after all (it is
-   * dropped if it fails).
+   * being written now: `lateCommit` is called once that batch ends, committed or failed.
+   * A failure cannot tell a batch that never committed from one whose COMMIT went
+   * through and only the answer was lost; dropping the task then left a pending row
+   * that nobody ran here and recovery ran after a restart, for a caller told it failed.
    */
   withdraw(task: TaskData, lateCommit: () => void): boolean {
     this.writeWaiters.delete(task.id);
@@ -253,12 +255,22 @@ export class WriteBehind {
         this.inFlight.clear();
         // Keep what was not superseded by a newer change meanwhile, and not given up on.
         const requeued: TaskData[] = [];
+        const givenUp: (() => void)[] = [];
         for (const task of batch) {
-          if (this.withdrawn.delete(task.id) || this.dirty.has(task.id)) continue;
+          const lateCommit = this.withdrawn.get(task.id);
+          if (lateCommit) {
+            this.withdrawn.delete(task.id);
+            givenUp.push(lateCommit);
+            continue;
+          }
+          if (this.dirty.has(task.id)) continue;
           this.dirty.set(task.id, task);
           requeued.push(task);
         }
         this.started.settled(requeued);
+        // Perhaps committed: each ends as a record of its own that says so (queued anew, so
+        // written with the retry), whether or not its first row got in.
+        for (const lateCommit of givenUp) lateCommit();
         this.onFailure(error);
         throw error;
       }

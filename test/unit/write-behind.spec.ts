@@ -83,6 +83,30 @@ describe('WriteBehind', () => {
     expect(backend.written()).toEqual([]);
   });
 
+  it('withdraw of a task whose batch is in flight: lateCommit runs when the batch fails too (it may have committed)', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const save = backend.saveBatch.bind(backend);
+    backend.saveBatch = async (tasks) => {
+      await held;
+      backend.down = true;
+      return save(tasks);
+    };
+    const a = task();
+    void writer.whenWritten(a);
+    await jest.advanceTimersByTimeAsync(15);
+    let told = 0;
+    expect(writer.withdraw(a, () => told++)).toBe(false);
+    release();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(told).toBe(1);
+    // Not requeued as it was: the lateCommit's own record is what gets written.
+    backend.down = false;
+    backend.saveBatch = save;
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(backend.written()).toEqual([]);
+  });
+
   it('writes new tasks together in one batch after the group-commit window', async () => {
     const a = task();
     const b = task();
