@@ -6,6 +6,7 @@ import { TaskData } from '../../lib/task/task-record';
 import { TaskQuery } from '../../lib/task/task-query';
 import { describeEachDatabase, uniquePrefix } from '../support/databases';
 import { blankTask } from '../support/task-data';
+import { matchesQuery } from '../../lib/storage/task-filter';
 
 /**
  * The search index (schema step 7) narrows `q` and `search` to its candidates; the
@@ -22,6 +23,14 @@ const seeded: TaskData[] = [
   blankTask({ funcName: 'Sync.pull', status: 'success', error: null, args: [{ deep: { key: 'needle-in-args' } }] }),
   // Encrypted: stored as `[]` beside the cipher text (as the engine writes it), never searched.
   blankTask({ funcName: 'Sync.pull', status: 'success', error: null, args: [], argsCipher: 'secret-needle' }),
+  // Non-ASCII capitals in tags and arguments: SQLite's own LOWER() leaves them as they are.
+  blankTask({
+    funcName: 'Crm.sync',
+    status: 'success',
+    error: 'ÉCHEC partiel',
+    tags: { owner: 'ÉMILE Ørsted' },
+    args: ['ÜBER Straße', { city: 'ÅRHUS' }],
+  }),
 ];
 
 const needles = [
@@ -54,6 +63,12 @@ const needles = [
   'zz',
   'mail.send',
   'nothing-matches-this',
+  'émile',
+  'ÉMILE',
+  'ørsted',
+  'über',
+  'århus',
+  'échec',
 ];
 
 function ids(list: { id: string }[]): string[] {
@@ -103,6 +118,24 @@ describeEachDatabase('search through the index', (target) => {
       }
     }
   }
+
+  /** Every needle's answer is the memory store's (matchesQuery), before and after the indexer ran. */
+  async function expectMemoryAnswers(): Promise<void> {
+    for (const needle of needles) {
+      for (const query of [{ q: needle }, { search: needle }, { search: needle, searchArgs: true }] as TaskQuery[]) {
+        const expected = ids(seeded.filter((task) => matchesQuery(task, query)));
+        expect({ query, ids: await found(query) }).toEqual({ query, ids: expected });
+      }
+    }
+  }
+
+  it('answers as the memory store does, non-ASCII capitals included, before and after the indexer ran', async () => {
+    await expectMemoryAnswers();
+    await backend.indexSearch();
+    await expectMemoryAnswers();
+    expect(await found({ search: 'émile' })).toEqual(ids([seeded[8]]));
+    expect(await found({ search: 'über', searchArgs: true })).toEqual(ids([seeded[8]]));
+  });
 
   it('answers as the scan did, before the indexer ran (SQLite: rows still queued)', async () => {
     await expectScanAnswers();

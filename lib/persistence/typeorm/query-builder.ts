@@ -1,6 +1,7 @@
 import { DEFAULT_LIST_LIMIT, DEFAULT_TASK_SORT, MAX_LIST_LIMIT, TaskQuery, TaskSort } from '../../task/task-query';
 import { Dialect } from './dialect';
 import { Candidates } from './search-index';
+import { sqliteFolded } from './sqlite-fold';
 import { searchable } from './task-rows';
 
 /**
@@ -72,15 +73,16 @@ export function buildFilter(query: TaskQuery, dialect: Dialect, indexed?: (needl
   }
   const search = query.search ?? '';
   if (search !== '') {
-    // search_text is stored lowercased; tags and args are lowercased here (ASCII only on SQLite).
+    // search_text is stored lowercased; tags and args are lowercased here.
     const needle = needleOf(search);
     narrow(needle);
+    const folded = (column: string) => (dialect.family === 'sqlite' ? sqliteFolded(column, needle) : `LOWER(${column})`);
     const pattern = dialect.text(`%${escapeLike(needle)}%`);
-    const parts = [`search_text LIKE ? ${LIKE_ESCAPE}`, `LOWER(tags) LIKE ? ${LIKE_ESCAPE}`];
+    const parts = [`search_text LIKE ? ${LIKE_ESCAPE}`, `${folded('tags')} LIKE ? ${LIKE_ESCAPE}`];
     params.push(pattern, pattern);
     if (query.searchArgs) {
       // Encrypted arguments are stored as `[]` beside their cipher text: never searched.
-      parts.push(`LOWER(args) LIKE ? ${LIKE_ESCAPE}`);
+      parts.push(`${folded('args')} LIKE ? ${LIKE_ESCAPE}`);
       params.push(pattern);
     }
     clauses.push(`(${parts.join(' OR ')})`);

@@ -33,6 +33,7 @@ import * as reads from './task-reads';
 import * as writes from './task-writes';
 import { familyOf, isDataSource, loadTypeorm } from './data-source-kind';
 import { typeormMessages } from './typeorm.messages';
+import { registerSqliteFold } from './sqlite-fold';
 
 export { DEFAULT_QUERY_TIMEOUT_SECONDS, DEFAULT_TABLE_PREFIX, TypeOrmTaskBackendOptions } from './typeorm-backend-options';
 
@@ -126,6 +127,7 @@ export class TypeOrmTaskBackend extends TaskBackend {
 
   private async doOpen(): Promise<void> {
     if (!this.dataSource.isInitialized) await this.dataSource.initialize();
+    if (this.family === 'sqlite') registerSqliteFold(this.dataSource);
     const { dialect, kind } = await detectDialect(this.dataSource, this.family, this.logger);
     if (kind) this.detectedKind = kind;
     const connection = new Connection(this.dataSource, dialect, this.queryTimeoutMs);
