@@ -99,6 +99,8 @@ export class DurableEnqueue {
                 if (gaveUp || error instanceof TypeError) throw error;
                 lastError = error;
                 await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** n)));
+                // Given up meanwhile: no new attempt for a caller already told it failed.
+                if (gaveUp) throw error;
               }
             }
           })();
@@ -109,9 +111,14 @@ export class DurableEnqueue {
       () => {
         gaveUp = true;
         // Sent but unanswered: if it commits after all, it must not run for a caller told it failed.
+        // A failed attempt may have committed too (its answer lost after the COMMIT): a cancelled
+        // record either way, as the write-behind's withdrawn tasks get, never a pending row
+        // that recovery would run. Not for the application's transaction, whose outcome is its own.
         void attempt.then(
           (late) => this.lateInsert(task, late),
-          () => undefined,
+          (error: unknown) => {
+            if (transaction === undefined && !(error instanceof TypeError)) this.abandon(task);
+          },
         );
       },
       deadline,

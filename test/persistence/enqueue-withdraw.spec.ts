@@ -11,6 +11,7 @@
 import { INestApplication, Injectable } from '@nestjs/common';
 import { BackgroundTask, EnqueueTimeoutError, TaskManager } from '../../lib';
 import { TypeOrmTaskBackend } from '../../lib/persistence/typeorm';
+import { InsertedTask } from '../../lib/storage/task-backend';
 import { TaskData } from '../../lib/task/task-record';
 import { describeEachDatabase, uniquePrefix } from '../support/databases';
 import { Gate } from '../support/gate';
@@ -38,6 +39,19 @@ interface BatchHold {
 /** Holds the next batch that holds a `work` task, before or after its commit, then fails it or lets it go on. */
 class HeldBackend extends TypeOrmTaskBackend {
   hold: BatchHold | null = null;
+  /** Holds the next insertTask (enqueue with an idempotency key: a transaction of its own) likewise. */
+  insertHold: BatchHold | null = null;
+
+  override async insertTask(task: TaskData, transaction?: unknown): Promise<InsertedTask> {
+    const hold = this.insertHold;
+    if (!hold) return super.insertTask(task, transaction);
+    this.insertHold = null;
+    const inserted = hold.when === 'after' ? await super.insertTask(task, transaction) : null;
+    hold.reached.open();
+    await hold.release.promise;
+    if (hold.fail) throw new Error(hold.when === 'after' ? 'connection lost after the commit' : 'connection lost before the commit');
+    return inserted ?? super.insertTask(task, transaction);
+  }
 
   override async saveBatch(tasks: readonly TaskData[]): Promise<void> {
     const hold = this.hold;
@@ -78,12 +92,16 @@ describeEachDatabase('enqueue() that gives up on a batch in flight', (target) =>
     await cleanup.close();
   });
 
-  /** enqueue() rejects while its batch is held; the batch is then let go as `hold` says, and what follows is written. */
-  async function timedOut(when: BatchHold['when'], fail: boolean, name: string): Promise<void> {
+  /**
+   * enqueue() rejects while its batch (or, with an idempotency key, its own insert) is held;
+   * that write is then let go as `hold` says, and what follows is written.
+   */
+  async function timedOut(when: BatchHold['when'], fail: boolean, name: string, key?: string): Promise<void> {
     const hold: BatchHold = { when, fail, reached: new Gate(), release: new Gate() };
-    backend.hold = hold;
+    if (key === undefined) backend.hold = hold;
+    else backend.insertHold = hold;
     release = hold.release;
-    const enqueued = manager.enqueue(WithdrawJobs.prototype.work, [name]);
+    const enqueued = manager.enqueue(WithdrawJobs.prototype.work, [name], key === undefined ? {} : { idempotencyKey: key });
     await hold.reached.promise;
     const error = await enqueued.then(
       () => null,
@@ -131,6 +149,21 @@ describeEachDatabase('enqueue() that gives up on a batch in flight', (target) =>
     const row = await onlyWorkRow();
     expect(row.status).toBe('cancelled');
     expect(row.error).toMatch(/enqueue/i);
+  });
+
+  it.each([
+    ['committed, the answer lost', 'after', true],
+    ['committed, the answer late', 'after', false],
+    ['never reached the database', 'before', true],
+  ] as const)('with an idempotency key (its own insert), %s: cancelled, never run, and the key is free again', async (_label, when, fail) => {
+    await timedOut(when, fail, 'K', 'order-42');
+    await neverRunsAfterRestart();
+    const row = await onlyWorkRow();
+    expect(row.status).toBe('cancelled');
+    const again = await manager.enqueue(WithdrawJobs.prototype.work, ['K2'], { idempotencyKey: 'order-42' });
+    expect(again).not.toBe(row.id);
+    await manager.drain();
+    expect(WithdrawJobs.ran).toEqual(['K2']);
   });
 
   it('never reached the database (the batch fails before its COMMIT): cancelled too, never run', async () => {
