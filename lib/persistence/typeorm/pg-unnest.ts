@@ -13,6 +13,35 @@ import { WRITE_COLUMNS } from './task-rows';
 
 type WriteColumn = (typeof WRITE_COLUMNS)[number];
 
+/** One statement with `?` placeholders and its parameters, in order. */
+export interface Statement {
+  text: string;
+  params: unknown[];
+}
+
+/**
+ * Bind parameters a combined statement takes at most: PostgreSQL's protocol allows 65,535.
+ * A batch's rows take 27 whatever their number, its metric deltas 3 or 4 per changed cell.
+ */
+const MAX_PARAMS = 30_000;
+
+/**
+ * `writes` as data-modifying CTEs of `final` (or of `SELECT 1`): one statement, one round
+ * trip. PostgreSQL runs every one of them, each to completion, in one snapshot; those of a
+ * batch write disjoint rows (new ids, stored ids, the aggregate rows), so none depends on
+ * another's effect. Any of them failing fails the statement, as a failing one of separate
+ * statements failed the transaction. Past MAX_PARAMS parameters (thousands of changed
+ * metric cells), the statements as they are, one after the other.
+ */
+export function inOneStatement(writes: readonly Statement[], final: Statement | null): Statement[] {
+  if (writes.length === 0) return final ? [final] : [];
+  const last = final ?? { text: 'SELECT 1', params: [] };
+  const params = writes.reduce((n, w) => n + w.params.length, last.params.length);
+  if (params > MAX_PARAMS) return final ? [...writes, final] : [...writes];
+  const ctes = writes.map((w, i) => `w${i} AS (${w.text})`).join(', ');
+  return [{ text: `WITH ${ctes} ${last.text}`, params: [...writes.flatMap((w) => w.params), ...last.params] }];
+}
+
 /** The array type each column's values are sent as (the column's own type, or text for the keys). */
 const ARRAY_TYPES: Record<WriteColumn, string> = {
   id: 'text',
