@@ -4,6 +4,7 @@ import { Connection, Sql } from './connection';
 import { inList } from './dialect';
 import { TableNames } from './schema';
 import { OwnSequences } from './own-sequences';
+import type { Statement } from './pg-unnest';
 import { fromRow, num, SELECT_LIST } from './task-rows';
 
 /** Ids per SELECT of getTasks. */
@@ -46,7 +47,14 @@ export async function takeChangeSeq(sql: Sql, t: TableNames): Promise<number | n
  * `origin` lets the writer's own listener skip its own changes.
  */
 export async function notifyChanged(sql: Sql, t: TableNames, origin: string, ids: readonly string[]): Promise<void> {
-  if (sql.dialect.family !== 'postgres' || ids.length === 0) return;
+  if (sql.dialect.family !== 'postgres') return;
+  const statement = notifyStatement(t, origin, ids);
+  if (statement) await sql.run(statement.text, statement.params);
+}
+
+/** The SELECT of notifyChanged (PostgreSQL), or null when no id was written. */
+export function notifyStatement(t: TableNames, origin: string, ids: readonly string[]): Statement | null {
+  if (ids.length === 0) return null;
   const payloads: string[] = [];
   let chunk: string[] = [origin];
   let bytes = Buffer.byteLength(JSON.stringify(chunk));
@@ -61,7 +69,7 @@ export async function notifyChanged(sql: Sql, t: TableNames, origin: string, ids
     bytes += size;
   }
   payloads.push(JSON.stringify(chunk));
-  await sql.run(`SELECT pg_notify(?, p) FROM unnest(CAST(? AS text[])) AS p`, [t.changes, payloads]);
+  return { text: `SELECT pg_notify(?, p) FROM unnest(CAST(? AS text[])) AS p`, params: [t.changes, payloads] };
 }
 
 /** Parses a NOTIFY payload of notifyChanged; null when it is not one. */

@@ -1,5 +1,6 @@
 import { FunctionMetrics, TaskMetrics } from '../../task/task-metrics';
 import { Sql } from './connection';
+import type { Statement } from './pg-unnest';
 import { TableNames } from './schema';
 import { AggregateKey, num } from './task-rows';
 
@@ -60,30 +61,32 @@ export class AggregateDelta {
 
   /** Writes the non-zero changes, in a fixed order so concurrent writers lock rows alike. */
   async apply(sql: Sql, t: TableNames): Promise<void> {
+    for (const statement of this.statements(sql, t)) await sql.run(statement.text, statement.params);
+  }
+
+  /** The upserts apply() runs, in its order (PostgreSQL's saveBatch sends them inside its write statement). */
+  statements(sql: Sql, t: TableNames): Statement[] {
     const d = sql.dialect;
+    const out: Statement[] = [];
     const counts = [...this.counts.values()].filter((c) => c.count !== 0).sort((a, b) => cmp(a.funcName, b.funcName) || cmp(a.status, b.status));
     for (let i = 0; i < counts.length; i += CHUNK) {
       const chunk = counts.slice(i, i + CHUNK);
-      const statement = d.upsert(t.counts, ['func_name', 'status', 'cnt'], ['func_name', 'status'], chunk.length, add, ['cnt']);
-      await sql.run(
-        statement,
-        chunk.flatMap((c) => [d.text(c.funcName), c.status, c.count]),
-      );
+      out.push({
+        text: d.upsert(t.counts, ['func_name', 'status', 'cnt'], ['func_name', 'status'], chunk.length, add, ['cnt']),
+        params: chunk.flatMap((c) => [d.text(c.funcName), c.status, c.count]),
+      });
     }
     const durations = [...this.durations.values()]
       .filter((c) => c.count !== 0 || c.sumMs !== 0)
       .sort((a, b) => cmp(a.funcName, b.funcName) || a.bucket - b.bucket);
     for (let i = 0; i < durations.length; i += CHUNK) {
       const chunk = durations.slice(i, i + CHUNK);
-      const statement = d.upsert(t.durations, ['func_name', 'bucket', 'cnt', 'sum_ms'], ['func_name', 'bucket'], chunk.length, add, [
-        'cnt',
-        'sum_ms',
-      ]);
-      await sql.run(
-        statement,
-        chunk.flatMap((c) => [d.text(c.funcName), c.bucket, c.count, c.sumMs]),
-      );
+      out.push({
+        text: d.upsert(t.durations, ['func_name', 'bucket', 'cnt', 'sum_ms'], ['func_name', 'bucket'], chunk.length, add, ['cnt', 'sum_ms']),
+        params: chunk.flatMap((c) => [d.text(c.funcName), c.bucket, c.count, c.sumMs]),
+      });
     }
+    return out;
   }
 }
 

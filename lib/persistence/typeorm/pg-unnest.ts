@@ -13,6 +13,35 @@ import { WRITE_COLUMNS } from './task-rows';
 
 type WriteColumn = (typeof WRITE_COLUMNS)[number];
 
+/** One statement with `?` placeholders and its parameters, in order. */
+export interface Statement {
+  text: string;
+  params: unknown[];
+}
+
+/**
+ * Bind parameters a combined statement takes at most: PostgreSQL's protocol allows 65,535.
+ * A batch's rows take 27 whatever their number, its metric deltas 3 or 4 per changed cell.
+ */
+const MAX_PARAMS = 30_000;
+
+/**
+ * `writes` as data-modifying CTEs of `final` (or of `SELECT 1`): one statement, one round
+ * trip. PostgreSQL runs every one of them, each to completion, in one snapshot; those of a
+ * batch write disjoint rows (new ids, stored ids, the aggregate rows), so none depends on
+ * another's effect. Any of them failing fails the statement, as a failing one of separate
+ * statements failed the transaction. Past MAX_PARAMS parameters (thousands of changed
+ * metric cells), the statements as they are, one after the other.
+ */
+export function inOneStatement(writes: readonly Statement[], final: Statement | null): Statement[] {
+  if (writes.length === 0) return final ? [final] : [];
+  const last = final ?? { text: 'SELECT 1', params: [] };
+  const params = writes.reduce((n, w) => n + w.params.length, last.params.length);
+  if (params > MAX_PARAMS) return final ? [...writes, final] : [...writes];
+  const ctes = writes.map((w, i) => `w${i} AS (${w.text})`).join(', ');
+  return [{ text: `WITH ${ctes} ${last.text}`, params: [...writes.flatMap((w) => w.params), ...last.params] }];
+}
+
 /** The array type each column's values are sent as (the column's own type, or text for the keys). */
 const ARRAY_TYPES: Record<WriteColumn, string> = {
   id: 'text',
@@ -57,7 +86,8 @@ export function unnestSource(columns: readonly string[]): string {
 /**
  * Rows of parameters turned into one array literal per column (the parameters of
  * unnestSource), built here rather than by the driver: pg escapes every element with
- * two regular expressions, which showed in the profile; most of ours need none.
+ * two regular expressions, which showed in the profile; most of ours need none. A number
+ * needs no quotes, and a text without `"` or `\\` only its quotes.
  */
 export function columnArrays(rows: readonly (readonly unknown[])[], width: number): string[] {
   const arrays: string[] = [];
@@ -71,9 +101,10 @@ export function columnArrays(rows: readonly (readonly unknown[])[], width: numbe
 
 const NEEDS_ESCAPE = /["\\]/;
 
-/** One element of an array literal: NULL, or the value's text in double quotes with `"` and `\` escaped. */
+/** One element of an array literal: NULL, a finite number as it is, or the value's text in double quotes with `"` and `\\` escaped. */
 function element(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   const text = typeof value === 'string' ? value : String(value);
   return NEEDS_ESCAPE.test(text) ? `"${text.replace(/(["\\])/g, '\\$1')}"` : `"${text}"`;
 }
