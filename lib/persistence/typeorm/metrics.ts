@@ -58,17 +58,29 @@ export class AggregateDelta {
     this.durations.set(durationKey, cell);
   }
 
-  /** Writes the non-zero changes, in a fixed order so concurrent writers lock rows alike. */
+  /**
+   * Writes the non-zero changes, in a fixed order so concurrent writers lock rows alike.
+   * Pipelined (Sql.pipelined), every statement is sent before the first answer comes.
+   */
   async apply(sql: Sql, t: TableNames): Promise<void> {
     const d = sql.dialect;
+    const sent: Promise<unknown>[] = [];
+    /** The statement's answer to await before the next, or none (pipelined: awaited all at the end). */
+    const run = (statement: string, params: unknown[]): Promise<unknown> | null => {
+      const result = sql.run(statement, params);
+      if (!sql.pipelined) return result;
+      sent.push(result);
+      return null;
+    };
     const counts = [...this.counts.values()].filter((c) => c.count !== 0).sort((a, b) => cmp(a.funcName, b.funcName) || cmp(a.status, b.status));
     for (let i = 0; i < counts.length; i += CHUNK) {
       const chunk = counts.slice(i, i + CHUNK);
       const statement = d.upsert(t.counts, ['func_name', 'status', 'cnt'], ['func_name', 'status'], chunk.length, add, ['cnt']);
-      await sql.run(
+      const answer = run(
         statement,
         chunk.flatMap((c) => [d.text(c.funcName), c.status, c.count]),
       );
+      if (answer) await answer;
     }
     const durations = [...this.durations.values()]
       .filter((c) => c.count !== 0 || c.sumMs !== 0)
@@ -79,11 +91,13 @@ export class AggregateDelta {
         'cnt',
         'sum_ms',
       ]);
-      await sql.run(
+      const answer = run(
         statement,
         chunk.flatMap((c) => [d.text(c.funcName), c.bucket, c.count, c.sumMs]),
       );
+      if (answer) await answer;
     }
+    await Promise.all(sent);
   }
 }
 

@@ -1,6 +1,6 @@
 import { TaskData } from '../../task/task-record';
 import { TERMINAL_STATUSES } from '../../task/task-status';
-import { changeSeqBefore, notifyChanged, takeChangeSeq } from './change-feed';
+import { changeSeqBefore, keepChangeSeq, notifyChanged, takeChangeSeq } from './change-feed';
 import { Connection, Sql } from './connection';
 import { inList, valuesList } from './dialect';
 import { AggregateDelta } from './metrics';
@@ -77,7 +77,10 @@ async function writeBatch(
   const rowParams = new Map<TaskData, unknown[]>();
   for (const task of latest.values()) rowParams.set(task, toRowParams(task, connection.dialect));
   return connection.transaction(async (sql) => {
-    const seq = before ?? (await takeChangeSeq(sql, t));
+    // SQLite writer thread: the sequence stays on the thread, which writes it into the rows.
+    const kept = before === null ? keepChangeSeq(sql, t) : null;
+    kept?.catch(() => undefined); // awaited below, unless the lookup fails first
+    const seq: number | typeof KEPT | null = kept ? KEPT : (before ?? (await takeChangeSeq(sql, t)));
     const stored = lookup.length > 0 ? await lockStored(sql, t, lookup) : new Map<string, StoredState>();
     const inserts: TaskData[] = [];
     const updates: TaskData[] = [];
@@ -96,14 +99,25 @@ async function writeBatch(
     }
     const written = [...inserts, ...updates].map((task) => task.id);
     if (sql.pipelined) {
-      await Promise.all([writeRows(sql, t, inserts, false, seq, rowParams), writeRows(sql, t, updates, true, seq, rowParams), delta.apply(sql, t)]);
+      const writes = Promise.all([
+        writeRows(sql, t, inserts, false, seq, rowParams),
+        writeRows(sql, t, updates, true, seq, rowParams),
+        delta.apply(sql, t),
+      ]);
+      if (kept) {
+        // The COMMIT fails with any of them (Sql.pipelined), and goes out right behind them:
+        // waiting for their answers held the lock for a turn of this thread's event loop.
+        writes.catch(() => undefined);
+        return num(await kept);
+      }
+      await writes;
     } else {
       await writeRows(sql, t, inserts, false, seq, rowParams);
       await writeRows(sql, t, updates, true, seq, rowParams);
       await delta.apply(sql, t);
     }
     await notifyChanged(sql, t, origin, written);
-    return seq;
+    return seq === KEPT ? null : seq;
   });
 }
 
@@ -164,10 +178,13 @@ function storedState(row: Record<string, unknown>): StoredState {
   };
 }
 
+/** changeSeq of writeRows: the value the SQLite writer thread kept (Sql.keep). */
+const KEPT = 'kept';
+
 /**
  * The one place where the rows of a batch are written, in the caller's transaction.
- * `changeSeq`: the change_seq of every row (MySQL/SQLite), or null to leave the column
- * out (PostgreSQL, enqueue's insert). `replace`: an upsert that keeps a stored row of a
+ * `changeSeq`: the change_seq of every row (MySQL/SQLite; KEPT: the one the thread kept),
+ * or null to leave the column out (PostgreSQL, enqueue's insert). `replace`: an upsert that keeps a stored row of a
  * newer version (the version guard, in SQL on PostgreSQL and SQLite).
  */
 async function writeRows(
@@ -175,7 +192,7 @@ async function writeRows(
   t: TableNames,
   tasks: TaskData[],
   replace: boolean,
-  changeSeq: number | null = null,
+  changeSeq: number | typeof KEPT | null = null,
   built?: ReadonlyMap<TaskData, unknown[]>,
 ): Promise<void> {
   if (!tasks.length) return;
@@ -185,7 +202,7 @@ async function writeRows(
     // The built row itself, not a copy (a batch's rows were copied once more each): the
     // sequence goes in its own slot, so a transaction run again (SqliteWriter) overwrites it.
     const params = built?.get(task) ?? toRowParams(task, sql.dialect);
-    if (changeSeq !== null) params[WRITE_COLUMNS.length] = changeSeq;
+    if (changeSeq !== null) params[WRITE_COLUMNS.length] = changeSeq === KEPT ? null : changeSeq;
     return params;
   };
   const statement = (source: string) =>
@@ -193,7 +210,10 @@ async function writeRows(
   if (sql.runEach) {
     // SQLite: one prepared single-row statement stepped per task (see Sql.runEach).
     const params = tasks.map(paramsOf);
-    await writeIndexed(sql, t, columns, params, replace, () => sql.runEach!(statement(`VALUES ${valuesList(columns.length, 1)}`), params));
+    const keptSlot = changeSeq === KEPT ? WRITE_COLUMNS.length : undefined;
+    await writeIndexed(sql, t, columns, params, replace, (options) =>
+      sql.runEach!(statement(`VALUES ${valuesList(columns.length, 1)}`), params, { ...options, keptSlot }),
+    );
     return;
   }
   if (sql.dialect.family === 'postgres') {
