@@ -88,6 +88,64 @@ describe('SQLite writer thread', () => {
     expect(await values(connection)).toEqual(['kept', 'next']);
   });
 
+  it('fails the COMMIT with a failure of a statement the transaction did not wait for', async () => {
+    const { connection } = await open(path.join(dir, 'unawaited.db'));
+    await connection.transaction((sql) => sql.run('INSERT INTO t (id, v) VALUES (?, ?)', [1, 'kept']));
+    const outcome = connection.transaction(async (sql) => {
+      void sql.run('INSERT INTO t (id, v) VALUES (?, ?)', [2, 'before the failure']).catch(() => undefined);
+      void sql.run('INSERT INTO t (id, v) VALUES (?, ?)', [1, 'duplicate key']).catch(() => undefined);
+      return 'returned before the answers';
+    });
+    await expect(outcome).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_PRIMARYKEY' });
+    expect(await values(connection)).toEqual(['kept']);
+  });
+
+  it('refuses a statement sent after its transaction returned, instead of running it on its own', async () => {
+    const { connection } = await open(path.join(dir, 'late.db'));
+    let late: (() => Promise<unknown>) | null = null;
+    await connection.transaction(async (sql) => {
+      await sql.run('INSERT INTO t (id, v) VALUES (?, ?)', [1, 'in the transaction']);
+      late = () => sql.run('INSERT INTO t (id, v) VALUES (?, ?)', [2, 'after the commit']);
+    });
+    await expect(late!()).rejects.toThrow(/after its transaction ended/);
+    expect(await values(connection)).toEqual(['in the transaction']);
+  });
+
+  it('writes a value kept on the thread into the rows, and hands on the rowids they took', async () => {
+    const { connection } = await open(path.join(dir, 'kept.db'));
+    await connection.transaction(async (sql) => {
+      await sql.run('CREATE TABLE q (task_rowid INTEGER PRIMARY KEY)');
+      await sql.run('INSERT INTO t (id, v) VALUES (?, ?)', [5, 'stored before']);
+    });
+    const range = 'INSERT OR IGNORE INTO q (task_rowid) SELECT id FROM t WHERE id BETWEEN ? AND ?';
+    const kept = await connection.transaction(async (sql) => {
+      const value = sql.keep!("SELECT 'k' || (40 + 2) AS v");
+      // New rows take the largest rowid + 1 (6 and 7): one range.
+      void sql.runEach!('INSERT INTO t (v) VALUES (?)', [[null], [null]], { keptSlot: 0, insertedRange: range }).catch(() => undefined);
+      // Rowids 9 and 4, around the stored 5: each on its own, not the range 4..9.
+      void sql.runEach!(
+        'INSERT INTO t (id, v) VALUES (?, ?)',
+        [
+          [9, 'b'],
+          [4, 'a'],
+        ],
+        { insertedRange: range },
+      ).catch(() => undefined);
+      return value;
+    });
+    expect(kept).toBe('k42');
+    const rows = await connection.read((sql) => sql.run('SELECT id, v FROM t ORDER BY id'));
+    expect(rows.rows).toEqual([
+      { id: 4, v: 'a' },
+      { id: 5, v: 'stored before' },
+      { id: 6, v: 'k42' },
+      { id: 7, v: 'k42' },
+      { id: 9, v: 'b' },
+    ]);
+    const queued = await connection.read((sql) => sql.run('SELECT task_rowid FROM q ORDER BY task_rowid'));
+    expect(queued.rows.map((r) => r.task_rowid)).toEqual([4, 6, 7, 9]);
+  });
+
   it('goes back to the DataSource handle once the thread is gone, losing no write', async () => {
     const { source, connection } = await open(path.join(dir, 'fallback.db'));
     await connection.transaction((sql) => sql.run('INSERT INTO t (id, v) VALUES (?, ?)', [1, 'on the thread']));

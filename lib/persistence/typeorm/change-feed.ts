@@ -33,10 +33,23 @@ export async function changeSeqBefore(connection: Connection, t: TableNames): Pr
   });
 }
 
+/**
+ * SQLite writer thread (Sql.keep): takeChangeSeq's statement, its value kept on the thread for
+ * the rows (EachOptions.keptSlot), so that they are sent without waiting for it; null where
+ * statements are not pipelined or the dialect takes none.
+ */
+export function keepChangeSeq(sql: Sql, t: TableNames): Promise<unknown> | null {
+  if (sql.dialect.family !== 'sqlite' || !sql.pipelined || !sql.keep) return null;
+  return sql.keep(CHANGE_SEQ_TAKE(sql, t));
+}
+
+const CHANGE_SEQ_TAKE = (sql: Sql, t: TableNames) =>
+  `UPDATE ${sql.dialect.id(t.meta)} SET value = CAST(value AS INTEGER) + 1 WHERE name = 'change_seq' RETURNING value`;
+
 /** SQLite: the number, taken first inside the write transaction (the file's write lock orders them as they commit); null elsewhere. */
 export async function takeChangeSeq(sql: Sql, t: TableNames): Promise<number | null> {
   if (sql.dialect.family !== 'sqlite') return null;
-  const result = await sql.run(`UPDATE ${sql.dialect.id(t.meta)} SET value = CAST(value AS INTEGER) + 1 WHERE name = 'change_seq' RETURNING value`);
+  const result = await sql.run(CHANGE_SEQ_TAKE(sql, t));
   return num(result.rows[0]?.value);
 }
 

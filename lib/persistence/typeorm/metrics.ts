@@ -59,9 +59,17 @@ export class AggregateDelta {
     this.durations.set(durationKey, cell);
   }
 
-  /** Writes the non-zero changes, in a fixed order so concurrent writers lock rows alike. */
+  /**
+   * Writes the non-zero changes, in a fixed order so concurrent writers lock rows alike.
+   * Pipelined (Sql.pipelined), every statement is sent before the first answer comes.
+   */
   async apply(sql: Sql, t: TableNames): Promise<void> {
-    for (const statement of this.statements(sql, t)) await sql.run(statement.text, statement.params);
+    const statements = this.statements(sql, t);
+    if (sql.pipelined) {
+      await Promise.all(statements.map((statement) => sql.run(statement.text, statement.params)));
+      return;
+    }
+    for (const statement of statements) await sql.run(statement.text, statement.params);
   }
 
   /** The upserts apply() runs, in its order (PostgreSQL's saveBatch sends them inside its write statement). */

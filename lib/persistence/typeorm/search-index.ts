@@ -1,4 +1,5 @@
 import { Sql } from './connection';
+import type { EachOptions } from './sql';
 import { inList, valuesList } from './dialect';
 import { chooseWords, WordRarity } from './search-rarity';
 import { ftsMatch, lookupTerms, lookupTrigrams, termOf, termsOf, trigrams } from './search-terms';
@@ -103,7 +104,9 @@ export async function candidateLookup(
  * SQLite: queues the new rows, and the stored ones whose searched text is about to change
  * (compared before the write; progress and status updates queue nothing), for the indexer.
  * MySQL/MariaDB: writes each row's words (an unchanged value writes nothing). PostgreSQL:
- * nothing (its indexes follow the table).
+ * nothing (its indexes follow the table). `write` passes `options` on to runEach: SQLite
+ * queues new rows by the rowids the insert took (EachOptions.insertedRange), in the same
+ * message to the writer thread and without a lookup of each row by its id.
  */
 export async function writeIndexed(
   sql: Sql,
@@ -111,7 +114,7 @@ export async function writeIndexed(
   columns: readonly string[],
   rows: readonly (readonly unknown[])[],
   replace: boolean,
-  write: () => Promise<unknown>,
+  write: (options?: EachOptions) => Promise<unknown>,
 ): Promise<void> {
   const family = sql.dialect.family;
   if (!rows.length || family === 'postgres') {
@@ -131,12 +134,22 @@ export async function writeIndexed(
   }
   const queue = `INSERT OR IGNORE INTO "${t.searchQueue}" (task_rowid, indexed) SELECT rowid`;
   if (replace) {
-    await each(
+    const queued = each(
       sql,
       `${queue}, 1 FROM "${t.tasks}" WHERE id = ? AND (search_text IS NOT ? OR tags IS NOT ? OR args IS NOT ?)`,
       rows.map((r) => [r[id], r[text], r[tags], r[args]]),
     );
+    if (sql.pipelined) {
+      // Sent together: the thread runs them in order, the lookup before the write.
+      await Promise.all([queued, write()]);
+      return;
+    }
+    await queued;
     await write();
+    return;
+  }
+  if (sql.runEach) {
+    await write({ insertedRange: `${queue}, 0 FROM "${t.tasks}" WHERE rowid BETWEEN ? AND ?` });
     return;
   }
   await write();

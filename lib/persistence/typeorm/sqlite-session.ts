@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import { Dialect } from './dialect';
 import { Mutex } from './mutex';
 import { foldQueued, FoldHandle, FoldRequest, FoldResult } from './search-fold';
-import { Sql, runnerSql } from './sql';
+import { EachOptions, Sql, runnerSql } from './sql';
 import { SqliteWriter } from './sqlite-writer';
 
 /**
@@ -20,7 +20,7 @@ interface RawSqlite {
 }
 
 interface RawStatement {
-  run(...params: unknown[]): { changes: number };
+  run(...params: unknown[]): { changes: number; lastInsertRowid: number | bigint };
   get(...params: unknown[]): unknown;
 }
 
@@ -108,10 +108,24 @@ export class SqliteSession {
     };
     return {
       ...sql,
-      async runEach(text: string, rows: readonly (readonly unknown[])[]): Promise<number> {
+      // Not `keep` (nor EachOptions.keptSlot): statements here are not pipelined, a value is simply awaited.
+      async runEach(text: string, rows: readonly (readonly unknown[])[], options: EachOptions = {}): Promise<number> {
         const statement = prepared(text);
+        const { insertedRange } = options;
+        const rowids: number[] = [];
         let changes = 0;
-        for (const params of rows) changes += statement.run(...params).changes;
+        for (const params of rows) {
+          const result = statement.run(...params);
+          changes += result.changes;
+          if (insertedRange && result.changes > 0) rowids.push(Number(result.lastInsertRowid));
+        }
+        // As on the writer thread (sqlite-writer.worker.ts): one range when consecutive.
+        if (insertedRange && rowids.length) {
+          const range = prepared(insertedRange);
+          const first = rowids[0];
+          if (rowids.every((id, i) => id === first + i)) range.run(first, rowids[rowids.length - 1]);
+          else for (const id of rowids) range.run(id, id);
+        }
         return changes;
       },
       async getEach(text: string, rows: readonly (readonly unknown[])[]): Promise<(Record<string, unknown> | undefined)[]> {

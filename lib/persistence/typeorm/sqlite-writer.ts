@@ -154,12 +154,16 @@ export class SqliteWriter {
       for (let attempt = 0; ; attempt++) {
         const begun = this.call({ op: 'begin', stallMs: stallMs(attempt, this.stallCapMs) });
         begun.catch(() => undefined); // its error also rejects every statement after it
+        const sql = this.sql(dialect);
         try {
-          const result = await fn(this.sql(dialect));
+          const result = await fn(sql.sql);
+          // A statement sent after this would run after the COMMIT, outside the transaction.
+          sql.end();
           await begun;
           await this.call({ op: 'commit' });
           return result;
         } catch (error) {
+          sql.end();
           await this.call({ op: 'rollback' }).catch(() => undefined);
           if ((error as { code?: unknown }).code !== STALLED) throw error;
         }
@@ -184,17 +188,23 @@ export class SqliteWriter {
     await this.worker.terminate().catch(() => undefined);
   }
 
-  private sql(dialect: Dialect): Sql {
-    return {
+  /** The statements of one run of a transaction; refused once `end` is called. */
+  private sql(dialect: Dialect): { sql: Sql; end(): void } {
+    let ended = false;
+    const call = (request: Parameters<SqliteWriter['call']>[0]) =>
+      ended ? Promise.reject(new Error('SQLite writer: a statement sent after its transaction ended')) : this.call(request);
+    const sql: Sql = {
       dialect,
       pipelined: true,
-      run: (text, params = []) => this.call({ op: 'run', sql: dialect.placeholders(text), params }) as Promise<SqlResult>,
-      runEach: (text, rows) => this.call({ op: 'runEach', sql: text, rows }) as Promise<number>,
+      run: (text, params = []) => call({ op: 'run', sql: dialect.placeholders(text), params }) as Promise<SqlResult>,
+      keep: (text, params = []) => call({ op: 'keep', sql: dialect.placeholders(text), params }),
+      runEach: (text, rows, options) => call({ op: 'runEach', sql: text, rows, ...options }) as Promise<number>,
       getEach: async (text, rows) => {
-        const found = (await this.call({ op: 'getEach', sql: text, rows })) as (Record<string, unknown> | null)[];
+        const found = (await call({ op: 'getEach', sql: text, rows })) as (Record<string, unknown> | null)[];
         return found.map((row) => row ?? undefined);
       },
     };
+    return { sql, end: () => (ended = true) };
   }
 
   private call(request: {
@@ -203,6 +213,8 @@ export class SqliteWriter {
     sql?: string;
     params?: readonly unknown[];
     rows?: readonly (readonly unknown[])[];
+    keptSlot?: number;
+    insertedRange?: string;
     fold?: FoldRequest;
   }): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure);

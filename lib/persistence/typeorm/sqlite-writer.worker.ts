@@ -13,7 +13,12 @@ export function sqliteWriterMain(fold: (db: FoldHandle, request: FoldRequest) =>
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
   const { driverPath, file, pragmas } = workerData as { driverPath: string; file: string; pragmas: string[] };
-  type Statement = { reader: boolean; run(...p: unknown[]): { changes: number }; get(...p: unknown[]): unknown; all(...p: unknown[]): unknown[] };
+  type Statement = {
+    reader: boolean;
+    run(...p: unknown[]): { changes: number; lastInsertRowid: number | bigint };
+    get(...p: unknown[]): unknown;
+    all(...p: unknown[]): unknown[];
+  };
   type Database = Omit<FoldHandle, 'prepare'> & { prepare(sql: string): Statement; close(): void };
   const open = require(driverPath) as new (file: string) => Database;
   const db = new open(file);
@@ -29,10 +34,13 @@ export function sqliteWriterMain(fold: (db: FoldHandle, request: FoldRequest) =>
 
   type Request = {
     id: number;
-    op: 'begin' | 'commit' | 'rollback' | 'run' | 'runEach' | 'getEach' | 'fold' | 'close';
+    op: 'begin' | 'commit' | 'rollback' | 'run' | 'keep' | 'runEach' | 'getEach' | 'fold' | 'close';
     sql?: string;
     params?: unknown[];
     rows?: unknown[][];
+    /** runEach: see EachOptions (sql.ts). */
+    keptSlot?: number;
+    insertedRange?: string;
     /** begin: roll back when no message came for this long while holding the lock (0: never). */
     stallMs?: number;
     fold?: FoldRequest;
@@ -43,6 +51,8 @@ export function sqliteWriterMain(fold: (db: FoldHandle, request: FoldRequest) =>
   let failed: unknown = null;
   /** Between 'begin' and 'commit'/'rollback' (even if SQLite itself already rolled back). */
   let inTransaction = false;
+  /** The value the transaction's 'keep' statement kept (Sql.keep), for runEach's keptSlot. */
+  let kept: unknown = null;
   const begin = prepared('BEGIN IMMEDIATE');
   const commit = prepared('COMMIT');
   const rollback = prepared('ROLLBACK');
@@ -83,10 +93,31 @@ export function sqliteWriterMain(fold: (db: FoldHandle, request: FoldRequest) =>
         }
         return { rows: [], affected: compiled.run(...params).changes };
       }
+      case 'keep': {
+        const row = prepared(sql).get(...bind(request.params ?? [])) as Record<string, unknown> | undefined;
+        kept = row ? Object.values(row)[0] : null;
+        return kept;
+      }
       case 'runEach': {
         const compiled = prepared(sql);
+        const slot = request.keptSlot;
+        const rowids: (number | bigint)[] | null = request.insertedRange ? [] : null;
         let changes = 0;
-        for (const params of request.rows ?? []) changes += compiled.run(...bind(params)).changes;
+        for (const params of request.rows ?? []) {
+          if (slot !== undefined) params[slot] = kept;
+          const result = compiled.run(...bind(params));
+          changes += result.changes;
+          if (rowids && result.changes > 0) rowids.push(result.lastInsertRowid);
+        }
+        if (rowids?.length) {
+          // One range statement when the rowids are consecutive (new rows of one writer: the
+          // largest rowid + 1 each), else one per row.
+          const range = prepared(request.insertedRange!);
+          const first = Number(rowids[0]);
+          const last = Number(rowids[rowids.length - 1]);
+          if (last - first + 1 === rowids.length && rowids.every((id, i) => Number(id) === first + i)) range.run(first, last);
+          else for (const id of rowids) range.run(id, id);
+        }
         return changes;
       }
       case 'getEach': {
@@ -102,6 +133,7 @@ export function sqliteWriterMain(fold: (db: FoldHandle, request: FoldRequest) =>
     switch (request.op) {
       case 'begin':
         failed = null;
+        kept = null;
         inTransaction = true;
         stallMs = Number(request.stallMs) || 0;
         try {

@@ -53,7 +53,14 @@ export function durationOf(task: Pick<TaskData, 'startTime' | 'endTime'>): numbe
 }
 
 export function searchTextOf(task: Pick<TaskData, 'id' | 'funcName' | 'error'>): string {
-  return [task.id, task.funcName, task.error ?? ''].map(searchable).join(SEARCH_SEPARATOR).toLowerCase();
+  // Concatenated, not an array mapped and joined: three objects less per row written.
+  return (
+    searchable(String(task.id)) +
+    SEARCH_SEPARATOR +
+    searchable(String(task.funcName)) +
+    SEARCH_SEPARATOR +
+    searchable(task.error ?? '')
+  ).toLowerCase();
 }
 
 /**
@@ -86,12 +93,12 @@ export function toRowParams(task: TaskData, dialect: Dialect): unknown[] {
     int(task.retriesUsed),
     dialect.text(task.error ?? null),
     dialect.text(task.stacktrace ?? null),
-    safeJson(task.logs ?? [], '[]'),
-    safeJson(task.tags ?? {}, '{}'),
+    jsonArray(task.logs),
+    isEmptyRecord(task.tags) ? '{}' : safeJson(task.tags, '{}'),
     task.source === 'scheduled' ? 'scheduled' : 'manual',
     finiteOrNull(task.priority),
     finiteOrNull(task.progress),
-    safeJson(task.args ?? [], '[]'),
+    jsonArray(task.args),
     dialect.text(task.argsCipher ?? null),
     dialect.text(task.idempotencyKey ?? null),
     task.durable ? 1 : 0,
@@ -105,6 +112,22 @@ export function toRowParams(task: TaskData, dialect: Dialect): unknown[] {
     terminal ? int(task.endTime ?? task.createdAt) : null,
     dialect.text(searchTextOf(task)),
   ];
+}
+
+/** JSON text of an array column: `[]` without JSON.stringify for the usual empty one. */
+function jsonArray(value: readonly unknown[] | null | undefined): string {
+  return value === null || value === undefined || (Array.isArray(value) && value.length === 0) ? '[]' : safeJson(value, '[]');
+}
+
+/**
+ * True for a missing or empty plain object (its JSON is `{}`): most tasks have no tags, and
+ * their JSON text was built afresh for every row written.
+ */
+function isEmptyRecord(value: object | null | undefined): boolean {
+  if (value === null || value === undefined) return true;
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const key in value) if (Object.hasOwn(value, key)) return false;
+  return true;
 }
 
 /** A stored row back to TaskData; every JSON column is parsed defensively. */

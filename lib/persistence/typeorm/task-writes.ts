@@ -1,6 +1,6 @@
 import { TaskData } from '../../task/task-record';
 import { TERMINAL_STATUSES } from '../../task/task-status';
-import { changeSeqBefore, notifyChanged, notifyStatement, takeChangeSeq } from './change-feed';
+import { changeSeqBefore, keepChangeSeq, notifyChanged, notifyStatement, takeChangeSeq } from './change-feed';
 import { Connection, Sql } from './connection';
 import { inList, valuesList } from './dialect';
 import { AggregateDelta } from './metrics';
@@ -79,7 +79,10 @@ async function writeBatch(
   const rowParams = new Map<TaskData, unknown[]>();
   for (const task of latest.values()) rowParams.set(task, toRowParams(task, connection.dialect));
   return connection.transaction(async (sql) => {
-    const seq = before ?? (await takeChangeSeq(sql, t));
+    // SQLite writer thread: the sequence stays on the thread, which writes it into the rows.
+    const kept = before === null ? keepChangeSeq(sql, t) : null;
+    kept?.catch(() => undefined); // awaited below, unless the lookup fails first
+    const seq: number | typeof KEPT | null = kept ? KEPT : (before ?? (await takeChangeSeq(sql, t)));
     const stored = lookup.length > 0 ? await lockStored(sql, t, lookup) : new Map<string, StoredState>();
     const inserts: TaskData[] = [];
     const updates: TaskData[] = [];
@@ -105,17 +108,28 @@ async function writeBatch(
         notifyStatement(t, origin, written),
       );
       for (const statement of statements) await sql.run(statement.text, statement.params);
-      return seq;
+      return seq === KEPT ? null : seq; // PostgreSQL keeps nothing on a thread: never KEPT here
     }
     if (sql.pipelined) {
-      await Promise.all([writeRows(sql, t, inserts, false, seq, rowParams), writeRows(sql, t, updates, true, seq, rowParams), delta.apply(sql, t)]);
+      const writes = Promise.all([
+        writeRows(sql, t, inserts, false, seq, rowParams),
+        writeRows(sql, t, updates, true, seq, rowParams),
+        delta.apply(sql, t),
+      ]);
+      if (kept) {
+        // The COMMIT fails with any of them (Sql.pipelined), and goes out right behind them:
+        // waiting for their answers held the lock for a turn of this thread's event loop.
+        writes.catch(() => undefined);
+        return num(await kept);
+      }
+      await writes;
     } else {
       await writeRows(sql, t, inserts, false, seq, rowParams);
       await writeRows(sql, t, updates, true, seq, rowParams);
       await delta.apply(sql, t);
     }
     await notifyChanged(sql, t, origin, written);
-    return seq;
+    return seq === KEPT ? null : seq;
   });
 }
 
@@ -176,10 +190,13 @@ function storedState(row: Record<string, unknown>): StoredState {
   };
 }
 
+/** changeSeq of writeRows: the value the SQLite writer thread kept (Sql.keep). */
+const KEPT = 'kept';
+
 /**
  * The one place where the rows of a batch are written, in the caller's transaction.
- * `changeSeq`: the change_seq of every row (MySQL/SQLite), or null to leave the column
- * out (PostgreSQL, enqueue's insert). `replace`: an upsert that keeps a stored row of a
+ * `changeSeq`: the change_seq of every row (MySQL/SQLite; KEPT: the one the thread kept),
+ * or null to leave the column out (PostgreSQL, enqueue's insert). `replace`: an upsert that keeps a stored row of a
  * newer version (the version guard, in SQL on PostgreSQL and SQLite).
  */
 async function writeRows(
@@ -187,7 +204,7 @@ async function writeRows(
   t: TableNames,
   tasks: TaskData[],
   replace: boolean,
-  changeSeq: number | null = null,
+  changeSeq: number | typeof KEPT | null = null,
   built?: ReadonlyMap<TaskData, unknown[]>,
 ): Promise<void> {
   if (!tasks.length) return;
@@ -197,7 +214,7 @@ async function writeRows(
     // The built row itself, not a copy (a batch's rows were copied once more each): the
     // sequence goes in its own slot, so a transaction run again (SqliteWriter) overwrites it.
     const params = built?.get(task) ?? toRowParams(task, sql.dialect);
-    if (changeSeq !== null) params[WRITE_COLUMNS.length] = changeSeq;
+    if (changeSeq !== null) params[WRITE_COLUMNS.length] = changeSeq === KEPT ? null : changeSeq;
     return params;
   };
   const statement = (source: string) =>
@@ -205,7 +222,10 @@ async function writeRows(
   if (sql.runEach) {
     // SQLite: one prepared single-row statement stepped per task (see Sql.runEach).
     const params = tasks.map(paramsOf);
-    await writeIndexed(sql, t, columns, params, replace, () => sql.runEach!(statement(`VALUES ${valuesList(columns.length, 1)}`), params));
+    const keptSlot = changeSeq === KEPT ? WRITE_COLUMNS.length : undefined;
+    await writeIndexed(sql, t, columns, params, replace, (options) =>
+      sql.runEach!(statement(`VALUES ${valuesList(columns.length, 1)}`), params, { ...options, keptSlot }),
+    );
     return;
   }
   if (sql.dialect.family === 'postgres') {
