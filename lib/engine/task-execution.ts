@@ -50,6 +50,8 @@ export class TaskExecution implements AttemptOwner {
   attempt = 0;
   /** The task's entry in the memory store, set by the runtime and handed back when it settles. */
   storeEntry: StoreEntry | undefined = undefined;
+  /** Set by the runtime once it no longer counts this execution as running (it ended, or was cancelled, interrupted or released). */
+  detached = false;
 
   /**
    * `origin`: the async context of the call that created the task, in which every attempt

@@ -38,7 +38,6 @@ import { TaskWaiters } from './task-waiters';
 @Injectable()
 export class TaskRuntime {
   private readonly logger = new Logger(LOGGER_CONTEXT);
-  private readonly executions = new Map<string, TaskExecution>();
   // The start path (start-path.ts): queue, delays, handoff and flow control.
   private readonly queue: TaskQueue;
   /** Tasks whose run_at is still ahead: they reach the queue when due. */
@@ -146,8 +145,7 @@ export class TaskRuntime {
    */
   release(task: TaskData, reason: string): void {
     this.delays.remove(task.id);
-    this.executions.get(task.id)?.stop(new Error(reason));
-    this.executions.delete(task.id);
+    this.detach(task)?.stop(new Error(reason));
     task.status = 'pending';
     task.startTime = null;
     task.owner = null;
@@ -212,10 +210,9 @@ export class TaskRuntime {
   /** Cancels a live task: a pending one never starts, a running one has its signal aborted. */
   cancel(task: TaskData): 'pending' | 'running' {
     this.delays.remove(task.id);
-    const execution = this.executions.get(task.id);
+    const execution = this.detach(task);
     if (execution) {
       execution.stop(new Error(messages.cancelled()));
-      this.executions.delete(task.id);
       this.queue.release();
       this.flow.ended(task.id, task.funcName);
     }
@@ -228,9 +225,8 @@ export class TaskRuntime {
   /** Marks a task caught unfinished at shutdown as interrupted and aborts its attempt. */
   interrupt(task: TaskData, reason: string): void {
     this.delays.remove(task.id);
-    const execution = this.executions.get(task.id);
+    const execution = this.detach(task);
     execution?.stop(new Error(reason));
-    this.executions.delete(task.id);
     task.status = 'interrupted';
     task.endTime = Date.now();
     task.error = task.error ?? `Interrupted: ${reason}`;
@@ -252,7 +248,7 @@ export class TaskRuntime {
     while (this.queue.running > 0 && Date.now() < deadline) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        ...[...this.executions.keys()].map((id) => this.waitFor(id)),
+        ...this.runningTasks().map((task) => this.waitFor(task.id)),
         ...this.flow.pendingClaims,
         new Promise((resolve) => (timer = setTimeout(resolve, deadline - Date.now()))),
       ]);
@@ -341,12 +337,31 @@ export class TaskRuntime {
     task.startTime = Date.now();
     this.flow.started(next);
     const execution = new TaskExecution(task, registered, args, this.hooks, this.executorOf(registered), origin, this.tracer);
-    execution.storeEntry = next.entry;
-    this.executions.set(task.id, execution);
+    // Held, as every task that starts is (entered through add or admit); a record somehow not held is again.
+    const entry = this.store.entryFor(task.id, next.entry) ?? this.store.add(task);
+    entry.execution = execution;
+    execution.storeEntry = entry;
     this.changed(task);
     this.announce(task, 1);
     execution.start(this.onExecutionEnded);
     return true;
+  }
+
+  /** Takes the running execution of a task off its record (cancel, interrupt, release); undefined when none runs. */
+  private detach(task: TaskData): TaskExecution | undefined {
+    const entry = this.store.entryFor(task.id);
+    const execution = entry?.execution as TaskExecution | null | undefined;
+    if (!execution || execution.detached) return undefined;
+    execution.detached = true;
+    entry!.execution = null;
+    return execution;
+  }
+
+  /** Tasks held here that run now. */
+  private runningTasks(): TaskData[] {
+    const running: TaskData[] = [];
+    for (const task of this.store.values()) if (task.status === 'running') running.push(task);
+    return running;
   }
 
   /** The executor of a task's attempts; a worker task without a worker executor is a startup error (checked there). */
@@ -357,8 +372,12 @@ export class TaskRuntime {
   }
 
   private executionEnded(execution: TaskExecution): void {
-    if (this.executions.get(execution.task.id) !== execution) return;
-    this.executions.delete(execution.task.id);
+    // Already detached by a cancel, an interrupt or a release, which gave its slot back.
+    if (execution.detached) return;
+    execution.detached = true;
+    // Its entry, unless that was evicted at the task's end already (a small maxInMemory) or replaced.
+    const entry = execution.storeEntry;
+    if (entry?.execution === execution) entry.execution = null;
     this.queue.release();
     this.flow.ended(execution.task.id, execution.task.funcName);
     this.slotFreed?.();
