@@ -1,5 +1,5 @@
 import { RegisteredTask, TaskDefinition } from '../../lib/discovery/registered-task';
-import { getTaskContext } from '../../lib/engine/task-context';
+import { enableTaskContext, getTaskContext } from '../../lib/engine/task-context';
 import { ExecutionHooks, TaskExecution } from '../../lib/engine/task-execution';
 import { newTask } from '../../lib/engine/task-factory';
 import { TaskData } from '../../lib/task/task-record';
@@ -220,5 +220,23 @@ describe('TaskExecution (one task, its attempts)', () => {
     ).run();
     expect(keys.sort()).toEqual(['attempt', 'funcName', 'tags', 'taskId']);
     expect(context!.signal.aborted).toBe(false);
+  });
+
+  it('turning the task context on early (before the first caller context) changes no context', async () => {
+    enableTaskContext();
+    expect(getTaskContext()).toBeUndefined();
+    let inside: ReturnType<typeof getTaskContext>;
+    const task = runningTask();
+    await new TaskExecution(
+      task,
+      registered(() => {
+        enableTaskContext();
+        inside = getTaskContext();
+      }),
+      [],
+      new RecordingHooks(),
+    ).run();
+    expect(inside!.taskId).toBe(task.id);
+    expect(getTaskContext()).toBeUndefined();
   });
 });
