@@ -6,14 +6,13 @@ import { ObserverHub } from '../observers/observer-hub';
 import { toLifecycleEvent } from '../observers/task-observer';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { MemoryTaskStore, StoreEntry } from '../storage/memory-task.store';
-import { TaskData, TaskRecord, toTaskRecord } from '../task/task-record';
+import { TaskData } from '../task/task-record';
 import { isTerminal } from '../task/task-status';
 import { ATTEMPT_TRACER, AttemptTracer } from './attempt-tracer';
 import { TaskOrigin, captureOrigin } from './caller-context';
 import { DispatchScope } from './dispatch-scope';
 import { formatError } from './format-error';
 import type { FlowControl } from './flow-control';
-import { FunctionGates } from './function-gates';
 import { IdempotencyKeys } from './idempotency-keys';
 import { TaskArguments } from './task-arguments';
 import { TaskChanges } from './task-changes';
@@ -26,7 +25,7 @@ import { RemoteTasks } from './remote-tasks';
 import { TaskStorage } from './task-storage';
 import type { WorkHandoff } from './work-handoff';
 import { wireStartPath } from './start-path';
-import { TaskWaiters } from './task-waiters';
+import { TaskRuntimeReads } from './task-runtime-reads';
 
 /**
  * The life of live tasks behind TaskManager: admission, the running executions
@@ -36,18 +35,17 @@ import { TaskWaiters } from './task-waiters';
  * backend (TaskStorage), which every change reaches through `changed`.
  */
 @Injectable()
-export class TaskRuntime {
+export class TaskRuntime extends TaskRuntimeReads {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   // The start path (start-path.ts): queue, delays, handoff and flow control.
   private readonly queue: TaskQueue;
   /** Tasks whose run_at is still ahead: they reach the queue when due. */
-  private readonly delays: DelayedTasks;
+  protected readonly delays: DelayedTasks;
   /** Work given to and taken from other instances on a shared database, and the lease fence. */
   readonly handoff: WorkHandoff;
   /** Each function's admission check before its task starts (paused, concurrency, rate limit), across instances too. */
-  private readonly flow: FlowControl;
-  private readonly keys: IdempotencyKeys;
-  private readonly waiters = new TaskWaiters((task) => this.present(task));
+  protected readonly flow: FlowControl;
+  protected readonly keys: IdempotencyKeys;
   readonly streams = new TaskChanges((task) => this.present(task));
   /** Tasks other instances changed (filled by the change feed on a shared database). */
   readonly remote: RemoteTasks;
@@ -62,12 +60,13 @@ export class TaskRuntime {
   private markStarted!: () => void;
 
   constructor(
-    @Inject(TASKFLOW_OPTIONS) private readonly options: ResolvedTaskOptions,
-    private readonly store: MemoryTaskStore,
+    @Inject(TASKFLOW_OPTIONS) options: ResolvedTaskOptions,
+    store: MemoryTaskStore,
     private readonly storage: TaskStorage,
     @Optional() @Inject(WORKER_EXECUTOR) private readonly workerExecutor: TaskExecutor | null = null,
     @Optional() @Inject(ATTEMPT_TRACER) private readonly tracer: AttemptTracer | null = null,
   ) {
+    super(options, store);
     this.keys = new IdempotencyKeys(storage, (id) => this.store.get(id));
     store.onEvicted((task) => this.keys.forget(task));
     this.args = new TaskArguments(options.encryptArgsKey);
@@ -152,42 +151,10 @@ export class TaskRuntime {
     this.changed(task);
   }
 
-  /** Each function's admission check: paused, concurrency, rate limit. */
-  get gates(): FunctionGates {
-    return this.flow.gates;
-  }
-
   /** Lets queued tasks start (end of startup). */
   unhold(): void {
     this.markStarted();
     this.queue.unhold();
-  }
-
-  /** The task as this instance holds it in memory, if it does. */
-  live(id: string): TaskData | undefined {
-    return this.store.get(id);
-  }
-
-  /** True for a task this instance holds that has not finished: it can be cancelled or awaited here. */
-  isLive(task: TaskData): boolean {
-    return !isTerminal(task.status) && this.store.get(task.id) === task;
-  }
-
-  /** Pending and running tasks held here. */
-  unfinishedTasks(): TaskData[] {
-    const unfinished: TaskData[] = [];
-    for (const task of this.store.values()) if (!isTerminal(task.status)) unfinished.push(task);
-    return unfinished;
-  }
-
-  /** Pending tasks held here whose run_at has not come yet. */
-  get delayedCount(): number {
-    return this.delays.size;
-  }
-
-  /** Records held in memory (live and recently finished). */
-  get heldInMemory(): number {
-    return this.store.size;
   }
 
   /** Drops from memory the terminal records that ended before `cutoff`; returns them. */
@@ -200,11 +167,6 @@ export class TaskRuntime {
       }
     }
     return removed;
-  }
-
-  /** The id of the live task holding `key`, if any. */
-  keyHolder(key: string): string | undefined {
-    return this.keys.holder(key);
   }
 
   /** Cancels a live task: a pending one never starts, a running one has its signal aborted. */
@@ -254,24 +216,6 @@ export class TaskRuntime {
       ]);
       clearTimeout(timer);
     }
-  }
-
-  /** Resolves with the terminal record of a live task. */
-  waitFor(id: string): Promise<TaskRecord> {
-    return this.waiters.forTask(id);
-  }
-
-  drain(): Promise<void> {
-    return this.waiters.forDrain(this.store.unfinished);
-  }
-
-  present(task: TaskData): TaskRecord {
-    return toTaskRecord(task, this.options.displayFuncArgs);
-  }
-
-  /** The detail record of one task: with its attempt history. */
-  presentDetail(task: TaskData): TaskRecord {
-    return toTaskRecord(task, this.options.displayFuncArgs, true);
   }
 
   /** Every change goes through here: version, the backend, and the live streams. */
@@ -355,13 +299,6 @@ export class TaskRuntime {
     execution.detached = true;
     entry!.execution = null;
     return execution;
-  }
-
-  /** Tasks held here that run now. */
-  private runningTasks(): TaskData[] {
-    const running: TaskData[] = [];
-    for (const task of this.store.values()) if (task.status === 'running') running.push(task);
-    return running;
   }
 
   /** The executor of a task's attempts; a worker task without a worker executor is a startup error (checked there). */
