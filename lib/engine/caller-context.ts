@@ -1,5 +1,6 @@
 import { AsyncResource } from 'node:async_hooks';
 import { AttemptTracer } from './attempt-tracer';
+import { enableTaskContext } from './task-context';
 
 /**
  * The context of this module's loading, holding no caller's values. Tasks that keep no
@@ -34,6 +35,8 @@ class CallerResource extends AsyncResource implements TaskOrigin {
   }
 }
 
+let contextEnabled = false;
+
 /**
  * The origin of a task created now by a call of the application (addTask, enqueue, a retry).
  * With `propagate` the whole async context is kept (AsyncLocalStorage values such as
@@ -42,6 +45,13 @@ class CallerResource extends AsyncResource implements TaskOrigin {
  */
 export function captureOrigin(propagate: boolean, tracer: AttemptTracer | null): TaskOrigin | null {
   const trace = tracer === null ? undefined : tracer.capture();
-  if (propagate) return new CallerResource(trace);
+  if (propagate) {
+    if (!contextEnabled) {
+      // Before the first resource: its class's objects then have room for the task context's value.
+      enableTaskContext();
+      contextEnabled = true;
+    }
+    return new CallerResource(trace);
+  }
   return trace === undefined ? null : { context: DETACHED, trace };
 }

@@ -103,6 +103,7 @@ export class FunctionGates {
 
   /** The task started (its start time is set): counted in its rate window. */
   started(next: QueuedTask): void {
+    if (this.gates.size === 0) return;
     const gate = this.gates.get(next.task.funcName);
     if (!gate?.rateLimit || next.rateKey === undefined || next.task.startTime === null) return;
     const state = gate.key(next.rateKey);
@@ -117,6 +118,8 @@ export class FunctionGates {
 
   /** The task ended (or never started after taking a slot): its slot goes to the next one held. */
   ended(taskId: string, funcName: string): void {
+    // No gate yet (no function was paused or limited): no lookup.
+    if (this.gates.size === 0) return;
     const gate = this.gates.get(funcName);
     if (gate?.holders.delete(taskId)) this.release(funcName);
   }

@@ -78,6 +78,8 @@ export class SharedGates {
 
   /** The task ended: its slot goes back to the backend. */
   ended(taskId: string): void {
+    // Without a shared database (or a limited function's claim) none is held: no lookup by id.
+    if (this.held.size === 0) return;
     const slot = this.held.get(taskId);
     if (!slot) return;
     this.held.delete(taskId);

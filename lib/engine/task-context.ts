@@ -16,14 +16,18 @@ export interface TaskContext {
 }
 
 /**
- * The context of one attempt. A class rather than an object literal: a literal with
- * a getter is built on V8's slow path (a runtime call per accessor), and this runs
- * for every attempt of every task.
+ * The context of one attempt, and the task context's store itself (getTaskContext() returns
+ * it): one object per attempt rather than a context, a sink and a record of the two. A class
+ * rather than an object literal: a literal with a getter is built on V8's slow path (a runtime
+ * call per accessor), and this runs for every attempt of every task. Its logs and progress go
+ * to its sink (the engine's attempts, AttemptRun, override `log` and `progress`); what else it
+ * holds is in private fields, so the object a task sees has only TaskContext's own keys.
  */
-export class AttemptContext implements TaskContext {
+export class AttemptContext implements TaskContext, AttemptSink {
   readonly tags: Readonly<Record<string, string>>;
   #controller: AbortController | null = null;
   #abortedWith: unknown;
+  #sink: AttemptSink | null = null;
 
   constructor(
     readonly taskId: string,
@@ -47,6 +51,19 @@ export class AttemptContext implements TaskContext {
     this.#abortedWith = reason;
     this.#controller?.abort(reason);
   }
+
+  log(level: TaskLogLevel, message: string, extra: Record<string, unknown>): void {
+    this.#sink?.log(level, message, extra);
+  }
+
+  progress(fraction: number, message: string | undefined): void {
+    this.#sink?.progress(fraction, message);
+  }
+
+  /** Sends the logs and progress of `context` to `sink` (a worker thread's side of an attempt). */
+  static useSink(context: AttemptContext, sink: AttemptSink): void {
+    context.#sink = sink;
+  }
 }
 
 /** A frozen copy of the tags; most tasks have none and share one empty object. */
@@ -62,36 +79,57 @@ export interface AttemptSink {
   progress(fraction: number, message: string | undefined): void;
 }
 
-interface AttemptScope {
-  context: TaskContext;
-  sink: AttemptSink;
-}
-
-const storage = new AsyncLocalStorage<AttemptScope>();
+const storage = new AsyncLocalStorage<AttemptContext>();
 const fallbackLogger = new Logger(LOGGER_CONTEXT);
 
 /**
- * Calls the task's method with `args` in the task context, available to everything it
- * calls and awaits (the method and its arguments go through the store's call: no closure
- * per attempt).
+ * Calls the task's method with `args` in the task context, available to everything it calls
+ * and awaits, its logs and progress going to `sink` (a worker thread's side of an attempt; the
+ * engine's own attempts enter theirs through inTaskContext).
  */
 export function callInTaskContext(
-  context: TaskContext,
+  context: AttemptContext,
   sink: AttemptSink,
   method: (...args: unknown[]) => unknown,
   instance: unknown,
   args: unknown[],
 ): unknown {
-  return storage.run({ context, sink }, applyMethod, method, instance, args);
+  AttemptContext.useSink(context, sink);
+  return storage.run(context, applyMethod, method, instance, args);
 }
 
 function applyMethod(method: (...args: unknown[]) => unknown, instance: unknown, args: unknown[]): unknown {
   return method.apply(instance, args);
 }
 
+/**
+ * Calls `fn(context, arg)` with `context` as the task context: what it calls and awaits sees
+ * it, and so do the callbacks of a `then` it attaches (currentAttempt() there is `context`).
+ */
+export function inTaskContext<C extends AttemptContext, A, R>(context: C, fn: (context: C, arg: A) => R, arg: A): R {
+  return storage.run(context, fn, context, arg);
+}
+
+/**
+ * Turns the task context's AsyncLocalStorage on now rather than at the first attempt: call it
+ * before making the first object that AsyncLocalStorage values are copied onto (a task's caller
+ * context, caller-context.ts). V8 sizes a class's objects by the properties its first few
+ * instances got; an object made before this storage was on gets its slot later, out of line
+ * (one more allocation of 40 B on each of the many made afterwards).
+ */
+export function enableTaskContext(): void {
+  // Outside any attempt (none has run yet, or the storage would be on): the store stays undefined.
+  if (storage.getStore() === undefined) storage.enterWith(undefined as unknown as AttemptContext);
+}
+
+/** The attempt whose task context this code runs in, if any. */
+export function currentAttempt(): AttemptContext | undefined {
+  return storage.getStore();
+}
+
 /** The running task's context, or undefined outside a task. */
 export function getTaskContext(): TaskContext | undefined {
-  return storage.getStore()?.context;
+  return storage.getStore();
 }
 
 export interface TaskLogOptions {
@@ -107,9 +145,9 @@ export function taskLog(message: string, options: TaskLogOptions = {}): void {
   const { level = 'info', ...extra } = options;
   const safeLevel: TaskLogLevel = LOG_LEVELS.includes(level) ? level : 'info';
   const text = String(message);
-  const scope = storage.getStore();
-  if (scope) {
-    scope.sink.log(safeLevel, text, extra);
+  const context = storage.getStore();
+  if (context) {
+    context.log(safeLevel, text, extra);
     return;
   }
   switch (safeLevel) {
@@ -132,7 +170,7 @@ export function reportProgress(fraction: number, message?: string): void {
   if (typeof fraction !== 'number' || Number.isNaN(fraction)) {
     throw new RangeError('reportProgress: fraction must be a number between 0 and 1');
   }
-  storage.getStore()?.sink.progress(Math.min(1, Math.max(0, fraction)), message);
+  storage.getStore()?.progress(Math.min(1, Math.max(0, fraction)), message);
 }
 
 /** `2026-04-30T10:00:01` for log lines (UTC, second precision). */

@@ -8,18 +8,10 @@ import { closeAttempt, mayRetry, openAttempt } from './attempt-history';
 import { AttemptOutcome, AttemptSpan, AttemptTracer } from './attempt-tracer';
 import { DETACHED, TaskOrigin } from './caller-context';
 import { formatError } from './format-error';
-import { AttemptOwner, AttemptRun } from './attempt-run';
+import { AttemptOwner, AttemptRun, settleWith, soon } from './attempt-run';
 import { setLongTimeout } from './long-timeout';
-import { AttemptContext } from './task-context';
+import { inTaskContext } from './task-context';
 import { TaskExecutor, asyncExecutor } from './task-executor';
-
-/**
- * Runs `fn` on a microtask of the promise queue (not queueMicrotask, which fake timers
- * replace: an attempt's outcome must come as an awaited promise's would).
- */
-function soon(fn: () => void): void {
-  void Promise.resolve().then(fn);
-}
 
 /** reportProgress() changes of one task are announced at most this often (a value of 1 at once). */
 export const PROGRESS_INTERVAL_MS = 100;
@@ -39,10 +31,8 @@ export interface ExecutionHooks {
  * cancellation that aborts the running attempt or the back-off wait at once.
  */
 export class TaskExecution implements AttemptOwner {
-  /** The attempt in flight (null between attempts): what `interrupt` ends. */
+  /** The attempt in flight (null between attempts): what `interrupt` ends, its task context. */
   private running: AttemptRun | null = null;
-  /** Its task context, whose signal an interrupt aborts. */
-  private runningContext: AttemptContext | null = null;
   private wakeUp: (() => void) | null = null;
   private stopped = false;
   /**
@@ -60,6 +50,8 @@ export class TaskExecution implements AttemptOwner {
   attempt = 0;
   /** The task's entry in the memory store, set by the runtime and handed back when it settles. */
   storeEntry: StoreEntry | undefined = undefined;
+  /** Set by the runtime once it no longer counts this execution as running (it ended, or was cancelled, interrupted or released). */
+  detached = false;
 
   /**
    * `origin`: the async context of the call that created the task, in which every attempt
@@ -130,15 +122,11 @@ export class TaskExecution implements AttemptOwner {
     this.runAttempt(attempt);
   }
 
-  /** The attempt's outcome (once per attempt: a late one after an interrupt is dropped). */
-  private outcome(attempt: AttemptRun, ok: boolean, value: unknown): void {
-    if (attempt.done) return;
-    attempt.done = true;
-    attempt.timer?.clear();
+  /** The attempt's outcome (once per attempt: AttemptRun.settle drops a late one after an interrupt). */
+  attemptEnded(run: AttemptRun, ok: boolean, value: unknown): void {
     this.running = null;
-    this.runningContext = null;
     try {
-      this.afterAttempt(attempt.attempt, ok, value);
+      this.afterAttempt(run.attempt, ok, value);
     } catch (error) {
       this.end(error);
     }
@@ -203,30 +191,21 @@ export class TaskExecution implements AttemptOwner {
    */
   private runAttempt(attempt: number): void {
     const { timeout } = this.registered.definition;
-    const run = new AttemptRun(this, attempt);
-    const context = new AttemptContext(this.task.id, this.task.funcName, attempt, this.task.tags);
+    const run = new AttemptRun(this, this.task, attempt);
     this.running = run;
-    this.runningContext = context;
     if (timeout !== null) run.timer = setLongTimeout(() => this.interrupt(new TaskTimeoutError(timeout)), timeout * 1000);
-    let result: unknown;
     try {
       const scope = this.origin?.context ?? DETACHED;
-      result =
-        this.tracer === null || this.tracer.isRecording?.() === false
-          ? scope.runInAsyncScope(this.executor.run, this.executor, this.registered, this.args, context, run)
-          : scope.runInAsyncScope(() => this.traced(attempt, () => this.executor.run(this.registered, this.args, context, run)));
+      if (this.tracer === null || this.tracer.isRecording?.() === false) scope.runInAsyncScope(inTaskContext, null, run, enterAttempt, this);
+      else scope.runInAsyncScope(() => this.traced(attempt, () => inTaskContext(run, enterAttempt, this)));
     } catch (error) {
-      soon(() => this.outcome(run, false, error));
-      return;
+      soon(() => run.settle(false, error));
     }
-    if (result instanceof Promise || (result !== null && typeof (result as PromiseLike<unknown>)?.then === 'function')) {
-      (result as PromiseLike<unknown>).then(
-        (value) => this.outcome(run, true, value),
-        (error) => this.outcome(run, false, error),
-      );
-    } else {
-      soon(() => this.outcome(run, true, result));
-    }
+  }
+
+  /** The attempt's call of its executor, in its task context (enterAttempt); its outcome settles `run`. */
+  callExecutor(run: AttemptRun): void {
+    settleWith(run, this.executor.run(this.registered, this.args, run, run));
   }
 
   /**
@@ -236,9 +215,9 @@ export class TaskExecution implements AttemptOwner {
   private interrupt(reason: unknown): void {
     const run = this.running;
     if (!run) return;
-    this.runningContext!.abort(reason);
+    run.abort(reason);
     // After the caller's own change (cancel sets the status once this returns), as an await would.
-    soon(() => this.outcome(run, false, reason));
+    soon(() => run.settle(false, reason));
   }
 
   /** The sink's side of an attempt: its logs and progress, unless the execution has stopped. */
@@ -313,4 +292,9 @@ export class TaskExecution implements AttemptOwner {
     };
     this.wakeUp = () => wake(() => soon(then));
   }
+}
+
+/** An attempt's start in its task context: a function, not a closure per attempt. */
+function enterAttempt(run: AttemptRun, execution: TaskExecution): void {
+  execution.callExecutor(run);
 }

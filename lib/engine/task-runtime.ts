@@ -6,14 +6,13 @@ import { ObserverHub } from '../observers/observer-hub';
 import { toLifecycleEvent } from '../observers/task-observer';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { MemoryTaskStore, StoreEntry } from '../storage/memory-task.store';
-import { TaskData, TaskRecord, toTaskRecord } from '../task/task-record';
+import { TaskData } from '../task/task-record';
 import { isTerminal } from '../task/task-status';
 import { ATTEMPT_TRACER, AttemptTracer } from './attempt-tracer';
 import { TaskOrigin, captureOrigin } from './caller-context';
 import { DispatchScope } from './dispatch-scope';
 import { formatError } from './format-error';
 import type { FlowControl } from './flow-control';
-import { FunctionGates } from './function-gates';
 import { IdempotencyKeys } from './idempotency-keys';
 import { TaskArguments } from './task-arguments';
 import { TaskChanges } from './task-changes';
@@ -26,7 +25,7 @@ import { RemoteTasks } from './remote-tasks';
 import { TaskStorage } from './task-storage';
 import type { WorkHandoff } from './work-handoff';
 import { wireStartPath } from './start-path';
-import { TaskWaiters } from './task-waiters';
+import { TaskRuntimeReads } from './task-runtime-reads';
 
 /**
  * The life of live tasks behind TaskManager: admission, the running executions
@@ -36,19 +35,17 @@ import { TaskWaiters } from './task-waiters';
  * backend (TaskStorage), which every change reaches through `changed`.
  */
 @Injectable()
-export class TaskRuntime {
+export class TaskRuntime extends TaskRuntimeReads {
   private readonly logger = new Logger(LOGGER_CONTEXT);
-  private readonly executions = new Map<string, TaskExecution>();
   // The start path (start-path.ts): queue, delays, handoff and flow control.
   private readonly queue: TaskQueue;
   /** Tasks whose run_at is still ahead: they reach the queue when due. */
-  private readonly delays: DelayedTasks;
+  protected readonly delays: DelayedTasks;
   /** Work given to and taken from other instances on a shared database, and the lease fence. */
   readonly handoff: WorkHandoff;
   /** Each function's admission check before its task starts (paused, concurrency, rate limit), across instances too. */
-  private readonly flow: FlowControl;
-  private readonly keys: IdempotencyKeys;
-  private readonly waiters = new TaskWaiters((task) => this.present(task));
+  protected readonly flow: FlowControl;
+  protected readonly keys: IdempotencyKeys;
   readonly streams = new TaskChanges((task) => this.present(task));
   /** Tasks other instances changed (filled by the change feed on a shared database). */
   readonly remote: RemoteTasks;
@@ -63,12 +60,13 @@ export class TaskRuntime {
   private markStarted!: () => void;
 
   constructor(
-    @Inject(TASKFLOW_OPTIONS) private readonly options: ResolvedTaskOptions,
-    private readonly store: MemoryTaskStore,
+    @Inject(TASKFLOW_OPTIONS) options: ResolvedTaskOptions,
+    store: MemoryTaskStore,
     private readonly storage: TaskStorage,
     @Optional() @Inject(WORKER_EXECUTOR) private readonly workerExecutor: TaskExecutor | null = null,
     @Optional() @Inject(ATTEMPT_TRACER) private readonly tracer: AttemptTracer | null = null,
   ) {
+    super(options, store);
     this.keys = new IdempotencyKeys(storage, (id) => this.store.get(id));
     store.onEvicted((task) => this.keys.forget(task));
     this.args = new TaskArguments(options.encryptArgsKey);
@@ -146,50 +144,17 @@ export class TaskRuntime {
    */
   release(task: TaskData, reason: string): void {
     this.delays.remove(task.id);
-    this.executions.get(task.id)?.stop(new Error(reason));
-    this.executions.delete(task.id);
+    this.detach(task)?.stop(new Error(reason));
     task.status = 'pending';
     task.startTime = null;
     task.owner = null;
     this.changed(task);
   }
 
-  /** Each function's admission check: paused, concurrency, rate limit. */
-  get gates(): FunctionGates {
-    return this.flow.gates;
-  }
-
   /** Lets queued tasks start (end of startup). */
   unhold(): void {
     this.markStarted();
     this.queue.unhold();
-  }
-
-  /** The task as this instance holds it in memory, if it does. */
-  live(id: string): TaskData | undefined {
-    return this.store.get(id);
-  }
-
-  /** True for a task this instance holds that has not finished: it can be cancelled or awaited here. */
-  isLive(task: TaskData): boolean {
-    return !isTerminal(task.status) && this.store.get(task.id) === task;
-  }
-
-  /** Pending and running tasks held here. */
-  unfinishedTasks(): TaskData[] {
-    const unfinished: TaskData[] = [];
-    for (const task of this.store.values()) if (!isTerminal(task.status)) unfinished.push(task);
-    return unfinished;
-  }
-
-  /** Pending tasks held here whose run_at has not come yet. */
-  get delayedCount(): number {
-    return this.delays.size;
-  }
-
-  /** Records held in memory (live and recently finished). */
-  get heldInMemory(): number {
-    return this.store.size;
   }
 
   /** Drops from memory the terminal records that ended before `cutoff`; returns them. */
@@ -204,18 +169,12 @@ export class TaskRuntime {
     return removed;
   }
 
-  /** The id of the live task holding `key`, if any. */
-  keyHolder(key: string): string | undefined {
-    return this.keys.holder(key);
-  }
-
   /** Cancels a live task: a pending one never starts, a running one has its signal aborted. */
   cancel(task: TaskData): 'pending' | 'running' {
     this.delays.remove(task.id);
-    const execution = this.executions.get(task.id);
+    const execution = this.detach(task);
     if (execution) {
       execution.stop(new Error(messages.cancelled()));
-      this.executions.delete(task.id);
       this.queue.release();
       this.flow.ended(task.id, task.funcName);
     }
@@ -228,9 +187,8 @@ export class TaskRuntime {
   /** Marks a task caught unfinished at shutdown as interrupted and aborts its attempt. */
   interrupt(task: TaskData, reason: string): void {
     this.delays.remove(task.id);
-    const execution = this.executions.get(task.id);
+    const execution = this.detach(task);
     execution?.stop(new Error(reason));
-    this.executions.delete(task.id);
     task.status = 'interrupted';
     task.endTime = Date.now();
     task.error = task.error ?? `Interrupted: ${reason}`;
@@ -252,30 +210,12 @@ export class TaskRuntime {
     while (this.queue.running > 0 && Date.now() < deadline) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        ...[...this.executions.keys()].map((id) => this.waitFor(id)),
+        ...this.runningTasks().map((task) => this.waitFor(task.id)),
         ...this.flow.pendingClaims,
         new Promise((resolve) => (timer = setTimeout(resolve, deadline - Date.now()))),
       ]);
       clearTimeout(timer);
     }
-  }
-
-  /** Resolves with the terminal record of a live task. */
-  waitFor(id: string): Promise<TaskRecord> {
-    return this.waiters.forTask(id);
-  }
-
-  drain(): Promise<void> {
-    return this.waiters.forDrain(this.store.unfinished);
-  }
-
-  present(task: TaskData): TaskRecord {
-    return toTaskRecord(task, this.options.displayFuncArgs);
-  }
-
-  /** The detail record of one task: with its attempt history. */
-  presentDetail(task: TaskData): TaskRecord {
-    return toTaskRecord(task, this.options.displayFuncArgs, true);
   }
 
   /** Every change goes through here: version, the backend, and the live streams. */
@@ -341,12 +281,24 @@ export class TaskRuntime {
     task.startTime = Date.now();
     this.flow.started(next);
     const execution = new TaskExecution(task, registered, args, this.hooks, this.executorOf(registered), origin, this.tracer);
-    execution.storeEntry = next.entry;
-    this.executions.set(task.id, execution);
+    // Held, as every task that starts is (entered through add or admit); a record somehow not held is again.
+    const entry = this.store.entryFor(task.id, next.entry) ?? this.store.add(task);
+    entry.execution = execution;
+    execution.storeEntry = entry;
     this.changed(task);
     this.announce(task, 1);
     execution.start(this.onExecutionEnded);
     return true;
+  }
+
+  /** Takes the running execution of a task off its record (cancel, interrupt, release); undefined when none runs. */
+  private detach(task: TaskData): TaskExecution | undefined {
+    const entry = this.store.entryFor(task.id);
+    const execution = entry?.execution as TaskExecution | null | undefined;
+    if (!execution || execution.detached) return undefined;
+    execution.detached = true;
+    entry!.execution = null;
+    return execution;
   }
 
   /** The executor of a task's attempts; a worker task without a worker executor is a startup error (checked there). */
@@ -357,8 +309,12 @@ export class TaskRuntime {
   }
 
   private executionEnded(execution: TaskExecution): void {
-    if (this.executions.get(execution.task.id) !== execution) return;
-    this.executions.delete(execution.task.id);
+    // Already detached by a cancel, an interrupt or a release, which gave its slot back.
+    if (execution.detached) return;
+    execution.detached = true;
+    // Its entry, unless that was evicted at the task's end already (a small maxInMemory) or replaced.
+    const entry = execution.storeEntry;
+    if (entry?.execution === execution) entry.execution = null;
     this.queue.release();
     this.flow.ended(execution.task.id, execution.task.funcName);
     this.slotFreed?.();

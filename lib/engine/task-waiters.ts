@@ -24,7 +24,8 @@ export class TaskWaiters {
 
   /** A task reached a terminal status; `unfinished` counts what is left. The record is built only for a waiter. */
   settled(task: TaskData, unfinished: number): void {
-    const waiting = this.byTask.get(task.id);
+    // Most tasks have no waiter: no lookup by id (nor the id's hash computed) for those.
+    const waiting = this.byTask.size === 0 ? undefined : this.byTask.get(task.id);
     if (waiting) {
       this.byTask.delete(task.id);
       const record = this.present(task);

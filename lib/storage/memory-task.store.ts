@@ -13,6 +13,11 @@ export class StoreEntry {
   prev: StoreEntry | null = null;
   /** Kept when the entry leaves the list, so a walk standing on it still reaches the entries after it. */
   next: StoreEntry | null = null;
+  /**
+   * What the engine runs the record with while it runs (its execution; null otherwise), found with
+   * the record rather than in a map of its own. Carried over when a newer copy replaces the record.
+   */
+  execution: object | null = null;
 
   constructor(readonly task: TaskData) {
     this.finished = isTerminal(task.status);
@@ -73,7 +78,17 @@ export class MemoryTaskStore {
   add(task: TaskData): StoreEntry {
     const old = this.lookup().get(task.id);
     if (old) this.remove(old);
-    return this.addNew(task);
+    const entry = this.addNew(task);
+    if (old) entry.execution = old.execution;
+    return entry;
+  }
+
+  /**
+   * The entry held under `id`. `hint`: an entry the caller kept for it (what `add` returned);
+   * while it is still held it is the one, and no lookup by id is made.
+   */
+  entryFor(id: string, hint?: StoreEntry): StoreEntry | undefined {
+    return hint?.held && hint.task.id === id ? hint : this.lookup().get(id);
   }
 
   /** Stores a task made just now, whose id no record has (a new task's): no lookup by id. */

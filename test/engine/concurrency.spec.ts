@@ -123,4 +123,20 @@ describe('concurrency cap, priority and cancellation', () => {
     expect(finishedWhenTurned).toBeGreaterThan(0);
     expect(finishedWhenTurned).toBeLessThan(ids.length);
   });
+
+  it('cancels a running task found after a burst nobody looked up (its execution is kept with its record)', async () => {
+    const running = manager.addTask(worker.waitsForAbort);
+    // More changes than records with no lookup by id: the store drops its index meanwhile.
+    const queued = Array.from({ length: 3000 }, (_, i) => manager.addTask(worker.record, [`q${i}`]));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(worker.signals).toHaveLength(1);
+    const record = await manager.cancel(running);
+    expect(record.status).toBe('cancelled');
+    expect(worker.signals[0].aborted).toBe(true);
+    // Its slot went back: the queue behind it runs, and no further attempt of it starts.
+    await manager.drain();
+    expect(worker.order).toHaveLength(queued.length);
+    expect(worker.attempts).toBe(1);
+    expect((await manager.getTask(running))!.status).toBe('cancelled');
+  });
 });

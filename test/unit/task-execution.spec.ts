@@ -1,5 +1,5 @@
 import { RegisteredTask, TaskDefinition } from '../../lib/discovery/registered-task';
-import { getTaskContext } from '../../lib/engine/task-context';
+import { enableTaskContext, getTaskContext } from '../../lib/engine/task-context';
 import { ExecutionHooks, TaskExecution } from '../../lib/engine/task-execution';
 import { newTask } from '../../lib/engine/task-factory';
 import { TaskData } from '../../lib/task/task-record';
@@ -148,5 +148,95 @@ describe('TaskExecution (one task, its attempts)', () => {
     expect(calls).toBe(1);
     expect(hooks.events).toEqual(['changed:running']);
     expect(waiting.attempt).toBe(1);
+  });
+
+  it('tasks that return one and the same promise, settled later elsewhere, each end with their own outcome', async () => {
+    // The engine's callbacks on a returned promise find their attempt in the task context of
+    // the call that attached them, not in the promise: one promise, several attempts.
+    let release!: (value: string) => void;
+    const shared = new Promise<string>((resolve) => (release = resolve));
+    const first = runningTask();
+    const second = runningTask();
+    const hooksA = new RecordingHooks();
+    const hooksB = new RecordingHooks();
+    const a = new TaskExecution(
+      first,
+      registered(() => shared),
+      [],
+      hooksA,
+    ).run();
+    const b = new TaskExecution(
+      second,
+      registered(() => shared),
+      [],
+      hooksB,
+    ).run();
+    // Settled from a third attempt's task context.
+    const third = runningTask();
+    await new TaskExecution(
+      third,
+      registered(async () => release('shared value')),
+      [],
+      new RecordingHooks(),
+    ).run();
+    await Promise.all([a, b]);
+    expect([first.status, second.status, third.status]).toEqual(['success', 'success', 'success']);
+    expect([first.result, second.result]).toEqual(['shared value', 'shared value']);
+    expect(hooksA.events).toEqual(['settled:success@1']);
+    expect(hooksB.events).toEqual(['settled:success@1']);
+  });
+
+  it('a rejected promise fails its own task only; a late outcome after a timeout changes nothing', async () => {
+    let reject!: (error: Error) => void;
+    const late = new Promise<never>((_resolve, rej) => (reject = rej));
+    const timedOut = runningTask();
+    const hooks = new RecordingHooks();
+    await new TaskExecution(
+      timedOut,
+      registered(() => late, { timeout: 0.01 }),
+      [],
+      hooks,
+    ).run();
+    expect(timedOut.status).toBe('failed');
+    expect(timedOut.error).toMatch(/TaskTimeoutError/);
+    reject(new Error('too late'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(timedOut.error).toMatch(/TaskTimeoutError/);
+    expect(hooks.events).toEqual(['settled:failed@1']);
+  });
+
+  it("the task context a task sees has only TaskContext's own keys (the engine's state is private)", async () => {
+    let keys: string[] = [];
+    let context: ReturnType<typeof getTaskContext>;
+    await new TaskExecution(
+      runningTask(),
+      registered(async () => {
+        await Promise.resolve();
+        context = getTaskContext();
+        keys = Object.keys(context!);
+      }),
+      [],
+      new RecordingHooks(),
+    ).run();
+    expect(keys.sort()).toEqual(['attempt', 'funcName', 'tags', 'taskId']);
+    expect(context!.signal.aborted).toBe(false);
+  });
+
+  it('turning the task context on early (before the first caller context) changes no context', async () => {
+    enableTaskContext();
+    expect(getTaskContext()).toBeUndefined();
+    let inside: ReturnType<typeof getTaskContext>;
+    const task = runningTask();
+    await new TaskExecution(
+      task,
+      registered(() => {
+        enableTaskContext();
+        inside = getTaskContext();
+      }),
+      [],
+      new RecordingHooks(),
+    ).run();
+    expect(inside!.taskId).toBe(task.id);
+    expect(getTaskContext()).toBeUndefined();
   });
 });

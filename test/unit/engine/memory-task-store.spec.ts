@@ -142,6 +142,34 @@ describe('MemoryTaskStore index by id', () => {
   });
 });
 
+describe('MemoryTaskStore entries: what the engine keeps with a held record', () => {
+  it('entryFor gives the held entry by id, the caller’s kept entry while it is still held, and nothing once it is gone', () => {
+    const store = new MemoryTaskStore(1);
+    const a = blankTask({ id: 'a' });
+    const entry = store.addNew(a);
+    expect(store.entryFor('a', entry)).toBe(entry);
+    expect(store.entryFor('a')).toBe(entry);
+    expect(store.entryFor('missing')).toBeUndefined();
+    const copy = blankTask({ id: 'a' });
+    const newer = store.add(copy);
+    // The kept entry no longer holds the record: the lookup by id finds the newer one.
+    expect(store.entryFor('a', entry)).toBe(newer);
+    store.delete('a');
+    expect(store.entryFor('a', newer)).toBeUndefined();
+  });
+
+  it('a newer copy of a running record keeps its execution, so a cancel still finds it', () => {
+    const store = new MemoryTaskStore(10);
+    const running = blankTask({ id: 'r', status: 'running' });
+    const execution = { running: 'r' };
+    store.add(running).execution = execution;
+    const copy = { ...running, version: running.version + 1 };
+    expect(store.add(copy).execution).toBe(execution);
+    expect(store.entryFor('r')!.execution).toBe(execution);
+    expect(store.add(blankTask({ id: 'other' })).execution).toBeNull();
+  });
+});
+
 describe('capResult fast path', () => {
   it('gives what the JSON round trip gives for scalars', () => {
     for (const value of [undefined, null, 0, -0, 1.5, -7, NaN, Infinity, true, false, '', 'text', '\ud800', () => 1, Symbol('s')]) {
