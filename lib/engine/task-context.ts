@@ -150,6 +150,15 @@ export function taskLog(message: string, options: TaskLogOptions = {}): void {
     context.log(safeLevel, text, extra);
     return;
   }
+  logOutsideTask(safeLevel, text);
+}
+
+/**
+ * A line with no running attempt to take it: to Nest's logger. Also a stopped attempt's
+ * late line, and one written by code the engine runs in a finished attempt's context (an
+ * observer of its end): dropped, it was lost.
+ */
+export function logOutsideTask(safeLevel: TaskLogLevel, text: string): void {
   switch (safeLevel) {
     case 'debug':
       fallbackLogger.debug(text);

@@ -10,7 +10,7 @@ import { DETACHED, TaskOrigin } from './caller-context';
 import { formatError } from './format-error';
 import { AttemptOwner, AttemptRun, settleWith, soon } from './attempt-run';
 import { setLongTimeout } from './long-timeout';
-import { inTaskContext } from './task-context';
+import { inTaskContext, logOutsideTask } from './task-context';
 import { TaskExecutor, asyncExecutor } from './task-executor';
 
 /** reportProgress() changes of one task are announced at most this often (a value of 1 at once). */
@@ -223,6 +223,7 @@ export class TaskExecution implements AttemptOwner {
   /** The sink's side of an attempt: its logs and progress, unless the execution has stopped. */
   attemptLog(attempt: number, level: TaskLogLevel, message: string, extra: Record<string, unknown>): void {
     if (!this.stopped) this.hooks.log(this.task, level, message, extra, attempt);
+    else logOutsideTask(level, message);
   }
 
   attemptProgress(attempt: number, fraction: number, message: string | undefined): void {

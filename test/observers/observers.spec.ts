@@ -226,6 +226,43 @@ describe('reportProgress reaches observers as a log line only with a message', (
   });
 });
 
+/** Logs through taskLog from its observer hook, as shared code of an app might. */
+class LoggingObserver extends TaskObserver {
+  readonly logged = new Gate();
+  override onLifecycle(event: TaskLifecycleEvent): void {
+    if (event.status !== 'success') return;
+    taskLog(`observed the end of ${event.funcName}`, { level: 'warning' });
+    this.logged.open();
+  }
+}
+
+describe('taskLog outside a running attempt', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it("reaches Nest's logger from an observer of a task's end (it runs in the finished attempt's context)", async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const observer = new LoggingObserver();
+    const moduleRef = await Test.createTestingModule({
+      imports: [TaskManagerModule.forRoot({ shutdownGracePeriod: 0, loggers: [observer] })],
+      providers: [Work],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    try {
+      const manager = app.get(TaskManager);
+      const id = manager.addTask(app.get(Work).greet, ['Ada']);
+      const record = await manager.waitFor(id);
+      expect(record.status).toBe('success');
+      await observer.logged.promise;
+      expect(warn.mock.calls.map((c) => String(c[0]))).toContain('observed the end of Work.greet');
+      // Not added to the finished record's logs.
+      expect((await manager.getTask(id))!.logs.some((l) => l.includes('observed the end'))).toBe(false);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 /** Records when startup finished and what it saw before. */
 class SlowStartup extends TaskObserver {
   static order: string[] = [];
