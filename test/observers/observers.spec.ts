@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { INestApplication, Injectable, Logger } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import {
@@ -226,11 +227,15 @@ describe('reportProgress reaches observers as a log line only with a message', (
   });
 });
 
-/** Logs through taskLog from its observer hook, as shared code of an app might. */
+const requestIds = new AsyncLocalStorage<string>();
+
+/** Logs through taskLog from its observer hook, as shared code of an app might, and notes the caller's values it sees. */
 class LoggingObserver extends TaskObserver {
   readonly logged = new Gate();
+  readonly seen: (string | undefined)[] = [];
   override onLifecycle(event: TaskLifecycleEvent): void {
     if (event.status !== 'success') return;
+    this.seen.push(requestIds.getStore());
     taskLog(`observed the end of ${event.funcName}`, { level: 'warning' });
     this.logged.open();
   }
@@ -239,7 +244,7 @@ class LoggingObserver extends TaskObserver {
 describe('taskLog outside a running attempt', () => {
   afterEach(() => jest.restoreAllMocks());
 
-  it("reaches Nest's logger from an observer of a task's end (it runs in the finished attempt's context)", async () => {
+  it("reaches Nest's logger from an observer of a task's end, which runs in the context of the task's caller", async () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const observer = new LoggingObserver();
     const moduleRef = await Test.createTestingModule({
@@ -250,10 +255,12 @@ describe('taskLog outside a running attempt', () => {
     await app.init();
     try {
       const manager = app.get(TaskManager);
-      const id = manager.addTask(app.get(Work).greet, ['Ada']);
-      const record = await manager.waitFor(id);
+      const id = requestIds.run('request-1', () => manager.addTask(app.get(Work).greet, ['Ada']));
+      const record = await requestIds.run('request-2', () => manager.waitFor(id));
       expect(record.status).toBe('success');
       await observer.logged.promise;
+      // The observer of the task's end ran in the context of the call that created the task.
+      expect(observer.seen).toEqual(['request-1']);
       expect(warn.mock.calls.map((c) => String(c[0]))).toContain('observed the end of Work.greet');
       // Not added to the finished record's logs.
       expect((await manager.getTask(id))!.logs.some((l) => l.includes('observed the end'))).toBe(false);
