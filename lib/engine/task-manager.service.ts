@@ -122,6 +122,14 @@ export class TaskManager {
       .map((t) => this.runtime.present(t));
   }
 
+  /**
+   * @internal Calls `listener` with each changed task (unpresented, mutable: read, never
+   * change), without RxJS; returns what removes it. For the SSE hub, which hears every change.
+   */
+  onTaskChange(listener: (task: TaskData) => void): () => void {
+    return this.runtime.streams.listen(listener);
+  }
+
   /** @internal Whether other instances' changes are wanted here (the SSE hub: while a stream is open). */
   followRemote(on: boolean): void {
     this.runtime.remote.setDemand(on);

@@ -7,6 +7,7 @@ import { AdminTuning, TASKFLOW_ADMIN_TUNING } from '../options/admin-tuning';
 import type { ResolvedTaskOptions } from '../options/resolve-options';
 import { TaskData, snapshotTask } from '../task/task-record';
 import { isTerminal } from '../task/task-status';
+import { ChangeWindow } from './change-window';
 import { FirstBatches } from './first-batches';
 import { MetricsEvents } from './metrics-events';
 import { NewestFrames } from './newest-frames';
@@ -55,7 +56,7 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly events: ReplayBuffer;
   /** Tasks changed in this flush window; numbered once, at flush, in their latest state. */
-  private readonly pending = new Map<string, TaskData>();
+  private readonly pending = new ChangeWindow();
   private readonly clients = new Set<Subscriber<SseFrame>>();
   private readonly subscriptions: Subscription[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
@@ -93,8 +94,12 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
   }
 
   onModuleInit(): void {
+    // This instance's changes through a direct listener, not taskChanges$: three per task reach the hub, and an
+    // RxJS Subject's next allocates per call (a closure, an iterator), ~900 B per task in all. The manager's
+    // `stopping$` (below) ends the hub before the changes end.
+    const unlisten = this.manager.onTaskChange((task) => this.onChange(task));
     this.subscriptions.push(
-      this.manager.taskChanges$.subscribe({ next: (task) => this.onChange(task), complete: () => this.close() }),
+      new Subscription(unlisten),
       // Other instances' changes (a shared database) are events like this instance's own.
       this.manager.remoteChanges$.subscribe((task) => this.onChange(task)),
       this.manager.stopping$.subscribe(() => this.close()),
@@ -177,8 +182,7 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
   private onChange(task: TaskData): void {
     if (this.closed) return;
     this.counters.changes++;
-    if (this.pending.has(task.id)) this.counters.coalesced++;
-    this.pending.set(task.id, task);
+    this.pending.add(task);
     this.views.changed(task);
     if (!this.flushTimer) {
       this.flushTimer = setTimeout(() => this.flush(), this.tuning.flushWindowMs);
@@ -189,10 +193,13 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
   private flush(): void {
     this.flushTimer = null;
     if (this.pending.size === 0) return;
+    const received = this.pending.size;
+    const tasks = this.pending.take();
+    this.counters.coalesced += received - tasks.length;
     // View streams choose their own events; the others get every one.
     const plain = this.clients.size > this.views.size;
     const frames: SseFrame[] = [];
-    for (const task of this.pending.values()) {
+    for (const task of tasks) {
       const state = snapshotTask(task);
       const id = this.events.push(state);
       if (this.views.size > 0) this.views.numbered(id, state, this.batches.isLive(task.id));
@@ -204,7 +211,6 @@ export class TaskEventHub implements OnModuleInit, BeforeApplicationShutdown {
         this.newest.sent(task.id, frame, isTerminal(task.status));
       } else this.newest.forget(task.id);
     }
-    this.pending.clear();
     this.batches.changed();
     // View streams first: their few frames (or one resync) then leave ahead of the plain streams' bulk at the turn's end.
     this.views.dispatch();

@@ -16,6 +16,11 @@ class FakeManager {
   readonly taskChanges$ = new Subject<TaskData>();
   readonly remoteChanges$ = new Subject<TaskData>();
   readonly stopping$ = new Subject<void>();
+  /** The engine's direct change listener (TaskManager.onTaskChange), fed by the same changes. */
+  onTaskChange(listener: (task: TaskData) => void): () => void {
+    const subscription = this.taskChanges$.subscribe(listener);
+    return () => subscription.unsubscribe();
+  }
   /** Unfinished tasks of other instances, as the change feed last brought them. */
   readonly remote = new Map<string, TaskData>();
   readonly tasks = new Map<string, TaskData>();

@@ -15,6 +15,11 @@ const TUNING: AdminTuning = { ...DEFAULT_ADMIN_TUNING, flushWindowMs: 50, viewBu
 class Engine {
   readonly taskChanges$ = new Subject<TaskData>();
   readonly stopping$ = new Subject<void>();
+  /** The engine's direct change listener (TaskManager.onTaskChange), fed by the same changes. */
+  onTaskChange(listener: (task: TaskData) => void): () => void {
+    const subscription = this.taskChanges$.subscribe(listener);
+    return () => subscription.unsubscribe();
+  }
   private readonly tasks = new Map<string, TaskData>();
 
   toRecord(task: TaskData) {
