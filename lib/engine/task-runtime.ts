@@ -298,7 +298,6 @@ export class TaskRuntime extends TaskRuntimeReads {
     if (!execution || execution.detached) return undefined;
     execution.detached = true;
     entry!.execution = null;
-    forgetEntry(execution);
     return execution;
   }
 
@@ -316,7 +315,6 @@ export class TaskRuntime extends TaskRuntimeReads {
     // Its entry, unless that was evicted at the task's end already (a small maxInMemory) or replaced.
     const entry = execution.storeEntry;
     if (entry?.execution === execution) entry.execution = null;
-    forgetEntry(execution);
     this.queue.release();
     this.flow.ended(execution.task.id, execution.task.funcName);
     this.slotFreed?.();
@@ -344,16 +342,4 @@ export class TaskRuntime extends TaskRuntimeReads {
   private announce(task: TaskData, attempt: number): void {
     if (this.observers.size > 0) this.observers.lifecycle(toLifecycleEvent(task, attempt));
   }
-}
-
-/**
- * An execution that ended lets go of its store entry. The entry of a record the store has
- * let go of still points at the entries after it (so a walk standing on it goes on), and an
- * execution can outlive its task: async resources made while the engine finished it (a
- * timer, an interval started then) keep its attempt's context, the attempt, and so the
- * execution. Kept, its entry held every record stored after it: 1.2 GB through a
- * 1M-task SQLite burst (bench row 6b), all let go at its end.
- */
-function forgetEntry(execution: TaskExecution): void {
-  execution.storeEntry = undefined;
 }

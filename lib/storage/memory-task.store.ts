@@ -11,7 +11,11 @@ export class StoreEntry {
   /** False once deleted, replaced or evicted: its slot in the finished FIFO is then skipped. */
   held = true;
   prev: StoreEntry | null = null;
-  /** Kept when the entry leaves the list, so a walk standing on it still reaches the entries after it. */
+  /**
+   * Kept when the entry leaves the list while a walk is under way, so a walk standing on it
+   * still reaches the entries after it; cleared otherwise, so that whoever still holds a
+   * removed entry does not hold every entry added after it.
+   */
   next: StoreEntry | null = null;
   /**
    * What the engine runs the record with while it runs (its execution; null otherwise), found with
@@ -49,6 +53,8 @@ export class MemoryTaskStore {
   private finishedCount = 0;
   private unfinishedCount = 0;
   private readonly evictionListeners: ((task: TaskData) => void)[] = [];
+  /** Walks of values() under way (see StoreEntry.next). */
+  private walks = 0;
 
   constructor(private readonly maxFinished: number) {}
 
@@ -71,7 +77,12 @@ export class MemoryTaskStore {
   }
 
   *values(): IterableIterator<TaskData> {
-    for (let entry = this.first; entry; entry = entry.next) if (entry.held) yield entry.task;
+    this.walks++;
+    try {
+      for (let entry = this.first; entry; entry = entry.next) if (entry.held) yield entry.task;
+    } finally {
+      this.walks--;
+    }
   }
 
   /** Stores `task`, replacing a record of the same id. */
@@ -134,6 +145,7 @@ export class MemoryTaskStore {
     if (entry.next) entry.next.prev = entry.prev;
     else this.last = entry.prev;
     entry.prev = null;
+    if (this.walks === 0) entry.next = null;
     this.count--;
     if (entry.finished) this.finishedCount--;
     else this.unfinishedCount--;

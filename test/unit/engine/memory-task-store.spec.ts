@@ -142,6 +142,17 @@ describe('MemoryTaskStore index by id', () => {
   });
 });
 
+describe('MemoryTaskStore: a removed entry someone still holds', () => {
+  it('does not hold the entries added after it once no walk is under way', () => {
+    const store = new MemoryTaskStore(1);
+    const kept = store.addNew(blankTask({ id: 'k' }));
+    store.addNew(blankTask({ id: 'after' }));
+    store.delete('k');
+    expect(kept.held).toBe(false);
+    expect(kept.next).toBeNull();
+  });
+});
+
 describe('MemoryTaskStore entries: what the engine keeps with a held record', () => {
   it('entryFor gives the held entry by id, the caller’s kept entry while it is still held, and nothing once it is gone', () => {
     const store = new MemoryTaskStore(1);
