@@ -7,6 +7,7 @@ import { sqliteOptions, TypeOrmTaskBackend } from '../../lib/persistence/typeorm
 import { Connection } from '../../lib/persistence/typeorm/connection';
 import { Dialect } from '../../lib/persistence/typeorm/dialect';
 import { SqliteWriter, writerCacheSize } from '../../lib/persistence/typeorm/sqlite-writer';
+import * as taskRows from '../../lib/persistence/typeorm/task-rows';
 import { blankTask } from '../support/task-data';
 
 /**
@@ -60,6 +61,41 @@ describe('SQLite writer thread', () => {
       const page = await backend.listTasks({ limit: 1 });
       expect(page.total).toBe(20_000);
       expect((await backend.metrics()).pending).toBe(20_000);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('writes a batch whole when its transaction runs again after the rows it sent were let go', async () => {
+    const backend = new TypeOrmTaskBackend(sqliteOptions(path.join(dir, 'again.db')));
+    await backend.open();
+    try {
+      const connection = (backend as unknown as { conn(): Connection }).conn();
+      const transaction = connection.transaction.bind(connection);
+      // As SqliteWriter.transaction does when the thread gave the lock up (stallMs): the first run
+      // sends its statements and is rolled back, the second runs the same function from the start.
+      jest.spyOn(connection, 'transaction').mockImplementationOnce(async (fn) => {
+        await transaction(async (sql) => {
+          await fn(sql);
+          throw new Error('given up');
+        }).catch(() => undefined);
+        return transaction(fn);
+      });
+      const built = jest.spyOn(taskRows, 'toRowParams');
+      const now = Date.now();
+      const tasks = Array.from({ length: 40 }, (_, i) =>
+        blankTask({ status: 'success', startTime: now, endTime: now + i, result: { n: i }, logs: [`line ${i}`], unstored: true }),
+      );
+      await backend.saveBatch(tasks);
+      // Let go once sent, the rows were built again for the second run, from the tasks.
+      expect(built).toHaveBeenCalledTimes(2 * tasks.length);
+      built.mockRestore();
+      expect((await backend.metrics()).success).toBe(tasks.length);
+      for (const task of [tasks[0], tasks[17], tasks[39]]) {
+        const stored = await backend.getTask(task.id);
+        expect(stored).toMatchObject({ status: 'success', endTime: task.endTime, result: task.result, logs: task.logs });
+      }
+      expect((await backend.listTasks({ q: tasks[17].id })).items.map((task) => task.id)).toEqual([tasks[17].id]);
     } finally {
       await backend.close();
     }

@@ -106,7 +106,8 @@ export async function candidateLookup(
  * MySQL/MariaDB: writes each row's words (an unchanged value writes nothing). PostgreSQL:
  * nothing (its indexes follow the table). `write` passes `options` on to runEach: SQLite
  * queues new rows by the rowids the insert took (EachOptions.insertedRange), in the same
- * message to the writer thread and without a lookup of each row by its id.
+ * message to the writer thread and without a lookup of each row by its id. On a pipelined
+ * Sql, every statement is issued before the first await: the caller lets `rows` go then.
  */
 export async function writeIndexed(
   sql: Sql,

@@ -20,6 +20,8 @@ export interface Sql {
    * (the SQLite writer thread, where each awaited reply costs an event-loop turn).
    * The COMMIT then fails with that error too, so a transaction need not await its last
    * statements' answers before it returns (their rejections must be handled, though).
+   * A statement's parameters are copied when it is issued (to the thread): the caller
+   * need not keep them while the answer is on its way.
    */
   readonly pipelined?: boolean;
   /**

@@ -116,6 +116,10 @@ async function writeBatch(
         writeRows(sql, t, updates, true, seq, rowParams),
         delta.apply(sql, t),
       ]);
+      // Every row is on the thread now (issued above, copied as sent). Held until the COMMIT's
+      // answer, a batch's rows (~1 MB per 3,000) outlived scavenges and filled the old space;
+      // a run again (SqliteWriter.transaction) builds them anew from the tasks (writeRows).
+      rowParams.clear();
       if (kept) {
         // The COMMIT fails with any of them (Sql.pipelined), and goes out right behind them:
         // waiting for their answers held the lock for a turn of this thread's event loop.
@@ -223,9 +227,13 @@ async function writeRows(
     // SQLite: one prepared single-row statement stepped per task (see Sql.runEach).
     const params = tasks.map(paramsOf);
     const keptSlot = changeSeq === KEPT ? WRITE_COLUMNS.length : undefined;
-    await writeIndexed(sql, t, columns, params, replace, (options) =>
+    const written = writeIndexed(sql, t, columns, params, replace, (options) =>
       sql.runEach!(statement(`VALUES ${valuesList(columns.length, 1)}`), params, { ...options, keptSlot }),
     );
+    // Pipelined, writeIndexed has issued its statements (and the thread copied the rows) by
+    // now: the rows go, rather than waiting in this frame for the answer (see writeBatch).
+    if (sql.pipelined) params.length = 0;
+    await written;
     return;
   }
   if (sql.dialect.family === 'postgres') {
