@@ -247,7 +247,9 @@ export class WriteBehind {
         this.inFlight.clear();
         for (const task of batch) {
           task.unstored = false;
-          task.uncounted = false;
+          // Only where set: assigned to every task, the property (absent from a new one) gave each
+          // record a property store of its own, 40 B more for the memory store to hold.
+          if (task.uncounted) task.uncounted = false;
         }
         if (this.writeWaiters.size > 0 || this.withdrawn.size > 0) this.written(batch);
         this.started.settled();

@@ -119,6 +119,18 @@ describe('WriteBehind', () => {
     expect(writer.backlog).toBe(0);
   });
 
+  it('clears uncounted where it was set, and adds it to no record that lacked it (a property store per record)', async () => {
+    const plain = task('success');
+    const inTransaction = task('success');
+    inTransaction.uncounted = true;
+    writer.changed(plain);
+    writer.changed(inTransaction);
+    await jest.advanceTimersByTimeAsync(10);
+    expect(backend.batches).toHaveLength(1);
+    expect(inTransaction.uncounted).toBe(false);
+    expect(Object.keys(plain)).toEqual(Object.keys(task()));
+  });
+
   it('writes a snapshot: later changes to the live object do not alter what was handed over', async () => {
     const a = task();
     writer.changed(a);
