@@ -13,6 +13,14 @@ const PUMP_BATCH = 1000;
 const PUMP_TURN_MS = 2;
 const PUMP_MIN_TURN = 256;
 const PUMP_CHECK = 32;
+/**
+ * Starts counted before the queue watches for the turn's end (a setImmediate that resets the
+ * count). A turn that starts fewer schedules nothing: an HTTP request that adds one task then
+ * pays no Immediate (its allocation, async hooks, and the check handle's ref and unref) for a
+ * count that only matters past PUMP_MIN_TURN. The price: up to PUMP_WATCH - 1 starts of
+ * earlier turns are counted in the next turn that reaches PUMP_WATCH.
+ */
+const PUMP_WATCH = 8;
 
 export interface QueuedTask {
   task: TaskData;
@@ -44,9 +52,9 @@ export class TaskQueue {
   /** Tasks whose turn came while `admit` said hold. */
   private held_: QueuedTask[] = [];
   private pumpScheduled = false;
-  /** Tasks started since the event loop last reached its check phase (see pump). */
+  /** Tasks started since the event loop last reached its check phase, give or take PUMP_WATCH (see pump). */
   private startsThisTurn = 0;
-  /** When the first of those started (performance.now()). */
+  /** When the turn's PUMP_WATCH-th start came (performance.now()). */
   private turnStartedAt = 0;
   private runningCount = 0;
   private nextOrder = 0;
@@ -143,6 +151,11 @@ export class TaskQueue {
   /** The pump as a callback, made once: it is scheduled about once per task that ends. */
   private readonly pumpNow = (): void => this.pump();
 
+  /** The check phase came: a new turn counts its starts from 0. Made once, not per turn. */
+  private readonly turnEnded = (): void => {
+    this.startsThisTurn = 0;
+  };
+
   private turnIsLong(): boolean {
     return performance.now() - this.turnStartedAt >= PUMP_TURN_MS;
   }
@@ -178,9 +191,9 @@ export class TaskQueue {
         const admission = this.admit(next);
         if (admission === 'hold') this.held_.push(next);
         if (admission !== 'start') continue;
-        if (this.startsThisTurn++ === 0) {
+        if (++this.startsThisTurn === PUMP_WATCH) {
           this.turnStartedAt = performance.now();
-          setImmediate(() => (this.startsThisTurn = 0));
+          setImmediate(this.turnEnded);
         }
         if (this.start(next)) this.runningCount++;
       }

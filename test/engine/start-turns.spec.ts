@@ -13,6 +13,14 @@ class Busy {
     while (performance.now() < until);
     this.done++;
   }
+
+  quickDone = 0;
+
+  /** Settles at once. */
+  @BackgroundTask()
+  async quick(): Promise<void> {
+    this.quickDone++;
+  }
 }
 
 describe('the start loop yields to the event loop during a burst', () => {
@@ -35,5 +43,23 @@ describe('the start loop yields to the event loop during a burst', () => {
     // Past 256 starts it checks the clock every 32: ~128 ms of work by then, well past its 2 ms.
     expect(await doneWhenYielded).toBeLessThan(400);
     expect(busy.done).toBe(600);
+  });
+
+  it("watches for the turn's end only from the 8th start it counts: a request adding one task schedules no setImmediate", async () => {
+    const immediate = jest.spyOn(global, 'setImmediate');
+    try {
+      for (let start = 0; start < 7; start++) {
+        manager.addTask(busy.quick);
+        await manager.drain();
+      }
+      expect(immediate).not.toHaveBeenCalled();
+      // The 8th start since the count was last reset watches for the turn's end, which resets it.
+      manager.addTask(busy.quick);
+      await manager.drain();
+      expect(immediate).toHaveBeenCalledTimes(1);
+    } finally {
+      immediate.mockRestore();
+    }
+    expect(busy.quickDone).toBe(8);
   });
 });
