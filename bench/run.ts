@@ -6,6 +6,7 @@
  *   --quick          smaller N and fewer repetitions (labelled QUICK everywhere), < 2 min
  *   --only=a,b       run only these scenarios (engine, durable, http, history, sse, memory, cpu, delays, cluster)
  *   --no-write       print only, leave BENCHMARKS.md alone
+ *   --help           print these flags; an unknown flag or scenario name stops the run before it starts
  *
  * Environment: TASKFLOW_PG_URL (default postgres://postgres@127.0.0.1:5432/test),
  * Redis at 127.0.0.1:6379, BENCH_NODE_FLAGS (extra node flags for every scenario
@@ -41,6 +42,8 @@ const ONLY = (
     ?.slice(7)
     .split(',') ?? []
 ).filter(Boolean);
+const SCENARIO_NAMES = ['engine', 'durable', 'http', 'history', 'sse', 'memory', 'cpu', 'delays', 'cluster'];
+checkArguments();
 const ROOT = path.resolve(__dirname, '..', '..');
 const CACHE = path.join(ROOT, '.bench-cache');
 /** Hand-written findings (profiles, changes, proposals), appended to BENCHMARKS.md as they are. */
@@ -119,6 +122,23 @@ const rows: Row[] = [];
 const details: string[] = [];
 const started = Date.now();
 const loadAtStart = os.loadavg();
+
+/** `--help` prints the flags; an unknown flag or scenario stops before anything runs (a typo must not start a full run that rewrites BENCHMARKS.md). */
+function checkArguments(): void {
+  const usage =
+    'usage: npm run bench [-- [--quick] [--only=name,...] [--no-write]]\n' +
+    `  scenarios: ${SCENARIO_NAMES.join(', ')}\n  environment: see the header of bench/run.ts\n`;
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(usage);
+    process.exit(0);
+  }
+  const unknown = args.filter((a) => a !== '--quick' && a !== '--no-write' && !a.startsWith('--only='));
+  const badNames = ONLY.filter((name) => !SCENARIO_NAMES.includes(name));
+  if (unknown.length || badNames.length) {
+    process.stderr.write(`unknown ${unknown.length ? `flag ${unknown.join(' ')}` : `scenario ${badNames.join(', ')}`}\n${usage}`);
+    process.exit(2);
+  }
+}
 
 function log(line: string): void {
   process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
