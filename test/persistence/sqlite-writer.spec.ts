@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { DataSource } from 'typeorm';
+import Database from 'better-sqlite3';
+import { DataSource, DataSourceOptions } from 'typeorm';
 import { sqliteOptions, TypeOrmTaskBackend } from '../../lib/persistence/typeorm';
 import { Connection } from '../../lib/persistence/typeorm/connection';
 import { Dialect } from '../../lib/persistence/typeorm/dialect';
@@ -19,14 +20,52 @@ describe('SQLite writer thread', () => {
   let dir: string;
   const sources: DataSource[] = [];
 
-  const open = async (database: string): Promise<{ source: DataSource; connection: Connection }> => {
-    const source = new DataSource(database === ':memory:' ? { type: 'better-sqlite3', database } : sqliteOptions(database));
+  const open = async (database: string, checkpointPages?: number): Promise<{ source: DataSource; connection: Connection }> => {
+    const source = new DataSource(
+      database === ':memory:'
+        ? { type: 'better-sqlite3', database }
+        : checkpointPages
+          ? checkpointEvery(database, checkpointPages)
+          : sqliteOptions(database),
+    );
     await source.initialize();
     sources.push(source);
     const connection = new Connection(source, new Dialect('sqlite'));
     await connection.transaction((sql) => sql.run('CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)'));
     return { source, connection };
   };
+  /** sqliteOptions with another wal_autocheckpoint (pages) on the DataSource's handle. */
+  const checkpointEvery = (database: string, pages: number): DataSourceOptions => {
+    const options = sqliteOptions(database) as DataSourceOptions & { prepareDatabase(db: { pragma(source: string): unknown }): void };
+    return {
+      ...options,
+      prepareDatabase: (db: { pragma(source: string): unknown }) => {
+        options.prepareDatabase(db);
+        db.pragma(`wal_autocheckpoint = ${pages}`);
+      },
+    } as DataSourceOptions;
+  };
+  const walBytes = (database: string) => fs.statSync(`${database}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+  /** Rows of t in the database file alone, as a copy without its WAL sees them (null: no table t there yet). */
+  const rowsInMainFile = (database: string): number | null => {
+    const copy = path.join(dir, `copy-${Math.random().toString(36).slice(2)}.db`);
+    fs.copyFileSync(database, copy);
+    const db = new Database(copy, { readonly: true });
+    try {
+      const table = db.prepare("SELECT name FROM sqlite_master WHERE name = 't'").get();
+      return table ? (db.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n : null;
+    } finally {
+      db.close();
+    }
+  };
+  /** One transaction of `rows` rows of 1 KB each (~`rows / 4` pages of 4 KB). */
+  const insertRows = (connection: Connection, from: number, rows: number) =>
+    connection.transaction((sql) =>
+      sql.runEach!(
+        'INSERT INTO t (id, v) VALUES (?, ?)',
+        Array.from({ length: rows }, (_, i) => [from + i, `${from + i}`.padEnd(1000, 'x')]),
+      ),
+    );
   const values = async (connection: Connection) => (await connection.read((sql) => sql.run('SELECT v FROM t ORDER BY id'))).rows.map((row) => row.v);
 
   beforeEach(() => {
@@ -215,6 +254,42 @@ describe('SQLite writer thread', () => {
     } finally {
       jest.restoreAllMocks();
     }
+  });
+
+  it("moves the checkpoints off both handles' COMMIT, and gives the DataSource's back when the writer ends", async () => {
+    const { source, connection } = await open(path.join(dir, 'auto.db'));
+    const autocheckpoint = (result: { rows: Record<string, unknown>[] }) => Number(result.rows[0].wal_autocheckpoint);
+    expect(autocheckpoint(await connection.transaction((sql) => sql.run('PRAGMA wal_autocheckpoint')))).toBe(0);
+    expect(autocheckpoint(await connection.read((sql) => sql.run('PRAGMA wal_autocheckpoint')))).toBe(0);
+    await Connection.closeWriter(source);
+    // Writes are on the DataSource's handle again: SQLite checkpoints them as configured.
+    expect(autocheckpoint(await connection.read((sql) => sql.run('PRAGMA wal_autocheckpoint')))).toBe(10_000);
+  });
+
+  it("checkpoints on the writer thread once the WAL passes the DataSource's interval, bounding it through back-to-back transactions", async () => {
+    const file = path.join(dir, 'bounded.db');
+    const { connection } = await open(file, 100);
+    const frame = 4096 + 24;
+    let largest = 0;
+    // 40 transactions of ~50 pages each: ~2,000 pages (8 MB) without a checkpoint.
+    const sent = Array.from({ length: 40 }, (_, i) => insertRows(connection, i * 200, 200).then(() => (largest = Math.max(largest, walBytes(file)))));
+    await Promise.all(sent);
+    // At most twice the interval, plus the transaction that crossed it (and its B-tree pages).
+    expect(largest).toBeGreaterThan(100 * frame);
+    expect(largest).toBeLessThan(400 * frame);
+    expect(rowsInMainFile(file)).toBeGreaterThan(0);
+    expect((await connection.read((sql) => sql.run('SELECT COUNT(*) AS n FROM t'))).rows[0].n).toBe(8_000);
+  });
+
+  it("folds the WAL back into the database file when the writer closes, the DataSource's handle still open", async () => {
+    const file = path.join(dir, 'close.db');
+    const { source, connection } = await open(file, 1_000_000); // no checkpoint before the close
+    for (let i = 0; i < 5; i++) await insertRows(connection, i * 1000, 1000);
+    expect(walBytes(file)).toBeGreaterThan(1_000 * 4096);
+    expect(rowsInMainFile(file)).toBeNull(); // even the table is only in the WAL
+    await Connection.closeWriter(source);
+    expect(source.isInitialized).toBe(true);
+    expect(rowsInMainFile(file)).toBe(5_000);
   });
 
   it('copies a smaller page cache as it is, in KiB', () => {

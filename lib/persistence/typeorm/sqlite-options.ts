@@ -10,7 +10,9 @@ export const SQLITE_BUSY_TIMEOUT_MS = 5000;
  * a 32 MB page cache for reads (large histories; the writer thread's handle keeps at
  * most 8 MB, see SqliteWriter) and a checkpoint every 10,000 WAL pages (~40 MB) instead
  * of 1,000: a 5,000-task group commit writes several MB, so the default checkpointed
- * after nearly every commit (COMMIT time 376 -> 225 ms per 100,000 tasks).
+ * after nearly every commit (COMMIT time 376 -> 225 ms per 100,000 tasks). With a writer
+ * thread, that thread runs the checkpoints itself, after the COMMIT it answered (see
+ * sqlite-writer.worker.ts), and neither handle autocheckpoints.
  */
 export function sqliteOptions(file: string): DataSourceOptions {
   return {

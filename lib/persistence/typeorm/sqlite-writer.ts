@@ -9,7 +9,7 @@ import { foldQueued, FoldRequest, FoldResult } from './search-fold';
 import { sqliteWriterMain } from './sqlite-writer.worker';
 
 /** Per-connection settings the writer's own handle copies from the DataSource's. */
-const COPIED_PRAGMAS = ['synchronous', 'wal_autocheckpoint'];
+const COPIED_PRAGMAS = ['synchronous'];
 /**
  * The writer's page cache, in KiB (SQLite's negative cache_size): the DataSource's, at
  * most 8 MB. The writer only writes; a burst fills whatever cache it has with pages it
@@ -73,6 +73,10 @@ export interface SqliteHandle {
  * thread runs messages in the order sent, and refuses the rest of a transaction after
  * a failed statement, so statements may be sent without waiting (`Sql.pipelined`). If
  * the thread dies, `alive` turns false and callers go back to the main handle.
+ *
+ * The thread also runs the WAL checkpoints, at the DataSource's `wal_autocheckpoint`
+ * interval but after the COMMIT is answered, not inside it; the DataSource's handle
+ * autocheckpoints again once the writer is gone.
  */
 export class SqliteWriter {
   private readonly logger = new Logger(LOGGER_CONTEXT);
@@ -87,6 +91,9 @@ export class SqliteWriter {
     private readonly worker: Worker,
     /** Longest wait for the main thread while holding the lock: half the handles' busy timeout. */
     private readonly stallCapMs: number,
+    /** The DataSource's handle, whose autocheckpoint comes back when this writer ends. */
+    private readonly handle: SqliteHandle,
+    private readonly checkpointPages: number,
   ) {
     worker.unref();
     worker.on('message', (reply: Reply) => this.settle(reply));
@@ -113,6 +120,9 @@ export class SqliteWriter {
     }
     const given = Number(options.timeout ?? 5000);
     const timeout = Number.isFinite(given) && given > 0 ? Math.floor(given) : 5000;
+    // The DataSource's checkpoint interval (pages) becomes the writer thread's own, run off
+    // the COMMIT path (see sqlite-writer.worker.ts); neither handle autocheckpoints meanwhile.
+    const checkpointPages = Math.max(0, Number(handle.pragma('wal_autocheckpoint', { simple: true })) || 0);
     const pragmas = [
       `busy_timeout = ${timeout}`,
       ...COPIED_PRAGMAS.map((name) => `${name} = ${Number(handle.pragma(name, { simple: true }))}`),
@@ -120,13 +130,15 @@ export class SqliteWriter {
     ];
     const worker = new Worker(`(${sqliteWriterMain.toString()})(${foldQueued.toString()})`, {
       eval: true,
-      workerData: { driverPath, file, pragmas },
+      workerData: { driverPath, file, pragmas, checkpointPages },
       resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_GENERATION_MB },
     });
-    const writer = new SqliteWriter(worker, Math.max(100, Math.floor(timeout / 2)));
+    const writer = new SqliteWriter(worker, Math.max(100, Math.floor(timeout / 2)), handle, checkpointPages);
     try {
       await writer.call({ op: 'run', sql: 'SELECT 1' });
       writer.started = true;
+      // A commit on this handle (a schema change) would otherwise run the checkpoint inline.
+      handle.pragma('wal_autocheckpoint = 0');
       return writer;
     } catch (error) {
       writer.logger.warn(`SQLite writes stay on the main thread: the writer thread did not start (${String(error)})`);
@@ -240,6 +252,14 @@ export class SqliteWriter {
     if (this.failure) return;
     this.failure = error;
     if (unexpected && this.started) this.logger.warn(`SQLite writes go back to the main thread: ${error.message}`);
+    if (this.started) {
+      try {
+        // Writes go back to the DataSource's handle: so do its checkpoints.
+        this.handle.pragma(`wal_autocheckpoint = ${this.checkpointPages}`);
+      } catch {
+        // The handle is closed already (the DataSource destroyed): nothing writes on it.
+      }
+    }
     this.worker.unref();
     for (const waiter of this.waiters.values()) waiter.reject(error);
     this.waiters.clear();

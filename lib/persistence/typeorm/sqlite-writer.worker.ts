@@ -12,7 +12,13 @@ import type { FoldHandle, FoldRequest, FoldResult } from './search-fold';
 export function sqliteWriterMain(fold: (db: FoldHandle, request: FoldRequest) => FoldResult): void {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
-  const { driverPath, file, pragmas } = workerData as { driverPath: string; file: string; pragmas: string[] };
+  const { driverPath, file, pragmas, checkpointPages } = workerData as {
+    driverPath: string;
+    file: string;
+    pragmas: string[];
+    /** Checkpoint once the WAL holds this many pages (the DataSource's wal_autocheckpoint; 0: never). */
+    checkpointPages: number;
+  };
   type Statement = {
     reader: boolean;
     run(...p: unknown[]): { changes: number; lastInsertRowid: number | bigint };
@@ -59,6 +65,53 @@ export function sqliteWriterMain(fold: (db: FoldHandle, request: FoldRequest) =>
   const rollbackIfOpen = () => {
     if (db.inTransaction) rollback.run();
   };
+
+  // WAL checkpoints, off the COMMIT path. SQLite's autocheckpoint runs inside the COMMIT
+  // that crosses the threshold: the main thread waited for it (about half of COMMIT time in
+  // a burst). Here the COMMIT is answered first, and the checkpoint runs when the thread is
+  // idle (no transaction under way once the messages already queued are handled), or at
+  // once after a COMMIT that took the WAL past twice the threshold, so a burst that never
+  // lets the thread idle still bounds the WAL. PASSIVE: it never waits for readers (frames
+  // a reader still needs are left for the next one). The frames not yet checkpointed are
+  // read from the wal-index header in the -shm file (mxFrame at byte 16, nBackfill at 96,
+  // native byte order: https://sqlite.org/walformat.html); without that file (an exclusive
+  // locking mode), SQLite's own autocheckpoint stays on.
+  const { openSync, readSync, closeSync } = require('node:fs') as typeof import('node:fs');
+  const littleEndian = (require('node:os') as typeof import('node:os')).endianness() === 'LE';
+  const walIndex = Buffer.alloc(100);
+  let shm: number | null = null;
+  const unfoldedFrames = (): number | null => {
+    try {
+      shm ??= openSync(`${file}-shm`, 'r');
+      if (readSync(shm, walIndex, 0, 100, 0) < 100) return null;
+      const frames = littleEndian ? walIndex.readUInt32LE(16) : walIndex.readUInt32BE(16);
+      const backfilled = littleEndian ? walIndex.readUInt32LE(96) : walIndex.readUInt32BE(96);
+      return Math.max(0, frames - backfilled);
+    } catch {
+      return null;
+    }
+  };
+  const ownCheckpoints = checkpointPages > 0 && unfoldedFrames() !== null;
+  db.pragma(`wal_autocheckpoint = ${ownCheckpoints ? 0 : checkpointPages}`);
+  let idleCheckpoint: NodeJS.Immediate | null = null;
+  const checkpoint = () => {
+    try {
+      db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // Busy with another process's checkpoint, say: the next one will do.
+    }
+  };
+  const checkpointIfDue = () => {
+    if (!ownCheckpoints || inTransaction) return;
+    const frames = unfoldedFrames() ?? 0;
+    if (frames >= 2 * checkpointPages) checkpoint();
+    else if (frames >= checkpointPages && idleCheckpoint === null)
+      idleCheckpoint = setImmediate(() => {
+        idleCheckpoint = null;
+        if (!inTransaction && (unfoldedFrames() ?? 0) >= checkpointPages) checkpoint();
+      });
+  };
+
   // The main thread drives a transaction's statements and awaits replies between some of
   // them. If it is blocked meanwhile in a synchronous busy wait for this very lock (an
   // application's write on the DataSource's own handle), neither can go on until that
@@ -162,6 +215,9 @@ export function sqliteWriterMain(fold: (db: FoldHandle, request: FoldRequest) =>
         return fold(db, request.fold!);
       case 'close':
         rollbackIfOpen();
+        // The DataSource's handle may stay open (SQLite checkpoints only when the last one closes).
+        if (ownCheckpoints) checkpoint();
+        if (shm !== null) closeSync(shm);
         db.close();
         return null;
       default:
@@ -194,8 +250,12 @@ export function sqliteWriterMain(fold: (db: FoldHandle, request: FoldRequest) =>
         code: e?.code === undefined ? undefined : String(e.code),
       });
     }
-    if (request.op === 'close') parentPort!.close();
-    else if (stallMs > 0 && inTransaction && failed === null && db.inTransaction)
+    if (request.op === 'close') {
+      parentPort!.close();
+      return;
+    }
+    checkpointIfDue();
+    if (stallMs > 0 && inTransaction && failed === null && db.inTransaction)
       watchdog = setTimeout(stalled, stallMs + answeredRows * MS_PER_ANSWERED_ROW);
   });
 }
