@@ -1,3 +1,4 @@
+import { PgSearchIndexer } from '../../lib/persistence/typeorm/pg-search-indexer';
 import { SqliteWriter } from '../../lib/persistence/typeorm/sqlite-writer';
 import { TaskData } from '../../lib/task/task-record';
 import { DatabaseTarget, describeEachDatabase } from '../support/databases';
@@ -36,6 +37,10 @@ describeEachDatabase('saveBatch statements', (target: DatabaseTarget) => {
   /** The statements `work` sent: through TypeORM's query runners, and to the SQLite writer thread. */
   async function statementsOf(work: () => Promise<void>): Promise<string[]> {
     const sent: string[] = [];
+    // PostgreSQL's search indexer folds on connections of its own (a forced fold may come
+    // during a long batch): its statements are not the batch's.
+    jest.spyOn(PgSearchIndexer.prototype as never, 'tick' as never).mockImplementation((() => undefined) as never);
+    if (target.name === 'postgres') await suite.backend.indexSearch(); // and a fold under way is over
     jest.spyOn(suite.dataSource.logger, 'logQuery').mockImplementation((query: string) => void sent.push(query));
     const call = (SqliteWriter.prototype as unknown as { call: (r: { op: string; sql?: string }) => Promise<unknown> }).call;
     jest.spyOn(SqliteWriter.prototype as never, 'call' as never).mockImplementation(function (
@@ -121,7 +126,8 @@ describeEachDatabase('saveBatch statements', (target: DatabaseTarget) => {
     expect(metrics.total).toBe(12_000);
     expect(metrics.success).toBe(12_000);
     expect(metrics.by_function['Wide.fn11999']?.success).toBe(1);
-    if (target.name === 'postgres') expect(statements.some((s) => s.startsWith('WITH'))).toBe(false);
+    // (The rows' write keeps its search queue write as a CTE of its own.)
+    if (target.name === 'postgres') expect(statements.some((s) => s.startsWith('WITH') && s.includes(`"${prefix}counts"`))).toBe(false);
   });
 
   it('stores nulls, awkward text, unicode and large text unchanged, for 1 row and for many', async () => {

@@ -183,8 +183,15 @@ describeEachDatabase('search through the index', (target) => {
     await backend.indexSearch();
     expect(await found({ q: 'vanishing-row' })).toEqual([old.id]);
     expect(await backend.deleteTerminalBefore(2000, 100)).toEqual([old.id]);
+    expect(await found({ q: 'vanishing-row' })).toEqual([]);
     await backend.indexSearch();
     expect(await found({ q: 'vanishing-row' })).toEqual([]);
+    if (target.name === 'postgres') {
+      // Its side row and every queued id are gone too.
+      const t = backend.tableNames;
+      expect(await dataSource.query(`SELECT task_id FROM "${t.search}" WHERE task_id = $1`, [old.id])).toEqual([]);
+      expect(await dataSource.query(`SELECT task_id FROM "${t.searchQueue}"`)).toEqual([]);
+    }
   });
 
   it('rebuilds the index from scratch (SQLite, after a VACUUM) and answers the same before and after it caught up', async () => {

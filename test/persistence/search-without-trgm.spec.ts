@@ -76,9 +76,9 @@ describeEachDatabase(
       try {
         const indexes = await second.source.query(`SELECT indexname FROM pg_indexes WHERE indexname LIKE '%trgm' ORDER BY indexname`);
         expect(indexes.map((r: { indexname: string }) => r.indexname)).toEqual([
-          'taskflow_tasks_args_trgm',
-          'taskflow_tasks_search_trgm',
-          'taskflow_tasks_tags_trgm',
+          'taskflow_search_args_trgm',
+          'taskflow_search_search_trgm',
+          'taskflow_search_tags_trgm',
         ]);
         expect((await second.listTasks({ q: 'refused #515' })).items.map((x) => x.id)).toEqual([failed.id]);
       } finally {

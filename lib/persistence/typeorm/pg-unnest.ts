@@ -17,6 +17,8 @@ type WriteColumn = (typeof WRITE_COLUMNS)[number];
 export interface Statement {
   text: string;
   params: unknown[];
+  /** A write (no parameters) of what this one RETURNs, read as the CTE `written` (see pg-search.ts's queueWritten). */
+  then?: (written: string) => string;
 }
 
 /**
@@ -37,9 +39,14 @@ export function inOneStatement(writes: readonly Statement[], final: Statement | 
   if (writes.length === 0) return final ? [final] : [];
   const last = final ?? { text: 'SELECT 1', params: [] };
   const params = writes.reduce((n, w) => n + w.params.length, last.params.length);
-  if (params > MAX_PARAMS) return final ? [...writes, final] : [...writes];
-  const ctes = writes.map((w, i) => `w${i} AS (${w.text})`).join(', ');
+  if (params > MAX_PARAMS) return final ? [...writes.map(standalone), final] : writes.map(standalone);
+  const ctes = writes.map((w, i) => (w.then ? `w${i} AS (${w.text}), w${i}q AS (${w.then(`w${i}`)})` : `w${i} AS (${w.text})`)).join(', ');
   return [{ text: `WITH ${ctes} ${last.text}`, params: [...writes.flatMap((w) => w.params), ...last.params] }];
+}
+
+/** `write` as a statement of its own, with its follow-up write if it has one. */
+export function standalone(write: Statement): Statement {
+  return write.then ? { text: `WITH w AS (${write.text}) ${write.then('w')}`, params: write.params } : write;
 }
 
 /** The array type each column's values are sent as (the column's own type, or text for the keys). */

@@ -1,6 +1,7 @@
 import { DEFAULT_LIST_LIMIT, DEFAULT_TASK_SORT, MAX_LIST_LIMIT, TaskQuery, TaskSort } from '../../task/task-query';
 import { Dialect } from './dialect';
-import { Candidates } from './search-index';
+import type { SearchColumn } from './pg-search';
+import type { CandidatesOf } from './search-index';
 import { sqliteFolded } from './sqlite-fold';
 import { searchable } from './task-rows';
 
@@ -37,12 +38,12 @@ function needleOf(text: string): string {
  * `indexed` names the rows the search index holds for a needle (see candidatesFor): added
  * beside the LIKE of `q` or `search`, it only narrows the rows read; the LIKE decides.
  */
-export function buildFilter(query: TaskQuery, dialect: Dialect, indexed?: (needle: string) => Candidates | null): TaskFilter {
+export function buildFilter(query: TaskQuery, dialect: Dialect, indexed?: CandidatesOf): TaskFilter {
   const clauses: string[] = [];
   const params: unknown[] = [];
   let narrowed = false;
-  const narrow = (needle: string) => {
-    const found = narrowed ? null : indexed?.(needle);
+  const narrow = (needle: string, pattern: string, columns: readonly SearchColumn[]) => {
+    const found = narrowed ? null : indexed?.(needle, pattern, columns);
     if (!found) return;
     clauses.push(found.sql);
     params.push(...found.params);
@@ -67,17 +68,18 @@ export function buildFilter(query: TaskQuery, dialect: Dialect, indexed?: (needl
   const q = query.q ?? '';
   if (q !== '') {
     const needle = needleOf(q);
-    narrow(needle);
+    const pattern = dialect.text(`%${escapeLike(needle)}%`);
+    narrow(needle, pattern, ['search_text']);
     clauses.push(`search_text LIKE ? ${LIKE_ESCAPE}`);
-    params.push(dialect.text(`%${escapeLike(needle)}%`));
+    params.push(pattern);
   }
   const search = query.search ?? '';
   if (search !== '') {
     // search_text is stored lowercased; tags and args are lowercased here.
     const needle = needleOf(search);
-    narrow(needle);
-    const folded = (column: string) => (dialect.family === 'sqlite' ? sqliteFolded(column, needle) : `LOWER(${column})`);
     const pattern = dialect.text(`%${escapeLike(needle)}%`);
+    narrow(needle, pattern, query.searchArgs ? ['search_text', 'tags', 'args'] : ['search_text', 'tags']);
+    const folded = (column: string) => (dialect.family === 'sqlite' ? sqliteFolded(column, needle) : `LOWER(${column})`);
     const parts = [`search_text LIKE ? ${LIKE_ESCAPE}`, `${folded('tags')} LIKE ? ${LIKE_ESCAPE}`];
     params.push(pattern, pattern);
     if (query.searchArgs) {

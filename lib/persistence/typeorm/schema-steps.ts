@@ -1,6 +1,6 @@
 import { SqlFamily } from './dialect';
 import { createStatements, IndexDef, TableDef, Types, types } from './schema-ddl';
-import { version7, version9 } from './search-schema';
+import { version10, version7, version9 } from './search-schema';
 import { TableNames } from './table-names';
 
 /** Statements of one migration step, in order. A released step never changes: databases made by it are upgraded by the next. */
@@ -24,6 +24,8 @@ export function migrationStep(version: number, family: SqlFamily, t: TableNames,
       return version8(family, t);
     case 9:
       return version9(family, t);
+    case 10:
+      return version10(family, t);
     default:
       throw new Error(`no migration step ${version}`);
   }

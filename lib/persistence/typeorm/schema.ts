@@ -16,7 +16,7 @@ export { migrationStep } from './schema-steps';
  * step above the stored version under a cross-process lock, so a later version of the
  * package adds a step there and existing databases follow.
  */
-export const SCHEMA_VERSION = 9;
+export const SCHEMA_VERSION = 10;
 
 /** Creates or upgrades the tables; safe to run from several instances at once. */
 export async function migrate(connection: Connection, t: TableNames): Promise<void> {

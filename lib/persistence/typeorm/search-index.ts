@@ -1,6 +1,7 @@
 import { Sql } from './connection';
 import type { EachOptions } from './sql';
 import { inList, valuesList } from './dialect';
+import { pgCandidates, pgUnindex, SearchColumn } from './pg-search';
 import { chooseWords, WordRarity } from './search-rarity';
 import { ftsMatch, lookupTerms, lookupTrigrams, termOf, termsOf, trigrams } from './search-terms';
 
@@ -27,6 +28,12 @@ export interface Candidates {
   params: unknown[];
 }
 
+/**
+ * The candidates for one needle (lowercased), searched with the LIKE `pattern` (as the
+ * filter binds it) in `columns`, or null: no index for it, the search scans.
+ */
+export type CandidatesOf = (needle: string, pattern: string, columns: readonly SearchColumn[]) => Candidates | null;
+
 /** MySQL/MariaDB: past this many candidates a search scans instead (an IN list of them would cost more). */
 const MAX_LISTED_CANDIDATES = 10_000;
 
@@ -46,16 +53,12 @@ export const RECENT_WRITE_SECONDS = 5;
  * those too long to tokenise and those whose words changed in the last RECENT_WRITE_SECONDS
  * and hold the same words in `terms`, looked up first and listed (as a subquery, MariaDB ran it
  * once per row of the created_at index); none when the sample says more rows than the list
- * takes hold them all (the scan then costs less than the lookup would). PostgreSQL needs
- * none: its trigram indexes serve the LIKE itself.
+ * takes hold them all (the scan then costs less than the lookup would). PostgreSQL: the
+ * side table's rows whose `columns` match the LIKE `pattern`, plus the queued rows (see pg-search.ts).
  */
-export async function candidateLookup(
-  sql: Sql,
-  t: SearchTables,
-  needles: string[],
-  rarity?: WordRarity,
-): Promise<(needle: string) => Candidates | null> {
+export async function candidateLookup(sql: Sql, t: SearchTables, needles: string[], rarity?: WordRarity): Promise<CandidatesOf> {
   const dialect = sql.dialect;
+  if (dialect.family === 'postgres') return (_needle, pattern, columns) => pgCandidates(t, pattern, columns);
   if (dialect.family === 'sqlite') {
     return (needle) => {
       const match = ftsMatch(needle);
@@ -104,7 +107,7 @@ export async function candidateLookup(
  * SQLite: queues the new rows, and the stored ones whose searched text is about to change
  * (compared before the write; progress and status updates queue nothing), for the indexer.
  * MySQL/MariaDB: writes each row's words (an unchanged value writes nothing). PostgreSQL:
- * nothing (its indexes follow the table). `write` passes `options` on to runEach: SQLite
+ * nothing here (its row write queues the rows in the same statement: pg-search.ts). `write` passes `options` on to runEach: SQLite
  * queues new rows by the rowids the insert took (EachOptions.insertedRange), in the same
  * message to the writer thread and without a lookup of each row by its id. On a pipelined
  * Sql, every statement is issued before the first await: the caller lets `rows` go then.
@@ -190,12 +193,14 @@ export async function writeTerms(sql: Sql, t: SearchTables, docs: { id: string; 
 
 /**
  * Rows about to be deleted, in the deleting transaction: MySQL/MariaDB drops their words,
- * SQLite queues their rowids so that the indexer drops their text from the index.
+ * SQLite queues their rowids and PostgreSQL their ids, so that the indexer drops their text from the index.
  */
 export async function unindexRows(sql: Sql, t: SearchTables, ids: readonly string[]): Promise<void> {
   if (!ids.length) return;
   if (sql.dialect.family === 'mysql') {
     await sql.run(`DELETE FROM \`${t.search}\` WHERE task_id IN (${inList(ids.length)})`, [...ids]);
+  } else if (sql.dialect.family === 'postgres') {
+    await sql.run(pgUnindex(t, ids.length), [...ids]);
   } else if (sql.dialect.family === 'sqlite') {
     await sql.run(
       `INSERT OR IGNORE INTO "${t.searchQueue}" (task_rowid, indexed) SELECT rowid, 1 FROM "${t.tasks}" WHERE id IN (${inList(ids.length)})`,

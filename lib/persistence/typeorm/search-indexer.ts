@@ -1,6 +1,7 @@
 import { Connection } from './connection';
 import { FoldRequest } from './search-fold';
 import { SearchTables, SQLITE_DOC } from './search-index';
+import { WriteTracker } from './write-tracker';
 
 const TICK_MS = 100;
 /** No write for this long: the writer is idle, the indexer may take its turn. */
@@ -29,48 +30,15 @@ const pauseAfter = (ms: number): number => Math.min(100, Math.max(25, ms / 2));
  * row, and the indexer catches up once the burst is over (searches read queued rows
  * directly meanwhile, so they stay exact), on the writer thread (see foldQueued).
  */
-export class SearchIndexer {
-  private timer: NodeJS.Timeout | null = null;
-  private lastWrite = 0;
-  private inFlight = 0;
-  /** Rows written since the queue was last found empty; the start checks once for rows an earlier process left. */
-  private backlog = 1;
-  /** Writes begun, so that a queue found empty does not clear the backlog of a write under way meanwhile. */
-  private writes = 0;
+export class SearchIndexer extends WriteTracker {
   private readonly request: FoldRequest;
-  private running: Promise<void> | null = null;
-  private stopped = false;
 
   constructor(
     private readonly connection: Connection,
     private readonly t: SearchTables,
   ) {
+    super(TICK_MS);
     this.request = { statements: foldStatements(t), chunk: CHUNK_ROWS, budgetMs: FOLD_MS };
-  }
-
-  start(): void {
-    this.timer = setInterval(() => this.tick(), TICK_MS);
-    this.timer.unref?.();
-  }
-
-  /** Runs a write of `rows` rows (each may queue one); the indexer waits while any is in flight. */
-  async writing<T>(rows: number, work: () => Promise<T>): Promise<T> {
-    this.inFlight++;
-    this.writes++;
-    this.backlog += rows;
-    try {
-      return await work();
-    } finally {
-      this.inFlight--;
-      this.lastWrite = Date.now();
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
   }
 
   /** Folds the whole queue now (tests, tools). */
@@ -92,7 +60,7 @@ export class SearchIndexer {
     return this.inFlight === 0 && Date.now() - this.lastWrite >= IDLE_MS;
   }
 
-  private tick(): void {
+  protected tick(): void {
     if (this.running || this.backlog === 0 || !this.mayRun()) return;
     this.running = this.fold()
       .catch(() => undefined) // retried at the next tick; a search reads queued rows anyway
@@ -115,10 +83,6 @@ export class SearchIndexer {
       this.backlog = Math.max(1, this.backlog - result.rows);
       await new Promise((resolve) => setTimeout(resolve, pauseAfter(Date.now() - started)));
     }
-  }
-
-  private emptied(writesSeen: number): void {
-    if (this.writes === writesSeen) this.backlog = 0;
   }
 }
 

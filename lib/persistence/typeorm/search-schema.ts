@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { SqlFamily } from './dialect';
 import { Sql } from './connection';
+import { pgSearchIndexes, pgVersion10 } from './pg-search';
 import { SearchTables, searchDocOf, SQLITE_DOC, writeTerms } from './search-index';
 
 /**
@@ -10,7 +11,8 @@ import { SearchTables, searchDocOf, SQLITE_DOC, writeTerms } from './search-inde
  *   triggers: any trigger on the task table, even an empty one, tripled the cost of an
  *   insert), the indexer folds the queue in while the writer is idle, and a search also
  *   reads the queued rows, so it misses none. The rows already there are indexed by the step.
- * - PostgreSQL: nothing here; ensurePgTrigramIndexes runs after every migration.
+ * - PostgreSQL: nothing here; ensurePgTrigramIndexes runs after every migration (since
+ *   version 10, on the side table; see version10).
  * - MySQL/MariaDB: a table of each row's trigrams as full-text words, written in the
  *   row's own transaction; the rows already there are filled in by backfillSearch.
  */
@@ -49,6 +51,16 @@ export function version9(family: SqlFamily, t: SearchTables): string[] {
   ];
 }
 
+/**
+ * Version 10, PostgreSQL: the search index leaves the write path, as SQLite's did at
+ * version 7: a side table of the searched texts (its trigram GINs built by
+ * ensurePgTrigramIndexes, next) and a queue of changed rows (see pg-search.ts). The rows
+ * already there fill the side table; the task table's three GINs are dropped.
+ */
+export function version10(family: SqlFamily, t: SearchTables): string[] {
+  return family === 'postgres' ? pgVersion10(t) : [];
+}
+
 const BACKFILL_BATCH = 2000;
 
 /** MySQL/MariaDB, version 7: the words of every row already stored, in batches by id. */
@@ -68,24 +80,15 @@ export async function backfillSearch(sql: Sql, t: SearchTables): Promise<void> {
 
 const logger = new Logger('TaskflowDatabase');
 
-/** The PostgreSQL indexes: trigram GIN on each searched expression, as query-builder.ts writes it. */
-function pgIndexes(t: SearchTables): [string, string][] {
-  return [
-    [`${t.tasks}_search_trgm`, 'search_text'],
-    [`${t.tasks}_tags_trgm`, 'LOWER(tags)'],
-    [`${t.tasks}_args_trgm`, 'LOWER(args)'],
-  ];
-}
-
 /**
- * PostgreSQL: the trigram indexes, once `pg_trgm` can be had. Runs after every migration
+ * PostgreSQL: the trigram indexes of the search side table, once `pg_trgm` can be had. Runs after every migration
  * (in its transaction): creates the extension when it is missing and this role may (it is
  * a trusted extension: the database's CREATE privilege suffices), else logs why and leaves
  * search to the scan, and builds the indexes at a later start once the extension exists.
  * Returns whether the indexes are there.
  */
 export async function ensurePgTrigramIndexes(sql: Sql, t: SearchTables): Promise<boolean> {
-  const wanted = pgIndexes(t);
+  const wanted = pgSearchIndexes(t);
   const present = await sql.run(`SELECT COUNT(*) AS n FROM pg_indexes WHERE schemaname = current_schema() AND indexname IN (?, ?, ?)`, [
     ...wanted.map(([name]) => name),
   ]);
@@ -110,7 +113,7 @@ export async function ensurePgTrigramIndexes(sql: Sql, t: SearchTables): Promise
   if (schema === null) return false;
   const ops = `"${schema.replace(/"/g, '""')}".gin_trgm_ops`;
   for (const [name, expression] of wanted) {
-    await sql.run(`CREATE INDEX IF NOT EXISTS "${name}" ON "${t.tasks}" USING gin ((${expression}) ${ops})`);
+    await sql.run(`CREATE INDEX IF NOT EXISTS "${name}" ON "${t.search}" USING gin (${expression} ${ops})`);
   }
   return true;
 }

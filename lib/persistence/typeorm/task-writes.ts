@@ -5,7 +5,8 @@ import { Connection, Sql } from './connection';
 import { inList, valuesList } from './dialect';
 import { AggregateDelta } from './metrics';
 import { OwnSequences } from './own-sequences';
-import { columnArrays, inOneStatement, Statement, unnestSource } from './pg-unnest';
+import { queueWritten, WRITTEN_TEXT } from './pg-search';
+import { columnArrays, inOneStatement, standalone, Statement, unnestSource } from './pg-unnest';
 import { TableNames } from './schema';
 import { unindexRows, writeIndexed } from './search-index';
 import { AggregateKey, durationOf, num, toRowParams, WRITE_COLUMNS } from './task-rows';
@@ -237,7 +238,7 @@ async function writeRows(
     return;
   }
   if (sql.dialect.family === 'postgres') {
-    const rows = pgRows(sql, t, tasks, replace, built)!;
+    const rows = standalone(pgRows(sql, t, tasks, replace, built)!);
     await sql.run(rows.text, rows.params);
     return;
   }
@@ -264,8 +265,8 @@ async function writeRows(
 
 /**
  * PostgreSQL: the write of `tasks` (insert, or upsert with the version guard) as one
- * statement, one array per column (see pg-unnest.ts), or null when there are none. The
- * search index is pg_trgm GIN, kept by PostgreSQL.
+ * statement, one array per column (see pg-unnest.ts), or null when there are none; with,
+ * as its follow-up, the search queue's rows for the written rows whose text is new or changed.
  */
 function pgRows(sql: Sql, t: TableNames, tasks: readonly TaskData[], replace: boolean, built?: ReadonlyMap<TaskData, unknown[]>): Statement | null {
   if (!tasks.length) return null;
@@ -273,7 +274,8 @@ function pgRows(sql: Sql, t: TableNames, tasks: readonly TaskData[], replace: bo
   const source = unnestSource(columns);
   const text = replace ? rowUpsert(sql, t, columns, source) : `INSERT INTO ${sql.dialect.id(t.tasks)} (${columns.join(', ')}) ${source}`;
   return {
-    text,
+    text: text + WRITTEN_TEXT,
+    then: (written) => queueWritten(t, written, replace),
     params: columnArrays(
       tasks.map((task) => built?.get(task) ?? toRowParams(task, sql.dialect)),
       columns.length,

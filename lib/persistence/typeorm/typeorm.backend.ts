@@ -24,6 +24,8 @@ import * as leases from './leases';
 import { OwnSequences } from './own-sequences';
 import * as sharedWork from './shared-work';
 import { dropTables, migrate, TableNames, tableNames } from './schema';
+import { pgRequeueEverything } from './pg-search';
+import { PgSearchIndexer } from './pg-search-indexer';
 import { requeueEverything, SearchIndexer } from './search-indexer';
 import { WordRarity } from './search-rarity';
 import * as revocations from './revocations';
@@ -65,7 +67,7 @@ export class TypeOrmTaskBackend extends TaskBackend {
   private opening: Promise<void> | null = null;
   private insightQueries: TypeOrmInsights | null = null;
   /** SQLite: folds queued rows into the search index while the writer is idle. */
-  private indexer: SearchIndexer | null = null;
+  private indexer: SearchIndexer | PgSearchIndexer | null = null;
   readonly capabilities: { readonly persistent: true; readonly changeFeed: ChangeFeedKind };
   /** Names this backend's writes in its NOTIFY payloads, so its own listener skips them. */
   private readonly changeOrigin = randomUUID();
@@ -133,20 +135,24 @@ export class TypeOrmTaskBackend extends TaskBackend {
     const connection = new Connection(this.dataSource, dialect, this.queryTimeoutMs);
     await migrate(connection, this.tables);
     this.connection = connection;
-    if (this.family === 'sqlite') {
-      this.indexer = new SearchIndexer(connection, this.tables);
-      this.indexer.start();
-    }
+    if (this.family === 'sqlite') this.indexer = new SearchIndexer(connection, this.tables);
+    else if (this.family === 'postgres') this.indexer = new PgSearchIndexer(connection, this.tables);
+    this.indexer?.start();
   }
 
-  /** SQLite: folds every queued row into the search index now (searches are exact either way). */
+  /** SQLite, PostgreSQL: folds every queued row into the search index now (searches are exact either way). */
   async indexSearch(): Promise<void> {
     await this.indexer?.drain();
   }
 
-  /** SQLite: indexes every row again, from scratch (after a VACUUM, which may renumber rowids); a no-op elsewhere. */
+  /**
+   * SQLite: indexes every row again, from scratch (after a VACUUM, which may renumber rowids);
+   * PostgreSQL: queues every row again (after rows were written without the queue, e.g. by an
+   * instance of an older version during an upgrade); a no-op on MySQL/MariaDB.
+   */
   async rebuildSearchIndex(): Promise<void> {
     if (this.family === 'sqlite') await requeueEverything(this.conn(), this.tables);
+    else if (this.family === 'postgres') await this.conn().transaction((sql) => sql.run(pgRequeueEverything(this.tables)));
   }
 
   async close(): Promise<void> {
@@ -186,7 +192,9 @@ export class TypeOrmTaskBackend extends TaskBackend {
   }
 
   async deleteTerminalBefore(cutoff: number, batchSize: number): Promise<string[]> {
-    return writes.deleteTerminalBefore(this.conn(), this.tables, cutoff, batchSize);
+    // Counted as a write: the deleted rows are queued for the indexer.
+    const write = () => writes.deleteTerminalBefore(this.conn(), this.tables, cutoff, batchSize);
+    return this.indexer ? this.indexer.writing(batchSize, write) : write();
   }
 
   async claimOrphans(instanceId: string, limit: number, includePool = true): Promise<TaskData[]> {
