@@ -274,10 +274,11 @@ describe('SQLite writer thread', () => {
     // 40 transactions of ~50 pages each: ~2,000 pages (8 MB) without a checkpoint.
     const sent = Array.from({ length: 40 }, (_, i) => insertRows(connection, i * 200, 200).then(() => (largest = Math.max(largest, walBytes(file)))));
     await Promise.all(sent);
-    // At most twice the interval, plus the transaction that crossed it (and its B-tree pages).
+    // At most twice the interval, plus the transaction that crossed it (and its B-tree pages):
+    // the WAL was checkpointed and restarted from its start. (Not checked by copying the
+    // database file here: the thread may be checkpointing into it, and the copy would be torn.)
     expect(largest).toBeGreaterThan(100 * frame);
     expect(largest).toBeLessThan(400 * frame);
-    expect(rowsInMainFile(file)).toBeGreaterThan(0);
     expect((await connection.read((sql) => sql.run('SELECT COUNT(*) AS n FROM t'))).rows[0].n).toBe(8_000);
   });
 
