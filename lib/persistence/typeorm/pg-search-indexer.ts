@@ -11,10 +11,22 @@ const IDLE_MS = 100;
  * row, so the queue must not grow without end (each fold is bounded by FOLD_MS).
  */
 const FORCED_EVERY_MS = 1000;
+/**
+ * Past this many rows queued by this process, a fold runs at every tick even under writes:
+ * a load that never pauses for IDLE_MS and writes faster than the forced folds take rows
+ * (about 2,000 per FORCED_EVERY_MS) would otherwise grow the queue, which every search
+ * reads whole, without end. Above a 100,000-task burst's queue, so a burst keeps its speed.
+ */
+const QUEUE_BOUND = 200_000;
 /** Queued rows one fold statement takes. */
 const CHUNK_ROWS = 2000;
 /** A fold's transaction takes no new chunk after this long (ms). */
 const FOLD_MS = 100;
+
+/** Whether a fold may run at this tick, the queue not empty and no fold under way. */
+export function foldDue(idle: boolean, backlog: number, sinceChanceMs: number): boolean {
+  return idle || backlog >= QUEUE_BOUND || sinceChanceMs >= FORCED_EVERY_MS;
+}
 
 /** What one fold did. */
 interface Folded {
@@ -65,7 +77,7 @@ export class PgSearchIndexer extends WriteTracker {
     // Forced only after FORCED_EVERY_MS of writes without a pause, counted from the last chance to fold.
     if (idle || this.backlog === 0) this.lastChance = now;
     if (this.stopped || this.backlog === 0) return;
-    if (!idle && now - this.lastChance < FORCED_EVERY_MS) return;
+    if (!foldDue(idle, this.backlog, now - this.lastChance)) return;
     this.running = this.foldSome()
       .catch(() => undefined) // retried at the next tick; a search reads queued rows anyway
       .finally(() => {
