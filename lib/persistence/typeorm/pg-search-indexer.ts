@@ -4,8 +4,6 @@ import { SearchTables } from './search-index';
 import { WriteTracker } from './write-tracker';
 
 const TICK_MS = 100;
-/** No write of this process for this long: the writer is idle, the indexer may take its turn. */
-const IDLE_MS = 100;
 /**
  * Under writes that never pause, a fold still runs this often: searches read every queued
  * row, so the queue must not grow without end (each fold is bounded by FOLD_MS).
@@ -13,7 +11,7 @@ const IDLE_MS = 100;
 const FORCED_EVERY_MS = 1000;
 /**
  * Past this many rows queued by this process, a fold runs at every tick even under writes:
- * a load that never pauses for IDLE_MS and writes faster than the forced folds take rows
+ * a load that never pauses for IDLE_MS (write-tracker.ts) and writes faster than the forced folds take rows
  * (about 2,000 per FORCED_EVERY_MS) would otherwise grow the queue, which every search
  * reads whole, without end. Above a 100,000-task burst's queue, so a burst keeps its speed.
  */
@@ -72,7 +70,7 @@ export class PgSearchIndexer extends WriteTracker {
 
   protected tick(): void {
     const now = Date.now();
-    const idle = this.inFlight === 0 && now - this.lastWrite >= IDLE_MS;
+    const idle = this.idle(now);
     if (this.running) return;
     // Forced only after FORCED_EVERY_MS of writes without a pause, counted from the last chance to fold.
     if (idle || this.backlog === 0) this.lastChance = now;

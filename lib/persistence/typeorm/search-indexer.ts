@@ -4,8 +4,6 @@ import { SearchTables, SQLITE_DOC } from './search-index';
 import { WriteTracker } from './write-tracker';
 
 const TICK_MS = 100;
-/** No write for this long: the writer is idle, the indexer may take its turn. */
-const IDLE_MS = 100;
 /** Queued rows a fold's statements take at a time. */
 const CHUNK_ROWS = 1000;
 /**
@@ -57,7 +55,7 @@ export class SearchIndexer extends WriteTracker {
   private mayRun(): boolean {
     if (this.stopped) return false;
     // Never during a write: back-to-back folds starved the writer thread into SQLITE_BUSY.
-    return this.inFlight === 0 && Date.now() - this.lastWrite >= IDLE_MS;
+    return this.idle();
   }
 
   protected tick(): void {

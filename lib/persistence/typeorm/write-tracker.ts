@@ -4,6 +4,9 @@
  * and a backlog of rows that may have been queued since the queue was last found empty.
  * Subclasses fold on `tick`, every `tickMs` once started.
  */
+/** No write of this process for this long: the writer is idle, an indexer may take its turn. */
+export const IDLE_MS = 100;
+
 export abstract class WriteTracker {
   private timer: NodeJS.Timeout | null = null;
   protected lastWrite = 0;
@@ -40,6 +43,11 @@ export abstract class WriteTracker {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.running;
+  }
+
+  /** No write in flight, and none ended in the last IDLE_MS. */
+  protected idle(now = Date.now()): boolean {
+    return this.inFlight === 0 && now - this.lastWrite >= IDLE_MS;
   }
 
   /** Folds the whole queue now (tests, tools). */
