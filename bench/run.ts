@@ -42,7 +42,19 @@ const ONLY = (
     ?.slice(7)
     .split(',') ?? []
 ).filter(Boolean);
-const SCENARIO_NAMES = ['engine', 'durable', 'http', 'history', 'sse', 'memory', 'cpu', 'delays', 'cluster'];
+/** The scenarios in the order they run (the functions are declared below). */
+const SCENARIOS: [string, () => Promise<void>][] = [
+  ['engine', engine],
+  ['durable', durable],
+  ['http', http],
+  ['history', history],
+  ['sse', sse],
+  ['memory', memory],
+  ['cpu', cpu],
+  ['delays', delays],
+  ['cluster', cluster],
+];
+const SCENARIO_NAMES = SCENARIOS.map(([name]) => name);
 checkArguments();
 const ROOT = path.resolve(__dirname, '..', '..');
 const CACHE = path.join(ROOT, '.bench-cache');
@@ -994,19 +1006,8 @@ async function main(): Promise<void> {
   log(
     `${command}: ${QUICK ? 'QUICK mode (smaller N, fewer repetitions)' : 'full mode'}; ${os.cpus().length} cores, load ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}`,
   );
-  const scenarios: [string, () => Promise<void>][] = [
-    ['engine', engine],
-    ['durable', durable],
-    ['http', http],
-    ['history', history],
-    ['sse', sse],
-    ['memory', memory],
-    ['cpu', cpu],
-    ['delays', delays],
-    ['cluster', cluster],
-  ];
   const failures: string[] = [];
-  for (const [name, fn] of scenarios) {
+  for (const [name, fn] of SCENARIOS) {
     if (!want(name)) continue;
     try {
       await fn();
