@@ -1,7 +1,7 @@
 import { Connection } from './connection';
 import { FoldRequest } from './search-fold';
 import { SearchTables, SQLITE_DOC } from './search-index';
-import { WriteTracker } from './write-tracker';
+import { REAL_TIMING, WriteTracker } from './write-tracker';
 
 const TICK_MS = 100;
 /** Queued rows a fold's statements take at a time. */
@@ -35,7 +35,7 @@ export class SearchIndexer extends WriteTracker {
     private readonly connection: Connection,
     private readonly t: SearchTables,
   ) {
-    super(TICK_MS);
+    super(TICK_MS, REAL_TIMING);
     this.request = { statements: foldStatements(t), chunk: CHUNK_ROWS, budgetMs: FOLD_MS };
   }
 
