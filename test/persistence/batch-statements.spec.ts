@@ -1,4 +1,5 @@
 import { PgSearchIndexer } from '../../lib/persistence/typeorm/pg-search-indexer';
+import { SearchIndexer } from '../../lib/persistence/typeorm/search-indexer';
 import { SqliteWriter } from '../../lib/persistence/typeorm/sqlite-writer';
 import { TaskData } from '../../lib/task/task-record';
 import { DatabaseTarget, describeEachDatabase } from '../support/databases';
@@ -37,9 +38,10 @@ describeEachDatabase('saveBatch statements', (target: DatabaseTarget) => {
   /** The statements `work` sent: through TypeORM's query runners, and to the SQLite writer thread. */
   async function statementsOf(work: () => Promise<void>): Promise<string[]> {
     const sent: string[] = [];
-    // PostgreSQL's search indexer folds on connections of its own (a forced fold may come
-    // during a long batch): its statements are not the batch's.
-    jest.spyOn(PgSearchIndexer.prototype as never, 'tick' as never).mockImplementation((() => undefined) as never);
+    // The search indexers' forced folds may come during a long batch (PostgreSQL's on
+    // connections of its own, SQLite's on the writer thread): their statements are not the batch's.
+    for (const indexer of [PgSearchIndexer, SearchIndexer])
+      jest.spyOn(indexer.prototype as never, 'tick' as never).mockImplementation((() => undefined) as never);
     if (target.name === 'postgres') await suite.backend.indexSearch(); // and a fold under way is over
     jest.spyOn(suite.dataSource.logger, 'logQuery').mockImplementation((query: string) => void sent.push(query));
     const call = (SqliteWriter.prototype as unknown as { call: (r: { op: string; sql?: string }) => Promise<unknown> }).call;

@@ -1,30 +1,13 @@
 import { Connection, hash32 } from './connection';
 import { foldStatement } from './pg-search';
 import { SearchTables } from './search-index';
-import { WriteTracker } from './write-tracker';
+import { REAL_TIMING, WriteTracker } from './write-tracker';
 
 const TICK_MS = 100;
-/**
- * Under writes that never pause, a fold still runs this often: searches read every queued
- * row, so the queue must not grow without end (each fold is bounded by FOLD_MS).
- */
-const FORCED_EVERY_MS = 1000;
-/**
- * Past this many rows queued by this process, a fold runs at every tick even under writes:
- * a load that never pauses for IDLE_MS (write-tracker.ts) and writes faster than the forced folds take rows
- * (about 2,000 per FORCED_EVERY_MS) would otherwise grow the queue, which every search
- * reads whole, without end. Above a 100,000-task burst's queue, so a burst keeps its speed.
- */
-const QUEUE_BOUND = 200_000;
 /** Queued rows one fold statement takes. */
 const CHUNK_ROWS = 2000;
 /** A fold's transaction takes no new chunk after this long (ms). */
 const FOLD_MS = 100;
-
-/** Whether a fold may run at this tick, the queue not empty and no fold under way. */
-export function foldDue(idle: boolean, backlog: number, sinceChanceMs: number): boolean {
-  return idle || backlog >= QUEUE_BOUND || sinceChanceMs >= FORCED_EVERY_MS;
-}
 
 /** What one fold did. */
 interface Folded {
@@ -37,14 +20,12 @@ interface Folded {
 
 /**
  * PostgreSQL: folds the search queue into the side table (see pg-search.ts), while this
- * process writes nothing, and under a long burst once every FORCED_EVERY_MS. Instances
+ * process writes nothing, and under writes that never pause as fold-due.ts says. Instances
  * sharing the database fold one at a time (a transaction-scoped advisory lock, taken
  * before the fold's statements take their snapshots, so that each fold sees every earlier
  * one's result): two folds of one id in parallel could leave the older text last.
  */
 export class PgSearchIndexer extends WriteTracker {
-  /** When the indexer last folded or could have (idle, or nothing queued). */
-  private lastChance = Date.now();
   private readonly lock: number;
   private readonly statement: string;
 
@@ -52,7 +33,7 @@ export class PgSearchIndexer extends WriteTracker {
     private readonly connection: Connection,
     t: SearchTables,
   ) {
-    super(TICK_MS);
+    super(TICK_MS, REAL_TIMING);
     this.lock = hash32(`search-fold:${t.search}`);
     this.statement = foldStatement(t, CHUNK_ROWS);
   }
@@ -69,17 +50,11 @@ export class PgSearchIndexer extends WriteTracker {
   }
 
   protected tick(): void {
-    const now = Date.now();
-    const idle = this.idle(now);
-    if (this.running) return;
-    // Forced only after FORCED_EVERY_MS of writes without a pause, counted from the last chance to fold.
-    if (idle || this.backlog === 0) this.lastChance = now;
-    if (this.stopped || this.backlog === 0) return;
-    if (!foldDue(idle, this.backlog, now - this.lastChance)) return;
+    if (this.running || !this.due()) return;
     this.running = this.foldSome()
       .catch(() => undefined) // retried at the next tick; a search reads queued rows anyway
       .finally(() => {
-        this.lastChance = Date.now();
+        this.folded();
         this.running = null;
       });
   }

@@ -1,7 +1,7 @@
 import { Connection } from './connection';
 import { FoldRequest } from './search-fold';
 import { SearchTables, SQLITE_DOC } from './search-index';
-import { WriteTracker } from './write-tracker';
+import { FoldTiming, REAL_TIMING, WriteTracker } from './write-tracker';
 
 const TICK_MS = 100;
 /** Queued rows a fold's statements take at a time. */
@@ -27,6 +27,13 @@ const pauseAfter = (ms: number): number => Math.min(100, Math.max(25, ms / 2));
  * the rows' own transactions would pay during a burst; queued, each pays ~2 µs for its queue
  * row, and the indexer catches up once the burst is over (searches read queued rows
  * directly meanwhile, so they stay exact), on the writer thread (see foldQueued).
+ *
+ * Under writes that never pause, one fold of FOLD_MS at a time as fold-due.ts says (once a
+ * second; at every tick past its bound), so the queue, which every search reads whole, stays
+ * bounded. It is the same fold, a transaction of its own on the writer thread queued behind
+ * the batches already waiting (SqliteWriter.fold): it delays the next batch by its length
+ * and never contends with this process's writes for the lock. (A fold on the DataSource's
+ * handle did, back to back during a burst, and starved the writer thread into SQLITE_BUSY.)
  */
 export class SearchIndexer extends WriteTracker {
   private readonly request: FoldRequest;
@@ -34,8 +41,9 @@ export class SearchIndexer extends WriteTracker {
   constructor(
     private readonly connection: Connection,
     private readonly t: SearchTables,
+    timing: FoldTiming = REAL_TIMING,
   ) {
-    super(TICK_MS);
+    super(TICK_MS, timing);
     this.request = { statements: foldStatements(t), chunk: CHUNK_ROWS, budgetMs: FOLD_MS };
   }
 
@@ -53,34 +61,45 @@ export class SearchIndexer extends WriteTracker {
   }
 
   private mayRun(): boolean {
-    if (this.stopped) return false;
-    // Never during a write: back-to-back folds starved the writer thread into SQLITE_BUSY.
-    return this.idle();
+    return !this.stopped && this.idle();
   }
 
   protected tick(): void {
-    if (this.running || this.backlog === 0 || !this.mayRun()) return;
-    this.running = this.fold()
+    if (this.running) return;
+    const reason = this.due();
+    if (!reason) return;
+    this.running = (reason === 'idle' ? this.foldWhileIdle() : this.foldOnce().then(() => undefined))
       .catch(() => undefined) // retried at the next tick; a search reads queued rows anyway
       .finally(() => {
+        this.folded();
         this.running = null;
       });
   }
 
-  private async fold(): Promise<void> {
+  /** Fold after fold while no write comes, with a pause between two for other instances' writers. */
+  private async foldWhileIdle(): Promise<void> {
     const seen = this.writes;
     // A read first: the fold's write transaction would lock the file even with nothing to fold.
     const queued = await this.connection.read((sql) => sql.run(`SELECT 1 AS x FROM "${this.t.searchQueue}" LIMIT 1`));
     if (!queued.rows.length) return this.emptied(seen);
     while (this.mayRun()) {
-      const before = this.writes;
       const started = Date.now();
-      const result = await this.connection.foldSearch(this.request);
-      if (!result || result.drained) return this.emptied(before); // (null: no handle to fold on)
-      if (result.rows === 0) return; // busy: the next tick looks again
-      this.backlog = Math.max(1, this.backlog - result.rows);
+      if (!(await this.foldOnce())) return;
       await new Promise((resolve) => setTimeout(resolve, pauseAfter(Date.now() - started)));
     }
+  }
+
+  /** One fold of at most FOLD_MS; whether there is more to fold (false: drained, busy or no handle). */
+  private async foldOnce(): Promise<boolean> {
+    const seen = this.writes;
+    const result = await this.connection.foldSearch(this.request);
+    if (!result || result.drained) {
+      this.emptied(seen); // (null: no handle to fold on)
+      return false;
+    }
+    if (result.rows === 0) return false; // busy: the next tick looks again
+    this.backlog = Math.max(1, this.backlog - result.rows);
+    return true;
   }
 }
 
