@@ -319,12 +319,13 @@ export class WriteBehind {
    * new task that starts before its first row is written is written once, started.
    */
   private takeBatch(): TaskData[] {
+    const alongside = this.inFlight.size > 0;
     const batch: TaskData[] = [];
-    const taken = new Set<string>();
     const take = (task: TaskData | undefined, limit: number): boolean => {
       if (batch.length >= limit) return false;
-      if (task && !taken.has(task.id) && !this.inFlight.has(task.id)) {
-        taken.add(task.id);
+      // In flight: in this batch already, or in another one.
+      if (task && !this.inFlight.has(task.id)) {
+        this.inFlight.add(task.id);
         batch.push(task);
       }
       return true;
@@ -335,18 +336,18 @@ export class WriteBehind {
       const ahead = MAX_BATCH - share;
       for (const id of this.writeWaiters.keys()) if (!take(this.dirty.get(id), ahead)) break;
       for (const id of this.started.queuedIds()) if (!take(this.dirty.get(id), ahead)) break;
-      if (this.inFlight.size > 0) {
+      if (alongside) {
         // Alongside another batch: only changes of started tasks (and awaited first rows),
         // and only half a batch of them or more (see ALONGSIDE_MIN).
-        if (batch.length < ahead * ALONGSIDE_MIN) return [];
+        if (batch.length < ahead * ALONGSIDE_MIN) {
+          for (const task of batch) this.inFlight.delete(task.id);
+          return [];
+        }
         limit = batch.length;
       }
     }
     for (const task of this.dirty.values()) if (!take(task, limit)) break;
-    for (const task of batch) {
-      this.dirty.delete(task.id);
-      this.inFlight.add(task.id);
-    }
+    for (const task of batch) this.dirty.delete(task.id);
     return batch;
   }
 
