@@ -2,7 +2,7 @@ import { TaskData } from '../task/task-record';
 
 /**
  * How far the engine ran ahead of the write-behind: the unwritten changes of tasks that
- * started (running or finished), the batch being written included. Each holds a record
+ * started (running or finished), the batches being written included. Each holds a record
  * the memory store may already have let go of, so this, not the whole backlog, is what
  * grows memory when tasks run faster than rows are stored; past `max`, hasRoom says no
  * and the engine starts nothing until a commit brings the count back under it.
@@ -12,7 +12,7 @@ import { TaskData } from '../task/task-record';
 export class StartedBacklog {
   /** Queued ids whose task had started at its last change. */
   private readonly queued = new Set<string>();
-  /** Of the batch being written now, the tasks that had started. */
+  /** Of the batches being written now, the tasks that had started. */
   private inFlight = 0;
   /** Called once there is room again (a set: a function given twice is called once). */
   private readonly waiters = new Set<() => void>();
@@ -40,15 +40,20 @@ export class StartedBacklog {
     this.queued.delete(id);
   }
 
-  /** These changes left the queue for a batch being written. */
-  taken(batch: readonly TaskData[]): void {
-    this.inFlight = 0;
-    for (const task of batch) if (this.queued.delete(task.id)) this.inFlight++;
+  /** These changes left the queue for a batch being written; returns how many of them had started (for settled). */
+  taken(batch: readonly TaskData[]): number {
+    let started = 0;
+    for (const task of batch) if (this.queued.delete(task.id)) started++;
+    this.inFlight += started;
+    return started;
   }
 
-  /** The batch committed (`requeued`: it failed, and these of its tasks are queued again). */
-  settled(requeued: readonly TaskData[] = []): void {
-    this.inFlight = 0;
+  /**
+   * A batch holding `started` changes of started tasks (taken's answer) committed, or failed
+   * and `requeued` of its tasks are queued again.
+   */
+  settled(started: number, requeued: readonly TaskData[] = []): void {
+    this.inFlight -= started;
     for (const task of requeued) this.changed(task);
     this.offer();
   }

@@ -26,6 +26,12 @@ export interface BackendCapabilities {
    * (REST still reads the backend).
    */
   readonly changeFeed?: ChangeFeedKind;
+  /**
+   * Batches the write-behind may have in flight at once, on connections of their own, each
+   * with task ids no other holds (absent: 1). More than one only where concurrent write
+   * transactions of one instance are safe and gain: PostgreSQL.
+   */
+  readonly writeBatchesInFlight?: number;
 }
 
 /** What TaskBackend.insertTask did. */

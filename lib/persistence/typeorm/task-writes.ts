@@ -37,8 +37,9 @@ interface StoredState extends AggregateKey {
  *    sequence number (see changeSeqBefore), recorded in `own` once committed so this
  *    instance's poller moves over it; on PostgreSQL a NOTIFY names the ids written,
  *    `origin` telling the writer's own listener to skip them.
- * On PostgreSQL steps 3 to 6 are one statement (see inOneStatement): a batch is at most five round
- * trips (START, SET ISOLATION, the lookup, the write, COMMIT) whatever its size.
+ * On PostgreSQL steps 3, 4 and 6 are one statement and step 5 one more (see inOneStatement): a
+ * batch is at most six round trips (START, SET ISOLATION, the lookup, the write, the counts,
+ * COMMIT) whatever its size.
  */
 export async function saveBatch(connection: Connection, t: TableNames, tasks: readonly TaskData[], origin = '', own?: OwnSequences): Promise<void> {
   const latest = new Map<string, TaskData>();
@@ -102,12 +103,18 @@ async function writeBatch(
     }
     const written = [...inserts, ...updates].map((task) => task.id);
     if (sql.dialect.family === 'postgres') {
-      // The rows, their counts and the NOTIFY in one statement: one round trip instead of up to five.
-      const writes = [pgRows(sql, t, inserts, false, rowParams), pgRows(sql, t, updates, true, rowParams), ...delta.statements(sql, t)];
-      const statements = inOneStatement(
-        writes.filter((w): w is Statement => w !== null),
-        notifyStatement(t, origin, written),
-      );
+      // The rows and the NOTIFY in one statement, then their counts in one more: as CTEs beside
+      // the rows' writes, PostgreSQL ran the counts' upserts first, so a batch written alongside
+      // another (writeBatchesInFlight) waited on the aggregate rows' locks from its start until
+      // the other committed. Last, they hold those locks for this statement and the COMMIT only.
+      const writes = [pgRows(sql, t, inserts, false, rowParams), pgRows(sql, t, updates, true, rowParams)];
+      const statements = [
+        ...inOneStatement(
+          writes.filter((w): w is Statement => w !== null),
+          notifyStatement(t, origin, written),
+        ),
+        ...inOneStatement(delta.statements(sql, t), null),
+      ];
       for (const statement of statements) await sql.run(statement.text, statement.params);
       return seq === KEPT ? null : seq; // PostgreSQL keeps nothing on a thread: never KEPT here
     }

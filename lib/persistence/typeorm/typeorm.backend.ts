@@ -68,7 +68,7 @@ export class TypeOrmTaskBackend extends TaskBackend {
   private insightQueries: TypeOrmInsights | null = null;
   /** SQLite: folds queued rows into the search index while the writer is idle. */
   private indexer: SearchIndexer | PgSearchIndexer | null = null;
-  readonly capabilities: { readonly persistent: true; readonly changeFeed: ChangeFeedKind };
+  readonly capabilities: { readonly persistent: true; readonly changeFeed: ChangeFeedKind; readonly writeBatchesInFlight: number };
   /** Names this backend's writes in its NOTIFY payloads, so its own listener skips them. */
   private readonly changeOrigin = randomUUID();
   /** The change sequence numbers of this backend's own writes, which its poller moves over (MySQL/SQLite). */
@@ -91,7 +91,14 @@ export class TypeOrmTaskBackend extends TaskBackend {
     const type = String(this.dataSource.options.type);
     this.family = familyOf(type);
     this.detectedKind = this.family === 'mysql' ? (type === 'mariadb' ? 'mariadb' : 'mysql') : this.family;
-    this.capabilities = { persistent: true, changeFeed: this.family === 'postgres' ? 'notify' : 'poll' };
+    this.capabilities = {
+      persistent: true,
+      changeFeed: this.family === 'postgres' ? 'notify' : 'poll',
+      // PostgreSQL: a second batch is written on another pooled connection while the first
+      // commits (the server's second core works meanwhile). SQLite has one writer thread;
+      // MySQL's polled feed would see its own change numbers commit out of order (gaps).
+      writeBatchesInFlight: this.family === 'postgres' ? 2 : 1,
+    };
   }
 
   /** 'sqlite' | 'postgres' | 'mysql' | 'mariadb' (MySQL vs MariaDB is read from the server at open()). */
