@@ -125,3 +125,18 @@ describeEachDatabase(
   },
   ['postgres', 'sqlite'],
 );
+
+describe('write batches in flight by pool size (PostgreSQL options; no connection is opened)', () => {
+  const pg = { type: 'postgres', url: 'postgres://postgres@127.0.0.1:5432/test' } as const;
+
+  it('two with the default pool (pg: 10) or one of at least 4, one with a smaller pool', () => {
+    expect(new TypeOrmTaskBackend(pg).capabilities.writeBatchesInFlight).toBe(2);
+    expect(new TypeOrmTaskBackend({ ...pg, poolSize: 4 }).capabilities.writeBatchesInFlight).toBe(2);
+    expect(new TypeOrmTaskBackend({ ...pg, poolSize: 3 }).capabilities.writeBatchesInFlight).toBe(1);
+    expect(new TypeOrmTaskBackend({ ...pg, extra: { max: 2 } }).capabilities.writeBatchesInFlight).toBe(1);
+  });
+
+  it('one on SQLite whatever the pool', () => {
+    expect(new TypeOrmTaskBackend({ type: 'better-sqlite3', database: ':memory:' }).capabilities.writeBatchesInFlight).toBe(1);
+  });
+});

@@ -39,6 +39,9 @@ import { registerSqliteFold } from './sqlite-fold';
 
 export { DEFAULT_QUERY_TIMEOUT_SECONDS, DEFAULT_TABLE_PREFIX, TypeOrmTaskBackendOptions } from './typeorm-backend-options';
 
+/** A pool this small keeps one write batch in flight: two would hold all but one connection. */
+const MIN_POOL_FOR_TWO_WRITES = 4;
+
 /**
  * Task history, requeue claims, idempotency keys, leases and audit in a SQL database
  * through TypeORM 1.x: SQLite (better-sqlite3), PostgreSQL (pg), MySQL 8 and
@@ -95,9 +98,10 @@ export class TypeOrmTaskBackend extends TaskBackend {
       persistent: true,
       changeFeed: this.family === 'postgres' ? 'notify' : 'poll',
       // PostgreSQL: a second batch is written on another pooled connection while the first
-      // commits (the server's second core works meanwhile). SQLite has one writer thread;
+      // commits (the server's second core works meanwhile), when the pool leaves connections
+      // for reads, claims and heartbeats beside two writes. SQLite has one writer thread;
       // MySQL's polled feed would see its own change numbers commit out of order (gaps).
-      writeBatchesInFlight: this.family === 'postgres' ? 2 : 1,
+      writeBatchesInFlight: this.family === 'postgres' && pgPoolSize(this.dataSource.options) >= MIN_POOL_FOR_TWO_WRITES ? 2 : 1,
     };
   }
 
@@ -344,4 +348,11 @@ export class TypeOrmTaskBackend extends TaskBackend {
   async listAudit(limit: number, offset: number): Promise<AuditEntry[]> {
     return audit.listAudit(this.conn(), this.tables, limit, offset);
   }
+}
+
+/** The pg pool's size: TypeORM's `poolSize`, else the driver's `extra.max`, else pg's default of 10. */
+function pgPoolSize(options: DataSource['options']): number {
+  const o = options as { poolSize?: unknown; extra?: { max?: unknown } };
+  const size = Number(o.poolSize ?? o.extra?.max ?? 10);
+  return Number.isFinite(size) ? size : 10;
 }
