@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Controller, INestApplication, Injectable, Module, Post, Query, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { BackgroundTask, TaskAdminModule, TaskAdminOptions, TaskManager } from '../../lib';
+import { BackgroundTask, TaskAdminModule, TaskAdminOptions, TaskManager, TaskManagerModule } from '../../lib';
 import { MB, fromParent, rssMB, scenarioMain } from '../common';
 
 @Injectable()
@@ -64,11 +64,14 @@ export interface HttpServerResult {
 
 scenarioMain<HttpServerParams, HttpServerResult>(async (p) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-bench-http-'));
-  const options: TaskAdminOptions = p.store === 'sqlite' ? { snapshotDb: path.join(dir, 'tasks.db'), requeuePending: true } : {};
+  const options: TaskAdminOptions = {
+    ...(p.store === 'sqlite' ? { snapshotDb: path.join(dir, 'tasks.db'), requeuePending: true } : {}),
+    // Measurement hooks (by hand, not in the table): extra module options as JSON, and the module without the admin surface.
+    ...(JSON.parse(process.env.BENCH_HTTP_OPTIONS ?? '{}') as TaskAdminOptions),
+  };
+  const taskModule = process.env.BENCH_HTTP_MODULE === 'manager' ? TaskManagerModule.forRoot(options) : TaskAdminModule.forRoot(options);
   @Module(
-    p.store === 'none'
-      ? { controllers: [PlainOnlyController] }
-      : { imports: [TaskAdminModule.forRoot(options)], providers: [Mailer], controllers: [BenchController] },
+    p.store === 'none' ? { controllers: [PlainOnlyController] } : { imports: [taskModule], providers: [Mailer], controllers: [BenchController] },
   )
   class HttpBenchModule {}
   const app = await createApp(HttpBenchModule as Type, p.platform ?? 'express');

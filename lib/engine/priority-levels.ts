@@ -1,23 +1,31 @@
 import { PriorityQueue } from './priority-queue';
 
-/** The items of one priority, in sequence order, from `head` on. */
+/** Past this many slots an emptied level lets its arrays go (a burst's); below, it keeps them for the next items. */
+const KEPT_SLOTS = 1024;
+
+/**
+ * The items of one priority, in sequence order, in slots `head` to `end`. An emptied level
+ * starts again at slot 0 in the same arrays: a queue that holds one task at a time (one per
+ * HTTP request) then allocates nothing per task.
+ */
 class Level<T> {
-  items: T[] = [];
+  items: (T | undefined)[] = [];
   seqs: number[] = [];
   head = 0;
+  end = 0;
 
   constructor(readonly priority: number) {}
 
   get size(): number {
-    return this.items.length - this.head;
+    return this.end - this.head;
   }
 
   push(item: T, seq: number): void {
-    const { items, seqs, head } = this;
-    const end = items.length;
+    const { items, seqs, head, end } = this;
     if (end === head || seqs[end - 1] <= seq) {
-      items.push(item);
-      seqs.push(seq);
+      items[end] = item;
+      seqs[end] = seq;
+      this.end++;
       return;
     }
     // An item queued again with its old sequence number: back to its place (rare).
@@ -36,19 +44,24 @@ class Level<T> {
     }
     items.splice(lo, 0, item);
     seqs.splice(lo, 0, seq);
+    this.end++;
   }
 
   shift(): T {
-    const item = this.items[this.head];
-    this.items[this.head] = undefined as T;
+    const item = this.items[this.head] as T;
+    this.items[this.head] = undefined;
     this.head++;
-    if (this.head === this.items.length) {
-      this.items = [];
-      this.seqs = [];
+    if (this.head === this.end) {
+      if (this.end > KEPT_SLOTS) {
+        this.items = [];
+        this.seqs = [];
+      }
       this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.seqs = this.seqs.slice(this.head);
+      this.end = 0;
+    } else if (this.head > KEPT_SLOTS && this.head * 2 > this.end) {
+      this.items = this.items.slice(this.head, this.end);
+      this.seqs = this.seqs.slice(this.head, this.end);
+      this.end -= this.head;
       this.head = 0;
     }
     return item;
@@ -88,19 +101,33 @@ export class PriorityLevels<T> {
 
   /** The item `pop()` would return, left in place. */
   peek(): T | undefined {
-    const level = this.order.peek();
+    const level = this.top();
     return level ? level.items[level.head] : undefined;
   }
 
   pop(): T | undefined {
-    const level = this.order.peek();
+    const level = this.top();
     if (!level) return undefined;
     const item = level.shift();
     this.count--;
-    if (level.size === 0) {
-      this.order.pop();
-      this.levels.delete(level.priority);
-    }
+    // The last level stays when it empties: the next push of its priority (most tasks share one) finds it.
+    if (level.size === 0 && this.levels.size > 1) this.drop(level);
     return item;
+  }
+
+  /** The highest level holding items; the one kept empty is let go once another level exists. */
+  private top(): Level<T> | undefined {
+    let level = this.order.peek();
+    while (level && level.size === 0 && this.levels.size > 1) {
+      this.drop(level);
+      level = this.order.peek();
+    }
+    return level && level.size > 0 ? level : undefined;
+  }
+
+  /** Removes the top level. */
+  private drop(level: Level<T>): void {
+    this.order.pop();
+    this.levels.delete(level.priority);
   }
 }

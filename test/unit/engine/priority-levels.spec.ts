@@ -50,4 +50,46 @@ describe('PriorityLevels (the task queue order)', () => {
     while (levels.size > 0) out.push(levels.pop()!);
     expect(out).toEqual(Array.from({ length: 6000 }, (_, i) => i));
   });
+
+  it('keeps the order when it empties after each item, as a queue holding one task per request does', () => {
+    const levels = new PriorityLevels<number>();
+    const heap = new PriorityQueue<number>();
+    const out: [(number | undefined)[], (number | undefined)[]] = [[], []];
+    // Mostly one priority, now and then others, one or two items in the queue at a time.
+    const priorities = [0, 0, 0, 5, 0, -2, -2, 0, 3, 0, 0, -1, 7, 0];
+    for (let i = 0; i < 600; i++) {
+      const priority = priorities[i % priorities.length];
+      levels.push(i, priority);
+      heap.push(i, priority);
+      if (i % 3 === 1) {
+        levels.push(-i, priority - 1);
+        heap.push(-i, priority - 1);
+      }
+      expect(levels.peek()).toBe(heap.peek());
+      while (heap.size > (i % 5 === 0 ? 1 : 0)) {
+        out[0].push(levels.pop());
+        out[1].push(heap.pop());
+      }
+      expect(levels.size).toBe(heap.size);
+    }
+    while (heap.size > 0) {
+      out[0].push(levels.pop());
+      out[1].push(heap.pop());
+    }
+    expect(levels.pop()).toBeUndefined();
+    expect(levels.peek()).toBeUndefined();
+    expect(out[0]).toEqual(out[1]);
+  });
+
+  it('starts an emptied level again from its first slot, and lets go of a burst-sized one', () => {
+    const levels = new PriorityLevels<number>();
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 3000; i++) levels.push(round * 10_000 + i, 0);
+      for (let i = 0; i < 3000; i++) expect(levels.pop()).toBe(round * 10_000 + i);
+      expect(levels.size).toBe(0);
+      levels.push(1, 0);
+      levels.push(2, 0);
+      expect([levels.pop(), levels.pop(), levels.pop()]).toEqual([1, 2, undefined]);
+    }
+  });
 });
