@@ -134,8 +134,9 @@ describeEachOf(['postgres', 'mysql'], 'enqueue while the database is unreachable
         );
         const took = Date.now() - startedAt;
         expect(outcome).toEqual({ error: expect.any(EnqueueTimeoutError) });
-        // The bound, plus what a loaded machine adds to one timer.
-        expect(took).toBeGreaterThanOrEqual(1000);
+        // The bound, plus what a loaded machine adds to one timer. A timer is due from the event
+        // loop's cached clock, which can lag Date.now() by a millisecond (seen: 999 ms).
+        expect(took).toBeGreaterThanOrEqual(999);
         expect(took).toBeLessThan(3000);
       }
       expect(manager.liveTasks()).toEqual([]);
