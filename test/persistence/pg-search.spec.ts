@@ -114,6 +114,25 @@ describeEachDatabase(
       }
     });
 
+    it('vacuums the queue once a drain has folded many rows: an emptied queue leaves no pages for searches to scan', async () => {
+      const prefix = fresh();
+      const t = tableNames(prefix);
+      const backend = new TypeOrmTaskBackend(target.options, { tablePrefix: prefix });
+      await backend.open();
+      try {
+        const pages = async () => Number((await backend.source.query(`SELECT pg_relation_size('"${t.searchQueue}"') / 8192 AS n`))[0].n);
+        for (let i = 0; i < 4; i++) await backend.saveBatch(Array.from({ length: 3000 }, () => blankTask({ error: `vacuum-${i}` })));
+        expect(await pages()).toBeGreaterThan(10);
+        await backend.indexSearch();
+        expect(await backend.source.query(`SELECT task_id FROM "${t.searchQueue}"`)).toEqual([]);
+        // The dead tuples the fold left are gone and the emptied pages truncated.
+        expect(await pages()).toBe(0);
+        expect((await backend.listTasks({ q: 'vacuum-3', limit: 1 })).total).toBe(3000);
+      } finally {
+        await backend.close();
+      }
+    });
+
     it('leaves the side table exact with two instances writing and folding at once', async () => {
       const prefix = fresh();
       const t = tableNames(prefix);
