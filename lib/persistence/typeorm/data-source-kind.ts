@@ -32,3 +32,10 @@ export function loadTypeorm(): typeof import('typeorm') {
     throw new Error(typeormMessages.typeormMissing());
   }
 }
+
+/** The pg pool's size: TypeORM's `poolSize`, else the driver's `extra.max`, else pg's default of 10. */
+export function pgPoolSize(options: DataSource['options']): number {
+  const o = options as { poolSize?: unknown; extra?: { max?: unknown } };
+  const size = Number(o.poolSize ?? o.extra?.max ?? 10);
+  return Number.isFinite(size) ? size : 10;
+}

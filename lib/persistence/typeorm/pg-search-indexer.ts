@@ -58,8 +58,7 @@ export class PgSearchIndexer extends WriteTracker {
       const folded = await this.fold(Number.POSITIVE_INFINITY);
       if (folded.drained) {
         this.emptied(seen);
-        if (this.deadSinceVacuum >= VACUUM_AFTER_ROWS) await this.vacuumQueue();
-        return;
+        return this.vacuumIfDue();
       }
       if (folded.busy) await new Promise((resolve) => setTimeout(resolve, 10));
     }
@@ -80,11 +79,16 @@ export class PgSearchIndexer extends WriteTracker {
     const folded = await this.fold(FOLD_MS);
     if (folded.drained) this.emptied(seen);
     else if (!folded.busy) this.backlog = Math.max(1, this.backlog - folded.rows);
-    if (folded.drained && this.deadSinceVacuum >= VACUUM_AFTER_ROWS && this.idle()) await this.vacuumQueue();
+    // Only while idle: a vacuum between a burst's folds would compete with its writes.
+    if (folded.drained && this.idle()) await this.vacuumIfDue();
   }
 
-  /** VACUUM (outside a transaction, as it must be); a role that may not vacuum leaves it to autovacuum. */
-  private async vacuumQueue(): Promise<void> {
+  /**
+   * Once the queue was drained: VACUUM past VACUUM_AFTER_ROWS folded (outside a transaction,
+   * as it must be); a role that may not vacuum leaves it to autovacuum.
+   */
+  private async vacuumIfDue(): Promise<void> {
+    if (this.deadSinceVacuum < VACUUM_AFTER_ROWS) return;
     this.deadSinceVacuum = 0;
     await this.connection.read((sql) => sql.run(this.vacuum)).catch(() => undefined);
   }

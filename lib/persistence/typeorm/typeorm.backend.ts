@@ -33,7 +33,7 @@ import { PgChangeListener } from './pg-listener';
 import { insertTask } from './task-inserts';
 import * as reads from './task-reads';
 import * as writes from './task-writes';
-import { familyOf, isDataSource, loadTypeorm } from './data-source-kind';
+import { familyOf, isDataSource, loadTypeorm, pgPoolSize } from './data-source-kind';
 import { typeormMessages } from './typeorm.messages';
 import { registerSqliteFold } from './sqlite-fold';
 
@@ -348,11 +348,4 @@ export class TypeOrmTaskBackend extends TaskBackend {
   async listAudit(limit: number, offset: number): Promise<AuditEntry[]> {
     return audit.listAudit(this.conn(), this.tables, limit, offset);
   }
-}
-
-/** The pg pool's size: TypeORM's `poolSize`, else the driver's `extra.max`, else pg's default of 10. */
-function pgPoolSize(options: DataSource['options']): number {
-  const o = options as { poolSize?: unknown; extra?: { max?: unknown } };
-  const size = Number(o.poolSize ?? o.extra?.max ?? 10);
-  return Number.isFinite(size) ? size : 10;
 }
